@@ -1,0 +1,259 @@
+/*
+ * vkcalib: INT8 activation calibration on any Vulkan device.
+ *
+ * The library never exits, aborts or prints. Every call returns a vkc_status;
+ * the message of the last failure is available from the context (or from the
+ * vkc_msg a context-free call was given).
+ *
+ * Two layers:
+ *   - a context that either owns a Vulkan instance/device/queue (the CLI) or
+ *     borrows the application's (embedding), or runs the native CPU backend;
+ *   - passes over activations (range statistics, histograms) and threshold
+ *     searches over histograms, usable on any of those backends.
+ *
+ * Thread safety: a context is used by one thread at a time.
+ */
+#ifndef VKCALIB_H
+#define VKCALIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef VK_NO_PROTOTYPES
+#define VK_NO_PROTOTYPES
+#endif
+#include <vulkan/vulkan_core.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VKC_VERSION_MAJOR 0
+#define VKC_VERSION_MINOR 1
+#define VKC_VERSION_PATCH 0
+#define VKC_VERSION_STRING "0.1.0"
+
+#if defined(VKC_BUILDING_SHARED) && defined(__GNUC__)
+#define VKC_API __attribute__((visibility("default")))
+#else
+#define VKC_API
+#endif
+
+/* Status codes. Numeric ranges say which phase failed (as VkFFT does):
+ * -1..-19 caller's arguments, -20..-39 input data and files,
+ * -40..-59 Vulkan and devices, -60.. the host. */
+typedef enum vkc_status {
+    VKC_OK = 0,
+    VKC_ERROR_INVALID_ARGUMENT = -1,
+    VKC_ERROR_UNSUPPORTED = -2,
+    VKC_ERROR_FORMAT = -20,      /* a file or buffer is malformed */
+    VKC_ERROR_NONFINITE = -21,   /* NaN or Inf in a tensor (error by default) */
+    VKC_ERROR_MISMATCH = -22,    /* tensors, shapes or settings disagree */
+    VKC_ERROR_NO_VULKAN = -40,   /* no Vulkan loader on this system */
+    VKC_ERROR_NO_DEVICE = -41,   /* no (matching) Vulkan device */
+    VKC_ERROR_VULKAN = -42,      /* a Vulkan call failed */
+    VKC_ERROR_DEVICE_LOST = -43,
+    VKC_ERROR_DEVICE_MEMORY = -44,
+    VKC_ERROR_OUT_OF_MEMORY = -60, /* host memory */
+    VKC_ERROR_IO = -61
+} vkc_status;
+
+VKC_API const char *vkc_status_name(vkc_status s);
+VKC_API const char *vkc_version(void);
+
+/* A message buffer for calls that have no context. */
+typedef struct vkc_msg {
+    char text[1024];
+} vkc_msg;
+
+/* ------------------------------------------------------------------------ */
+/* Devices                                                                   */
+
+typedef enum vkc_backend {
+    VKC_BACKEND_AUTO = 0, /* Vulkan device by the default rule, else CPU */
+    VKC_BACKEND_VULKAN,   /* a Vulkan device or an error */
+    VKC_BACKEND_CPU       /* the native CPU backend */
+} vkc_backend;
+
+/* Optional device features vkcalib can use. Each has a fallback; masking
+ * one (vkc_context_info.disable_features, or VKCALIB_DISABLE=subgroup,...)
+ * forces the fallback, which is how tests cover it on lavapipe. */
+enum {
+    VKC_FEATURE_SUBGROUP_ARITHMETIC = 1u << 0,
+    VKC_FEATURE_SHARED_HISTOGRAM = 1u << 1, /* workgroup-private histograms */
+    VKC_FEATURE_TIMESTAMPS = 1u << 2
+};
+
+typedef struct vkc_device_caps {
+    uint32_t index;              /* position in vkEnumeratePhysicalDevices */
+    char name[256];
+    VkPhysicalDeviceType type;
+    uint32_t vendor_id, device_id;
+    uint32_t driver_id;          /* VkDriverId, 0 when unknown */
+    char driver_name[256];
+    char driver_info[256];
+    uint32_t api_version, driver_version;
+    uint8_t uuid[16];
+    uint32_t subgroup_size;
+    uint32_t min_subgroup_size, max_subgroup_size;
+    int subgroup_arithmetic;     /* compute stage supports subgroupAdd etc. */
+    uint64_t max_storage_buffer_range;
+    uint64_t min_storage_buffer_offset_alignment;
+    uint32_t max_shared_memory;
+    uint32_t max_workgroup_count[3];
+    uint32_t max_workgroup_invocations;
+    int timestamps;              /* compute queue supports timestamps */
+    float timestamp_period_ns;
+    uint32_t heap_count;
+    uint64_t heap_size[16];
+    int heap_device_local[16];
+    int is_default;              /* chosen by the default rule */
+} vkc_device_caps;
+
+/* Enumerates Vulkan devices. *count in: capacity of caps, out: devices found.
+ * VKC_ERROR_NO_VULKAN when no loader exists. */
+VKC_API vkc_status vkc_enumerate_devices(vkc_device_caps *caps, uint32_t *count, vkc_msg *msg);
+
+/* ------------------------------------------------------------------------ */
+/* Context                                                                   */
+
+typedef struct vkc_context vkc_context;
+
+/* Zero value means defaults. */
+typedef struct vkc_context_info {
+    vkc_backend backend;
+    /* Device selector: index ("0"), UUID ("6d657361-..."), or a name
+     * substring ("llvmpipe"). NULL: the VKCALIB_DEVICE environment variable,
+     * else the default rule (discrete, integrated, virtual; CPU Vulkan
+     * devices only when named). */
+    const char *device;
+    int validate;                /* enable the Khronos validation layer; also VKCALIB_VALIDATE=1 */
+    uint32_t disable_features;   /* VKC_FEATURE_* to mask */
+    uint64_t max_chunk_bytes;    /* cap on one dispatch's input (tests); 0 = device limit */
+    uint32_t cpu_threads;        /* CPU backend threads; 0 = online processors */
+
+    /* Borrowing: set all four to run on the application's device. The
+     * application keeps ownership and must keep them alive until
+     * vkc_context_destroy. The queue must support compute. */
+    VkInstance instance;
+    VkPhysicalDevice physical_device;
+    VkDevice device_handle;
+    VkQueue queue;
+    uint32_t queue_family;
+} vkc_context_info;
+
+VKC_API vkc_status vkc_context_create(const vkc_context_info *info, vkc_context **out, vkc_msg *msg);
+VKC_API void vkc_context_destroy(vkc_context *ctx);
+VKC_API const char *vkc_context_error(const vkc_context *ctx);
+/* "cpu" or the Vulkan device name. */
+VKC_API const char *vkc_context_device_name(const vkc_context *ctx);
+VKC_API int vkc_context_is_cpu(const vkc_context *ctx);
+VKC_API const vkc_device_caps *vkc_context_caps(const vkc_context *ctx); /* NULL on CPU */
+/* Validation messages counted so far (0 when validation is off). */
+VKC_API void vkc_context_validation_counts(const vkc_context *ctx, uint32_t *warnings, uint32_t *errors);
+/* Dispatches recorded since creation; lets tests check batching. */
+VKC_API uint64_t vkc_context_dispatch_count(const vkc_context *ctx);
+/* GPU time of the last pass in nanoseconds from timestamp queries; 0 when
+ * unavailable. */
+VKC_API double vkc_context_last_gpu_ns(const vkc_context *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Range statistics                                                          */
+
+/* Accumulated over calls; zero-initialise before the first. min and max use
+ * the IEEE total order of finite values (-0 < +0). With count == 0, min, max
+ * and absmax read 0. */
+typedef struct vkc_stats {
+    float min, max, absmax;
+    uint64_t count;      /* finite elements */
+    uint64_t zeros;      /* elements equal to +0 or -0 */
+    uint64_t nan, pos_inf, neg_inf;
+} vkc_stats;
+
+VKC_API vkc_status vkc_range_f32(vkc_context *ctx, const float *x, uint64_t n, vkc_stats *acc);
+/* Adds b into a, as if both had seen every element. */
+VKC_API void vkc_stats_merge(vkc_stats *a, const vkc_stats *b);
+
+/* ------------------------------------------------------------------------ */
+/* Histograms                                                                */
+
+typedef enum vkc_hist_kind {
+    VKC_HIST_ABS = 0,   /* bins of |x| over [0, hi] */
+    VKC_HIST_SIGNED = 1 /* bins of x over [lo, hi] */
+} vkc_hist_kind;
+
+/* Histogram geometry. inv = (float)bins / (hi - lo) in float32; bin of x is
+ * min((uint32)(t * inv), bins - 1) with t = |x| or x - lo (t < 0 -> bin 0),
+ * one float32 multiply. NaN and Inf are never binned. A width below 2^-100
+ * puts every value in bin 0 (see README: exactness). */
+typedef struct vkc_hist_spec {
+    vkc_hist_kind kind;
+    uint32_t bins;
+    float lo, hi;
+} vkc_hist_spec;
+
+VKC_API float vkc_hist_inv(const vkc_hist_spec *spec);
+
+/* Adds the histogram of x to counts[spec->bins] (uint64, accumulated). */
+VKC_API vkc_status vkc_histogram_f32(vkc_context *ctx, const float *x, uint64_t n,
+                                     const vkc_hist_spec *spec, uint64_t *counts);
+
+/* ------------------------------------------------------------------------ */
+/* Threshold search                                                          */
+
+typedef enum vkc_method {
+    VKC_METHOD_ENTROPY = 0,
+    VKC_METHOD_PERCENTILE,
+    VKC_METHOD_MSE,
+    VKC_METHOD_MAX
+} vkc_method;
+
+typedef enum vkc_flavor {
+    VKC_FLAVOR_MODELOPT = 0, /* threshold = bin edge i */
+    VKC_FLAVOR_TENSORRT      /* threshold = (i + 0.5) * width */
+} vkc_flavor;
+
+typedef enum vkc_mode {
+    VKC_MODE_SYMMETRIC = 0, /* [-T, T], int8, 128 levels */
+    VKC_MODE_UNSIGNED,      /* [0, T], uint8, 256 levels */
+    VKC_MODE_ASYMMETRIC,
+    VKC_MODE_AUTO
+} vkc_mode;
+
+/* Zero value means defaults. */
+typedef struct vkc_search_params {
+    vkc_method method;
+    vkc_flavor flavor;
+    vkc_mode mode;
+    uint32_t start_bin;  /* 0 -> 128 */
+    uint32_t stride;     /* 0 -> 1 */
+    double percentile;   /* 0 -> 99.99 */
+} vkc_search_params;
+
+/* A histogram of |x| over [0, range_max] supplied by the caller. */
+typedef struct vkc_histogram {
+    const uint64_t *counts;
+    uint32_t bins;
+    double range_max;
+} vkc_histogram;
+
+typedef struct vkc_search_result {
+    uint32_t i;              /* chosen candidate (threshold bin edge) */
+    double threshold;        /* amax */
+    double kl;               /* divergence at i (entropy), error (MSE) */
+    uint32_t candidates;     /* candidates evaluated */
+    uint32_t inf_candidates; /* candidates with infinite divergence */
+    uint32_t reevaluated;    /* candidates re-evaluated in double */
+    int fallback;            /* 1: threshold fell back to range_max */
+    char message[160];       /* why, when fallback */
+} vkc_search_result;
+
+/* Searches count histograms (on the GPU in one dispatch when the context
+ * has a device; on the CPU otherwise). */
+VKC_API vkc_status vkc_search(vkc_context *ctx, const vkc_histogram *hists, uint32_t count,
+                              const vkc_search_params *params, vkc_search_result *results);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

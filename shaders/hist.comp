@@ -1,0 +1,72 @@
+#version 450
+// Histogram pass over one chunk of float32 values (DESIGN.md §2).
+// Workgroup: a grid-stride slice of the chunk and, where shared memory
+// allows, a private copy of the histogram that it merges into the global one
+// at the end. Invocation: elements gid, gid + stride, ...; consecutive hits
+// of the same bin are merged into one atomic add (a post-ReLU tensor sends
+// half its values to bin 0, which would otherwise serialise on one counter).
+// Bindings: 0 = input words (float bits), 1 = global counts (uint per bin;
+//   the host flushes them to uint64 before 2^32 values accumulate).
+// Push constants: n, kind (0: |x| over [0, A]; 1: x over [lo, hi]), inv, lo.
+// Specialization: 0 = local size, 1 = BINS, 2 = use the shared histogram,
+//   3 = shared array length (BINS, or 1 when unused).
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint BINS = 2048u;
+layout(constant_id = 2) const bool USE_SHARED = true;
+layout(constant_id = 3) const uint SHARED_BINS = 2048u;
+
+layout(std430, binding = 0) readonly buffer Input { uint x[]; };
+layout(std430, binding = 1) buffer Counts { uint counts[]; };
+layout(push_constant) uniform Push { uint n; uint kind; float inv; float lo; } pc;
+
+shared uint sh[SHARED_BINS];
+
+// One float32 multiply, never contracted: the CPU reference does the same.
+uint bin_of(uint bits)
+{
+    precise float t;
+    if (pc.kind == 0u) t = uintBitsToFloat(bits & ABS_MASK) * pc.inv;
+    else t = (uintBitsToFloat(bits) - pc.lo) * pc.inv;
+    if (!(t > 0.0)) return 0u;
+    return t < float(BINS) ? uint(t) : BINS - 1u;
+}
+
+void add(uint b, uint c)
+{
+    if (USE_SHARED) atomicAdd(sh[b], c);
+    else atomicAdd(counts[b], c);
+}
+
+void main()
+{
+    uint lid = gl_LocalInvocationID.x;
+    if (USE_SHARED) {
+        for (uint b = lid; b < BINS; b += gl_WorkGroupSize.x) sh[b] = 0u;
+        barrier();
+    }
+
+    uint cur = 0u, run = 0u;
+    uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+    for (uint i = gl_GlobalInvocationID.x; i < pc.n; i += stride) {
+        uint bits = x[i];
+        if (is_nonfinite(bits)) continue;
+        uint b = bin_of(bits);
+        if (b == cur) {
+            run++;
+        } else {
+            if (run != 0u) add(cur, run);
+            cur = b;
+            run = 1u;
+        }
+    }
+    if (run != 0u) add(cur, run);
+
+    if (USE_SHARED) {
+        barrier();
+        for (uint b = lid; b < BINS; b += gl_WorkGroupSize.x)
+            if (sh[b] != 0u) atomicAdd(counts[b], sh[b]);
+    }
+}

@@ -1,0 +1,76 @@
+#version 450
+// Range pass over one chunk of float32 values.
+// Workgroup: a grid-stride slice of the chunk. Invocation: elements gid,
+// gid + stride, ...; it keeps private min/max keys, |x| max bits and counts,
+// the workgroup merges them (subgroup operations first where enabled, then
+// shared-memory atomics), and one invocation folds the workgroup's result
+// into the global record with integer atomics.
+// Bindings: 0 = input words (float bits), 1 = record
+//   [0] min key, [1] max key, [2] |x| max bits, [3] finite, [4] zeros,
+//   [5] NaN, [6] +Inf, [7] -Inf  (counts per flush window, < 2^32).
+// Push constants: n = elements in the chunk.
+// Specialization: 0 = local size, 1 = use subgroup arithmetic.
+#extension GL_KHR_shader_subgroup_arithmetic : enable
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const bool USE_SUBGROUP = false;
+
+layout(std430, binding = 0) readonly buffer Input { uint x[]; };
+layout(std430, binding = 1) buffer Record { uint rec[8]; };
+layout(push_constant) uniform Push { uint n; } pc;
+
+shared uint s_min, s_max, s_abs, s_cnt[5];
+
+void main()
+{
+    uint lid = gl_LocalInvocationID.x;
+    if (lid == 0u) {
+        s_min = 0xffffffffu; s_max = 0u; s_abs = 0u;
+        for (int k = 0; k < 5; k++) s_cnt[k] = 0u;
+    }
+    barrier();
+
+    uint kmin = 0xffffffffu, kmax = 0u, amax = 0u;
+    uint finite = 0u, zeros = 0u, nan = 0u, pinf = 0u, ninf = 0u;
+    uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
+    for (uint i = gl_GlobalInvocationID.x; i < pc.n; i += stride) {
+        uint b = x[i];
+        if (is_nonfinite(b)) {
+            if ((b & 0x007fffffu) != 0u) nan++;
+            else if ((b & 0x80000000u) != 0u) ninf++;
+            else pinf++;
+            continue;
+        }
+        uint k = order_key(b);
+        kmin = min(kmin, k);
+        kmax = max(kmax, k);
+        amax = max(amax, b & ABS_MASK);
+        finite++;
+        if ((b & ABS_MASK) == 0u) zeros++;
+    }
+
+    if (USE_SUBGROUP) {
+        kmin = subgroupMin(kmin); kmax = subgroupMax(kmax); amax = subgroupMax(amax);
+        finite = subgroupAdd(finite); zeros = subgroupAdd(zeros);
+        nan = subgroupAdd(nan); pinf = subgroupAdd(pinf); ninf = subgroupAdd(ninf);
+    }
+    if (!USE_SUBGROUP || subgroupElect()) {
+        atomicMin(s_min, kmin); atomicMax(s_max, kmax); atomicMax(s_abs, amax);
+        if (finite != 0u) atomicAdd(s_cnt[0], finite);
+        if (zeros != 0u) atomicAdd(s_cnt[1], zeros);
+        if (nan != 0u) atomicAdd(s_cnt[2], nan);
+        if (pinf != 0u) atomicAdd(s_cnt[3], pinf);
+        if (ninf != 0u) atomicAdd(s_cnt[4], ninf);
+    }
+    barrier();
+
+    if (lid == 0u) {
+        if (s_cnt[0] != 0u) {
+            atomicMin(rec[0], s_min); atomicMax(rec[1], s_max); atomicMax(rec[2], s_abs);
+        }
+        for (int k = 0; k < 5; k++)
+            if (s_cnt[k] != 0u) atomicAdd(rec[3 + k], s_cnt[k]);
+    }
+}

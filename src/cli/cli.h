@@ -1,0 +1,43 @@
+/* Shared pieces of the vkcalib command-line tool. */
+#ifndef VKC_CLI_H
+#define VKC_CLI_H
+
+#include "vkcalib.h"
+
+#include <stdio.h>
+
+/* Each command: argc/argv start at the command name; returns the exit code
+ * (0 ok, 1 failure, 2 usage error). */
+int cmd_devices(int argc, char **argv);
+int cmd_histogram(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+
+/* Prints "vkcalib: " + message to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Device options shared by the commands that compute: --device D, --cpu,
+ * --validate. Returns 1 when argv[*i] was one of them (advancing *i past
+ * its value), 0 when not, -1 on a usage error. */
+typedef struct cli_device_opts {
+    const char *device;
+    int cpu;
+    int validate;
+} cli_device_opts;
+int cli_device_opt(int argc, char **argv, int *i, cli_device_opts *o);
+/* Creates the context the options ask for; prints the error itself. */
+vkc_context *cli_open_context(const cli_device_opts *o, int quiet);
+#define CLI_DEVICE_HELP                                                                        \
+    "  --device D     Vulkan device by index, UUID or name substring (also VKCALIB_DEVICE);\n"    \
+    "                 default: first discrete GPU, else integrated, else virtual; CPU Vulkan\n"  \
+    "                 devices (lavapipe) only when named. No GPU: the native CPU backend.\n"     \
+    "  --cpu          use the native CPU backend\n"                                            \
+    "  --validate     enable the Khronos validation layer (also VKCALIB_VALIDATE=1)\n"
+
+int cli_parse_u64(const char *s, unsigned long long *out);
+int cli_parse_double(const char *s, double *out);
+int cli_is_help(const char *s);
+
+#endif

@@ -1,0 +1,136 @@
+/* vkcalib: the command-line tool. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+
+static const char *const kUsage =
+    "vkcalib " VKC_VERSION_STRING ": INT8 calibration of activation ranges on any Vulkan GPU\n"
+    "\n"
+    "Usage: vkcalib COMMAND [OPTIONS]\n"
+    "\n"
+    "Commands:\n"
+    "  calibrate INPUT... -o OUT   activation dumps -> TensorRT calibration cache or JSON\n"
+    "  search --counts FILE        threshold search on a histogram you already have\n"
+    "  inspect FILE                print the tensors, scales and ranges of a cache or JSON\n"
+    "  histogram                   range statistics and histogram of a tensor (.npy, raw\n"
+    "                              float32, or a generated one)\n"
+    "  devices                     list Vulkan devices and their capabilities\n"
+    "\n"
+    "Options:\n"
+    "  --version      print the version\n"
+    "  --help         this text; `vkcalib COMMAND --help` explains a command\n"
+    "\n"
+    "Environment: VKCALIB_DEVICE (device selector), VKCALIB_VALIDATE=1 (validation layer),\n"
+    "VKCALIB_DISABLE=subgroup,shared,timestamp (mask optional GPU features), NO_COLOR.\n";
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("vkcalib: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("vkcalib: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_is_help(const char *s)
+{
+    return strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0;
+}
+
+int cli_parse_u64(const char *s, unsigned long long *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-') return 0;
+    errno = 0;
+    *out = strtoull(s, &end, 10);
+    return errno == 0 && *end == 0;
+}
+
+int cli_parse_double(const char *s, double *out)
+{
+    char *end;
+    if (!s || !*s) return 0;
+    errno = 0;
+    *out = strtod(s, &end);
+    return errno == 0 && *end == 0;
+}
+
+int cli_device_opt(int argc, char **argv, int *i, cli_device_opts *o)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "--cpu") == 0) {
+        o->cpu = 1;
+        return 1;
+    }
+    if (strcmp(a, "--validate") == 0) {
+        o->validate = 1;
+        return 1;
+    }
+    if (strcmp(a, "--device") == 0) {
+        if (*i + 1 >= argc) {
+            cli_error("--device needs a value (index, UUID or name substring)");
+            return -1;
+        }
+        o->device = argv[++*i];
+        return 1;
+    }
+    if (strncmp(a, "--device=", 9) == 0) {
+        o->device = a + 9;
+        return 1;
+    }
+    return 0;
+}
+
+vkc_context *cli_open_context(const cli_device_opts *o, int quiet)
+{
+    vkc_context_info info;
+    memset(&info, 0, sizeof info);
+    info.backend = o->cpu ? VKC_BACKEND_CPU : (o->device ? VKC_BACKEND_VULKAN : VKC_BACKEND_AUTO);
+    info.device = o->device;
+    info.validate = o->validate;
+    if (o->device && strcmp(o->device, "cpu") == 0) info.backend = VKC_BACKEND_CPU;
+    vkc_context *ctx = NULL;
+    vkc_msg msg = {{0}};
+    vkc_status s = vkc_context_create(&info, &ctx, &msg);
+    if (s != VKC_OK) {
+        cli_error("%s", msg.text);
+        return NULL;
+    }
+    if (!quiet) fprintf(stderr, "vkcalib: device: %s\n", vkc_context_device_name(ctx));
+    return ctx;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || cli_is_help(argv[1])) {
+        fputs(kUsage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("vkcalib %s\n", vkc_version());
+        return 0;
+    }
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {{"devices", cmd_devices},     {"histogram", cmd_histogram}, {"search", cmd_search},
+                {"calibrate", cmd_calibrate}, {"inspect", cmd_inspect}};
+    for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
+        if (strcmp(argv[1], cmds[k].name) == 0) return cmds[k].fn(argc - 1, argv + 1);
+    cli_error("unknown command '%s'; see `vkcalib --help`", argv[1]);
+    return 2;
+}

@@ -1,0 +1,57 @@
+/* Internal helpers shared by every module. */
+#ifndef VKC_COMMON_H
+#define VKC_COMMON_H
+
+#include "vkcalib.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define VKC_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define VKC_PRINTF(a, b)
+#endif
+
+/* Formats a message into m (when not NULL) and returns s, so that failures
+ * read `return vkc_fail(msg, VKC_ERROR_FORMAT, "%s: ...", path);`. */
+vkc_status vkc_fail(vkc_msg *m, vkc_status s, const char *fmt, ...) VKC_PRINTF(3, 4);
+vkc_status vkc_failv(vkc_msg *m, vkc_status s, const char *fmt, va_list ap);
+
+/* Overflow-checked size arithmetic: return 0 on overflow. */
+static inline int vkc_mul_u64(uint64_t a, uint64_t b, uint64_t *out)
+{
+    if (a != 0 && b > UINT64_MAX / a) return 0;
+    *out = a * b;
+    return 1;
+}
+static inline int vkc_add_u64(uint64_t a, uint64_t b, uint64_t *out)
+{
+    if (b > UINT64_MAX - a) return 0;
+    *out = a + b;
+    return 1;
+}
+
+/* float <-> bits without aliasing trouble. */
+uint32_t vkc_f32_bits(float f);
+float vkc_bits_f32(uint32_t u);
+
+/* Monotone key of a float's bits for integer min/max: -NaN < -Inf < ... <
+ * -0 < +0 < ... < +Inf < +NaN. */
+static inline uint32_t vkc_order_key(uint32_t bits)
+{
+    return (bits & 0x80000000u) ? ~bits : (bits | 0x80000000u);
+}
+static inline uint32_t vkc_order_key_inv(uint32_t key)
+{
+    return (key & 0x80000000u) ? (key & 0x7fffffffu) : ~key;
+}
+
+/* IEEE half to float, exact. */
+float vkc_half_to_float(uint16_t h);
+
+/* Number of online processors, at least 1. */
+uint32_t vkc_cpu_count(void);
+
+#endif

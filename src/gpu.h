@@ -1,0 +1,122 @@
+/* Internal Vulkan plumbing: the context structure, buffers, pipelines and a
+ * one-command-buffer-at-a-time submission model. */
+#ifndef VKC_GPU_H
+#define VKC_GPU_H
+
+#include "common.h"
+
+#include <volk.h>
+
+#define VKC_MAX_PIPELINES 32
+#define VKC_MAX_BINDINGS 6
+#define VKC_MAX_SPEC 6
+
+typedef struct vkc_pipe {
+    char shader[32];
+    uint32_t spec[VKC_MAX_SPEC];
+    uint32_t nspec;
+    uint32_t nbind;
+    uint32_t push_size;
+    VkDescriptorSetLayout dsl;
+    VkPipelineLayout layout;
+    VkPipeline pipeline;
+} vkc_pipe;
+
+typedef struct vkc_gbuf {
+    VkBuffer buf;
+    VkDeviceMemory mem;
+    VkDeviceSize size;
+    void *map;           /* non-NULL for host-visible buffers */
+    int device_local;
+} vkc_gbuf;
+
+struct vkc_context {
+    vkc_msg msg;
+    int is_cpu;
+    uint32_t threads;
+    uint64_t max_chunk_bytes;
+    /* Values between read-backs of the uint32 counters (tests lower it). */
+    uint64_t flush_window;
+    uint32_t disabled;
+    uint64_t dispatches;
+    double last_gpu_ns;
+
+    /* Vulkan; all null on the CPU backend. */
+    int owns_device;
+    int owns_instance;
+    VkInstance instance;
+    VkPhysicalDevice phys;
+    VkDevice dev;
+    VkQueue queue;
+    uint32_t qfam;
+    VkDebugUtilsMessengerEXT messenger;
+    uint32_t val_warnings, val_errors;
+    char val_first[1024];
+    vkc_device_caps caps;
+    VkPhysicalDeviceMemoryProperties memprops;
+    int uma;             /* a device-local type is also host-visible */
+
+    VkCommandPool cmd_pool;
+    VkCommandBuffer cmd;
+    VkFence fence;
+    VkDescriptorPool desc_pool;
+    VkQueryPool query_pool;
+    int recording;
+    int timing;          /* timestamps written in the current command buffer */
+
+    vkc_pipe pipes[VKC_MAX_PIPELINES];
+    uint32_t npipes;
+
+    /* Reused by the data passes: host-visible staging for input chunks, a
+     * device-local copy target on discrete devices, a read-back buffer. */
+    vkc_gbuf stage, devin, out;
+};
+
+/* Grows *b to at least size bytes (contents are not kept). */
+vkc_status vkc_gbuf_reserve(vkc_context *ctx, vkc_gbuf *b, VkDeviceSize size, int host_visible);
+
+/* Records the failing call, its VkResult and file:line, and returns the
+ * matching status (device loss and memory exhaustion keep their own). */
+vkc_status vkc_vk_fail(vkc_context *ctx, VkResult r, const char *expr, const char *file, int line);
+#define VKC_VK(ctx, call)                                                        \
+    do {                                                                          \
+        VkResult vkc_r_ = (call);                                                 \
+        if (vkc_r_ != VK_SUCCESS) return vkc_vk_fail((ctx), vkc_r_, #call, __FILE__, __LINE__); \
+    } while (0)
+
+const char *vkc_vk_result_name(VkResult r);
+
+/* Buffers. host_visible = 1: mapped, coherent, for staging and read-back;
+ * 0: device-local (falls back to any type on devices with one heap). */
+vkc_status vkc_gbuf_create(vkc_context *ctx, VkDeviceSize size, int host_visible, vkc_gbuf *out);
+void vkc_gbuf_destroy(vkc_context *ctx, vkc_gbuf *b);
+
+/* A compute pipeline for an embedded shader with specialization constants
+ * 0..nspec-1, nbind storage buffers at bindings 0..nbind-1, push constants of
+ * push_size bytes. Cached for the context's lifetime. */
+vkc_status vkc_pipe_get(vkc_context *ctx, const char *shader, const uint32_t *spec, uint32_t nspec,
+                        uint32_t nbind, uint32_t push_size, vkc_pipe **out);
+
+/* Command recording: begin resets the pool; dispatch binds a fresh
+ * descriptor set; barrier makes earlier shader and transfer writes visible
+ * to later shader and transfer access; submit waits for completion. */
+vkc_status vkc_cmd_begin(vkc_context *ctx);
+typedef struct vkc_binding {
+    const vkc_gbuf *buf;
+    VkDeviceSize offset;
+    VkDeviceSize range;
+} vkc_binding;
+vkc_status vkc_cmd_dispatch(vkc_context *ctx, vkc_pipe *pipe, const vkc_binding *binds,
+                            const void *push, uint32_t gx, uint32_t gy, uint32_t gz);
+void vkc_cmd_barrier(vkc_context *ctx);
+void vkc_cmd_copy(vkc_context *ctx, const vkc_gbuf *src, VkDeviceSize src_off, const vkc_gbuf *dst,
+                  VkDeviceSize dst_off, VkDeviceSize size);
+void vkc_cmd_fill(vkc_context *ctx, const vkc_gbuf *dst, VkDeviceSize off, VkDeviceSize size, uint32_t value);
+vkc_status vkc_cmd_submit_wait(vkc_context *ctx);
+
+/* Largest input chunk in bytes one dispatch may bind: maxStorageBufferRange,
+ * the test cap, and 1 GiB, aligned down to 256. */
+VkDeviceSize vkc_gpu_chunk_bytes(const vkc_context *ctx);
+int vkc_gpu_has(const vkc_context *ctx, uint32_t feature);
+
+#endif
