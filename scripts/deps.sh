@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages vkcalib builds and tests with. Skips
+# apt-get entirely when all are present; uses sudo when not root.
+set -euo pipefail
+pkgs=(cmake make gcc clang libclang-rt-14-dev pkg-config
+      libvulkan-dev libvulkan-volk-dev glslang-tools spirv-tools
+      mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
+      zlib1g-dev python3-numpy)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing: ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update
+$sudo apt-get install -y --no-install-recommends "${missing[@]}"

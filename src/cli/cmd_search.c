@@ -1,0 +1,272 @@
+/* vkcalib search: a threshold search on a histogram the user brings. */
+#include "cli.h"
+#include "json_write.h"
+#include "ranges.h"
+#include "source.h"
+#include "strbuf.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kHelp =
+    "Usage: vkcalib search --counts FILE --range-max A [options]\n"
+    "\n"
+    "Chooses a clipping threshold for a histogram of |x| that you already have\n"
+    "(from PyTorch, ONNX Runtime, your own tool...): bin j counts the values in\n"
+    "[j*A/N, (j+1)*A/N), N = number of bins, A = --range-max.\n"
+    "\n"
+    "  --counts FILE     one integer count per line ('#' starts a comment; blank\n"
+    "                    lines are skipped), or an integer .npy (u1, i4, i8, u8)\n"
+    "  --range-max A     upper edge of the last bin (the tensor's absmax)\n"
+    "  --method M        entropy (default; TensorRT's KL calibration), percentile,\n"
+    "                    mse, max\n"
+    "  --mode M          symmetric (default; int8, 128 levels) or unsigned (uint8,\n"
+    "                    256 levels: for tensors that are never negative)\n"
+    "  --flavor F        modelopt (default; threshold = bin edge i, as NVIDIA's\n"
+    "                    reference) or tensorrt (threshold = (i + 0.5) * width)\n"
+    "  --start-bin S     first candidate bin (default 128)\n"
+    "  --percentile P    for --method percentile (default 99.99, at most 4 decimals)\n"
+    "  --json            print one JSON object\n" CLI_DEVICE_HELP
+    "\n"
+    "Entropy: for each candidate i from S to N, the bins past i are folded into bin\n"
+    "i-1 (P), the first i bins are merged into 128 levels (Q), and the i whose Q is\n"
+    "closest to P by KL divergence wins; on ties the largest i. The GPU evaluates all\n"
+    "candidates at once in float32; candidates it cannot rule out are re-evaluated in\n"
+    "double, so the answer equals NVIDIA's reference on every device.\n";
+
+/* Text counts: one unsigned integer per non-blank, non-comment line. */
+static int read_text_counts(const char *path, uint64_t **out, uint32_t *n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        cli_error("%s: %s", path, strerror(errno));
+        return 0;
+    }
+    size_t cap = 1024, len = 0;
+    uint64_t *c = malloc(cap * sizeof *c);
+    char line[512];
+    unsigned lineno = 0;
+    int ok = c != NULL;
+    while (ok && fgets(line, sizeof line, f)) {
+        lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            cli_error("%s:%u: line too long", path, lineno);
+            ok = 0;
+            break;
+        }
+        char *hash = strchr(line, '#');
+        if (hash) *hash = 0;
+        char *p = line;
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
+        if (!*p) continue;
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(p, &end, 10);
+        while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n') end++;
+        if (*p == '-' || *p == '+' || errno || *end) {
+            cli_error("%s:%u: expected one non-negative integer count, got '%.40s'", path, lineno, p);
+            ok = 0;
+            break;
+        }
+        if (len == cap) {
+            uint64_t *g = realloc(c, (cap *= 2) * sizeof *c);
+            if (!g) { ok = 0; cli_error("out of memory"); break; }
+            c = g;
+        }
+        c[len++] = v;
+        if (len > (1u << 20)) {
+            cli_error("%s: more than 1048576 bins", path);
+            ok = 0;
+        }
+    }
+    if (ok && ferror(f)) {
+        cli_error("%s: read error", path);
+        ok = 0;
+    }
+    fclose(f);
+    if (ok && len == 0) {
+        cli_error("%s: no counts found", path);
+        ok = 0;
+    }
+    if (!ok) {
+        free(c);
+        return 0;
+    }
+    *out = c;
+    *n = (uint32_t)len;
+    return 1;
+}
+
+static int read_npy_counts(const char *path, uint64_t **out, uint32_t *n)
+{
+    vkc_source *src = NULL;
+    vkc_msg msg = {{0}};
+    if (vkc_source_open_npy(path, &src, &msg) != VKC_OK) {
+        cli_error("%s", msg.text);
+        return 0;
+    }
+    uint64_t total = vkc_source_count(src), have = 0, got = 0;
+    if (total == 0 || total > (1u << 20)) {
+        cli_error("%s: %llu counts; expected 1..1048576 bins", path, (unsigned long long)total);
+        vkc_source_close(src);
+        return 0;
+    }
+    uint64_t *c = malloc(total * sizeof *c);
+    vkc_status s = c ? VKC_OK : VKC_ERROR_OUT_OF_MEMORY;
+    while (s == VKC_OK && have < total) {
+        s = vkc_source_read_u64(src, c + have, total - have, &got, &msg);
+        if (s == VKC_OK && got == 0) break;
+        have += got;
+    }
+    vkc_source_close(src);
+    if (s != VKC_OK || have != total) {
+        cli_error("%s", s == VKC_OK ? "short read" : msg.text);
+        free(c);
+        return 0;
+    }
+    *out = c;
+    *n = (uint32_t)total;
+    return 1;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+int cmd_search(int argc, char **argv)
+{
+    const char *counts_path = NULL;
+    double range_max = -1;
+    vkc_search_params sp;
+    memset(&sp, 0, sizeof sp);
+    int json = 0;
+    cli_device_opts dev = {0};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int r = cli_device_opt(argc, argv, &i, &dev);
+        if (r < 0) return 2;
+        if (r) continue;
+        if (cli_is_help(a)) {
+            fputs(kHelp, stdout);
+            return 0;
+        }
+        int has = i + 1 < argc;
+        const char *v = has ? argv[i + 1] : NULL;
+        if (strcmp(a, "--json") == 0) {
+            json = 1;
+            continue;
+        }
+        if (!has || a[0] != '-') {
+            cli_error("search: unexpected argument or missing value: %s (see --help)", a);
+            return 2;
+        }
+        i++;
+        unsigned long long u;
+        if (strcmp(a, "--counts") == 0) counts_path = v;
+        else if (strcmp(a, "--range-max") == 0) {
+            if (!cli_parse_double(v, &range_max) || !(range_max >= 0) || range_max > 3.5e38) {
+                cli_error("--range-max: expected a finite number >= 0, got %s", v);
+                return 2;
+            }
+        } else if (strcmp(a, "--method") == 0) {
+            if (!vkc_method_parse(v, &sp.method)) { cli_error("--method: entropy, percentile, mse or max, not %s", v); return 2; }
+        } else if (strcmp(a, "--mode") == 0) {
+            if (!vkc_mode_parse(v, &sp.mode) || (sp.mode != VKC_MODE_SYMMETRIC && sp.mode != VKC_MODE_UNSIGNED)) {
+                cli_error("--mode: symmetric or unsigned for a histogram of |x|, not %s", v);
+                return 2;
+            }
+        } else if (strcmp(a, "--flavor") == 0) {
+            if (!vkc_flavor_parse(v, &sp.flavor)) { cli_error("--flavor: modelopt or tensorrt, not %s", v); return 2; }
+        } else if (strcmp(a, "--start-bin") == 0) {
+            if (!cli_parse_u64(v, &u) || u == 0 || u > (1u << 20)) { cli_error("--start-bin: expected 1..1048576, got %s", v); return 2; }
+            sp.start_bin = (uint32_t)u;
+        } else if (strcmp(a, "--percentile") == 0) {
+            if (!cli_parse_double(v, &sp.percentile) || !(sp.percentile > 0 && sp.percentile <= 100)) {
+                cli_error("--percentile: expected a number in (0, 100], got %s", v);
+                return 2;
+            }
+        } else {
+            cli_error("search: unknown option %s (see --help)", a);
+            return 2;
+        }
+    }
+    if (!counts_path || range_max < 0) {
+        cli_error("search: --counts FILE and --range-max A are required (see --help)");
+        return 2;
+    }
+    uint64_t *counts = NULL;
+    uint32_t bins = 0;
+    if (!(ends_with(counts_path, ".npy") ? read_npy_counts(counts_path, &counts, &bins)
+                                         : read_text_counts(counts_path, &counts, &bins)))
+        return 1;
+    vkc_context *ctx = cli_open_context(&dev, 1);
+    if (!ctx) {
+        free(counts);
+        return 1;
+    }
+    vkc_histogram h = {counts, bins, range_max};
+    vkc_search_result res;
+    vkc_status s = vkc_search(ctx, &h, 1, &sp, &res);
+    int rc = 0;
+    if (s != VKC_OK) {
+        cli_error("%s: %s", counts_path, vkc_context_error(ctx));
+        rc = 1;
+    }
+    vkc_qparams q;
+    vkc_msg msg = {{0}};
+    if (rc == 0 && vkc_qparams_from_range(sp.mode, sp.mode == VKC_MODE_UNSIGNED ? 0 : -res.threshold, res.threshold,
+                                          &q, &msg) != VKC_OK) {
+        cli_error("%s: %s", counts_path, msg.text);
+        rc = 1;
+    }
+    if (rc == 0 && json) {
+        vkc_buf out = {0};
+        vkc_jw j;
+        vkc_jw_init(&j, &out);
+        vkc_jw_begin_object(&j);
+        vkc_jw_kv_string(&j, "method", vkc_method_name(sp.method));
+        vkc_jw_kv_string(&j, "mode", vkc_mode_name(sp.mode));
+        vkc_jw_kv_string(&j, "flavor", vkc_flavor_name(sp.flavor));
+        vkc_jw_kv_uint(&j, "bins", bins);
+        vkc_jw_kv_double(&j, "range_max", range_max);
+        vkc_jw_kv_uint(&j, "i", res.i);
+        vkc_jw_kv_double(&j, "threshold", res.threshold);
+        vkc_jw_kv_double(&j, "kl", res.kl);
+        vkc_jw_kv_uint(&j, "candidates", res.candidates);
+        vkc_jw_kv_uint(&j, "inf_candidates", res.inf_candidates);
+        vkc_jw_kv_bool(&j, "fallback", res.fallback);
+        vkc_jw_kv_string(&j, "message", res.message[0] ? res.message : NULL);
+        vkc_jw_kv_double(&j, "lo", q.lo);
+        vkc_jw_kv_double(&j, "hi", q.hi);
+        vkc_jw_kv_double(&j, "scale", q.scale);
+        vkc_jw_kv_int(&j, "zero_point", q.zero_point);
+        vkc_jw_kv_string(&j, "int_type", q.is_unsigned ? "uint8" : "int8");
+        vkc_jw_kv_string(&j, "device", vkc_context_device_name(ctx));
+        vkc_jw_end_object(&j);
+        if (vkc_jw_finish(&j, &msg) != VKC_OK) {
+            cli_error("%s", msg.text);
+            rc = 1;
+        } else {
+            fwrite(out.data, 1, out.len, stdout);
+            fputc('\n', stdout);
+        }
+        vkc_buf_free(&out);
+    } else if (rc == 0) {
+        printf("%s, %s, %s: %u bins over [0, %g]\n", vkc_method_name(sp.method), vkc_mode_name(sp.mode),
+               vkc_flavor_name(sp.flavor), bins, range_max);
+        printf("  chosen i = %u, threshold = %.9g", res.i, res.threshold);
+        if (sp.method == VKC_METHOD_ENTROPY) printf(", KL = %.6g", res.kl);
+        printf("\n  range [%.9g, %.9g], scale %.9g, zero point %d, %s\n", q.lo, q.hi, q.scale, q.zero_point,
+               q.is_unsigned ? "uint8" : "int8");
+        if (sp.method == VKC_METHOD_ENTROPY)
+            printf("  %u candidates, %u with infinite divergence, %u re-evaluated in double (%s)\n", res.candidates,
+                   res.inf_candidates, res.reevaluated, vkc_context_device_name(ctx));
+        if (res.fallback) printf("  fallback: %s\n", res.message);
+    }
+    vkc_context_destroy(ctx);
+    free(counts);
+    return rc;
+}

@@ -1,0 +1,175 @@
+#include "feeder.h"
+#include "source.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct feeder {
+    const dataset *ds;
+    uint64_t cap;
+    float *buf[2];
+    uint64_t n[2];
+    uint32_t tensor[2], item[2];
+    int full[2];
+    int head;          /* next slot the consumer takes */
+    int held;          /* consumer holds slot head - 1 until its next call */
+    int done, stop;
+    vkc_status status;
+    vkc_msg msg;
+    uint64_t bytes;
+    uint32_t files;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t th;
+    int started;
+};
+
+static vkc_status open_item(const ds_item *it, vkc_source **src, vkc_msg *msg)
+{
+    if (!it->member) return vkc_source_open_npy(it->path, src, msg);
+    vkc_npz *z = NULL;
+    vkc_status s = vkc_npz_open(it->path, &z, msg);
+    if (s != VKC_OK) return s;
+    uint32_t k = vkc_npz_find(z, it->member);
+    if (k == UINT32_MAX) s = vkc_fail(msg, VKC_ERROR_FORMAT, "%s: member '%s' vanished", it->path, it->member);
+    else s = vkc_npz_source(z, k, src, msg);
+    vkc_npz_close(z);
+    return s;
+}
+
+/* Waits for a free slot; returns -1 when the consumer stopped. */
+static int wait_slot(feeder *f, int slot)
+{
+    pthread_mutex_lock(&f->mu);
+    while (f->full[slot] && !f->stop) pthread_cond_wait(&f->cv, &f->mu);
+    int stop = f->stop;
+    pthread_mutex_unlock(&f->mu);
+    return stop ? -1 : 0;
+}
+
+static void *reader(void *arg)
+{
+    feeder *f = arg;
+    int slot = 0;
+    vkc_status s = VKC_OK;
+    vkc_msg msg = {{0}};
+    for (uint32_t t = 0; s == VKC_OK && t < f->ds->ntensors; t++) {
+        const ds_tensor *ten = &f->ds->tensors[t];
+        for (uint32_t k = 0; s == VKC_OK && k < ten->nitems; k++) {
+            vkc_source *src = NULL;
+            s = open_item(&ten->items[k], &src, &msg);
+            if (s != VKC_OK) break;
+            size_t esize = vkc_dtype_size(vkc_source_dtype(src));
+            for (;;) {
+                if (wait_slot(f, slot) < 0) {
+                    s = VKC_ERROR_IO;
+                    msg.text[0] = 0;
+                    break;
+                }
+                uint64_t got = 0;
+                s = vkc_source_read_f32(src, f->buf[slot], f->cap, &got, &msg);
+                if (s != VKC_OK || got == 0) break;
+                pthread_mutex_lock(&f->mu);
+                f->n[slot] = got;
+                f->tensor[slot] = t;
+                f->item[slot] = k;
+                f->full[slot] = 1;
+                f->bytes += got * esize;
+                pthread_cond_broadcast(&f->cv);
+                pthread_mutex_unlock(&f->mu);
+                slot ^= 1;
+            }
+            vkc_source_close(src);
+            pthread_mutex_lock(&f->mu);
+            f->files++;
+            pthread_mutex_unlock(&f->mu);
+        }
+    }
+    pthread_mutex_lock(&f->mu);
+    f->done = 1;
+    if (!f->stop) {
+        f->status = s;
+        f->msg = msg;
+    }
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+feeder *feeder_start(const dataset *ds, uint64_t slot_elems, vkc_msg *msg)
+{
+    feeder *f = calloc(1, sizeof *f);
+    if (!f) {
+        vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    f->ds = ds;
+    f->cap = slot_elems ? slot_elems : 1;
+    f->buf[0] = malloc(f->cap * sizeof(float));
+    f->buf[1] = malloc(f->cap * sizeof(float));
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    if (!f->buf[0] || !f->buf[1] || pthread_create(&f->th, NULL, reader, f) != 0) {
+        vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "cannot start the reader (%llu MiB of buffers)",
+                 (unsigned long long)(2 * f->cap * sizeof(float) >> 20));
+        free(f->buf[0]);
+        free(f->buf[1]);
+        pthread_mutex_destroy(&f->mu);
+        pthread_cond_destroy(&f->cv);
+        free(f);
+        return NULL;
+    }
+    f->started = 1;
+    return f;
+}
+
+int feeder_next(feeder *f, feeder_chunk *c)
+{
+    pthread_mutex_lock(&f->mu);
+    if (f->held) {
+        /* The consumer is done with the slot it held: hand it back. */
+        f->full[f->head ^ 1] = 0;
+        f->held = 0;
+        pthread_cond_broadcast(&f->cv);
+    }
+    while (!f->full[f->head] && !f->done) pthread_cond_wait(&f->cv, &f->mu);
+    int ok = f->full[f->head] && f->status == VKC_OK;
+    if (ok) {
+        c->x = f->buf[f->head];
+        c->n = f->n[f->head];
+        c->tensor = f->tensor[f->head];
+        c->item = f->item[f->head];
+        f->head ^= 1;
+        f->held = 1;
+    }
+    pthread_mutex_unlock(&f->mu);
+    return ok;
+}
+
+void feeder_progress(feeder *f, uint64_t *bytes, uint32_t *files)
+{
+    pthread_mutex_lock(&f->mu);
+    *bytes = f->bytes;
+    *files = f->files;
+    pthread_mutex_unlock(&f->mu);
+}
+
+vkc_status feeder_finish(feeder *f, vkc_msg *msg, uint64_t *bytes, uint32_t *files)
+{
+    if (!f) return VKC_ERROR_INVALID_ARGUMENT;
+    pthread_mutex_lock(&f->mu);
+    f->stop = !f->done;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    if (f->started) pthread_join(f->th, NULL);
+    vkc_status s = f->status;
+    if (s != VKC_OK && msg) *msg = f->msg;
+    if (bytes) *bytes = f->bytes;
+    if (files) *files = f->files;
+    free(f->buf[0]);
+    free(f->buf[1]);
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+    free(f);
+    return s;
+}

@@ -1,0 +1,32 @@
+/* Streams the batches of a calibration set to the compute thread: a reader
+ * thread fills one of two slots while the caller's pass consumes the other,
+ * so file reading (and npz inflation) overlaps GPU or CPU work. */
+#ifndef VKC_FEEDER_H
+#define VKC_FEEDER_H
+
+#include "dataset.h"
+
+#include <pthread.h>
+
+typedef struct feeder_chunk {
+    const float *x;
+    uint64_t n;
+    uint32_t tensor;
+    uint32_t item;
+} feeder_chunk;
+
+typedef struct feeder feeder;
+
+/* slot_elems floats per slot (two slots). Starts the reader thread. */
+feeder *feeder_start(const dataset *ds, uint64_t slot_elems, vkc_msg *msg);
+/* Next chunk, in tensor and item order; 0 at the end or on a read error
+ * (then feeder_finish reports it). The chunk stays valid until the next
+ * call. */
+int feeder_next(feeder *f, feeder_chunk *c);
+/* Joins the thread; returns the reader's status (and message) and the final
+ * progress counts. Stops the reader early if the caller gave up. */
+vkc_status feeder_finish(feeder *f, vkc_msg *msg, uint64_t *bytes, uint32_t *files);
+/* Progress, safe to call from the consumer. */
+void feeder_progress(feeder *f, uint64_t *bytes, uint32_t *files);
+
+#endif

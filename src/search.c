@@ -1,0 +1,233 @@
+/* vkc_search: the threshold methods on |x| histograms, on the context's
+ * backend. Entropy runs on the GPU when there is one; percentile, max and
+ * MSE are exact integer computations on the host. */
+#include "entropy.h"
+#include "gpu.h"
+#include "search.h"
+#include "search_gpu.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void fallback(vkc_search_result *r, uint32_t n, double range_max, const char *why)
+{
+    r->i = n;
+    r->threshold = range_max;
+    r->fallback = 1;
+    snprintf(r->message, sizeof r->message, "%s", why);
+}
+
+static uint64_t total_of(const uint64_t *h, uint32_t n, int *overflow)
+{
+    uint64_t t = 0;
+    *overflow = 0;
+    for (uint32_t j = 0; j < n; j++)
+        if (!vkc_add_u64(t, h[j], &t)) *overflow = 1;
+    return t;
+}
+
+/* Percentile p as an exact fraction P / 10^6: p has at most 4 decimals. */
+static int percentile_fraction(double p, uint64_t *num)
+{
+    if (!(p > 0.0 && p <= 100.0)) return 0;
+    double scaled = p * 10000.0;
+    double r = nearbyint(scaled);
+    if (fabs(scaled - r) > 1e-6 * (r > 1 ? r : 1)) return 0;
+    *num = (uint64_t)r;
+    return 1;
+}
+
+vkc_status vkc_percentile_search(const vkc_histogram *h, double p, vkc_search_result *r, vkc_msg *msg)
+{
+    memset(r, 0, sizeof *r);
+    uint64_t num;
+    if (!percentile_fraction(p, &num))
+        return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT,
+                        "percentile %g must lie in (0, 100] with at most 4 decimals", p);
+    int ovf;
+    uint64_t total = total_of(h->counts, h->bins, &ovf);
+    if (ovf) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "histogram total overflows 64 bits");
+    r->candidates = h->bins;
+    if (total == 0) {
+        fallback(r, h->bins, h->range_max, "empty histogram: threshold is the range maximum");
+        return VKC_OK;
+    }
+    /* First k with cum[k] / total >= num / 10^6, in exact integers. */
+    unsigned __int128 need = (unsigned __int128)total * num, cum = 0;
+    uint32_t k = 0;
+    for (; k < h->bins; k++) {
+        cum += h->counts[k];
+        if (cum * 1000000u >= need) break;
+    }
+    if (k >= h->bins) k = h->bins - 1;
+    r->i = k;
+    r->threshold = (double)k * (h->range_max / h->bins);
+    if (!(r->threshold > 0)) {
+        fallback(r, h->bins, h->range_max, "the percentile falls in bin 0: threshold is the range maximum");
+    }
+    return VKC_OK;
+}
+
+/* MSE of candidate i in exact integers: with c_j = (j + 0.5) w and
+ * amax = c_i, c_j / amax = (2j+1) / (2i+1) exactly, so the quantized code
+ * q_j = round((2j+1) * bound / (2i+1)) (no exact halves exist) and the
+ * squared error is w^2 (q_j (2i+1) - (2j+1) bound)^2 / (2 bound)^2. The sum
+ * below is that error times (2 bound)^2 / w^2; the common factor does not
+ * change the order of candidates. */
+static unsigned __int128 mse_sum(const uint64_t *h, uint32_t n, uint32_t i, uint32_t bound)
+{
+    unsigned __int128 s = 0;
+    uint64_t den = 2ull * i + 1;
+    for (uint32_t j = 0; j < n; j++) {
+        if (!h[j]) continue;
+        uint64_t a = (2ull * j + 1) * bound;
+        uint64_t q = (2 * a + den) / (2 * den);
+        if (q > bound) q = bound;
+        uint64_t qd = q * den;
+        uint64_t e = qd > a ? qd - a : a - qd;
+        s += (unsigned __int128)h[j] * ((unsigned __int128)e * e);
+    }
+    return s;
+}
+
+vkc_status vkc_mse_search(const vkc_histogram *h, uint32_t start, uint32_t bound, vkc_search_result *r,
+                          vkc_msg *msg)
+{
+    memset(r, 0, sizeof *r);
+    int ovf;
+    uint64_t total = total_of(h->counts, h->bins, &ovf);
+    if (ovf || total >> 62) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "histogram total too large for MSE");
+    if (total == 0 || h->bins <= start) {
+        fallback(r, h->bins, h->range_max,
+                 total == 0 ? "empty histogram: threshold is the range maximum"
+                            : "fewer bins than the start bin: threshold is the range maximum");
+        return VKC_OK;
+    }
+    uint32_t nc = h->bins - start;
+    double *val = malloc(nc * sizeof *val);
+    if (!val) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    double best = INFINITY;
+    for (uint32_t c = 0; c < nc; c++) {
+        val[c] = (double)mse_sum(h->counts, h->bins, start + c, bound);
+        if (val[c] < best) best = val[c];
+    }
+    /* The first candidate tied with the minimum (DESIGN.md §2). */
+    double tol = vkc_kl_tie_tol(best);
+    uint32_t pick = 0;
+    while (val[pick] > best + tol) pick++;
+    free(val);
+    double w = h->range_max / h->bins;
+    r->i = start + pick;
+    r->candidates = nc;
+    r->threshold = ((double)r->i + 0.5) * w;
+    /* Report the mean squared error in the data's units. */
+    r->kl = best * w * w / (4.0 * bound * (double)bound) / (double)total;
+    if (!(r->threshold > 0) || !isfinite(r->threshold))
+        fallback(r, h->bins, h->range_max, "degenerate range: threshold is the range maximum");
+    return VKC_OK;
+}
+
+typedef struct cpu_job {
+    const vkc_histogram *hists;
+    vkc_search_result *res;
+    const vkc_kl_params *kp;
+    uint32_t count, next_stride, first;
+    vkc_status status;
+    vkc_msg msg;
+} cpu_job;
+
+static void *entropy_worker(void *arg)
+{
+    cpu_job *j = arg;
+    for (uint32_t t = j->first; t < j->count; t += j->next_stride) {
+        vkc_status s = vkc_entropy_cpu(j->hists[t].counts, j->hists[t].bins, j->hists[t].range_max, j->kp,
+                                       &j->res[t], &j->msg);
+        if (s != VKC_OK) {
+            j->status = s;
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* Threads across tensors; each tensor's search is independent. */
+static vkc_status entropy_cpu_many(vkc_context *ctx, const vkc_histogram *hists, uint32_t count,
+                                   const vkc_kl_params *kp, vkc_search_result *res)
+{
+    enum { MAXT = 64 };
+    uint32_t nt = ctx->threads < MAXT ? ctx->threads : MAXT;
+    if (nt > count) nt = count;
+    if (nt == 0) nt = 1;
+    cpu_job jobs[MAXT];
+    pthread_t th[MAXT];
+    int started[MAXT] = {0};
+    for (uint32_t k = 0; k < nt; k++) {
+        jobs[k] = (cpu_job){hists, res, kp, count, nt, k, VKC_OK, {{0}}};
+        if (k > 0) started[k] = pthread_create(&th[k], NULL, entropy_worker, &jobs[k]) == 0;
+    }
+    entropy_worker(&jobs[0]);
+    for (uint32_t k = 1; k < nt; k++) {
+        if (started[k]) pthread_join(th[k], NULL);
+        else entropy_worker(&jobs[k]);
+    }
+    for (uint32_t k = 0; k < nt; k++)
+        if (jobs[k].status != VKC_OK) {
+            ctx->msg = jobs[k].msg;
+            return jobs[k].status;
+        }
+    return VKC_OK;
+}
+
+vkc_status vkc_search(vkc_context *ctx, const vkc_histogram *hists, uint32_t count, const vkc_search_params *params,
+                      vkc_search_result *results)
+{
+    vkc_search_params defaults;
+    if (!ctx) return VKC_ERROR_INVALID_ARGUMENT;
+    if (!hists || !results) return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_search: NULL argument");
+    if (!params) {
+        memset(&defaults, 0, sizeof defaults);
+        params = &defaults;
+    }
+    if (params->mode == VKC_MODE_ASYMMETRIC || params->mode == VKC_MODE_AUTO)
+        return vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED,
+                        "vkc_search works on |x| histograms: mode must be symmetric or unsigned "
+                        "(resolve auto per tensor first)");
+    for (uint32_t t = 0; t < count; t++) {
+        if (!hists[t].counts || hists[t].bins == 0)
+            return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "histogram %u is empty or NULL", t);
+        if (!(hists[t].range_max >= 0) || !isfinite(hists[t].range_max))
+            return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "histogram %u: range_max %g is not finite and >= 0",
+                            t, hists[t].range_max);
+        memset(&results[t], 0, sizeof results[t]);
+    }
+    vkc_kl_params kp;
+    vkc_kl_params_from(params, &kp);
+    uint32_t bound = params->mode == VKC_MODE_UNSIGNED ? 255 : 127;
+    double p = params->percentile > 0 ? params->percentile : 99.99;
+    vkc_status s = VKC_OK;
+    switch (params->method) {
+    case VKC_METHOD_ENTROPY:
+        if (!ctx->is_cpu) return vkc_entropy_gpu(ctx, hists, count, &kp, results);
+        return entropy_cpu_many(ctx, hists, count, &kp, results);
+    case VKC_METHOD_PERCENTILE:
+        for (uint32_t t = 0; s == VKC_OK && t < count; t++)
+            s = vkc_percentile_search(&hists[t], p, &results[t], &ctx->msg);
+        return s;
+    case VKC_METHOD_MSE:
+        for (uint32_t t = 0; s == VKC_OK && t < count; t++)
+            s = vkc_mse_search(&hists[t], kp.start, bound, &results[t], &ctx->msg);
+        return s;
+    case VKC_METHOD_MAX:
+        for (uint32_t t = 0; t < count; t++) {
+            results[t].i = hists[t].bins;
+            results[t].threshold = hists[t].range_max;
+            if (!(hists[t].range_max > 0))
+                fallback(&results[t], hists[t].bins, hists[t].range_max, "all-zero tensor: range is 0");
+        }
+        return VKC_OK;
+    }
+    return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "unknown method %d", (int)params->method);
+}
