@@ -126,9 +126,12 @@ static vkc_status create_instance(vkc_context *ctx, int validate, VkInstance *ou
     ci.enabledLayerCount = nlayers;
     ci.ppEnabledLayerNames = layers;
     VkResult r = vkCreateInstance(&ci, NULL, out);
+    if (r == VK_ERROR_INCOMPATIBLE_DRIVER)
+        return vkc_fail(msg, VKC_ERROR_NO_DEVICE,
+                        "no Vulkan driver found (vkCreateInstance: VK_ERROR_INCOMPATIBLE_DRIVER); install a GPU "
+                        "driver or mesa-vulkan-drivers, or use the CPU backend (--cpu)");
     if (r != VK_SUCCESS)
-        return vkc_fail(msg, r == VK_ERROR_INCOMPATIBLE_DRIVER ? VKC_ERROR_NO_DEVICE : VKC_ERROR_VULKAN,
-                        "vkCreateInstance failed: %s", vkc_vk_result_name(r));
+        return vkc_fail(msg, VKC_ERROR_VULKAN, "vkCreateInstance failed: %s", vkc_vk_result_name(r));
     volkLoadInstance(*out);
     if (validate && ctx) {
         VkDebugUtilsMessengerCreateInfoEXT mci;
@@ -468,8 +471,11 @@ vkc_status vkc_context_create(const vkc_context_info *info, vkc_context **out, v
     }
     int fallback_cpu = 0;
     vkc_status s = info->device_handle ? open_borrowed(ctx, info) : open_owned(ctx, info, &fallback_cpu);
-    if (s != VKC_OK && backend == VKC_BACKEND_AUTO && (s == VKC_ERROR_NO_VULKAN || fallback_cpu)) {
-        /* DESIGN.md §2b: no usable GPU means the native CPU backend. */
+    /* No loader, no driver, or only CPU Vulkan devices, and nobody named a
+     * device: DESIGN.md §2b says the native CPU backend runs. */
+    int named = sel && *sel;
+    if (s != VKC_OK && backend == VKC_BACKEND_AUTO && !info->device_handle &&
+        (fallback_cpu || (!named && (s == VKC_ERROR_NO_VULKAN || s == VKC_ERROR_NO_DEVICE)))) {
         vkc_context_destroy(ctx);
         ctx = calloc(1, sizeof *ctx);
         if (!ctx) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");

@@ -438,9 +438,15 @@ static void vkc_kl_bracket(vkc_kl_cands *cs, uint32_t c, double v, double e)
  *     lo <= lo(c*) <= m, so m lies in [Lmin, U] and |m| <= X = max(|U|, |Lmin|).
  *   - tol(.) is non-decreasing in |.| (also after rounding), so tol(m) <=
  *     tol(X), and rounded addition is monotone: fl(m + tol(m)) <= fl(U + tol(X)).
+ *     (When some lo is -inf, X = |U|: then m <= U, and m < -|U| would need
+ *     m < 0, where tol(m) is the 1e-15 floor anyway, since KL >= 0 and the
+ *     reference errs by far less than the 1e-6 it would take to leave it.)
  *   - A tied c has r(c) <= fl(m + tol(m)) (the reference's own test), hence
  *     lo(c) <= r(c) <= fl(U + tol(X)) = limit: it is kept. c* is tied with
  *     itself, so the induction hypothesis "c* live" holds for the next stage.
+ * Every stage (GPU values, vkc_kl_fast, and the final vkc_kl_pick) applies
+ * it in turn, so the survivors hold c* and all its ties, and vkc_kl_pick on
+ * them chooses what vkc_entropy_reference chooses from all candidates.
  * Returns the number of candidates still live. */
 static uint32_t vkc_kl_filter(vkc_kl_cands *cs, uint32_t count)
 {

@@ -156,13 +156,13 @@ static vkc_status hp_string(hparse *h, char *out, size_t cap)
     hp_ws(h);
     if (h->p >= h->end || (*h->p != '\'' && *h->p != '"')) return hp_fail(h, "expected a string");
     char q = *h->p++;
+    if (!memchr(h->p, q, (size_t)(h->end - h->p))) return hp_fail(h, "unterminated string");
     size_t n = 0;
     while (h->p < h->end && *h->p != q) {
         if (*h->p == '\\' || *h->p == '\n' || *h->p == '\0') return hp_fail(h, "unsupported character in string");
         if (n + 1 >= cap) return hp_fail(h, "string too long");
         out[n++] = *h->p++;
     }
-    if (h->p >= h->end) return hp_fail(h, "unterminated string");
     h->p++;
     out[n] = 0;
     return VKC_OK;
@@ -296,8 +296,11 @@ static vkc_status shape_count(const vkc_npy_header *h, uint64_t *count, vkc_msg 
             return VKC_OK;
         }
     for (uint32_t i = 0; i < h->ndim; i++)
-        if (!vkc_mul_u64(n, h->shape[i], &n))
-            return vkc_fail(msg, VKC_ERROR_FORMAT, "shape's element count overflows 64 bits");
+        if (!vkc_mul_u64(n, h->shape[i], &n)) {
+            char desc[400];
+            vkc_npy_describe(h, desc, sizeof desc);
+            return vkc_fail(msg, VKC_ERROR_FORMAT, "element count overflows 64 bits (%s)", desc);
+        }
     *count = n;
     return VKC_OK;
 }

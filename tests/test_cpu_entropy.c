@@ -4,6 +4,7 @@
  * double reference on many random histograms. */
 #include "entropy.h"
 #include "json_parse.h"
+#include "hist_gen.h"
 #include "testutil.h"
 
 #include <float.h>
@@ -335,6 +336,63 @@ static void test_params(void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* The tie tolerance with values that differ                                */
+
+/* A histogram whose candidates take two KL values a known gap apart. With
+ * start 512 and L = 128, bins 0..3 always form level 0 (a fixed baseline
+ * from counts a, a, a2); the pair c, c + d at bins 100/101 falls into one
+ * level for most i (adding about d^2 / (8 c^2)) but is split by a level
+ * boundary for i = 513..517, ..., 1829..1846 (adding exactly 0). So the
+ * least KL is at 513 and 1846, and i = 2048 lies `gap` above it. */
+static void tie_case(const char *what, uint64_t a, uint64_t a2, uint64_t d, int expect_tied)
+{
+    enum { N = 2048 };
+    const uint64_t c = (uint64_t)1 << 40;
+    uint64_t *h = calloc(N, sizeof *h);
+    h[0] = h[1] = a;
+    h[2] = a2;
+    h[100] = c;
+    h[101] = c + d;
+    vkc_kl_params kp = params_for(VKC_MODE_SYMMETRIC, VKC_FLAVOR_MODELOPT, 512, 1);
+    vkc_kl_hist kh;
+    vkc_msg msg;
+    REQUIRE(vkc_kl_hist_init(&kh, h, N, &kp, &msg) == VKC_OK);
+    double split = vkc_kl_reference(&kh, 1846, 128), joined = vkc_kl_reference(&kh, 2048, 128);
+    double e;
+    vkc_kl_fast(&kh, 2048, 128, &e);
+    /* The premises: the values differ, in the intended way. */
+    REQUIREF(joined > split, "%s: KL(2048) %.17g not above KL(1846) %.17g", what, joined, split);
+    for (uint32_t i = 512; i <= N; i++) {
+        double v = vkc_kl_reference(&kh, i, 128);
+        REQUIREF(v == split || v == joined, "%s: KL(%u) = %.17g is a third value", what, i, v);
+    }
+    printf("%s: gap %.3g, tolerance %.3g, fast bound %.3g\n", what, joined - split,
+           vkc_kl_tie_tol(split), e);
+
+    vkc_search_result res;
+    check_cpu_vs_reference(what, h, N, 1.0, &kp, &res);
+    REQUIREF(res.i == (expect_tied ? 2048u : 1846u), "%s: chose %u", what, res.i);
+    kp.tie_largest = 0;
+    check_cpu_vs_reference(what, h, N, 1.0, &kp, &res);
+    REQUIREF(res.i == (expect_tied ? 512u : 513u), "%s: smallest tie chose %u", what, res.i);
+    vkc_kl_hist_free(&kh);
+    free(h);
+}
+
+static void test_tie_tolerance(void)
+{
+    /* Relative band: KL ~ 1e-3, gap ~5e-13 < 1e-12, and wider than twice the
+     * fast bound, so the cascade's filters need the band too. */
+    tie_case("relative tie", 3000000000u, 9000000000u, 2200000, 1);
+    /* Just outside the band: gap ~2e-12. */
+    tie_case("relative non-tie", 3000000000u, 9000000000u, 4400000, 0);
+    /* Absolute floor: KL 0 against ~4e-16. */
+    tie_case("absolute tie", 1u << 30, 0, 70000, 1);
+    /* Above the floor: ~4e-14. */
+    tie_case("absolute non-tie", 1u << 30, 0, 700000, 0);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Edge cases                                                               */
 
 static void fill_exp(uint64_t *h, uint32_t n, double amp, double scale)
@@ -468,126 +526,6 @@ static void test_edges(void)
 /* ------------------------------------------------------------------------ */
 /* Random histograms                                                        */
 
-enum shape {
-    SHAPE_EXP, SHAPE_HALFNORMAL, SHAPE_RELU, SHAPE_SPARSE, SHAPE_GAPS, SHAPE_OUTLIER,
-    SHAPE_SINGLE, SHAPE_UNIFORM, SHAPE_ABOVE_START, SHAPE_SAMPLED, SHAPE_PERIODIC, SHAPE_TINY,
-    SHAPE_COUNT
-};
-static const char *const shape_names[SHAPE_COUNT] = {
-    "exp", "halfnormal", "relu", "sparse", "gaps", "outlier",
-    "single", "uniform", "above-start", "sampled", "periodic", "tiny"};
-
-static uint64_t clamp_count(double v)
-{
-    if (!(v > 0)) return 0;
-    if (v > 0x1p40) return (uint64_t)1 << 40;
-    return (uint64_t)v;
-}
-
-/* Adds roughly Poisson-sized noise so counts are not a smooth function. */
-static void add_noise(vkc_rng *r, uint64_t *h, uint32_t n)
-{
-    for (uint32_t j = 0; j < n; j++) {
-        double v = (double)h[j];
-        h[j] = clamp_count(v + sqrt(v) * vkc_rng_normal(r) + 0.5);
-    }
-}
-
-static void gen_hist(vkc_rng *r, uint64_t *h, uint32_t n, enum shape s)
-{
-    double amp = pow(2.0, 3 + 37 * vkc_rng_uniform(r));
-    double scale = (double)n * (0.005 + 0.4 * vkc_rng_uniform(r));
-    memset(h, 0, n * sizeof *h);
-    switch (s) {
-    case SHAPE_EXP:
-    case SHAPE_RELU:
-    case SHAPE_GAPS:
-        for (uint32_t j = 0; j < n; j++) h[j] = clamp_count(amp * exp(-(double)j / scale));
-        add_noise(r, h, n);
-        if (s == SHAPE_RELU) h[0] = clamp_count(amp * (10 + 100 * vkc_rng_uniform(r)));
-        if (s == SHAPE_GAPS) {
-            int gaps = 1 + (int)(vkc_rng_next(r) % 6);
-            for (int g = 0; g < gaps; g++) {
-                uint32_t at = (uint32_t)(vkc_rng_next(r) % n);
-                uint32_t w = 1 + (uint32_t)(vkc_rng_next(r) % (n / 8));
-                for (uint32_t j = at; j < n && j < at + w; j++) h[j] = 0;
-            }
-        }
-        break;
-    case SHAPE_HALFNORMAL:
-        for (uint32_t j = 0; j < n; j++) {
-            double x = (double)j / scale;
-            h[j] = clamp_count(amp * exp(-0.5 * x * x));
-        }
-        add_noise(r, h, n);
-        break;
-    case SHAPE_SPARSE: {
-        double density = 0.002 + 0.2 * vkc_rng_uniform(r);
-        for (uint32_t j = 0; j < n; j++)
-            if (vkc_rng_uniform(r) < density) h[j] = 1 + clamp_count(amp * vkc_rng_uniform(r));
-        break;
-    }
-    case SHAPE_OUTLIER: {
-        uint32_t w = 3 + (uint32_t)(vkc_rng_next(r) % (n / 16));
-        for (uint32_t j = 0; j < w; j++) h[j] = clamp_count(amp * exp(-3.0 * j / w));
-        int far = 1 + (int)(vkc_rng_next(r) % 3);
-        for (int k = 0; k < far; k++) h[n / 2 + vkc_rng_next(r) % (n / 2)] += 1 + vkc_rng_next(r) % 10;
-        break;
-    }
-    case SHAPE_SINGLE:
-        h[vkc_rng_next(r) % n] = 1 + clamp_count(amp);
-        break;
-    case SHAPE_UNIFORM:
-        for (uint32_t j = 0; j < n; j++) h[j] = clamp_count(amp * vkc_rng_uniform(r));
-        break;
-    case SHAPE_ABOVE_START: {
-        uint32_t from = 129 + (uint32_t)(vkc_rng_next(r) % (n / 2));
-        for (uint32_t j = from; j < n; j++)
-            h[j] = clamp_count(amp * exp(-(double)(j - from) / scale));
-        break;
-    }
-    case SHAPE_SAMPLED: {
-        /* Real binning: |x| of draws, over [0, max]. */
-        uint32_t draws = 2000 + (uint32_t)(vkc_rng_next(r) % 40000);
-        double *x = malloc(draws * sizeof *x), mx = 0;
-        int heavy = (int)(vkc_rng_next(r) % 3);
-        for (uint32_t k = 0; k < draws; k++) {
-            double v = heavy == 0 ? vkc_rng_normal(r)
-                     : heavy == 1 ? -log(1e-300 + vkc_rng_uniform(r))
-                                  : vkc_rng_normal(r) / (0.05 + vkc_rng_uniform(r));
-            x[k] = fabs(v);
-            if (x[k] > mx) mx = x[k];
-        }
-        for (uint32_t k = 0; k < draws; k++) {
-            uint32_t b = (uint32_t)(x[k] * ((double)n / mx));
-            h[b < n ? b : n - 1]++;
-        }
-        free(x);
-        break;
-    }
-    case SHAPE_PERIODIC: {
-        uint32_t period = 2 + (uint32_t)(vkc_rng_next(r) % 6);
-        for (uint32_t j = 0; j < n; j += period) h[j] = clamp_count(amp * exp(-(double)j / scale));
-        break;
-    }
-    case SHAPE_TINY:
-        for (uint32_t j = 0; j < n; j++)
-            if (vkc_rng_uniform(r) < 0.3 * exp(-(double)j / scale)) h[j] = 1 + vkc_rng_next(r) % 3;
-        break;
-    case SHAPE_COUNT:
-        break;
-    }
-}
-
-/* Sizes arranged so that the O(n^2) oracle stays within the time budget. */
-static uint32_t random_bins(vkc_rng *r, int idx)
-{
-    if (idx % 100 == 0) return 8192;
-    if (idx % 25 == 0) return 4096 - (uint32_t)(vkc_rng_next(r) % 1024);
-    if (idx % 3 == 0) return 1025 + (uint32_t)(vkc_rng_next(r) % 1024);
-    return 512 + (uint32_t)(vkc_rng_next(r) % 513);
-}
-
 static vkc_kl_params random_params(vkc_rng *r)
 {
     static const uint32_t starts[] = {1, 7, 64, 100, 200, 256};
@@ -674,17 +612,17 @@ static void test_random(void)
     uint64_t *h = malloc(MAXN * sizeof *h);
     double worst = 0, t0 = now_s(), t_cpu = 0;
     uint32_t reeval = 0, cands = 0, naive_checked = 0, ambiguous = 0;
-    int fallbacks = 0, per_shape[SHAPE_COUNT] = {0};
+    int fallbacks = 0, per_shape[HIST_SHAPE_COUNT] = {0};
     for (int idx = 0; idx < CASES; idx++) {
-        uint32_t n = random_bins(&r, idx);
-        enum shape s = (enum shape)(vkc_rng_next(&r) % SHAPE_COUNT);
+        uint32_t n = hist_gen_bins(&r, idx);
+        int s = (int)(vkc_rng_next(&r) % HIST_SHAPE_COUNT);
         vkc_kl_params kp = random_params(&r);
         double range_max = vkc_rng_next(&r) & 1 ? 1.0 : exp(4 * vkc_rng_normal(&r));
-        gen_hist(&r, h, n, s);
+        hist_gen(&r, h, n, s);
         per_shape[s]++;
         char what[96];
         snprintf(what, sizeof what, "random %d (%s, n %u, L %u, start %u, stride %u)", idx,
-                 shape_names[s], n, kp.levels, kp.start, kp.stride);
+                 hist_shape_names[s], n, kp.levels, kp.start, kp.stride);
 
         vkc_search_result cpu, ref;
         vkc_msg msg;
@@ -720,7 +658,7 @@ static void test_random(void)
            "differed at a tie edge)\n",
            reeval, cands, naive_checked, ambiguous);
     printf("random: max |fast - reference| / err = %.3g\n", worst);
-    for (int s = 0; s < SHAPE_COUNT; s++) REQUIRE(per_shape[s] > 0);
+    for (int s = 0; s < HIST_SHAPE_COUNT; s++) REQUIRE(per_shape[s] > 0);
     free(h);
 }
 
@@ -731,6 +669,7 @@ int main(void)
     test_known_values();
     test_golden();
     printf("golden + known values: %.2f s\n", now_s() - t0);
+    test_tie_tolerance();
     test_edges();
     test_random();
     printf("total %.1f s\n", now_s() - t0);

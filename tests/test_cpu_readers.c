@@ -731,7 +731,8 @@ static void test_header_errors(void)
         {"big_endian8.npy", ">f8", "(2,)", "big-endian", 16},
         {"complex.npy", "<c8", "(2,)", "unsupported dtype", 16},
         {"bool.npy", "|b1", "(4,)", "unsupported dtype", 4},
-        {"shape_overflow.npy", "<f4", "(4294967296, 4294967296, 2)", "overflow", 16},
+        {"shape_overflow.npy", "<f4", "(4294967296, 4294967296, 2)",
+         "element count overflows 64 bits (shape (4294967296, 4294967296, 2), <f4)", 16},
         {"bytes_overflow.npy", "<f8", "(4611686018427387904,)", "overflow", 16},
         {"not_tuple.npy", "<f4", "4", "not a tuple", 16},
         {"paren_int.npy", "<f4", "(4)", "not a tuple", 16},
@@ -762,6 +763,8 @@ static void test_header_errors(void)
         {"{'descr': '<f4', 'fortran_order': False, 'shape': (4,)", "expected ',' or '}'"},
         {"{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (4,)}", "structured"},
         {"{'descr': '<f\\x34', 'fortran_order': False, 'shape': (4,)}", "unsupported character"},
+        {"{'descr': '<f4", "unterminated string"},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (4,), 'descr\n': 1}", "unsupported character"},
     };
     for (size_t i = 0; i < sizeof dicts / sizeof dicts[0]; i++) {
         bytes b = make_npy_v(1, dicts[i][0], v, 16, 0);
@@ -1143,6 +1146,18 @@ static void test_npz_errors(void)
     set32(&z.b, z.central[0] + 24, (uint32_t)t[0].npy.n + 4);
     set32(&z.b, z.local[0] + 22, (uint32_t)t[0].npy.n + 4);
     expect_npz_error("usize_lie.npz", &z.b, "conv1.npy", NULL);
+    free(z.b.p);
+    /* Missing file; member index out of range. */
+    vkc_npz *none = NULL;
+    vkc_msg msg;
+    REQUIRE(vkc_npz_open(tmp_path("missing.npz"), &none, &msg) == VKC_ERROR_IO && none == NULL &&
+            contains(&msg, "missing.npz"));
+    z = make_zip(m1, 1);
+    REQUIRE(vkc_npz_open_mem(z.b.p, z.b.n, &none, &msg) == VKC_OK);
+    vkc_source *s = NULL;
+    REQUIRE(vkc_npz_source(none, 1, &s, &msg) == VKC_ERROR_INVALID_ARGUMENT && s == NULL);
+    REQUIRE(vkc_npz_find(none, "conv1") == 0 && vkc_npz_find(none, "x") == UINT32_MAX);
+    vkc_npz_close(none);
     free(z.b.p);
     /* Not a zip at all. */
     bytes junk = {0};

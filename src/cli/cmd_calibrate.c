@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *const kHelp =
@@ -125,6 +126,14 @@ static int check_output_dir(const char *out)
     else *slash = 0;
     if (access(dir, W_OK) != 0) {
         cli_error("%s: cannot write to directory %s: %s", out, dir, strerror(errno));
+        return 0;
+    }
+    /* The atomic writer refuses to rename over a directory or a device; say
+     * so now rather than after the passes. */
+    struct stat st;
+    if (stat(out, &st) == 0 && !S_ISREG(st.st_mode)) {
+        cli_error("%s: exists and is not a regular file (%s); refusing to replace it", out,
+                  S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket");
         return 0;
     }
     return 1;
