@@ -93,8 +93,14 @@ static unsigned __int128 mse_sum(const uint64_t *h, uint32_t n, uint32_t i, uint
     return s;
 }
 
-vkc_status vkc_mse_search(const vkc_histogram *h, uint32_t start, uint32_t bound, vkc_search_result *r,
-                          vkc_msg *msg)
+/* Relative error bound of the GPU's float32 MSE sums: all terms are
+ * non-negative, so float rounding of counts, squares and at most a few
+ * thousand additions stays below about 1e-5 of the sum; 1e-4 leaves a
+ * tenfold margin. */
+#define MSE_GPU_REL 1e-4
+
+vkc_status vkc_mse_select(const vkc_histogram *h, uint32_t start, uint32_t bound, const float *approx,
+                          vkc_search_result *r, vkc_msg *msg)
 {
     memset(r, 0, sizeof *r);
     int ovf;
@@ -109,15 +115,28 @@ vkc_status vkc_mse_search(const vkc_histogram *h, uint32_t start, uint32_t bound
     uint32_t nc = h->bins - start;
     double *val = malloc(nc * sizeof *val);
     if (!val) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    /* With GPU values, only candidates the relative band cannot exclude
+     * are summed exactly; the others stay +inf. The band contains the
+     * exact minimum and every candidate tied with it (DESIGN.md §2). */
+    double cut = INFINITY;
+    if (approx) {
+        double m = INFINITY;
+        for (uint32_t c = 0; c < nc; c++)
+            if (approx[c] < m) m = approx[c];
+        if (isfinite(m)) cut = m * (1.0 + 3.0 * MSE_GPU_REL) + 1e-30;
+    }
     double best = INFINITY;
     for (uint32_t c = 0; c < nc; c++) {
+        val[c] = INFINITY;
+        if (approx && isfinite(cut) && !(approx[c] <= cut) && !isnan(approx[c])) continue;
         val[c] = (double)mse_sum(h->counts, h->bins, start + c, bound);
+        r->reevaluated++;
         if (val[c] < best) best = val[c];
     }
     /* The first candidate tied with the minimum (DESIGN.md §2). */
     double tol = vkc_kl_tie_tol(best);
     uint32_t pick = 0;
-    while (val[pick] > best + tol) pick++;
+    while (!(val[pick] <= best + tol)) pick++;
     free(val);
     double w = h->range_max / h->bins;
     r->i = start + pick;
@@ -217,8 +236,9 @@ vkc_status vkc_search(vkc_context *ctx, const vkc_histogram *hists, uint32_t cou
             s = vkc_percentile_search(&hists[t], p, &results[t], &ctx->msg);
         return s;
     case VKC_METHOD_MSE:
+        if (!ctx->is_cpu) return vkc_mse_gpu(ctx, hists, count, kp.start, bound, results);
         for (uint32_t t = 0; s == VKC_OK && t < count; t++)
-            s = vkc_mse_search(&hists[t], kp.start, bound, &results[t], &ctx->msg);
+            s = vkc_mse_select(&hists[t], kp.start, bound, NULL, &results[t], &ctx->msg);
         return s;
     case VKC_METHOD_MAX:
         for (uint32_t t = 0; t < count; t++) {

@@ -8,8 +8,9 @@
  * compared exactly in integers. */
 vkc_status vkc_percentile_search(const vkc_histogram *h, double p, vkc_search_result *r, vkc_msg *msg);
 /* MSE over bin centres from start (DESIGN.md §2), exact integer errors;
- * bound 127 (signed, narrow range) or 255 (unsigned). */
-vkc_status vkc_mse_search(const vkc_histogram *h, uint32_t start, uint32_t bound, vkc_search_result *r,
-                          vkc_msg *msg);
+ * bound 127 (signed, narrow range) or 255 (unsigned). approx: the GPU's
+ * float32 sums per candidate, or NULL to sum every candidate exactly. */
+vkc_status vkc_mse_select(const vkc_histogram *h, uint32_t start, uint32_t bound, const float *approx,
+                          vkc_search_result *r, vkc_msg *msg);
 
 #endif

@@ -2,6 +2,7 @@
  * dispatch of shaders/entropy.comp, then vkc_kl_select on the host. */
 #include "entropy.h"
 #include "gpu.h"
+#include "search.h"
 #include "search_gpu.h"
 
 #include <math.h>
@@ -156,5 +157,68 @@ done:
     free(ncand);
     free(out_off);
     free(p.w);
+    return s;
+}
+
+/* Packed layout of shaders/mse.comp, in words: per tensor a record of 8
+ * (n, start, ncand, bound, counts offset, out offset), then float32 counts. */
+vkc_status vkc_mse_gpu(vkc_context *ctx, const vkc_histogram *hists, uint32_t count, uint32_t start, uint32_t bound,
+                       vkc_search_result *res)
+{
+    uint64_t words = (uint64_t)count * 8, total_cand = 0, max_cand = 0;
+    for (uint32_t t = 0; t < count; t++) {
+        uint32_t nc = hists[t].bins > start ? hists[t].bins - start : 0;
+        words += hists[t].bins;
+        total_cand += nc;
+        max_cand = nc > max_cand ? nc : max_cand;
+    }
+    if (count > ctx->caps.max_workgroup_count[1] || max_cand > ctx->caps.max_workgroup_count[0] ||
+        words * 4 > ctx->caps.max_storage_buffer_range || total_cand * 4 > ctx->caps.max_storage_buffer_range)
+        return vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED, "MSE batch too large for one dispatch");
+    uint32_t *w = calloc(words ? words : 1, 4);
+    float *approx = malloc((max_cand ? max_cand : 1) * sizeof *approx);
+    vkc_status s = VKC_OK;
+    if (!w || !approx) {
+        s = vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory packing histograms");
+        goto done;
+    }
+    size_t len = (size_t)count * 8;
+    uint32_t out_off = 0;
+    for (uint32_t t = 0; t < count; t++) {
+        uint32_t *r = w + (size_t)t * 8, nc = hists[t].bins > start ? hists[t].bins - start : 0;
+        r[0] = hists[t].bins;
+        r[1] = start;
+        r[2] = nc;
+        r[3] = bound;
+        r[4] = (uint32_t)len;
+        r[5] = out_off;
+        for (uint32_t j = 0; j < hists[t].bins; j++) w[len++] = vkc_f32_bits((float)hists[t].counts[j]);
+        out_off += nc;
+    }
+    if (max_cand) {
+        uint32_t spec[2] = {LOCAL_SIZE, (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC)};
+        vkc_pipe *pipe;
+        vkc_binding b[2];
+        if ((s = vkc_pipe_get(ctx, "mse", spec, 2, 2, 0, &pipe)) != VKC_OK) goto done;
+        if ((s = upload(ctx, w, len, &b[0])) != VKC_OK) goto done;
+        if ((s = vkc_gbuf_reserve(ctx, &ctx->out, total_cand * 4, 1)) != VKC_OK) goto done;
+        b[1] = (vkc_binding){&ctx->out, 0, total_cand * 4};
+        ctx->last_gpu_ns = 0;
+        if ((s = vkc_cmd_begin(ctx)) != VKC_OK) goto done;
+        if (!ctx->uma) {
+            vkc_cmd_copy(ctx, &ctx->stage, 0, &ctx->devin, 0, (VkDeviceSize)len * 4);
+            vkc_cmd_barrier(ctx);
+        }
+        if ((s = vkc_cmd_dispatch(ctx, pipe, b, NULL, (uint32_t)max_cand, count, 1)) != VKC_OK) goto done;
+        if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) goto done;
+    }
+    for (uint32_t t = 0; s == VKC_OK && t < count; t++) {
+        uint32_t nc = w[(size_t)t * 8 + 2], off = w[(size_t)t * 8 + 5];
+        if (nc) memcpy(approx, (const float *)ctx->out.map + off, nc * sizeof *approx);
+        s = vkc_mse_select(&hists[t], start, bound, nc ? approx : NULL, &res[t], &ctx->msg);
+    }
+done:
+    free(w);
+    free(approx);
     return s;
 }

@@ -18,6 +18,7 @@ typedef struct golden {
     uint32_t bins;
     double range_max;
     uint32_t want_signed, want_unsigned;
+    uint32_t mse_signed, mse_unsigned, p999, p9999;
 } golden;
 
 static int load_golden(golden **out, uint32_t *count)
@@ -48,6 +49,12 @@ static int load_golden(golden **out, uint32_t *count)
         REQUIRE(vkc_json_uint64(vkc_json_get(vkc_json_get(exp, "entropy_unsigned"), "vkcalib"), &b));
         g[k].want_signed = (uint32_t)a;
         g[k].want_unsigned = (uint32_t)b;
+        static const char *const keys[4] = {"mse_signed", "mse_unsigned", "percentile_99.9", "percentile_99.99"};
+        uint32_t *dst[4] = {&g[k].mse_signed, &g[k].mse_unsigned, &g[k].p999, &g[k].p9999};
+        for (int q = 0; q < 4; q++) {
+            REQUIRE(vkc_json_uint64(vkc_json_get(vkc_json_get(exp, keys[q]), "vkcalib"), &a));
+            *dst[q] = (uint32_t)a;
+        }
     }
     vkc_json_free(root);
     *out = g;
@@ -77,8 +84,54 @@ static void test_golden(vkc_context *ctx, const char *label, const golden *g, ui
             REQUIRE(r[k].threshold == (double)want * (g[k].range_max / g[k].bins));
         }
     }
+    /* MSE (bin centres) and percentile (left edges), same batch. */
+    for (int q = 0; q < 4; q++) {
+        vkc_search_params sp;
+        memset(&sp, 0, sizeof sp);
+        sp.method = q < 2 ? VKC_METHOD_MSE : VKC_METHOD_PERCENTILE;
+        sp.mode = q == 1 ? VKC_MODE_UNSIGNED : VKC_MODE_SYMMETRIC;
+        sp.percentile = q == 2 ? 99.9 : 99.99;
+        vkc_status s = vkc_search(ctx, h, n, &sp, r);
+        REQUIREF(s == VKC_OK, "%s: %s", label, vkc_context_error(ctx));
+        for (uint32_t k = 0; k < n; k++) {
+            uint32_t want = q == 0 ? g[k].mse_signed : q == 1 ? g[k].mse_unsigned : q == 2 ? g[k].p999 : g[k].p9999;
+            double w = g[k].range_max / g[k].bins;
+            REQUIREF(r[k].i == want, "%s golden %s %s: chose %u, expected %u", label, g[k].name,
+                     q == 0 ? "mse signed" : q == 1 ? "mse unsigned" : q == 2 ? "p99.9" : "p99.99", r[k].i, want);
+            REQUIRE(r[k].threshold == (q < 2 ? ((double)want + 0.5) * w : (double)want * w));
+        }
+    }
     free(h);
     free(r);
+}
+
+/* GPU MSE (float32 sums and the exact re-check) equals exact sums of every
+ * candidate on the CPU. */
+static void test_mse_random(vkc_context *gpu, vkc_context *cpu, int cases)
+{
+    enum { BATCH = 20, MAXN = 4096 };
+    vkc_rng r = {0x5eed0300u};
+    uint64_t *h[BATCH];
+    vkc_histogram hist[BATCH];
+    vkc_search_result a[BATCH], b[BATCH];
+    for (int k = 0; k < BATCH; k++) h[k] = malloc(MAXN * sizeof(uint64_t));
+    for (int base = 0; base < cases; base += BATCH) {
+        vkc_search_params sp;
+        memset(&sp, 0, sizeof sp);
+        sp.method = VKC_METHOD_MSE;
+        sp.mode = base % 40 ? VKC_MODE_SYMMETRIC : VKC_MODE_UNSIGNED;
+        for (int k = 0; k < BATCH; k++) {
+            uint32_t n = 256 + (uint32_t)(vkc_rng_next(&r) % 1800);
+            hist_gen(&r, h[k], n, (int)(vkc_rng_next(&r) % HIST_SHAPE_COUNT));
+            hist[k] = (vkc_histogram){h[k], n, 3.0};
+        }
+        REQUIREF(vkc_search(gpu, hist, BATCH, &sp, a) == VKC_OK, "%s", vkc_context_error(gpu));
+        REQUIREF(vkc_search(cpu, hist, BATCH, &sp, b) == VKC_OK, "%s", vkc_context_error(cpu));
+        for (int k = 0; k < BATCH; k++)
+            REQUIREF(a[k].i == b[k].i && a[k].fallback == b[k].fallback,
+                     "mse random %d (n %u): GPU %u, exact CPU %u", base + k, hist[k].bins, a[k].i, b[k].i);
+    }
+    for (int k = 0; k < BATCH; k++) free(h[k]);
 }
 
 static vkc_kl_params random_params(vkc_rng *r)
@@ -197,6 +250,11 @@ int main(void)
         test_golden(ctx, "gpu", g, ng);
         test_edges(ctx);
         test_random(ctx, "gpu", 1000, 0x5eed0100u);
+        vkc_context *c2 = vkc_test_cpu_context();
+        if (c2) {
+            test_mse_random(ctx, c2, 200);
+            vkc_context_destroy(c2);
+        }
         vkc_test_gpu_context_done(ctx);
     }
     /* Shared-memory reduction instead of subgroup arithmetic. */
