@@ -29,6 +29,8 @@ typedef struct cli_device_opts {
 int cli_device_opt(int argc, char **argv, int *i, cli_device_opts *o);
 /* Creates the context the options ask for; prints the error itself. */
 vkc_context *cli_open_context(const cli_device_opts *o, int quiet);
+/* Warns when the validation layer reported anything, then destroys. */
+void cli_close_context(vkc_context *ctx);
 #define CLI_DEVICE_HELP                                                                        \
     "  --device D     Vulkan device by index, UUID or name substring (also VKCALIB_DEVICE);\n"    \
     "                 default: first discrete GPU, else integrated, else virtual; CPU Vulkan\n"  \

@@ -73,6 +73,7 @@ typedef struct tensor_state {
     vkc_mode mode;            /* resolved: never auto */
     vkc_search_result res;
     vkc_qparams q;
+    int64_t first_bad_item;   /* first batch holding NaN/Inf, -1 if none */
 } tensor_state;
 
 typedef struct options {
@@ -237,9 +238,18 @@ static int parse_args(int argc, char **argv, options *o, char ***inputs, int *ni
 /* Runs one pass over every batch: fn is the range or histogram pass. */
 typedef vkc_status (*pass_fn)(vkc_context *ctx, tensor_state *ts, const feeder_chunk *c);
 
+static uint64_t nonfinite(const vkc_stats *st)
+{
+    return st->nan + st->pos_inf + st->neg_inf;
+}
+
 static vkc_status range_step(vkc_context *ctx, tensor_state *ts, const feeder_chunk *c)
 {
-    return vkc_range_f32(ctx, c->x, c->n, &ts[c->tensor].st);
+    tensor_state *s = &ts[c->tensor];
+    uint64_t before = nonfinite(&s->st);
+    vkc_status r = vkc_range_f32(ctx, c->x, c->n, &s->st);
+    if (r == VKC_OK && s->first_bad_item < 0 && nonfinite(&s->st) > before) s->first_bad_item = c->item;
+    return r;
 }
 
 static vkc_status hist_step(vkc_context *ctx, tensor_state *ts, const feeder_chunk *c)
@@ -297,12 +307,14 @@ static int prepare_histograms(const dataset *ds, tensor_state *ts, const options
     for (uint32_t t = 0; t < ds->ntensors; t++) {
         tensor_state *s = &ts[t];
         const char *name = ds->tensors[t].name;
-        uint64_t bad = s->st.nan + s->st.pos_inf + s->st.neg_inf;
+        uint64_t bad = nonfinite(&s->st);
         if (bad && !o->exclude_nonfinite) {
-            cli_error("tensor '%s': %llu NaN, %llu +Inf, %llu -Inf among %llu values (fix the dump, or "
-                      "--exclude-nonfinite to calibrate on the finite values)",
+            const ds_item *it = &ds->tensors[t].items[s->first_bad_item >= 0 ? s->first_bad_item : 0];
+            cli_error("tensor '%s': %llu NaN, %llu +Inf, %llu -Inf among %llu values, first in %s%s%s%s (fix the "
+                      "dump, or --exclude-nonfinite to calibrate on the finite values)",
                       name, (unsigned long long)s->st.nan, (unsigned long long)s->st.pos_inf,
-                      (unsigned long long)s->st.neg_inf, (unsigned long long)(s->st.count + bad));
+                      (unsigned long long)s->st.neg_inf, (unsigned long long)(s->st.count + bad), it->path,
+                      it->member ? "[" : "", it->member ? it->member : "", it->member ? "]" : "");
             return 0;
         }
         if (bad && !o->quiet)
@@ -527,8 +539,10 @@ int cmd_calibrate(int argc, char **argv)
     vkc_context *ctx = cli_open_context(&o.dev, o.quiet);
     tensor_state *ts = calloc(ds.ntensors, sizeof *ts);
     int ok = ctx && ts;
+    for (uint32_t t = 0; ts && t < ds.ntensors; t++) ts[t].first_bad_item = -1;
     if (ok && !o.quiet)
-        fprintf(stderr, "vkcalib: %u tensors, %u files, %.1f MB\n", ds.ntensors, total_files(&ds), ds.bytes / 1e6);
+        fprintf(stderr, "vkcalib: %u tensor%s, %u file%s, %.1f MB\n", ds.ntensors, ds.ntensors == 1 ? "" : "s",
+                total_files(&ds), total_files(&ds) == 1 ? "" : "s", ds.bytes / 1e6);
     ok = ok && run_pass(ctx, &ds, ts, &o, "pass 1/2: range", ds.bytes, range_step);
     ok = ok && prepare_histograms(&ds, ts, &o);
     ok = ok && run_pass(ctx, &ds, ts, &o, "pass 2/2: histogram", ds.bytes, hist_step);
@@ -546,18 +560,13 @@ int cmd_calibrate(int argc, char **argv)
     }
     if (ok && !o.quiet) {
         print_summary(&ds, ts);
-        fprintf(stderr, "vkcalib: wrote %s (%s, %u tensors)\n", o.out, o.format == 0 ? "TensorRT cache" : "JSON",
-                ds.ntensors);
-    }
-    if (ctx) {
-        uint32_t w = 0, e = 0;
-        vkc_context_validation_counts(ctx, &w, &e);
-        if (w || e) cli_warn("the validation layer reported %u warnings and %u errors", w, e);
+        fprintf(stderr, "vkcalib: wrote %s (%s, %u tensor%s)\n", o.out, o.format == 0 ? "TensorRT cache" : "JSON",
+                ds.ntensors, ds.ntensors == 1 ? "" : "s");
     }
     vkc_buf_free(&out);
     for (uint32_t t = 0; ts && t < ds.ntensors; t++) free(ts[t].hist);
     free(ts);
     dataset_free(&ds);
-    vkc_context_destroy(ctx);
+    cli_close_context(ctx);
     return ok ? 0 : 1;
 }

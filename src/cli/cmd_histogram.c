@@ -187,7 +187,7 @@ int cmd_histogram(int argc, char **argv)
     if (s == VKC_OK) s = vkc_histogram_f32(ctx, x, n, &spec, counts);
     if (s != VKC_OK) {
         cli_error("%s", vkc_context_error(ctx));
-        vkc_context_destroy(ctx);
+        cli_close_context(ctx);
         free(x);
         free(counts);
         return 1;
@@ -215,7 +215,7 @@ int cmd_histogram(int argc, char **argv)
                bins >= 16 ? bins / 16 : 1);
         print_bar_summary(counts, (uint32_t)bins, spec.lo, width);
     }
-    vkc_context_destroy(ctx);
+    cli_close_context(ctx);
     free(x);
     free(counts);
     return 0;

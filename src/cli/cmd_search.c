@@ -17,7 +17,8 @@ static const char *const kHelp =
     "[j*A/N, (j+1)*A/N), N = number of bins, A = --range-max.\n"
     "\n"
     "  --counts FILE     one integer count per line ('#' starts a comment; blank\n"
-    "                    lines are skipped), or an integer .npy (u1, i4, i8, u8)\n"
+    "                    lines are skipped), or a .npy of counts: u1, i4, i8, u8,\n"
+    "                    or float with whole values (torch.histc returns floats)\n"
     "  --range-max A     upper edge of the last bin (the tensor's absmax)\n"
     "  --method M        entropy (default; TensorRT's KL calibration), percentile,\n"
     "                    mse, max\n"
@@ -234,7 +235,8 @@ int cmd_search(int argc, char **argv)
         vkc_jw_kv_double(&j, "range_max", range_max);
         vkc_jw_kv_uint(&j, "i", res.i);
         vkc_jw_kv_double(&j, "threshold", res.threshold);
-        vkc_jw_kv_double(&j, "kl", res.kl);
+        if (sp.method == VKC_METHOD_ENTROPY) vkc_jw_kv_double(&j, "kl", res.kl);
+        if (sp.method == VKC_METHOD_MSE) vkc_jw_kv_double(&j, "mse", res.kl);
         vkc_jw_kv_uint(&j, "candidates", res.candidates);
         vkc_jw_kv_uint(&j, "inf_candidates", res.inf_candidates);
         vkc_jw_kv_bool(&j, "fallback", res.fallback);
@@ -266,7 +268,7 @@ int cmd_search(int argc, char **argv)
                    res.inf_candidates, res.reevaluated, vkc_context_device_name(ctx));
         if (res.fallback) printf("  fallback: %s\n", res.message);
     }
-    vkc_context_destroy(ctx);
+    cli_close_context(ctx);
     free(counts);
     return rc;
 }

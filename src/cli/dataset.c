@@ -1,3 +1,6 @@
+/* realpath() is X/Open. */
+#define _XOPEN_SOURCE 700
+
 #include "dataset.h"
 #include "cli.h"
 #include "source.h"
@@ -229,9 +232,30 @@ static int scan_input(dataset *ds, const char *path)
     return ok;
 }
 
+/* The same file or folder given twice would count its values twice. */
+static int check_duplicates(char **inputs, int ninputs)
+{
+    char **real = calloc((size_t)ninputs, sizeof *real);
+    int ok = real != NULL;
+    for (int k = 0; ok && k < ninputs; k++) {
+        real[k] = realpath(inputs[k], NULL);
+        for (int m = 0; real[k] && m < k; m++)
+            if (real[m] && strcmp(real[m], real[k]) == 0) {
+                cli_error("%s is given twice (as %s and %s): its values would be counted twice", real[k],
+                          inputs[m], inputs[k]);
+                ok = 0;
+                break;
+            }
+    }
+    for (int k = 0; real && k < ninputs; k++) free(real[k]);
+    free(real);
+    return ok;
+}
+
 int dataset_scan(dataset *ds, char **inputs, int ninputs, int allow_missing)
 {
     memset(ds, 0, sizeof *ds);
+    if (!check_duplicates(inputs, ninputs)) return 0;
     for (int k = 0; k < ninputs; k++)
         if (!scan_input(ds, inputs[k])) return 0;
     if (ds->ntensors == 0) {

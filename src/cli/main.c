@@ -114,6 +114,15 @@ vkc_context *cli_open_context(const cli_device_opts *o, int quiet)
     return ctx;
 }
 
+void cli_close_context(vkc_context *ctx)
+{
+    if (!ctx) return;
+    uint32_t w = 0, e = 0;
+    vkc_context_validation_counts(ctx, &w, &e);
+    if (w || e) cli_warn("the validation layer reported %u warnings and %u errors", w, e);
+    vkc_context_destroy(ctx);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || cli_is_help(argv[1])) {
