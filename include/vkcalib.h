@@ -199,6 +199,33 @@ VKC_API vkc_status vkc_histogram_f32(vkc_context *ctx, const float *x, uint64_t 
                                      const vkc_hist_spec *spec, uint64_t *counts);
 
 /* ------------------------------------------------------------------------ */
+/* Quality measurement                                                       */
+
+/* A quantizer: code = clamp(round_half_even(x / scale) + zero_point, qmin,
+ * qmax), value = (code - zero_point) * scale. */
+typedef struct vkc_quant {
+    float scale;
+    int32_t zero_point;
+    int32_t qmin, qmax;
+} vkc_quant;
+
+/* Accumulated over calls; zero-initialise before the first. */
+typedef struct vkc_quality {
+    double signal;    /* sum of x^2 over finite values */
+    double noise;     /* sum of (x - fakequant(x))^2 */
+    uint64_t count;   /* finite values */
+    uint64_t clipped; /* values whose code fell outside [qmin, qmax] */
+} vkc_quality;
+
+/* Fake-quantizes x at q and accumulates what SQNR needs (on the GPU when the
+ * context has one). Sums are float32 per workgroup on the GPU, double on
+ * the CPU: results agree to about 1e-6 relative, not bit for bit. */
+VKC_API vkc_status vkc_measure_f32(vkc_context *ctx, const float *x, uint64_t n, const vkc_quant *q,
+                                   vkc_quality *acc);
+/* 10 log10(signal / noise); +inf for a lossless quantization. */
+VKC_API double vkc_quality_sqnr_db(const vkc_quality *q);
+
+/* ------------------------------------------------------------------------ */
 /* Threshold search                                                          */
 
 typedef enum vkc_method {

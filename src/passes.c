@@ -118,9 +118,7 @@ static uint64_t flush_window(const vkc_context *ctx)
     return ctx->flush_window && ctx->flush_window < 0xffffffffull ? ctx->flush_window : 0xffffffffull;
 }
 
-/* Copies one chunk of host data where the shader can read it and returns
- * the binding to read it through. */
-static vkc_status upload_chunk(vkc_context *ctx, const float *x, uint64_t m, vkc_binding *in)
+vkc_status vkc_gpu_upload_chunk(vkc_context *ctx, const float *x, uint64_t m, vkc_binding *in)
 {
     VkDeviceSize bytes = m * 4;
     vkc_status s = vkc_gbuf_reserve(ctx, &ctx->stage, bytes, 1);
@@ -136,7 +134,7 @@ static vkc_status upload_chunk(vkc_context *ctx, const float *x, uint64_t m, vkc
     return VKC_OK;
 }
 
-static void record_upload(vkc_context *ctx, uint64_t m)
+void vkc_gpu_record_upload(vkc_context *ctx, uint64_t m)
 {
     if (ctx->uma) return;
     vkc_cmd_copy(ctx, &ctx->stage, 0, &ctx->devin, 0, m * 4);
@@ -173,12 +171,12 @@ vkc_status vkc_gpu_range(vkc_context *ctx, const float *x, uint64_t n, vkc_stats
             window = 0;
         }
         vkc_binding b[2];
-        s = upload_chunk(ctx, x + off, m, &b[0]);
+        s = vkc_gpu_upload_chunk(ctx, x + off, m, &b[0]);
         if (s != VKC_OK) return s;
         b[1] = (vkc_binding){&ctx->out, 0, 32};
         uint32_t push = (uint32_t)m;
         if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
-        record_upload(ctx, m);
+        vkc_gpu_record_upload(ctx, m);
         s = vkc_cmd_dispatch(ctx, pipe, b, &push, groups_for(ctx, m, LOCAL_SIZE * 16, 4096), 1, 1);
         if (s == VKC_OK) s = vkc_cmd_submit_wait(ctx);
         if (s != VKC_OK) return s;
@@ -234,9 +232,9 @@ vkc_status vkc_gpu_histogram(vkc_context *ctx, const float *x, uint64_t n, const
             window = 0;
         }
         vkc_binding in;
-        if ((s = upload_chunk(ctx, x + off, m, &in)) != VKC_OK) return s;
+        if ((s = vkc_gpu_upload_chunk(ctx, x + off, m, &in)) != VKC_OK) return s;
         if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
-        record_upload(ctx, m);
+        vkc_gpu_record_upload(ctx, m);
         s = record_hist(ctx, pipe, &in, m, spec, inv);
         if (s == VKC_OK) s = vkc_cmd_submit_wait(ctx);
         if (s != VKC_OK) return s;

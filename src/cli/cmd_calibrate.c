@@ -58,6 +58,9 @@ static const char *const kHelp =
     "                        symmetric envelope max(|lo|, |hi|)\n"
     "  --exclude-nonfinite   skip NaN and Inf values (default: they are an error)\n"
     "  --allow-missing       calibrate a tensor on the .npz batches that hold it\n"
+    "  --measure             a third pass: fake-quantize every tensor at its range and\n"
+    "                        report SQNR (dB) and the share of clipped values in the\n"
+    "                        summary, to compare methods and modes on your data\n"
     "  --memory-budget SIZE  host memory for input buffers (default 1G; K/M/G suffix)\n"
     "  --quiet               no progress and no summary\n"
     "  --verbose             per-tensor details on stderr\n" CLI_DEVICE_HELP
@@ -74,6 +77,8 @@ typedef struct tensor_state {
     vkc_search_result res;
     vkc_qparams q;
     int64_t first_bad_item;   /* first batch holding NaN/Inf, -1 if none */
+    vkc_quant quant;          /* --measure: the quantizer of q */
+    vkc_quality quality;
 } tensor_state;
 
 typedef struct options {
@@ -84,7 +89,7 @@ typedef struct options {
     uint32_t bins;
     uint32_t trt_version;
     const char *trt_algo;
-    int envelope, exclude_nonfinite, allow_missing, quiet, verbose;
+    int envelope, exclude_nonfinite, allow_missing, quiet, verbose, measure;
     uint64_t budget;
     cli_device_opts dev;
 } options;
@@ -166,6 +171,7 @@ static int parse_args(int argc, char **argv, options *o, char ***inputs, int *ni
         if (!strcmp(a, "--envelope")) { o->envelope = 1; continue; }
         if (!strcmp(a, "--exclude-nonfinite")) { o->exclude_nonfinite = 1; continue; }
         if (!strcmp(a, "--allow-missing")) { o->allow_missing = 1; continue; }
+        if (!strcmp(a, "--measure")) { o->measure = 1; continue; }
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o->quiet = 1; continue; }
         if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) { o->verbose = 1; continue; }
         if (i + 1 >= argc) {
@@ -255,6 +261,20 @@ static vkc_status range_step(vkc_context *ctx, tensor_state *ts, const feeder_ch
 static vkc_status hist_step(vkc_context *ctx, tensor_state *ts, const feeder_chunk *c)
 {
     return vkc_histogram_f32(ctx, c->x, c->n, &ts[c->tensor].spec, ts[c->tensor].hist);
+}
+
+static vkc_status measure_step(vkc_context *ctx, tensor_state *ts, const feeder_chunk *c)
+{
+    return vkc_measure_f32(ctx, c->x, c->n, &ts[c->tensor].quant, &ts[c->tensor].quality);
+}
+
+/* The integer grid each mode quantizes to (ranges.h). */
+static vkc_quant quant_of(const vkc_qparams *q)
+{
+    vkc_quant r = {(float)q->scale, q->zero_point, -127, 127};
+    if (q->mode == VKC_MODE_UNSIGNED) r.qmin = 0, r.qmax = 255;
+    else if (q->mode == VKC_MODE_ASYMMETRIC) r.qmin = -128, r.qmax = 127;
+    return r;
 }
 
 static uint32_t total_files(const dataset *ds)
@@ -491,7 +511,7 @@ static int format_json(const dataset *ds, const tensor_state *ts, const options 
     return 1;
 }
 
-static void print_summary(const dataset *ds, const tensor_state *ts)
+static void print_summary(const dataset *ds, const tensor_state *ts, int measure)
 {
     int w = 6;
     for (uint32_t t = 0; t < ds->ntensors; t++) {
@@ -499,8 +519,8 @@ static void print_summary(const dataset *ds, const tensor_state *ts)
         w = l > w ? l : w;
     }
     if (w > 40) w = 40;
-    printf("%-*s %12s %12s %12s %12s %12s %-10s\n", w, "tensor", "elements", "min", "max", "threshold", "scale",
-           "mode");
+    printf("%-*s %12s %12s %12s %12s %12s %-10s%s\n", w, "tensor", "elements", "min", "max", "threshold", "scale",
+           "mode", measure ? "  SQNR dB  clipped" : "");
     for (uint32_t t = 0; t < ds->ntensors; t++) {
         const tensor_state *s = &ts[t];
         const char *name = ds->tensors[t].name;
@@ -508,10 +528,13 @@ static void print_summary(const dataset *ds, const tensor_state *ts)
         char shown[64];
         if ((int)l > w) snprintf(shown, sizeof shown, "..%s", name + l - (size_t)(w - 2));
         else snprintf(shown, sizeof shown, "%s", name);
-        printf("%-*s %12llu %12.6g %12.6g %12.6g %12.6g %-10s%s\n", w, shown,
+        printf("%-*s %12llu %12.6g %12.6g %12.6g %12.6g %-10s", w, shown,
                (unsigned long long)(s->st.count + s->st.nan + s->st.pos_inf + s->st.neg_inf), (double)s->st.min,
-               (double)s->st.max, s->res.threshold, s->q.scale, vkc_mode_name(s->mode),
-               s->res.fallback ? " (fallback to max)" : "");
+               (double)s->st.max, s->res.threshold, s->q.scale, vkc_mode_name(s->mode));
+        if (measure)
+            printf(" %8.2f  %6.3f%%", vkc_quality_sqnr_db(&s->quality),
+                   s->quality.count ? 100.0 * (double)s->quality.clipped / (double)s->quality.count : 0.0);
+        printf("%s\n", s->res.fallback ? " (fallback to max)" : "");
     }
 }
 
@@ -547,6 +570,10 @@ int cmd_calibrate(int argc, char **argv)
     ok = ok && prepare_histograms(&ds, ts, &o);
     ok = ok && run_pass(ctx, &ds, ts, &o, "pass 2/2: histogram", ds.bytes, hist_step);
     ok = ok && search_all(ctx, &ds, ts, &o);
+    if (ok && o.measure) {
+        for (uint32_t t = 0; t < ds.ntensors; t++) ts[t].quant = quant_of(&ts[t].q);
+        ok = run_pass(ctx, &ds, ts, &o, "pass 3/3: measure", ds.bytes, measure_step);
+    }
     vkc_buf out = {0};
     if (ok) ok = o.format == 0 ? format_trt(&ds, ts, &o, &out) : format_json(&ds, ts, &o, &out);
     if (ok && out.oom) {
@@ -559,7 +586,7 @@ int cmd_calibrate(int argc, char **argv)
         ok = 0;
     }
     if (ok && !o.quiet) {
-        print_summary(&ds, ts);
+        print_summary(&ds, ts, o.measure);
         fprintf(stderr, "vkcalib: wrote %s (%s, %u tensor%s)\n", o.out, o.format == 0 ? "TensorRT cache" : "JSON",
                 ds.ntensors, ds.ntensors == 1 ? "" : "s");
     }
