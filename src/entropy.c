@@ -574,3 +574,18 @@ vkc_status vkc_entropy_reference(const uint64_t *counts, uint32_t n, double rang
     vkc_kl_hist_free(&kh);
     return st;
 }
+
+vkc_status vkc_kl_curve(const uint64_t *counts, uint32_t n, const vkc_kl_params *p, double *kl, vkc_msg *msg)
+{
+    vkc_kl_hist kh;
+    vkc_status s = vkc_kl_hist_init(&kh, counts, n, p, msg);
+    if (s != VKC_OK) return s;
+    uint32_t nc = vkc_kl_candidate_count(n, p);
+    for (uint32_t c = 0; c < nc; c++) {
+        uint32_t i = p->start + c * p->stride;
+        double err;
+        kl[c] = kh.total == 0 ? NAN : vkc_kl_is_inf(&kh, i) ? INFINITY : vkc_kl_fast(&kh, i, p->levels, &err);
+    }
+    vkc_kl_hist_free(&kh);
+    return VKC_OK;
+}

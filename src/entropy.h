@@ -73,6 +73,11 @@ vkc_status vkc_kl_select(const vkc_kl_hist *kh, const vkc_kl_params *p,
                          const float *approx, const float *err, double range_max,
                          vkc_search_result *res, vkc_msg *msg);
 
+/* KL(i) of every candidate (fast evaluator, about 1e-12 from the
+ * reference): kl[c] for i = start + c * stride; +inf for infinite
+ * candidates, NaN for an empty histogram. For plots and reports. */
+vkc_status vkc_kl_curve(const uint64_t *counts, uint32_t n, const vkc_kl_params *p, double *kl, vkc_msg *msg);
+
 /* The whole search on the CPU (fast evaluator everywhere, then select). */
 vkc_status vkc_entropy_cpu(const uint64_t *counts, uint32_t n, double range_max,
                            const vkc_kl_params *p, vkc_search_result *res, vkc_msg *msg);

@@ -1,5 +1,7 @@
 /* vkcalib calibrate: activation dumps -> TensorRT calibration cache or JSON. */
 #include "atomic_file.h"
+#include "calib.h"
+#include "entropy.h"
 #include "cli.h"
 #include "dataset.h"
 #include "feeder.h"
@@ -58,6 +60,9 @@ static const char *const kHelp =
     "                        symmetric envelope max(|lo|, |hi|)\n"
     "  --exclude-nonfinite   skip NaN and Inf values (default: they are an error)\n"
     "  --allow-missing       calibrate a tensor on the .npz batches that hold it\n"
+    "  --histograms          JSON only: add each tensor's histogram counts and, for\n"
+    "                        entropy, the KL divergence of every candidate (for plots,\n"
+    "                        `vkcalib explain` and `vkcalib report`)\n"
     "  --measure             a third pass: fake-quantize every tensor at its range and\n"
     "                        report SQNR (dB) and the share of clipped values in the\n"
     "                        summary, to compare methods and modes on your data\n"
@@ -68,31 +73,6 @@ static const char *const kHelp =
     "Example:\n"
     "  vkcalib calibrate examples/calib -o model.cache\n"
     "  vkcalib calibrate batches/*.npz -o ranges.json --mode auto --method percentile\n";
-
-typedef struct tensor_state {
-    vkc_stats st;
-    uint64_t *hist;
-    vkc_hist_spec spec;
-    vkc_mode mode;            /* resolved: never auto */
-    vkc_search_result res;
-    vkc_qparams q;
-    int64_t first_bad_item;   /* first batch holding NaN/Inf, -1 if none */
-    vkc_quant quant;          /* --measure: the quantizer of q */
-    vkc_quality quality;
-} tensor_state;
-
-typedef struct options {
-    const char *out;
-    int format;               /* 0 trt, 1 json */
-    vkc_search_params sp;
-    vkc_mode mode;
-    uint32_t bins;
-    uint32_t trt_version;
-    const char *trt_algo;
-    int envelope, exclude_nonfinite, allow_missing, quiet, verbose, measure;
-    uint64_t budget;
-    cli_device_opts dev;
-} options;
 
 static int parse_size(const char *s, uint64_t *out)
 {
@@ -145,7 +125,7 @@ static int check_output_dir(const char *out)
     return 1;
 }
 
-static int parse_args(int argc, char **argv, options *o, char ***inputs, int *ninputs)
+static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, int *ninputs)
 {
     memset(o, 0, sizeof *o);
     o->bins = 2048;
@@ -172,6 +152,7 @@ static int parse_args(int argc, char **argv, options *o, char ***inputs, int *ni
         if (!strcmp(a, "--exclude-nonfinite")) { o->exclude_nonfinite = 1; continue; }
         if (!strcmp(a, "--allow-missing")) { o->allow_missing = 1; continue; }
         if (!strcmp(a, "--measure")) { o->measure = 1; continue; }
+        if (!strcmp(a, "--histograms")) { o->histograms = 1; continue; }
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o->quiet = 1; continue; }
         if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) { o->verbose = 1; continue; }
         if (i + 1 >= argc) {
@@ -234,6 +215,10 @@ static int parse_args(int argc, char **argv, options *o, char ***inputs, int *ni
                   "--envelope to write the symmetric envelope of %s ranges", vkc_mode_name(o->mode));
         return 2;
     }
+    if (o->histograms && o->format != 1) {
+        cli_error("--histograms needs JSON output (-o FILE.json or --format json)");
+        return 2;
+    }
     if (o->mode == VKC_MODE_ASYMMETRIC && o->sp.method != VKC_METHOD_MAX) {
         cli_error("--mode asymmetric currently supports --method max only");
         return 2;
@@ -241,189 +226,7 @@ static int parse_args(int argc, char **argv, options *o, char ***inputs, int *ni
     return 0;
 }
 
-/* Runs one pass over every batch: fn is the range or histogram pass. */
-typedef vkc_status (*pass_fn)(vkc_context *ctx, tensor_state *ts, const feeder_chunk *c);
-
-static uint64_t nonfinite(const vkc_stats *st)
-{
-    return st->nan + st->pos_inf + st->neg_inf;
-}
-
-static vkc_status range_step(vkc_context *ctx, tensor_state *ts, const feeder_chunk *c)
-{
-    tensor_state *s = &ts[c->tensor];
-    uint64_t before = nonfinite(&s->st);
-    vkc_status r = vkc_range_f32(ctx, c->x, c->n, &s->st);
-    if (r == VKC_OK && s->first_bad_item < 0 && nonfinite(&s->st) > before) s->first_bad_item = c->item;
-    return r;
-}
-
-static vkc_status hist_step(vkc_context *ctx, tensor_state *ts, const feeder_chunk *c)
-{
-    return vkc_histogram_f32(ctx, c->x, c->n, &ts[c->tensor].spec, ts[c->tensor].hist);
-}
-
-static vkc_status measure_step(vkc_context *ctx, tensor_state *ts, const feeder_chunk *c)
-{
-    return vkc_measure_f32(ctx, c->x, c->n, &ts[c->tensor].quant, &ts[c->tensor].quality);
-}
-
-/* The integer grid each mode quantizes to (ranges.h). */
-static vkc_quant quant_of(const vkc_qparams *q)
-{
-    vkc_quant r = {(float)q->scale, q->zero_point, -127, 127};
-    if (q->mode == VKC_MODE_UNSIGNED) r.qmin = 0, r.qmax = 255;
-    else if (q->mode == VKC_MODE_ASYMMETRIC) r.qmin = -128, r.qmax = 127;
-    return r;
-}
-
-static uint32_t total_files(const dataset *ds)
-{
-    uint32_t n = 0;
-    for (uint32_t t = 0; t < ds->ntensors; t++) n += ds->tensors[t].nitems;
-    return n;
-}
-
-static int run_pass(vkc_context *ctx, const dataset *ds, tensor_state *ts, const options *o, const char *name,
-                    uint64_t total_bytes, pass_fn fn)
-{
-    vkc_msg msg = {{0}};
-    uint64_t slot = o->budget / 2 / sizeof(float);
-    if (slot > (64ull << 20)) slot = 64ull << 20; /* 256 MiB slots keep latency low */
-    feeder *f = feeder_start(ds, slot, &msg);
-    if (!f) {
-        cli_error("%s", msg.text);
-        return 0;
-    }
-    progress p;
-    progress_begin(&p, name, total_bytes, total_files(ds), o->quiet);
-    feeder_chunk c;
-    vkc_status s = VKC_OK;
-    uint64_t bytes = 0;
-    uint32_t files = 0;
-    while (s == VKC_OK && feeder_next(f, &c)) {
-        s = fn(ctx, ts, &c);
-        feeder_progress(f, &bytes, &files);
-        progress_update(&p, bytes, files, 0);
-    }
-    vkc_status rs = feeder_finish(f, &msg, &bytes, &files);
-    if (s != VKC_OK) {
-        if (!o->quiet && p.tty) fputc('\n', stderr);
-        cli_error("tensor '%s': %s", ds->tensors[c.tensor].name, vkc_context_error(ctx));
-        return 0;
-    }
-    if (rs != VKC_OK) {
-        if (!o->quiet && p.tty) fputc('\n', stderr);
-        cli_error("%s", msg.text);
-        return 0;
-    }
-    progress_end(&p, bytes, files);
-    return 1;
-}
-
-/* After the range pass: NaN/Inf policy, modes, histogram geometry. */
-static int prepare_histograms(const dataset *ds, tensor_state *ts, const options *o)
-{
-    for (uint32_t t = 0; t < ds->ntensors; t++) {
-        tensor_state *s = &ts[t];
-        const char *name = ds->tensors[t].name;
-        uint64_t bad = nonfinite(&s->st);
-        if (bad && !o->exclude_nonfinite) {
-            const ds_item *it = &ds->tensors[t].items[s->first_bad_item >= 0 ? s->first_bad_item : 0];
-            cli_error("tensor '%s': %llu NaN, %llu +Inf, %llu -Inf among %llu values, first in %s%s%s%s (fix the "
-                      "dump, or --exclude-nonfinite to calibrate on the finite values)",
-                      name, (unsigned long long)s->st.nan, (unsigned long long)s->st.pos_inf,
-                      (unsigned long long)s->st.neg_inf, (unsigned long long)(s->st.count + bad), it->path,
-                      it->member ? "[" : "", it->member ? it->member : "", it->member ? "]" : "");
-            return 0;
-        }
-        if (bad && !o->quiet)
-            cli_warn("tensor '%s': excluded %llu non-finite values", name, (unsigned long long)bad);
-        if (s->st.count == 0) {
-            cli_error("tensor '%s': no finite values (empty tensor?)", name);
-            return 0;
-        }
-        s->mode = o->mode;
-        if (o->mode == VKC_MODE_AUTO) s->mode = s->st.min >= 0 ? VKC_MODE_UNSIGNED : VKC_MODE_SYMMETRIC;
-        if (s->mode == VKC_MODE_UNSIGNED && s->st.min < 0) {
-            cli_error("tensor '%s': --mode unsigned, but its minimum is %g (use auto or symmetric)", name,
-                      (double)s->st.min);
-            return 0;
-        }
-        s->spec = (vkc_hist_spec){VKC_HIST_ABS, o->bins, 0.0f, s->st.absmax};
-        s->hist = calloc(o->bins, sizeof *s->hist);
-        if (!s->hist) {
-            cli_error("out of memory for histograms");
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* One search call per mode group, so each is one GPU dispatch. */
-static int search_all(vkc_context *ctx, const dataset *ds, tensor_state *ts, const options *o)
-{
-    uint32_t n = ds->ntensors;
-    vkc_histogram *h = malloc(n * sizeof *h);
-    vkc_search_result *r = malloc(n * sizeof *r);
-    uint32_t *idx = malloc(n * sizeof *idx);
-    int ok = h && r && idx;
-    static const vkc_mode groups[] = {VKC_MODE_SYMMETRIC, VKC_MODE_UNSIGNED, VKC_MODE_ASYMMETRIC};
-    for (size_t g = 0; ok && g < 3; g++) {
-        uint32_t m = 0;
-        for (uint32_t t = 0; t < n; t++)
-            if (ts[t].mode == groups[g]) {
-                idx[m] = t;
-                h[m++] = (vkc_histogram){ts[t].hist, o->bins, ts[t].st.absmax};
-            }
-        if (!m) continue;
-        vkc_search_params sp = o->sp;
-        sp.mode = groups[g];
-        if (groups[g] == VKC_MODE_ASYMMETRIC) {
-            for (uint32_t k = 0; k < m; k++) {
-                memset(&r[k], 0, sizeof r[k]);
-                r[k].i = o->bins;
-            }
-        } else if (vkc_search(ctx, h, m, &sp, r) != VKC_OK) {
-            cli_error("search: %s", vkc_context_error(ctx));
-            ok = 0;
-            break;
-        }
-        for (uint32_t k = 0; k < m; k++) {
-            tensor_state *s = &ts[idx[k]];
-            s->res = r[k];
-            double lo, hi;
-            if (s->mode == VKC_MODE_ASYMMETRIC) lo = s->st.min, hi = s->st.max;
-            else lo = s->mode == VKC_MODE_UNSIGNED ? 0.0 : -r[k].threshold, hi = r[k].threshold;
-            vkc_msg msg = {{0}};
-            if (vkc_qparams_from_range(s->mode, lo, hi, &s->q, &msg) != VKC_OK) {
-                cli_error("tensor '%s': %s", ds->tensors[idx[k]].name, msg.text);
-                ok = 0;
-                break;
-            }
-            if (s->mode == VKC_MODE_ASYMMETRIC) s->res.threshold = s->q.hi;
-            if (o->verbose)
-                fprintf(stderr, "vkcalib: %s: i=%u threshold=%.9g kl=%.6g candidates=%u inf=%u reevaluated=%u%s%s\n",
-                        ds->tensors[idx[k]].name, s->res.i, s->res.threshold, s->res.kl, s->res.candidates,
-                        s->res.inf_candidates, s->res.reevaluated, s->res.fallback ? " fallback: " : "",
-                        s->res.fallback ? s->res.message : "");
-        }
-    }
-    if (!h || !r || !idx) cli_error("out of memory");
-    free(h);
-    free(r);
-    free(idx);
-    return ok;
-}
-
-/* The envelope of a range for a symmetric-only format. */
-static double sym_amax(const tensor_state *s)
-{
-    double a = fabs(s->q.lo), b = fabs(s->q.hi);
-    return s->mode == VKC_MODE_SYMMETRIC ? s->q.hi : (a > b ? a : b);
-}
-
-static int format_trt(const dataset *ds, const tensor_state *ts, const options *o, vkc_buf *out)
+static int format_trt(const dataset *ds, const tensor_state *ts, const calib_options *o, vkc_buf *out)
 {
     uint32_t n = ds->ntensors, floored = 0;
     const char **names = malloc(n * sizeof *names);
@@ -445,7 +248,37 @@ static int format_trt(const dataset *ds, const tensor_state *ts, const options *
     return ok;
 }
 
-static void json_tensor(vkc_jw *j, const char *name, const tensor_state *s, const options *o)
+/* The |x| histogram and, for entropy, KL of every candidate: what a plot of
+ * the calibration needs. KL values are the fast evaluator's (1e-12 from the
+ * reference), identical on every backend since they are computed here. */
+static void json_histogram(vkc_jw *j, const tensor_state *s, const calib_options *o)
+{
+    vkc_jw_key(j, "histogram");
+    vkc_jw_begin_array(j);
+    for (uint32_t b = 0; b < s->spec.bins; b++) vkc_jw_uint(j, s->hist[b]);
+    vkc_jw_end_array(j);
+    if (o->sp.method != VKC_METHOD_ENTROPY || s->mode == VKC_MODE_ASYMMETRIC) return;
+    vkc_search_params sp = o->sp;
+    sp.mode = s->mode;
+    vkc_kl_params kp;
+    vkc_kl_params_from(&sp, &kp);
+    uint32_t nc = vkc_kl_candidate_count(s->spec.bins, &kp);
+    double *kl = malloc((nc ? nc : 1) * sizeof *kl);
+    vkc_msg msg;
+    if (!kl || vkc_kl_curve(s->hist, s->spec.bins, &kp, kl, &msg) != VKC_OK) {
+        free(kl);
+        return;
+    }
+    vkc_jw_kv_uint(j, "kl_start", kp.start);
+    vkc_jw_kv_uint(j, "kl_stride", kp.stride);
+    vkc_jw_key(j, "kl_curve");
+    vkc_jw_begin_array(j);
+    for (uint32_t c = 0; c < nc; c++) vkc_jw_double(j, kl[c]); /* +inf and NaN are written as null */
+    vkc_jw_end_array(j);
+    free(kl);
+}
+
+static void json_tensor(vkc_jw *j, const char *name, const tensor_state *s, const calib_options *o)
 {
     vkc_jw_begin_object(j);
     vkc_jw_kv_string(j, "name", name);
@@ -474,10 +307,11 @@ static void json_tensor(vkc_jw *j, const char *name, const tensor_state *s, cons
         vkc_jw_kv_double(j, o->sp.method == VKC_METHOD_ENTROPY ? "kl" : "mse", s->res.kl);
     vkc_jw_kv_bool(j, "fallback", s->res.fallback);
     if (s->res.fallback) vkc_jw_kv_string(j, "fallback_reason", s->res.message);
+    if (o->histograms) json_histogram(j, s, o);
     vkc_jw_end_object(j);
 }
 
-static int format_json(const dataset *ds, const tensor_state *ts, const options *o, vkc_buf *out)
+static int format_json(const dataset *ds, const tensor_state *ts, const calib_options *o, vkc_buf *out)
 {
     vkc_jw j;
     vkc_jw_init(&j, out);
@@ -540,7 +374,7 @@ static void print_summary(const dataset *ds, const tensor_state *ts, int measure
 
 int cmd_calibrate(int argc, char **argv)
 {
-    options o;
+    calib_options o;
     char **inputs = NULL;
     int ninputs = 0;
     int rc = parse_args(argc, argv, &o, &inputs, &ninputs);
@@ -562,18 +396,10 @@ int cmd_calibrate(int argc, char **argv)
     vkc_context *ctx = cli_open_context(&o.dev, o.quiet);
     tensor_state *ts = calloc(ds.ntensors, sizeof *ts);
     int ok = ctx && ts;
-    for (uint32_t t = 0; ts && t < ds.ntensors; t++) ts[t].first_bad_item = -1;
     if (ok && !o.quiet)
         fprintf(stderr, "vkcalib: %u tensor%s, %u file%s, %.1f MB\n", ds.ntensors, ds.ntensors == 1 ? "" : "s",
                 total_files(&ds), total_files(&ds) == 1 ? "" : "s", ds.bytes / 1e6);
-    ok = ok && run_pass(ctx, &ds, ts, &o, "pass 1/2: range", ds.bytes, range_step);
-    ok = ok && prepare_histograms(&ds, ts, &o);
-    ok = ok && run_pass(ctx, &ds, ts, &o, "pass 2/2: histogram", ds.bytes, hist_step);
-    ok = ok && search_all(ctx, &ds, ts, &o);
-    if (ok && o.measure) {
-        for (uint32_t t = 0; t < ds.ntensors; t++) ts[t].quant = quant_of(&ts[t].q);
-        ok = run_pass(ctx, &ds, ts, &o, "pass 3/3: measure", ds.bytes, measure_step);
-    }
+    ok = ok && calib_run(ctx, &ds, ts, &o);
     vkc_buf out = {0};
     if (ok) ok = o.format == 0 ? format_trt(&ds, ts, &o, &out) : format_json(&ds, ts, &o, &out);
     if (ok && out.oom) {
@@ -591,8 +417,7 @@ int cmd_calibrate(int argc, char **argv)
                 ds.ntensors, ds.ntensors == 1 ? "" : "s");
     }
     vkc_buf_free(&out);
-    for (uint32_t t = 0; ts && t < ds.ntensors; t++) free(ts[t].hist);
-    free(ts);
+    calib_free(ts, ds.ntensors);
     dataset_free(&ds);
     cli_close_context(ctx);
     return ok ? 0 : 1;

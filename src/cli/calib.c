@@ -1,0 +1,219 @@
+#include "calib.h"
+#include "feeder.h"
+#include "progress.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Runs one pass over every batch: fn is the range or histogram pass. */
+typedef vkc_status (*pass_fn)(vkc_context *ctx, tensor_state *ts, const feeder_chunk *c);
+
+static uint64_t nonfinite(const vkc_stats *st)
+{
+    return st->nan + st->pos_inf + st->neg_inf;
+}
+
+static vkc_status range_step(vkc_context *ctx, tensor_state *ts, const feeder_chunk *c)
+{
+    tensor_state *s = &ts[c->tensor];
+    uint64_t before = nonfinite(&s->st);
+    vkc_status r = vkc_range_f32(ctx, c->x, c->n, &s->st);
+    if (r == VKC_OK && s->first_bad_item < 0 && nonfinite(&s->st) > before) s->first_bad_item = c->item;
+    return r;
+}
+
+static vkc_status hist_step(vkc_context *ctx, tensor_state *ts, const feeder_chunk *c)
+{
+    return vkc_histogram_f32(ctx, c->x, c->n, &ts[c->tensor].spec, ts[c->tensor].hist);
+}
+
+static vkc_status measure_step(vkc_context *ctx, tensor_state *ts, const feeder_chunk *c)
+{
+    return vkc_measure_f32(ctx, c->x, c->n, &ts[c->tensor].quant, &ts[c->tensor].quality);
+}
+
+/* The integer grid each mode quantizes to (ranges.h). */
+vkc_quant quant_of(const vkc_qparams *q)
+{
+    vkc_quant r = {(float)q->scale, q->zero_point, -127, 127};
+    if (q->mode == VKC_MODE_UNSIGNED) r.qmin = 0, r.qmax = 255;
+    else if (q->mode == VKC_MODE_ASYMMETRIC) r.qmin = -128, r.qmax = 127;
+    return r;
+}
+
+uint32_t total_files(const dataset *ds)
+{
+    uint32_t n = 0;
+    for (uint32_t t = 0; t < ds->ntensors; t++) n += ds->tensors[t].nitems;
+    return n;
+}
+
+static int run_pass(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o, const char *name,
+                    uint64_t total_bytes, pass_fn fn)
+{
+    vkc_msg msg = {{0}};
+    uint64_t slot = o->budget / 2 / sizeof(float);
+    if (slot > (64ull << 20)) slot = 64ull << 20; /* 256 MiB slots keep latency low */
+    feeder *f = feeder_start(ds, slot, &msg);
+    if (!f) {
+        cli_error("%s", msg.text);
+        return 0;
+    }
+    progress p;
+    progress_begin(&p, name, total_bytes, total_files(ds), o->quiet);
+    feeder_chunk c;
+    vkc_status s = VKC_OK;
+    uint64_t bytes = 0;
+    uint32_t files = 0;
+    while (s == VKC_OK && feeder_next(f, &c)) {
+        s = fn(ctx, ts, &c);
+        feeder_progress(f, &bytes, &files);
+        progress_update(&p, bytes, files, 0);
+    }
+    vkc_status rs = feeder_finish(f, &msg, &bytes, &files);
+    if (s != VKC_OK) {
+        if (!o->quiet && p.tty) fputc('\n', stderr);
+        cli_error("tensor '%s': %s", ds->tensors[c.tensor].name, vkc_context_error(ctx));
+        return 0;
+    }
+    if (rs != VKC_OK) {
+        if (!o->quiet && p.tty) fputc('\n', stderr);
+        cli_error("%s", msg.text);
+        return 0;
+    }
+    progress_end(&p, bytes, files);
+    return 1;
+}
+
+/* After the range pass: NaN/Inf policy, modes, histogram geometry. */
+int prepare_histograms(const dataset *ds, tensor_state *ts, const calib_options *o)
+{
+    for (uint32_t t = 0; t < ds->ntensors; t++) {
+        tensor_state *s = &ts[t];
+        const char *name = ds->tensors[t].name;
+        uint64_t bad = nonfinite(&s->st);
+        if (bad && !o->exclude_nonfinite) {
+            const ds_item *it = &ds->tensors[t].items[s->first_bad_item >= 0 ? s->first_bad_item : 0];
+            cli_error("tensor '%s': %llu NaN, %llu +Inf, %llu -Inf among %llu values, first in %s%s%s%s (fix the "
+                      "dump, or --exclude-nonfinite to calibrate on the finite values)",
+                      name, (unsigned long long)s->st.nan, (unsigned long long)s->st.pos_inf,
+                      (unsigned long long)s->st.neg_inf, (unsigned long long)(s->st.count + bad), it->path,
+                      it->member ? "[" : "", it->member ? it->member : "", it->member ? "]" : "");
+            return 0;
+        }
+        if (bad && !o->quiet)
+            cli_warn("tensor '%s': excluded %llu non-finite values", name, (unsigned long long)bad);
+        if (s->st.count == 0) {
+            cli_error("tensor '%s': no finite values (empty tensor?)", name);
+            return 0;
+        }
+        s->mode = o->mode;
+        if (o->mode == VKC_MODE_AUTO) s->mode = s->st.min >= 0 ? VKC_MODE_UNSIGNED : VKC_MODE_SYMMETRIC;
+        if (s->mode == VKC_MODE_UNSIGNED && s->st.min < 0) {
+            cli_error("tensor '%s': --mode unsigned, but its minimum is %g (use auto or symmetric)", name,
+                      (double)s->st.min);
+            return 0;
+        }
+        s->spec = (vkc_hist_spec){VKC_HIST_ABS, o->bins, 0.0f, s->st.absmax};
+        s->hist = calloc(o->bins, sizeof *s->hist);
+        if (!s->hist) {
+            cli_error("out of memory for histograms");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* One search call per mode group, so each is one GPU dispatch. */
+int search_all(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
+{
+    uint32_t n = ds->ntensors;
+    vkc_histogram *h = malloc(n * sizeof *h);
+    vkc_search_result *r = malloc(n * sizeof *r);
+    uint32_t *idx = malloc(n * sizeof *idx);
+    int ok = h && r && idx;
+    static const vkc_mode groups[] = {VKC_MODE_SYMMETRIC, VKC_MODE_UNSIGNED, VKC_MODE_ASYMMETRIC};
+    for (size_t g = 0; ok && g < 3; g++) {
+        uint32_t m = 0;
+        for (uint32_t t = 0; t < n; t++)
+            if (ts[t].mode == groups[g]) {
+                idx[m] = t;
+                h[m++] = (vkc_histogram){ts[t].hist, o->bins, ts[t].st.absmax};
+            }
+        if (!m) continue;
+        vkc_search_params sp = o->sp;
+        sp.mode = groups[g];
+        if (groups[g] == VKC_MODE_ASYMMETRIC) {
+            for (uint32_t k = 0; k < m; k++) {
+                memset(&r[k], 0, sizeof r[k]);
+                r[k].i = o->bins;
+            }
+        } else if (vkc_search(ctx, h, m, &sp, r) != VKC_OK) {
+            cli_error("search: %s", vkc_context_error(ctx));
+            ok = 0;
+            break;
+        }
+        for (uint32_t k = 0; k < m; k++) {
+            tensor_state *s = &ts[idx[k]];
+            s->res = r[k];
+            double lo, hi;
+            if (s->mode == VKC_MODE_ASYMMETRIC) lo = s->st.min, hi = s->st.max;
+            else lo = s->mode == VKC_MODE_UNSIGNED ? 0.0 : -r[k].threshold, hi = r[k].threshold;
+            vkc_msg msg = {{0}};
+            if (vkc_qparams_from_range(s->mode, lo, hi, &s->q, &msg) != VKC_OK) {
+                cli_error("tensor '%s': %s", ds->tensors[idx[k]].name, msg.text);
+                ok = 0;
+                break;
+            }
+            if (s->mode == VKC_MODE_ASYMMETRIC) s->res.threshold = s->q.hi;
+            if (o->verbose)
+                fprintf(stderr, "vkcalib: %s: i=%u threshold=%.9g kl=%.6g candidates=%u inf=%u reevaluated=%u%s%s\n",
+                        ds->tensors[idx[k]].name, s->res.i, s->res.threshold, s->res.kl, s->res.candidates,
+                        s->res.inf_candidates, s->res.reevaluated, s->res.fallback ? " fallback: " : "",
+                        s->res.fallback ? s->res.message : "");
+        }
+    }
+    if (!h || !r || !idx) cli_error("out of memory");
+    free(h);
+    free(r);
+    free(idx);
+    return ok;
+}
+
+/* The envelope of a range for a symmetric-only format. */
+double sym_amax(const tensor_state *s)
+{
+    double a = fabs(s->q.lo), b = fabs(s->q.hi);
+    return s->mode == VKC_MODE_SYMMETRIC ? s->q.hi : (a > b ? a : b);
+}
+
+
+int run_pass_range(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
+{
+    return run_pass(ctx, ds, ts, o, "pass 1/2: range", ds->bytes, range_step);
+}
+
+int run_pass_histogram(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
+{
+    return run_pass(ctx, ds, ts, o, "pass 2/2: histogram", ds->bytes, hist_step);
+}
+
+int run_pass_measure(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
+{
+    for (uint32_t t = 0; t < ds->ntensors; t++) ts[t].quant = quant_of(&ts[t].q);
+    return run_pass(ctx, ds, ts, o, "pass 3/3: measure", ds->bytes, measure_step);
+}
+
+int calib_run(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
+{
+    for (uint32_t t = 0; t < ds->ntensors; t++) ts[t].first_bad_item = -1;
+    return run_pass_range(ctx, ds, ts, o) && prepare_histograms(ds, ts, o) && run_pass_histogram(ctx, ds, ts, o) &&
+           search_all(ctx, ds, ts, o) && (!o->measure || run_pass_measure(ctx, ds, ts, o));
+}
+
+void calib_free(tensor_state *ts, uint32_t n)
+{
+    for (uint32_t t = 0; ts && t < n; t++) free(ts[t].hist);
+    free(ts);
+}

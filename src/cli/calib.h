@@ -1,0 +1,52 @@
+/* The computing part of a calibration, shared by calibrate, explain and
+ * report: the range pass, the histogram pass, the searches and the quality
+ * pass over a scanned calibration set. */
+#ifndef VKC_CALIB_H
+#define VKC_CALIB_H
+
+#include "cli.h"
+#include "dataset.h"
+#include "ranges.h"
+
+typedef struct tensor_state {
+    vkc_stats st;
+    uint64_t *hist;
+    vkc_hist_spec spec;
+    vkc_mode mode;            /* resolved: never auto */
+    vkc_search_result res;
+    vkc_qparams q;
+    int64_t first_bad_item;   /* first batch holding NaN/Inf, -1 if none */
+    vkc_quant quant;          /* --measure: the quantizer of q */
+    vkc_quality quality;
+} tensor_state;
+
+typedef struct calib_options {
+    const char *out;
+    int format;               /* 0 trt, 1 json */
+    vkc_search_params sp;
+    vkc_mode mode;
+    uint32_t bins;
+    uint32_t trt_version;
+    const char *trt_algo;
+    int envelope, exclude_nonfinite, allow_missing, quiet, verbose, measure, histograms;
+    uint64_t budget;
+    cli_device_opts dev;
+} calib_options;
+
+/* The passes, in order; each prints its own errors and returns 0 on failure.
+ * calib_run does them all (measure only when o->measure). */
+int run_pass_range(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o);
+int prepare_histograms(const dataset *ds, tensor_state *ts, const calib_options *o);
+int run_pass_histogram(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o);
+int search_all(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o);
+int run_pass_measure(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o);
+int calib_run(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o);
+void calib_free(tensor_state *ts, uint32_t n);
+
+uint32_t total_files(const dataset *ds);
+/* The integer grid each mode quantizes to. */
+vkc_quant quant_of(const vkc_qparams *q);
+/* The envelope of a range for a symmetric-only format. */
+double sym_amax(const tensor_state *s);
+
+#endif
