@@ -198,6 +198,25 @@ VKC_API float vkc_hist_inv(const vkc_hist_spec *spec);
 VKC_API vkc_status vkc_histogram_f32(vkc_context *ctx, const float *x, uint64_t n,
                                      const vkc_hist_spec *spec, uint64_t *counts);
 
+/* Device-side inputs: n float32 values in the application's buffer, read
+ * in place (no copy). offset must be a multiple of
+ * minStorageBufferOffsetAlignment and the buffer must have been created with
+ * VK_BUFFER_USAGE_STORAGE_BUFFER_BIT on the context's device. The library
+ * records its own command buffer, submits it on the context's queue and
+ * waits for it, so:
+ *   - the application's writes to the buffer must be complete before the
+ *     call (their submission waited for with a fence, or vkQueueWaitIdle);
+ *   - with VK_SHARING_MODE_EXCLUSIVE the buffer must be owned by the
+ *     context's queue family (the family the application passed when
+ *     borrowing); release/acquire it around the call otherwise;
+ *   - the library only reads it, and holds no reference after returning.
+ * Inputs larger than maxStorageBufferRange are read in chunks at aligned
+ * offsets. Needs a Vulkan context (VKC_ERROR_UNSUPPORTED on the CPU). */
+VKC_API vkc_status vkc_range_buffer(vkc_context *ctx, VkBuffer buf, VkDeviceSize offset, uint64_t n,
+                                    vkc_stats *acc);
+VKC_API vkc_status vkc_histogram_buffer(vkc_context *ctx, VkBuffer buf, VkDeviceSize offset, uint64_t n,
+                                        const vkc_hist_spec *spec, uint64_t *counts);
+
 /* ------------------------------------------------------------------------ */
 /* Quality measurement                                                       */
 
@@ -279,6 +298,17 @@ typedef struct vkc_search_result {
  * has a device; on the CPU otherwise). */
 VKC_API vkc_status vkc_search(vkc_context *ctx, const vkc_histogram *hists, uint32_t count,
                               const vkc_search_params *params, vkc_search_result *results);
+
+/* ------------------------------------------------------------------------ */
+/* Output                                                                    */
+
+/* Writes a TensorRT calibration cache atomically (temporary file, fsync,
+ * rename): header TRT-<trt_version>-<algo> (0 and NULL mean 8601 and
+ * EntropyCalibration2), then `name: <hex of float32 amax/127>` per tensor in
+ * the given order. amax below 2^-24 (all-zero tensors) is raised to 2^-24;
+ * NaN, infinite or negative amax is an error naming the tensor. */
+VKC_API vkc_status vkc_write_trt_cache(const char *path, uint32_t trt_version, const char *algo,
+                                       const char *const *names, const double *amax, size_t n, vkc_msg *msg);
 
 #ifdef __cplusplus
 }

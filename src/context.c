@@ -3,6 +3,7 @@
 #include "gpu.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,17 +17,35 @@ static int env_flag(const char *name)
     return v && *v && strcmp(v, "0") != 0;
 }
 
-/* Loads the loader once per process; volk keeps its own global table. */
+/* volk keeps one process-wide table of entry points. It is filled once
+ * (pthread_once); instance loads then rewrite it under a lock, always with
+ * the loader's trampolines, which dispatch on the handle and so serve every
+ * instance and device: contexts on different threads never see a pointer
+ * that is wrong for them. */
+static pthread_once_t volk_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t volk_lock = PTHREAD_MUTEX_INITIALIZER;
+static VkResult volk_init_result;
+
+static void init_volk(void)
+{
+    volk_init_result = volkInitialize();
+}
+
 static vkc_status load_vulkan(vkc_msg *msg)
 {
-    static int loaded = 0;
-    if (loaded) return VKC_OK;
-    if (volkInitialize() != VK_SUCCESS)
+    pthread_once(&volk_once, init_volk);
+    if (volk_init_result != VK_SUCCESS)
         return vkc_fail(msg, VKC_ERROR_NO_VULKAN,
                         "no Vulkan loader found (libvulkan.so.1); install libvulkan1 and a driver, "
                         "or use the CPU backend (--cpu)");
-    loaded = 1;
     return VKC_OK;
+}
+
+static void load_instance(VkInstance inst)
+{
+    pthread_mutex_lock(&volk_lock);
+    volkLoadInstance(inst);
+    pthread_mutex_unlock(&volk_lock);
 }
 
 static int has_layer(const char *name)
@@ -132,7 +151,7 @@ static vkc_status create_instance(vkc_context *ctx, int validate, VkInstance *ou
                         "driver or mesa-vulkan-drivers, or use the CPU backend (--cpu)");
     if (r != VK_SUCCESS)
         return vkc_fail(msg, VKC_ERROR_VULKAN, "vkCreateInstance failed: %s", vkc_vk_result_name(r));
-    volkLoadInstance(*out);
+    load_instance(*out);
     if (validate && ctx) {
         VkDebugUtilsMessengerCreateInfoEXT mci;
         r = vkCreateDebugUtilsMessengerEXT(*out, messenger_info(ctx, &mci), NULL, &ctx->messenger);
@@ -442,7 +461,7 @@ static vkc_status open_borrowed(vkc_context *ctx, const vkc_context_info *info)
     ctx->dev = info->device_handle;
     ctx->queue = info->queue;
     ctx->qfam = info->queue_family;
-    volkLoadInstance(ctx->instance);
+    load_instance(ctx->instance);
     fill_caps(ctx->phys, 0, &ctx->caps);
     return create_common(ctx);
 }

@@ -281,3 +281,77 @@ vkc_status vkc_gpu_histogram_buffer(vkc_context *ctx, const vkc_gbuf *in, VkDevi
     flush_counts(ctx, spec->bins, counts);
     return VKC_OK;
 }
+
+vkc_status vkc_gpu_range_buffer(vkc_context *ctx, const vkc_gbuf *in, VkDeviceSize offset, uint64_t n,
+                                vkc_stats *acc)
+{
+    uint32_t spec[2] = {LOCAL_SIZE, (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC)};
+    vkc_pipe *pipe;
+    vkc_status s = vkc_pipe_get(ctx, "range", spec, 2, 2, 4, &pipe);
+    if (s == VKC_OK) s = vkc_gbuf_reserve(ctx, &ctx->out, 32, 1);
+    if (s != VKC_OK) return s;
+    uint32_t *rec = ctx->out.map;
+    record_init(rec);
+    uint64_t window = 0, step = chunk_elems(ctx);
+    ctx->last_gpu_ns = 0;
+    if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
+    for (uint64_t off = 0; off < n; off += step) {
+        uint64_t m = n - off < step ? n - off : step;
+        if (window + m > flush_window(ctx)) {
+            if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) return s;
+            vkc_stats_add_record(acc, rec);
+            record_init(rec);
+            window = 0;
+            if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
+        }
+        vkc_binding b[2] = {{in, offset + off * 4, m * 4}, {&ctx->out, 0, 32}};
+        uint32_t push = (uint32_t)m;
+        if (off) vkc_cmd_barrier(ctx);
+        if ((s = vkc_cmd_dispatch(ctx, pipe, b, &push, groups_for(ctx, m, LOCAL_SIZE * 16, 4096), 1, 1)) != VKC_OK)
+            return s;
+        window += m;
+    }
+    if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) return s;
+    vkc_stats_add_record(acc, rec);
+    return VKC_OK;
+}
+
+/* The application's buffer seen through a vkc_gbuf that owns nothing. */
+static vkc_status borrow_buffer(vkc_context *ctx, VkBuffer buf, VkDeviceSize offset, uint64_t n, vkc_gbuf *b)
+{
+    if (ctx->is_cpu)
+        return vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED, "a device buffer needs a Vulkan context, not the CPU backend");
+    if (!buf) return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "VkBuffer is VK_NULL_HANDLE");
+    if (offset % ctx->caps.min_storage_buffer_offset_alignment)
+        return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT,
+                        "buffer offset %llu is not a multiple of minStorageBufferOffsetAlignment (%llu)",
+                        (unsigned long long)offset,
+                        (unsigned long long)ctx->caps.min_storage_buffer_offset_alignment);
+    memset(b, 0, sizeof *b);
+    b->buf = buf;
+    b->size = offset + n * 4;
+    return VKC_OK;
+}
+
+vkc_status vkc_range_buffer(vkc_context *ctx, VkBuffer buf, VkDeviceSize offset, uint64_t n, vkc_stats *acc)
+{
+    if (!ctx) return VKC_ERROR_INVALID_ARGUMENT;
+    if (!acc) return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_range_buffer: NULL stats");
+    vkc_gbuf b;
+    vkc_status s = borrow_buffer(ctx, buf, offset, n, &b);
+    if (s != VKC_OK || n == 0) return s;
+    return vkc_gpu_range_buffer(ctx, &b, offset, n, acc);
+}
+
+vkc_status vkc_histogram_buffer(vkc_context *ctx, VkBuffer buf, VkDeviceSize offset, uint64_t n,
+                                const vkc_hist_spec *spec, uint64_t *counts)
+{
+    if (!ctx) return VKC_ERROR_INVALID_ARGUMENT;
+    if (!counts) return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_histogram_buffer: NULL counts");
+    float inv = 0.0f;
+    vkc_gbuf b;
+    vkc_status s = vkc_hist_check(spec, &inv, &ctx->msg);
+    if (s == VKC_OK) s = borrow_buffer(ctx, buf, offset, n, &b);
+    if (s != VKC_OK || n == 0) return s;
+    return vkc_gpu_histogram_buffer(ctx, &b, offset, n, spec, inv, counts);
+}

@@ -1,4 +1,5 @@
 #include "trtcache.h"
+#include "atomic_file.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -354,4 +355,15 @@ void vkc_trtcache_free(vkc_trtcache *c)
     free(c->entries);
     free(c->algo);
     memset(c, 0, sizeof *c);
+}
+
+vkc_status vkc_write_trt_cache(const char *path, uint32_t trt_version, const char *algo, const char *const *names,
+                               const double *amax, size_t n, vkc_msg *msg)
+{
+    if (!path) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_write_trt_cache: NULL path");
+    vkc_buf out = {0};
+    vkc_status s = vkc_trtcache_format(&out, trt_version, algo, names, amax, n, NULL, msg);
+    if (s == VKC_OK) s = vkc_atomic_write(path, out.data, out.len, msg);
+    vkc_buf_free(&out);
+    return s;
 }

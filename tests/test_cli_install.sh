@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Packaging: `cmake --install` into a scratch prefix, then the embedding
+# example (examples/embed) is built against the installed package twice —
+# through find_package(vkcalib) and through pkg-config — and run: it borrows
+# its own Vulkan device, observes a VkBuffer and writes a TensorRT cache.
+# Also: the shared library exports the vkc_ API and nothing else.
+set -u
+VKCALIB=$1
+WORK=$2
+BUILD=$(dirname "$VKCALIB")
+pass=0 failed=0
+ok() { pass=$((pass + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+rm -rf "$WORK" && mkdir -p "$WORK"
+PREFIX=$WORK/prefix
+
+if cmake --install "$BUILD" --prefix "$PREFIX" >"$WORK/install.log" 2>&1; then ok; else fail "cmake --install"; cat "$WORK/install.log"; fi
+for f in include/vkcalib.h lib/libvkcalib.a lib/libvkcalib.so lib/pkgconfig/vkcalib.pc \
+         lib/cmake/vkcalib/vkcalibConfig.cmake bin/vkcalib; do
+  [ -e "$PREFIX/$f" ] && ok || fail "not installed: $f"
+done
+
+bad=$(nm -D --defined-only "$PREFIX/lib/libvkcalib.so" | awk '{print $3}' | grep -v '^vkc_' || true)
+[ -z "$bad" ] && ok || fail "non-API symbols exported: $bad"
+nm -D --defined-only "$PREFIX/lib/libvkcalib.so" | grep -q ' vkc_search$' && ok || fail "vkc_search not exported"
+
+# find_package
+if cmake -S "$VKC_SOURCE_DIR/examples/embed" -B "$WORK/cm" -DCMAKE_PREFIX_PATH="$PREFIX" >"$WORK/cm.log" 2>&1 &&
+   cmake --build "$WORK/cm" >>"$WORK/cm.log" 2>&1; then ok; else fail "find_package build"; cat "$WORK/cm.log"; fi
+# pkg-config, static
+if PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig cc -std=c11 -Wall -Wextra -Werror -Wno-missing-field-initializers -o "$WORK/embed_pc" \
+     "$VKC_SOURCE_DIR/examples/embed/embed.c" $(PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig pkg-config --cflags vkcalib) \
+     "$PREFIX/lib/libvkcalib.a" $(PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig pkg-config --libs-only-other --static vkcalib) \
+     -lz -lpthread -lm -ldl 2>"$WORK/pc.log"; then ok; else fail "pkg-config build"; cat "$WORK/pc.log"; fi
+
+for exe in "$WORK/cm/embed" "$WORK/embed_pc"; do
+  [ -x "$exe" ] || continue
+  out=$(LD_LIBRARY_PATH=$PREFIX/lib "$exe" "$WORK/$(basename "$exe").cache" llvmpipe 2>&1)
+  rc=$?
+  if [ $rc -eq 77 ]; then echo "SKIP: $exe: no Vulkan device"; continue; fi
+  [ $rc -eq 0 ] && ok || fail "$exe exited $rc: $out"
+  echo "$out"
+  head -1 "$WORK/$(basename "$exe").cache" 2>/dev/null | grep -q '^TRT-8601-EntropyCalibration2$' && ok || fail "$exe: no cache header"
+  grep -Eq '^relu_out: [0-9a-f]{8}$' "$WORK/$(basename "$exe").cache" && ok || fail "$exe: no tensor line"
+done
+cmp -s "$WORK/embed.cache" "$WORK/embed_pc.cache" && ok || fail "the two builds wrote different caches"
+
+echo "$pass passed, $failed failed"
+[ "$failed" -eq 0 ]
