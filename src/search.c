@@ -3,11 +3,11 @@
  * MSE are exact integer computations on the host. */
 #include "entropy.h"
 #include "gpu.h"
+#include "parallel.h"
 #include "search.h"
 #include "search_gpu.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,51 +153,39 @@ typedef struct cpu_job {
     const vkc_histogram *hists;
     vkc_search_result *res;
     const vkc_kl_params *kp;
-    uint32_t count, next_stride, first;
-    vkc_status status;
-    vkc_msg msg;
+    vkc_status *status;
+    vkc_msg *msg;
 } cpu_job;
 
-static void *entropy_worker(void *arg)
+static void entropy_one(void *arg, uint32_t t)
 {
     cpu_job *j = arg;
-    for (uint32_t t = j->first; t < j->count; t += j->next_stride) {
-        vkc_status s = vkc_entropy_cpu(j->hists[t].counts, j->hists[t].bins, j->hists[t].range_max, j->kp,
-                                       &j->res[t], &j->msg);
-        if (s != VKC_OK) {
-            j->status = s;
-            break;
-        }
-    }
-    return NULL;
+    j->status[t] = vkc_entropy_cpu(j->hists[t].counts, j->hists[t].bins, j->hists[t].range_max, j->kp, &j->res[t],
+                                   &j->msg[t]);
 }
 
 /* Threads across tensors; each tensor's search is independent. */
 static vkc_status entropy_cpu_many(vkc_context *ctx, const vkc_histogram *hists, uint32_t count,
                                    const vkc_kl_params *kp, vkc_search_result *res)
 {
-    enum { MAXT = 64 };
-    uint32_t nt = ctx->threads < MAXT ? ctx->threads : MAXT;
-    if (nt > count) nt = count;
-    if (nt == 0) nt = 1;
-    cpu_job jobs[MAXT];
-    pthread_t th[MAXT];
-    int started[MAXT] = {0};
-    for (uint32_t k = 0; k < nt; k++) {
-        jobs[k] = (cpu_job){hists, res, kp, count, nt, k, VKC_OK, {{0}}};
-        if (k > 0) started[k] = pthread_create(&th[k], NULL, entropy_worker, &jobs[k]) == 0;
+    vkc_status *status = calloc(count ? count : 1, sizeof *status);
+    vkc_msg *msgs = calloc(count ? count : 1, sizeof *msgs);
+    if (!status || !msgs) {
+        free(status);
+        free(msgs);
+        return vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
     }
-    entropy_worker(&jobs[0]);
-    for (uint32_t k = 1; k < nt; k++) {
-        if (started[k]) pthread_join(th[k], NULL);
-        else entropy_worker(&jobs[k]);
-    }
-    for (uint32_t k = 0; k < nt; k++)
-        if (jobs[k].status != VKC_OK) {
-            ctx->msg = jobs[k].msg;
-            return jobs[k].status;
+    cpu_job job = {hists, res, kp, status, msgs};
+    vkc_parallel_for(ctx->threads, count, entropy_one, &job);
+    vkc_status s = VKC_OK;
+    for (uint32_t t = 0; t < count && s == VKC_OK; t++)
+        if (status[t] != VKC_OK) {
+            ctx->msg = msgs[t];
+            s = status[t];
         }
-    return VKC_OK;
+    free(status);
+    free(msgs);
+    return s;
 }
 
 vkc_status vkc_search(vkc_context *ctx, const vkc_histogram *hists, uint32_t count, const vkc_search_params *params,

@@ -2,6 +2,7 @@
  * dispatch of shaders/entropy.comp, then vkc_kl_select on the host. */
 #include "entropy.h"
 #include "gpu.h"
+#include "parallel.h"
 #include "search.h"
 #include "search_gpu.h"
 
@@ -17,27 +18,12 @@
  *                  offset, prefix offset, out offset, total f32, hmax f32)
  *   bins region    per bin: float(h), float(ln h - ln hmax)
  *   prefix region  per position 0..n: uint64 prefix sum (lo, hi), non-empty count */
-typedef struct packing {
-    uint32_t *w;
-    size_t len, cap;
-} packing;
-
-static int pack_reserve(packing *p, size_t more)
-{
-    if (p->len + more <= p->cap) return 1;
-    size_t cap = p->cap ? p->cap : 4096;
-    while (cap < p->len + more) cap *= 2;
-    uint32_t *w = realloc(p->w, cap * 4);
-    if (!w) return 0;
-    p->w = w;
-    p->cap = cap;
-    return 1;
-}
-
-static void pack_tensor(packing *p, uint32_t t, const vkc_kl_hist *kh, const vkc_kl_params *kp, uint32_t ncand,
+/* Writes tensor t's record, bins and prefix regions at the offsets the
+ * caller reserved (r[5], r[6] already set). */
+static void pack_tensor(uint32_t *w, uint32_t t, const vkc_kl_hist *kh, const vkc_kl_params *kp, uint32_t ncand,
                         uint32_t out_off)
 {
-    uint32_t n = kh->n, *r = p->w + (size_t)t * REC;
+    uint32_t n = kh->n, *r = w + (size_t)t * REC;
     uint64_t hmax = 0;
     for (uint32_t j = 0; j < n; j++) hmax = kh->h[j] > hmax ? kh->h[j] : hmax;
     double lnmax = hmax ? log((double)hmax) : 0.0;
@@ -46,18 +32,15 @@ static void pack_tensor(packing *p, uint32_t t, const vkc_kl_hist *kh, const vkc
     r[2] = kp->stride;
     r[3] = kp->levels;
     r[4] = ncand;
-    r[5] = (uint32_t)p->len;
+    uint32_t *bins = w + r[5], *pre = w + r[6];
     for (uint32_t j = 0; j < n; j++) {
-        float hf = (float)kh->h[j];
-        float lf = kh->h[j] ? (float)(log((double)kh->h[j]) - lnmax) : 0.0f;
-        p->w[p->len++] = vkc_f32_bits(hf);
-        p->w[p->len++] = vkc_f32_bits(lf);
+        bins[2 * j] = vkc_f32_bits((float)kh->h[j]);
+        bins[2 * j + 1] = vkc_f32_bits(kh->h[j] ? (float)(log((double)kh->h[j]) - lnmax) : 0.0f);
     }
-    r[6] = (uint32_t)p->len;
     for (uint32_t j = 0; j <= n; j++) {
-        p->w[p->len++] = (uint32_t)kh->pre[j];
-        p->w[p->len++] = (uint32_t)(kh->pre[j] >> 32);
-        p->w[p->len++] = kh->nz[j];
+        pre[3 * j] = (uint32_t)kh->pre[j];
+        pre[3 * j + 1] = (uint32_t)(kh->pre[j] >> 32);
+        pre[3 * j + 2] = kh->nz[j];
     }
     r[7] = out_off;
     r[8] = vkc_f32_bits((float)kh->total);
@@ -81,31 +64,86 @@ static vkc_status upload(vkc_context *ctx, const uint32_t *w, size_t words, vkc_
     return VKC_OK;
 }
 
+/* The host's share of a batch, spread over threads: preparing each
+ * histogram, packing it, and choosing after the dispatch. */
+typedef struct batch {
+    const vkc_histogram *hists;
+    const vkc_kl_params *kp;
+    vkc_kl_hist *kh;
+    vkc_search_result *res;
+    uint32_t *ncand, *out_off;
+    uint32_t *w;
+    const float *out;
+    vkc_status *status;
+    vkc_msg *msg;
+} batch;
+
+static void prepare_one(void *arg, uint32_t t)
+{
+    batch *b = arg;
+    b->status[t] = vkc_kl_hist_init(&b->kh[t], b->hists[t].counts, b->hists[t].bins, b->kp, &b->msg[t]);
+}
+
+static void pack_one(void *arg, uint32_t t)
+{
+    batch *b = arg;
+    if (b->ncand[t]) pack_tensor(b->w, t, &b->kh[t], b->kp, b->ncand[t], b->out_off[t]);
+}
+
+static void select_one(void *arg, uint32_t t)
+{
+    batch *b = arg;
+    uint32_t nc = b->ncand[t];
+    float *approx = malloc((nc ? nc : 1) * 2 * sizeof *approx);
+    if (!approx) {
+        b->status[t] = vkc_fail(&b->msg[t], VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+        return;
+    }
+    float *err = approx + (nc ? nc : 1);
+    for (uint32_t c = 0; c < nc; c++) {
+        approx[c] = b->out[2 * ((size_t)b->out_off[t] + c)];
+        err[c] = b->out[2 * ((size_t)b->out_off[t] + c) + 1];
+    }
+    b->status[t] = vkc_kl_select(&b->kh[t], b->kp, nc ? approx : NULL, nc ? err : NULL, b->hists[t].range_max,
+                                 &b->res[t], &b->msg[t]);
+    free(approx);
+}
+
+static vkc_status first_error(vkc_context *ctx, const batch *b, uint32_t count)
+{
+    for (uint32_t t = 0; t < count; t++)
+        if (b->status[t] != VKC_OK) {
+            ctx->msg = b->msg[t];
+            return b->status[t];
+        }
+    return VKC_OK;
+}
+
 vkc_status vkc_entropy_gpu(vkc_context *ctx, const vkc_histogram *hists, uint32_t count, const vkc_kl_params *kp,
                            vkc_search_result *res)
 {
     vkc_status s = VKC_OK;
-    vkc_kl_hist *kh = calloc(count, sizeof *kh);
-    uint32_t *ncand = calloc(count, sizeof *ncand), *out_off = calloc(count, sizeof *out_off);
-    packing p = {0};
-    if (!kh || !ncand || !out_off) {
+    size_t n1 = count ? count : 1;
+    batch b = {hists, kp, calloc(n1, sizeof(vkc_kl_hist)), res, calloc(n1, 4), calloc(n1, 4), NULL, NULL,
+               calloc(n1, sizeof(vkc_status)), calloc(n1, sizeof(vkc_msg))};
+    if (!b.kh || !b.ncand || !b.out_off || !b.status || !b.msg) {
         s = vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory for %u histograms", count);
         goto done;
     }
+    vkc_parallel_for(ctx->threads, count, prepare_one, &b);
+    if ((s = first_error(ctx, &b, count)) != VKC_OK) goto done;
     uint64_t total_cand = 0, max_cand = 0, words = (uint64_t)count * REC;
     for (uint32_t t = 0; t < count; t++) {
-        s = vkc_kl_hist_init(&kh[t], hists[t].counts, hists[t].bins, kp, &ctx->msg);
-        if (s != VKC_OK) goto done;
-        ncand[t] = kh[t].total ? vkc_kl_candidate_count(hists[t].bins, kp) : 0;
-        if (ncand[t] > ctx->caps.max_workgroup_count[0]) {
+        b.ncand[t] = b.kh[t].total ? vkc_kl_candidate_count(hists[t].bins, kp) : 0;
+        if (b.ncand[t] > ctx->caps.max_workgroup_count[0]) {
             s = vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED, "%u candidates exceed the device's workgroup count %u",
-                         ncand[t], ctx->caps.max_workgroup_count[0]);
+                         b.ncand[t], ctx->caps.max_workgroup_count[0]);
             goto done;
         }
-        out_off[t] = (uint32_t)total_cand;
-        total_cand += ncand[t];
-        max_cand = ncand[t] > max_cand ? ncand[t] : max_cand;
-        words += ncand[t] ? 2ull * hists[t].bins + 3ull * (hists[t].bins + 1ull) : 0;
+        b.out_off[t] = (uint32_t)total_cand;
+        total_cand += b.ncand[t];
+        max_cand = b.ncand[t] > max_cand ? b.ncand[t] : max_cand;
+        words += b.ncand[t] ? 2ull * hists[t].bins + 3ull * (hists[t].bins + 1ull) : 0;
     }
     if (count > ctx->caps.max_workgroup_count[1] || words > 0xffffffffull ||
         words * 4 > ctx->caps.max_storage_buffer_range || total_cand * 8 > ctx->caps.max_storage_buffer_range) {
@@ -113,50 +151,47 @@ vkc_status vkc_entropy_gpu(vkc_context *ctx, const vkc_histogram *hists, uint32_
         goto done;
     }
     if (max_cand) {
-        if (!pack_reserve(&p, (size_t)words)) {
+        b.w = calloc((size_t)words, 4);
+        if (!b.w) {
             s = vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory packing histograms");
             goto done;
         }
-        p.len = (size_t)count * REC;
-        memset(p.w, 0, p.len * 4);
-        for (uint32_t t = 0; t < count; t++)
-            if (ncand[t]) pack_tensor(&p, t, &kh[t], kp, ncand[t], out_off[t]);
+        uint64_t at = (uint64_t)count * REC;
+        for (uint32_t t = 0; t < count; t++) {
+            if (!b.ncand[t]) continue;
+            b.w[(size_t)t * REC + 5] = (uint32_t)at;
+            at += 2ull * hists[t].bins;
+            b.w[(size_t)t * REC + 6] = (uint32_t)at;
+            at += 3ull * (hists[t].bins + 1ull);
+        }
+        vkc_parallel_for(ctx->threads, count, pack_one, &b);
         uint32_t spec[2] = {LOCAL_SIZE, (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC)};
         vkc_pipe *pipe;
-        vkc_binding b[2];
+        vkc_binding bind[2];
         if ((s = vkc_pipe_get(ctx, "entropy", spec, 2, 2, 0, &pipe)) != VKC_OK) goto done;
-        if ((s = upload(ctx, p.w, p.len, &b[0])) != VKC_OK) goto done;
+        if ((s = upload(ctx, b.w, (size_t)words, &bind[0])) != VKC_OK) goto done;
         if ((s = vkc_gbuf_reserve(ctx, &ctx->out, total_cand * 8, 1)) != VKC_OK) goto done;
-        b[1] = (vkc_binding){&ctx->out, 0, total_cand * 8};
+        bind[1] = (vkc_binding){&ctx->out, 0, total_cand * 8};
         ctx->last_gpu_ns = 0;
         if ((s = vkc_cmd_begin(ctx)) != VKC_OK) goto done;
         if (!ctx->uma) {
-            vkc_cmd_copy(ctx, &ctx->stage, 0, &ctx->devin, 0, (VkDeviceSize)p.len * 4);
+            vkc_cmd_copy(ctx, &ctx->stage, 0, &ctx->devin, 0, (VkDeviceSize)words * 4);
             vkc_cmd_barrier(ctx);
         }
-        if ((s = vkc_cmd_dispatch(ctx, pipe, b, NULL, (uint32_t)max_cand, count, 1)) != VKC_OK) goto done;
+        if ((s = vkc_cmd_dispatch(ctx, pipe, bind, NULL, (uint32_t)max_cand, count, 1)) != VKC_OK) goto done;
         if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) goto done;
+        b.out = ctx->out.map;
     }
-    const float *out = ctx->out.map;
-    float *approx = malloc((max_cand ? max_cand : 1) * sizeof *approx);
-    float *err = malloc((max_cand ? max_cand : 1) * sizeof *err);
-    if (!approx || !err) s = vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
-    for (uint32_t t = 0; s == VKC_OK && t < count; t++) {
-        for (uint32_t c = 0; c < ncand[t]; c++) {
-            approx[c] = out[2 * ((size_t)out_off[t] + c)];
-            err[c] = out[2 * ((size_t)out_off[t] + c) + 1];
-        }
-        s = vkc_kl_select(&kh[t], kp, ncand[t] ? approx : NULL, ncand[t] ? err : NULL, hists[t].range_max,
-                          &res[t], &ctx->msg);
-    }
-    free(approx);
-    free(err);
+    vkc_parallel_for(ctx->threads, count, select_one, &b);
+    s = first_error(ctx, &b, count);
 done:
-    for (uint32_t t = 0; kh && t < count; t++) vkc_kl_hist_free(&kh[t]);
-    free(kh);
-    free(ncand);
-    free(out_off);
-    free(p.w);
+    for (uint32_t t = 0; b.kh && t < count; t++) vkc_kl_hist_free(&b.kh[t]);
+    free(b.kh);
+    free(b.ncand);
+    free(b.out_off);
+    free(b.w);
+    free(b.status);
+    free(b.msg);
     return s;
 }
 

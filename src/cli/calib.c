@@ -1,6 +1,7 @@
 #include "calib.h"
 #include "feeder.h"
 #include "progress.h"
+#include "source.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -16,11 +17,31 @@ static uint64_t nonfinite(const vkc_stats *st)
 
 static vkc_status range_step(vkc_context *ctx, tensor_state *ts, const feeder_chunk *c)
 {
-    tensor_state *s = &ts[c->tensor];
-    uint64_t before = nonfinite(&s->st);
-    vkc_status r = vkc_range_f32(ctx, c->x, c->n, &s->st);
-    if (r == VKC_OK && s->first_bad_item < 0 && nonfinite(&s->st) > before) s->first_bad_item = c->item;
-    return r;
+    return vkc_range_f32(ctx, c->x, c->n, &ts[c->tensor].st);
+}
+
+/* The first batch of tensor t holding a NaN or Inf, found by reading its
+ * batches again: only on the error path, so the passes stay lean. */
+static const ds_item *find_nonfinite(const dataset *ds, uint32_t t)
+{
+    enum { CHUNK = 1 << 20 };
+    float *x = malloc(CHUNK * sizeof *x);
+    const ds_item *found = NULL;
+    for (uint32_t k = 0; x && !found && k < ds->tensors[t].nitems; k++) {
+        vkc_source *src = NULL;
+        vkc_msg msg;
+        if (feeder_open_item(&ds->tensors[t].items[k], &src, &msg) != VKC_OK) continue;
+        uint64_t got = 0;
+        while (!found && vkc_source_read_f32(src, x, CHUNK, &got, &msg) == VKC_OK && got)
+            for (uint64_t i = 0; i < got; i++)
+                if (!isfinite(x[i])) {
+                    found = &ds->tensors[t].items[k];
+                    break;
+                }
+        vkc_source_close(src);
+    }
+    free(x);
+    return found;
 }
 
 static vkc_status hist_step(vkc_context *ctx, tensor_state *ts, const feeder_chunk *c)
@@ -94,7 +115,8 @@ int prepare_histograms(const dataset *ds, tensor_state *ts, const calib_options 
         const char *name = ds->tensors[t].name;
         uint64_t bad = nonfinite(&s->st);
         if (bad && !o->exclude_nonfinite) {
-            const ds_item *it = &ds->tensors[t].items[s->first_bad_item >= 0 ? s->first_bad_item : 0];
+            const ds_item *it = find_nonfinite(ds, t);
+            if (!it) it = &ds->tensors[t].items[0];
             cli_error("tensor '%s': %llu NaN, %llu +Inf, %llu -Inf among %llu values, first in %s%s%s%s (fix the "
                       "dump, or --exclude-nonfinite to calibrate on the finite values)",
                       name, (unsigned long long)s->st.nan, (unsigned long long)s->st.pos_inf,
@@ -207,7 +229,6 @@ int run_pass_measure(vkc_context *ctx, const dataset *ds, tensor_state *ts, cons
 
 int calib_run(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
 {
-    for (uint32_t t = 0; t < ds->ntensors; t++) ts[t].first_bad_item = -1;
     return run_pass_range(ctx, ds, ts, o) && prepare_histograms(ds, ts, o) && run_pass_histogram(ctx, ds, ts, o) &&
            search_all(ctx, ds, ts, o) && (!o->measure || run_pass_measure(ctx, ds, ts, o));
 }

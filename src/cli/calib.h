@@ -15,7 +15,6 @@ typedef struct tensor_state {
     vkc_mode mode;            /* resolved: never auto */
     vkc_search_result res;
     vkc_qparams q;
-    int64_t first_bad_item;   /* first batch holding NaN/Inf, -1 if none */
     vkc_quant quant;          /* --measure: the quantizer of q */
     vkc_quality quality;
 } tensor_state;

@@ -24,7 +24,7 @@ struct feeder {
     int started;
 };
 
-static vkc_status open_item(const ds_item *it, vkc_source **src, vkc_msg *msg)
+vkc_status feeder_open_item(const ds_item *it, vkc_source **src, vkc_msg *msg)
 {
     if (!it->member) return vkc_source_open_npy(it->path, src, msg);
     vkc_npz *z = NULL;
@@ -47,6 +47,22 @@ static int wait_slot(feeder *f, int slot)
     return stop ? -1 : 0;
 }
 
+/* Hands a filled slot to the consumer and moves to the other one. */
+static void publish(feeder *f, int *slot, uint64_t n, uint32_t t, uint32_t item)
+{
+    pthread_mutex_lock(&f->mu);
+    f->n[*slot] = n;
+    f->tensor[*slot] = t;
+    f->item[*slot] = item;
+    f->full[*slot] = 1;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    *slot ^= 1;
+}
+
+/* Fills slots with one tensor's batches back to back: many small files make
+ * one large chunk, so a GPU pass costs one submission per slot, not per
+ * file. A slot never mixes tensors. */
 static void *reader(void *arg)
 {
     feeder *f = arg;
@@ -55,9 +71,11 @@ static void *reader(void *arg)
     vkc_msg msg = {{0}};
     for (uint32_t t = 0; s == VKC_OK && t < f->ds->ntensors; t++) {
         const ds_tensor *ten = &f->ds->tensors[t];
+        uint64_t fill = 0;
+        uint32_t first = 0;
         for (uint32_t k = 0; s == VKC_OK && k < ten->nitems; k++) {
             vkc_source *src = NULL;
-            s = open_item(&ten->items[k], &src, &msg);
+            s = feeder_open_item(&ten->items[k], &src, &msg);
             if (s != VKC_OK) break;
             vkc_dtype dt = vkc_source_dtype(src);
             if (dt != VKC_DT_F32 && dt != VKC_DT_F16 && dt != VKC_DT_F64) {
@@ -70,29 +88,32 @@ static void *reader(void *arg)
             }
             size_t esize = vkc_dtype_size(dt);
             for (;;) {
-                if (wait_slot(f, slot) < 0) {
-                    s = VKC_ERROR_IO;
-                    msg.text[0] = 0;
-                    break;
+                if (fill == 0) {
+                    if (wait_slot(f, slot) < 0) {
+                        s = VKC_ERROR_IO;
+                        msg.text[0] = 0;
+                        break;
+                    }
+                    first = k;
                 }
                 uint64_t got = 0;
-                s = vkc_source_read_f32(src, f->buf[slot], f->cap, &got, &msg);
+                s = vkc_source_read_f32(src, f->buf[slot] + fill, f->cap - fill, &got, &msg);
                 if (s != VKC_OK || got == 0) break;
+                fill += got;
                 pthread_mutex_lock(&f->mu);
-                f->n[slot] = got;
-                f->tensor[slot] = t;
-                f->item[slot] = k;
-                f->full[slot] = 1;
                 f->bytes += got * esize;
-                pthread_cond_broadcast(&f->cv);
                 pthread_mutex_unlock(&f->mu);
-                slot ^= 1;
+                if (fill == f->cap) {
+                    publish(f, &slot, fill, t, first);
+                    fill = 0;
+                }
             }
             vkc_source_close(src);
             pthread_mutex_lock(&f->mu);
             f->files++;
             pthread_mutex_unlock(&f->mu);
         }
+        if (s == VKC_OK && fill) publish(f, &slot, fill, t, first);
     }
     pthread_mutex_lock(&f->mu);
     f->done = 1;

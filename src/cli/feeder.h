@@ -12,10 +12,14 @@ typedef struct feeder_chunk {
     const float *x;
     uint64_t n;
     uint32_t tensor;
-    uint32_t item;
+    uint32_t item;   /* first batch in the chunk (a chunk may span several) */
 } feeder_chunk;
 
 typedef struct feeder feeder;
+
+struct vkc_source;
+/* Opens one batch: a .npy file or an npz member. */
+vkc_status feeder_open_item(const ds_item *it, struct vkc_source **src, vkc_msg *msg);
 
 /* slot_elems floats per slot (two slots). Starts the reader thread. */
 feeder *feeder_start(const dataset *ds, uint64_t slot_elems, vkc_msg *msg);
