@@ -2,7 +2,9 @@
 #include "feeder.h"
 #include "progress.h"
 #include "source.h"
+#include "state.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,4 +239,94 @@ void calib_free(tensor_state *ts, uint32_t n)
 {
     for (uint32_t t = 0; ts && t < n; t++) free(ts[t].hist);
     free(ts);
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || v <= 0) return 0;
+    double mul = 1;
+    if (*end == 'K' || *end == 'k') mul = 1024.0, end++;
+    else if (*end == 'M' || *end == 'm') mul = 1048576.0, end++;
+    else if (*end == 'G' || *end == 'g') mul = 1073741824.0, end++;
+    if (*end == 'B' || *end == 'b') end++;
+    if (*end) return 0;
+    *out = (uint64_t)(v * mul);
+    return *out > 0;
+}
+
+void calib_options_init(calib_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->bins = 2048;
+    o->budget = 1ull << 30;
+    o->format = -1;
+    o->mode = VKC_MODE_SYMMETRIC;
+}
+
+int calib_parse_common(calib_options *o, const char *a, const char *v)
+{
+    unsigned long long u;
+    if (!strcmp(a, "--bins")) {
+        if (!cli_parse_u64(v, &u) || u < 1 || u > 65536) {
+            cli_error("--bins: expected 1..65536, got %s", v);
+            return 2;
+        }
+        o->bins = (uint32_t)u;
+        return 1;
+    }
+    if (!strcmp(a, "--memory-budget")) {
+        if (!parse_size(v, &o->budget) || o->budget < (1u << 20)) {
+            cli_error("--memory-budget: expected a size of at least 1M (e.g. 512M, 2G), got %s", v);
+            return 2;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+int calib_from_state(const char *path, dataset *ds, tensor_state **out, calib_options *o)
+{
+    vkc_state st;
+    vkc_msg msg = {{0}};
+    memset(ds, 0, sizeof *ds);
+    *out = NULL;
+    if (vkc_state_load(path, &st, &msg) != VKC_OK) {
+        cli_error("%s", msg.text);
+        return 0;
+    }
+    int ok = 1;
+    if (st.phase != VKC_STATE_HISTOGRAM) {
+        cli_error("%s holds range statistics only: run the histogram round (`vkcalib collect --range-from`) first",
+                  path);
+        ok = 0;
+    }
+    o->bins = st.bins;
+    o->exclude_nonfinite = (st.flags & 1u) != 0;
+    ds->tensors = ok ? calloc(st.ntensors, sizeof *ds->tensors) : NULL;
+    tensor_state *ts = ok ? calloc(st.ntensors, sizeof *ts) : NULL;
+    ok = ok && ds->tensors && ts;
+    for (uint32_t t = 0; ok && t < st.ntensors; t++) {
+        size_t n = strlen(st.t[t].name) + 1;
+        ds->tensors[t].name = malloc(n);
+        if (!ds->tensors[t].name) { ok = 0; break; }
+        memcpy(ds->tensors[t].name, st.t[t].name, n);
+        ds->ntensors = ds->cap = t + 1;
+        ts[t].st = st.t[t].st;
+    }
+    ok = ok && prepare_histograms(ds, ts, o);
+    for (uint32_t t = 0; ok && t < st.ntensors; t++) {
+        if (vkc_f32_bits(ts[t].spec.hi) != vkc_f32_bits(st.t[t].hist_hi)) {
+            cli_error("%s: tensor '%s': histogram range %g differs from its absmax %g", path, st.t[t].name,
+                      (double)st.t[t].hist_hi, (double)ts[t].spec.hi);
+            ok = 0;
+            break;
+        }
+        memcpy(ts[t].hist, st.t[t].counts, (size_t)st.bins * 8);
+    }
+    vkc_state_free(&st);
+    *out = ts;
+    return ok;
 }

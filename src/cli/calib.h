@@ -28,6 +28,7 @@ typedef struct calib_options {
     uint32_t trt_version;
     const char *trt_algo;
     int envelope, exclude_nonfinite, allow_missing, quiet, verbose, measure, histograms;
+    const char *from_state;
     uint64_t budget;
     cli_device_opts dev;
 } calib_options;
@@ -43,6 +44,15 @@ int calib_run(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib
 void calib_free(tensor_state *ts, uint32_t n);
 
 uint32_t total_files(const dataset *ds);
+/* Defaults: 2048 bins, symmetric, 1 GiB budget, format from the extension. */
+void calib_options_init(calib_options *o);
+/* Options shared by the commands that read data (--bins, --memory-budget):
+ * 1 when a consumed it with its value v, 2 on a bad value (printed), 0 when
+ * a is not one of them. */
+int calib_parse_common(calib_options *o, const char *a, const char *v);
+/* Tensors, statistics and histograms from a merged histogram-round state
+ * file, ready for search_all (names only in ds). */
+int calib_from_state(const char *path, dataset *ds, tensor_state **ts, calib_options *o);
 /* The integer grid each mode quantizes to. */
 vkc_quant quant_of(const vkc_qparams *q);
 /* The envelope of a range for a symmetric-only format. */

@@ -66,6 +66,8 @@ static const char *const kHelp =
     "  --measure             a third pass: fake-quantize every tensor at its range and\n"
     "                        report SQNR (dB) and the share of clipped values in the\n"
     "                        summary, to compare methods and modes on your data\n"
+    "  --from-state FILE     search a merged state file (see `vkcalib collect --help`)\n"
+    "                        instead of reading INPUTs\n"
     "  --memory-budget SIZE  host memory for input buffers (default 1G; K/M/G suffix)\n"
     "  --quiet               no progress and no summary\n"
     "  --verbose             per-tensor details on stderr\n" CLI_DEVICE_HELP
@@ -73,22 +75,6 @@ static const char *const kHelp =
     "Example:\n"
     "  vkcalib calibrate examples/calib -o model.cache\n"
     "  vkcalib calibrate batches/*.npz -o ranges.json --mode auto --method percentile\n";
-
-static int parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || v <= 0) return 0;
-    double mul = 1;
-    if (*end == 'K' || *end == 'k') mul = 1024.0, end++;
-    else if (*end == 'M' || *end == 'm') mul = 1048576.0, end++;
-    else if (*end == 'G' || *end == 'g') mul = 1073741824.0, end++;
-    if (*end == 'B' || *end == 'b') end++;
-    if (*end) return 0;
-    *out = (uint64_t)(v * mul);
-    return *out > 0;
-}
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -127,19 +113,15 @@ static int check_output_dir(const char *out)
 
 static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, int *ninputs)
 {
-    memset(o, 0, sizeof *o);
-    o->bins = 2048;
-    o->budget = 1ull << 30;
-    o->format = -1;
-    o->mode = VKC_MODE_SYMMETRIC;
+    calib_options_init(o);
     *inputs = malloc((size_t)argc * sizeof **inputs);
     *ninputs = 0;
     if (!*inputs) return 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int r = cli_device_opt(argc, argv, &i, &o->dev);
-        if (r < 0) return 2;
-        if (r) continue;
+        int dr = cli_device_opt(argc, argv, &i, &o->dev);
+        if (dr < 0) return 2;
+        if (dr) continue;
         if (cli_is_help(a)) {
             fputs(kHelp, stdout);
             return -1;
@@ -161,6 +143,7 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
         }
         const char *v = argv[++i];
         unsigned long long u;
+        int r;
         if (!strcmp(a, "-o") || !strcmp(a, "--output")) o->out = v;
         else if (!strcmp(a, "--format")) {
             if (!strcmp(v, "trt")) o->format = 0;
@@ -172,9 +155,6 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
             if (!vkc_mode_parse(v, &o->mode)) { cli_error("--mode: symmetric, unsigned, asymmetric or auto, not %s", v); return 2; }
         } else if (!strcmp(a, "--flavor")) {
             if (!vkc_flavor_parse(v, &o->sp.flavor)) { cli_error("--flavor: modelopt or tensorrt, not %s", v); return 2; }
-        } else if (!strcmp(a, "--bins")) {
-            if (!cli_parse_u64(v, &u) || u < 1 || u > 65536) { cli_error("--bins: expected 1..65536, got %s", v); return 2; }
-            o->bins = (uint32_t)u;
         } else if (!strcmp(a, "--start-bin")) {
             if (!cli_parse_u64(v, &u) || u < 1 || u > 65536) { cli_error("--start-bin: expected 1..65536, got %s", v); return 2; }
             o->sp.start_bin = (uint32_t)u;
@@ -188,18 +168,20 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
             o->trt_version = vkc_trt_version_from_string(v, &ok);
             if (!ok) { cli_error("--trt-version: expected like 8.6.1, 10.3.0 or 8601, got %s", v); return 2; }
         } else if (!strcmp(a, "--trt-algo")) o->trt_algo = v;
-        else if (!strcmp(a, "--memory-budget")) {
-            if (!parse_size(v, &o->budget) || o->budget < (1u << 20)) {
-                cli_error("--memory-budget: expected a size of at least 1M (e.g. 512M, 2G), got %s", v);
-                return 2;
-            }
+        else if (!strcmp(a, "--from-state")) o->from_state = v;
+        else if ((r = calib_parse_common(o, a, v)) != 0) {
+            if (r == 2) return 2;
         } else {
             cli_error("calibrate: unknown option %s (see --help)", a);
             return 2;
         }
     }
-    if (*ninputs == 0 || !o->out) {
-        cli_error("calibrate: give at least one INPUT and -o OUT (see --help)");
+    if ((*ninputs == 0) == !o->from_state || !o->out) {
+        cli_error("calibrate: give INPUT... (or --from-state FILE) and -o OUT (see --help)");
+        return 2;
+    }
+    if (o->from_state && o->measure) {
+        cli_error("--measure needs the data: it cannot run from a state file");
         return 2;
     }
     if (o->format < 0) {
@@ -387,19 +369,24 @@ int cmd_calibrate(int argc, char **argv)
         return 1;
     }
     dataset ds;
-    if (!dataset_scan(&ds, inputs, ninputs, o.allow_missing)) {
-        dataset_free(&ds);
-        free(inputs);
-        return 1;
+    tensor_state *ts = NULL;
+    vkc_context *ctx = NULL;
+    int ok;
+    if (o.from_state) {
+        ok = calib_from_state(o.from_state, &ds, &ts, &o);
+        ctx = ok ? cli_open_context(&o.dev, o.quiet) : NULL;
+        ok = ok && ctx && search_all(ctx, &ds, ts, &o);
+    } else {
+        ok = dataset_scan(&ds, inputs, ninputs, o.allow_missing);
+        ctx = ok ? cli_open_context(&o.dev, o.quiet) : NULL;
+        ts = ok ? calloc(ds.ntensors, sizeof *ts) : NULL;
+        ok = ok && ctx && ts;
+        if (ok && !o.quiet)
+            fprintf(stderr, "vkcalib: %u tensor%s, %u file%s, %.1f MB\n", ds.ntensors, ds.ntensors == 1 ? "" : "s",
+                    total_files(&ds), total_files(&ds) == 1 ? "" : "s", ds.bytes / 1e6);
+        ok = ok && calib_run(ctx, &ds, ts, &o);
     }
     free(inputs);
-    vkc_context *ctx = cli_open_context(&o.dev, o.quiet);
-    tensor_state *ts = calloc(ds.ntensors, sizeof *ts);
-    int ok = ctx && ts;
-    if (ok && !o.quiet)
-        fprintf(stderr, "vkcalib: %u tensor%s, %u file%s, %.1f MB\n", ds.ntensors, ds.ntensors == 1 ? "" : "s",
-                total_files(&ds), total_files(&ds) == 1 ? "" : "s", ds.bytes / 1e6);
-    ok = ok && calib_run(ctx, &ds, ts, &o);
     vkc_buf out = {0};
     if (ok) ok = o.format == 0 ? format_trt(&ds, ts, &o, &out) : format_json(&ds, ts, &o, &out);
     if (ok && out.oom) {

@@ -1,0 +1,172 @@
+/* vkcalib collect and vkcalib merge: calibration split over processes or
+ * machines through state files (src/state.h), merged exactly. */
+#include "calib.h"
+#include "cli.h"
+#include "state.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kCollectHelp =
+    "Usage: vkcalib collect INPUT... --state OUT.vkch [--range-from RANGES.vkch] [options]\n"
+    "\n"
+    "Runs one pass of a calibration on a shard of the calibration set and saves\n"
+    "what it found, so that any scheduler (Slurm arrays, Ray, xargs -P) can split\n"
+    "the work. Merging is exact: the result is byte-identical to one run over the\n"
+    "whole set. The protocol has two rounds, because the histogram range of every\n"
+    "tensor must be the absmax over all the data (DESIGN.md: exact mode):\n"
+    "\n"
+    "  1. vkcalib collect SHARD_k --state range_k.vkch         (each shard)\n"
+    "     vkcalib merge range_*.vkch -o ranges.vkch\n"
+    "  2. vkcalib collect SHARD_k --range-from ranges.vkch --state hist_k.vkch\n"
+    "     vkcalib merge hist_*.vkch -o hist.vkch\n"
+    "  3. vkcalib calibrate --from-state hist.vkch -o model.cache [--method ...]\n"
+    "\n"
+    "Options:\n"
+    "  --state FILE          the state file to write (atomically)\n"
+    "  --range-from FILE     round 2: histogram over the merged ranges in FILE\n"
+    "  --bins N              histogram bins (default 2048; round 1 records it)\n"
+    "  --exclude-nonfinite   skip NaN and Inf values (default: they are an error)\n"
+    "  --allow-missing       see calibrate --help\n"
+    "  --memory-budget SIZE  host memory for input buffers (default 1G)\n"
+    "  --quiet               no progress\n" CLI_DEVICE_HELP;
+
+static const char *const kMergeHelp =
+    "Usage: vkcalib merge A.vkch B.vkch... -o OUT.vkch\n"
+    "\n"
+    "Adds state files written by `vkcalib collect` on shards of one calibration\n"
+    "set: range statistics merge as if one process had seen every shard, uint64\n"
+    "histogram counts add. All inputs must be of the same round, with the same\n"
+    "tensors, bin count and non-finite policy, and (round 2) the same ranges.\n"
+    "See `vkcalib collect --help` for the protocol.\n";
+
+int cmd_collect(int argc, char **argv)
+{
+    calib_options o;
+    calib_options_init(&o);
+    const char *state_path = NULL, *range_from = NULL;
+    char **inputs = malloc((size_t)argc * sizeof *inputs);
+    int ninputs = 0;
+    if (!inputs) return 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int r = cli_device_opt(argc, argv, &i, &o.dev);
+        if (r < 0) { free(inputs); return 2; }
+        if (r) continue;
+        if (cli_is_help(a)) { fputs(kCollectHelp, stdout); free(inputs); return 0; }
+        if (a[0] != '-') { inputs[ninputs++] = argv[i]; continue; }
+        if (!strcmp(a, "--exclude-nonfinite")) { o.exclude_nonfinite = 1; continue; }
+        if (!strcmp(a, "--allow-missing")) { o.allow_missing = 1; continue; }
+        if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o.quiet = 1; continue; }
+        int r2 = i + 1 < argc ? calib_parse_common(&o, a, argv[i + 1]) : -1;
+        if (r2 == 1) { i++; continue; }
+        if (r2 == 2) { free(inputs); return 2; }
+        if (i + 1 < argc && !strcmp(a, "--state")) { state_path = argv[++i]; continue; }
+        if (i + 1 < argc && !strcmp(a, "--range-from")) { range_from = argv[++i]; continue; }
+        cli_error("collect: unknown option or missing value: %s (see --help)", a);
+        free(inputs);
+        return 2;
+    }
+    if (!ninputs || !state_path) {
+        cli_error("collect: give INPUT... and --state FILE (see --help)");
+        free(inputs);
+        return 2;
+    }
+    vkc_msg msg = {{0}};
+    vkc_state ranges = {0};
+    if (range_from) {
+        if (vkc_state_load(range_from, &ranges, &msg) != VKC_OK) {
+            cli_error("%s", msg.text);
+            free(inputs);
+            return 1;
+        }
+        o.bins = ranges.bins;
+        o.exclude_nonfinite = (ranges.flags & 1u) != 0;
+    }
+    dataset ds;
+    int ok = dataset_scan(&ds, inputs, ninputs, o.allow_missing);
+    free(inputs);
+    vkc_context *ctx = ok ? cli_open_context(&o.dev, o.quiet) : NULL;
+    tensor_state *ts = ok ? calloc(ds.ntensors, sizeof *ts) : NULL;
+    ok = ok && ctx && ts;
+    if (ok && range_from && ranges.ntensors != ds.ntensors) {
+        cli_error("%s holds %u tensors, the inputs %u: collect every shard with the same tensors", range_from,
+                  ranges.ntensors, ds.ntensors);
+        ok = 0;
+    }
+    for (uint32_t t = 0; ok && range_from && t < ds.ntensors; t++) {
+        uint32_t k = vkc_state_find(&ranges, ds.tensors[t].name);
+        if (k == UINT32_MAX) {
+            cli_error("tensor '%s' is not in %s", ds.tensors[t].name, range_from);
+            ok = 0;
+        } else {
+            ts[t].st = ranges.t[k].st;
+        }
+    }
+    vkc_state out = {0};
+    out.bins = o.bins;
+    out.flags = o.exclude_nonfinite ? 1u : 0u;
+    if (ok && !range_from) {
+        out.phase = VKC_STATE_RANGE;
+        ok = run_pass_range(ctx, &ds, ts, &o);
+    } else if (ok) {
+        out.phase = VKC_STATE_HISTOGRAM;
+        ok = prepare_histograms(&ds, ts, &o) && run_pass_histogram(ctx, &ds, ts, &o);
+    }
+    for (uint32_t t = 0; ok && t < ds.ntensors; t++)
+        if (vkc_state_add(&out, ds.tensors[t].name, &ts[t].st, ts[t].spec.hi, range_from ? ts[t].hist : NULL, &msg) !=
+            VKC_OK) {
+            cli_error("%s", msg.text);
+            ok = 0;
+        }
+    if (ok && vkc_state_save(state_path, &out, &msg) != VKC_OK) {
+        cli_error("%s", msg.text);
+        ok = 0;
+    }
+    if (ok && !o.quiet)
+        fprintf(stderr, "vkcalib: wrote %s (%s round, %u tensors)\n", state_path,
+                range_from ? "histogram" : "range", ds.ntensors);
+    vkc_state_free(&out);
+    vkc_state_free(&ranges);
+    calib_free(ts, ok || ts ? ds.ntensors : 0);
+    dataset_free(&ds);
+    cli_close_context(ctx);
+    return ok ? 0 : 1;
+}
+
+int cmd_merge(int argc, char **argv)
+{
+    const char *out_path = NULL;
+    int first = 0, n = 0;
+    char **inputs = malloc((size_t)argc * sizeof *inputs);
+    if (!inputs) return 1;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) { fputs(kMergeHelp, stdout); free(inputs); return 0; }
+        if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc) out_path = argv[++i];
+        else if (argv[i][0] == '-') { cli_error("merge: unknown option %s", argv[i]); free(inputs); return 2; }
+        else inputs[n++] = argv[i];
+    }
+    (void)first;
+    if (n < 1 || !out_path) {
+        cli_error("merge: give state files and -o OUT.vkch (see --help)");
+        free(inputs);
+        return 2;
+    }
+    vkc_msg msg = {{0}};
+    vkc_state acc = {0}, next = {0};
+    int ok = vkc_state_load(inputs[0], &acc, &msg) == VKC_OK;
+    for (int k = 1; ok && k < n; k++) {
+        ok = vkc_state_load(inputs[k], &next, &msg) == VKC_OK;
+        if (ok && vkc_state_merge(&acc, &next, &msg) != VKC_OK) {
+            vkc_msg m2 = msg;
+            vkc_fail(&msg, VKC_ERROR_MISMATCH, "%s and %s: %s", inputs[0], inputs[k], m2.text);
+            ok = 0;
+        }
+        vkc_state_free(&next);
+    }
+    if (ok) ok = vkc_state_save(out_path, &acc, &msg) == VKC_OK;
+    if (!ok) cli_error("%s", msg.text);
+    vkc_state_free(&acc);
+    free(inputs);
+    return ok ? 0 : 1;
+}
