@@ -48,6 +48,10 @@ static inline uint32_t vkc_order_key_inv(uint32_t key)
     return (key & 0x80000000u) ? (key & 0x7fffffffu) : ~key;
 }
 
+/* Adds one flush window's record, as the range shader writes it (min key,
+ * max key, |x| max bits, finite, zeros, NaN, +Inf, -Inf), into acc. */
+void vkc_stats_add_record(vkc_stats *acc, const uint32_t rec[8]);
+
 /* IEEE half to float, exact. */
 float vkc_half_to_float(uint16_t h);
 

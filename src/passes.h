@@ -36,7 +36,5 @@ void vkc_gpu_record_upload(vkc_context *ctx, uint64_t m);
 vkc_status vkc_gpu_range_buffer(vkc_context *ctx, const vkc_gbuf *in, VkDeviceSize offset, uint64_t n,
                                 vkc_stats *acc);
 
-/* Stats record of one flush window, as the range shader writes it. */
-void vkc_stats_add_record(vkc_stats *acc, const uint32_t rec[8]);
 
 #endif
