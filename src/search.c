@@ -149,43 +149,56 @@ vkc_status vkc_mse_select(const vkc_histogram *h, uint32_t start, uint32_t bound
     return VKC_OK;
 }
 
-typedef struct cpu_job {
+/* Runs fn for every tensor on the context's threads; each tensor's search
+ * is independent. Reports the first failure in tensor order. */
+typedef vkc_status (*tensor_fn)(const void *job, uint32_t t, vkc_msg *msg);
+
+typedef struct tensor_lanes {
+    tensor_fn fn;
+    const void *job;
+    vkc_status *status;
+    vkc_msg *msg;
+} tensor_lanes;
+
+static void run_tensor(void *arg, uint32_t t)
+{
+    tensor_lanes *l = arg;
+    l->status[t] = l->fn(l->job, t, &l->msg[t]);
+}
+
+static vkc_status for_each_tensor(vkc_context *ctx, uint32_t count, tensor_fn fn, const void *job)
+{
+    tensor_lanes l = {fn, job, calloc(count ? count : 1, sizeof(vkc_status)), calloc(count ? count : 1, sizeof(vkc_msg))};
+    vkc_status s = VKC_OK;
+    if (!l.status || !l.msg) s = vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    if (s == VKC_OK) vkc_parallel_for(ctx->threads, count, run_tensor, &l);
+    for (uint32_t t = 0; s == VKC_OK && t < count; t++)
+        if (l.status[t] != VKC_OK) {
+            ctx->msg = l.msg[t];
+            s = l.status[t];
+        }
+    free(l.status);
+    free(l.msg);
+    return s;
+}
+
+typedef struct search_job {
     const vkc_histogram *hists;
     vkc_search_result *res;
     const vkc_kl_params *kp;
-    vkc_status *status;
-    vkc_msg *msg;
-} cpu_job;
+    uint32_t bound;
+} search_job;
 
-static void entropy_one(void *arg, uint32_t t)
+static vkc_status entropy_one(const void *job, uint32_t t, vkc_msg *msg)
 {
-    cpu_job *j = arg;
-    j->status[t] = vkc_entropy_cpu(j->hists[t].counts, j->hists[t].bins, j->hists[t].range_max, j->kp, &j->res[t],
-                                   &j->msg[t]);
+    const search_job *j = job;
+    return vkc_entropy_cpu(j->hists[t].counts, j->hists[t].bins, j->hists[t].range_max, j->kp, &j->res[t], msg);
 }
 
-/* Threads across tensors; each tensor's search is independent. */
-static vkc_status entropy_cpu_many(vkc_context *ctx, const vkc_histogram *hists, uint32_t count,
-                                   const vkc_kl_params *kp, vkc_search_result *res)
+static vkc_status mse_one(const void *job, uint32_t t, vkc_msg *msg)
 {
-    vkc_status *status = calloc(count ? count : 1, sizeof *status);
-    vkc_msg *msgs = calloc(count ? count : 1, sizeof *msgs);
-    if (!status || !msgs) {
-        free(status);
-        free(msgs);
-        return vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
-    }
-    cpu_job job = {hists, res, kp, status, msgs};
-    vkc_parallel_for(ctx->threads, count, entropy_one, &job);
-    vkc_status s = VKC_OK;
-    for (uint32_t t = 0; t < count && s == VKC_OK; t++)
-        if (status[t] != VKC_OK) {
-            ctx->msg = msgs[t];
-            s = status[t];
-        }
-    free(status);
-    free(msgs);
-    return s;
+    const search_job *j = job;
+    return vkc_mse_select(&j->hists[t], j->kp->start, j->bound, NULL, &j->res[t], msg);
 }
 
 vkc_status vkc_search(vkc_context *ctx, const vkc_histogram *hists, uint32_t count, const vkc_search_params *params,
@@ -214,20 +227,19 @@ vkc_status vkc_search(vkc_context *ctx, const vkc_histogram *hists, uint32_t cou
     vkc_kl_params_from(params, &kp);
     uint32_t bound = params->mode == VKC_MODE_UNSIGNED ? 255 : 127;
     double p = params->percentile > 0 ? params->percentile : 99.99;
+    search_job job = {hists, results, &kp, bound};
     vkc_status s = VKC_OK;
     switch (params->method) {
     case VKC_METHOD_ENTROPY:
         if (!ctx->is_cpu) return vkc_entropy_gpu(ctx, hists, count, &kp, results);
-        return entropy_cpu_many(ctx, hists, count, &kp, results);
+        return for_each_tensor(ctx, count, entropy_one, &job);
     case VKC_METHOD_PERCENTILE:
         for (uint32_t t = 0; s == VKC_OK && t < count; t++)
             s = vkc_percentile_search(&hists[t], p, &results[t], &ctx->msg);
         return s;
     case VKC_METHOD_MSE:
         if (!ctx->is_cpu) return vkc_mse_gpu(ctx, hists, count, kp.start, bound, results);
-        for (uint32_t t = 0; s == VKC_OK && t < count; t++)
-            s = vkc_mse_select(&hists[t], kp.start, bound, NULL, &results[t], &ctx->msg);
-        return s;
+        return for_each_tensor(ctx, count, mse_one, &job);
     case VKC_METHOD_MAX:
         for (uint32_t t = 0; t < count; t++) {
             results[t].i = hists[t].bins;

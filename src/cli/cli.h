@@ -13,6 +13,10 @@ int cmd_histogram(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 /* Prints "vkcalib: " + message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -32,9 +36,10 @@ vkc_context *cli_open_context(const cli_device_opts *o, int quiet);
 /* Warns when the validation layer reported anything, then destroys. */
 void cli_close_context(vkc_context *ctx);
 #define CLI_DEVICE_HELP                                                                        \
-    "  --device D     Vulkan device by index, UUID or name substring (also VKCALIB_DEVICE);\n"    \
-    "                 default: first discrete GPU, else integrated, else virtual; CPU Vulkan\n"  \
-    "                 devices (lavapipe) only when named. No GPU: the native CPU backend.\n"     \
+    "  --device D     Vulkan device by index, UUID or name substring (also\n"                  \
+    "                 VKCALIB_DEVICE); default: first discrete GPU, else integrated,\n"         \
+    "                 else virtual; CPU Vulkan devices (lavapipe) only when named.\n"          \
+    "                 No GPU: the native CPU backend.\n"                                       \
     "  --cpu          use the native CPU backend\n"                                            \
     "  --validate     enable the Khronos validation layer (also VKCALIB_VALIDATE=1)\n"
 

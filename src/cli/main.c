@@ -14,9 +14,15 @@ static const char *const kUsage =
     "Commands:\n"
     "  calibrate INPUT... -o OUT   activation dumps -> TensorRT calibration cache or JSON\n"
     "  search --counts FILE        threshold search on a histogram you already have\n"
+    "  collect INPUT... --state F  one pass over a shard, saved for an exact merge\n"
+    "  merge A B... -o F           add state files from shards (see collect --help)\n"
     "  inspect FILE                print the tensors, scales and ranges of a cache or JSON\n"
     "  histogram                   range statistics and histogram of a tensor (.npy, raw\n"
     "                              float32, or a generated one)\n"
+    "  explain INPUT... --tensor T a walkthrough of one tensor's calibration, with its\n"
+    "                              own numbers and plots, in the terminal\n"
+    "  report INPUT... -o FILE     one self-contained HTML report: every tensor, every\n"
+    "                              method, histograms, KL curves, SQNR\n"
     "  devices                     list Vulkan devices and their capabilities\n"
     "\n"
     "Options:\n"
@@ -137,7 +143,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {{"devices", cmd_devices},     {"histogram", cmd_histogram}, {"search", cmd_search},
-                {"calibrate", cmd_calibrate}, {"inspect", cmd_inspect}};
+                {"calibrate", cmd_calibrate}, {"inspect", cmd_inspect},   {"explain", cmd_explain},
+                {"report", cmd_report},       {"collect", cmd_collect},     {"merge", cmd_merge}};
     for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
         if (strcmp(argv[1], cmds[k].name) == 0) return cmds[k].fn(argc - 1, argv + 1);
     cli_error("unknown command '%s'; see `vkcalib --help`", argv[1]);

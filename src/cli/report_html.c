@@ -1,0 +1,1404 @@
+/* The model explain and report share (building it from a calibration set or
+ * from a vkcalib JSON with histograms) and the HTML of `vkcalib report`.
+ * See report_html.h. */
+#include "report_html.h"
+
+#include "feeder.h"
+#include "json_parse.h"
+#include "json_write.h"
+#include "progress.h"
+#include "ranges.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ======================================================================== */
+/* Options                                                                  */
+
+void rv_options_init(rv_options *o)
+{
+    memset(o, 0, sizeof *o);
+    calib_options_init(&o->co);
+    o->co.format = 1;
+    o->measure = 1;
+}
+
+int rv_parse_option(int argc, char **argv, int *i, rv_options *o, const char *cmd)
+{
+    int r = cli_device_opt(argc, argv, i, &o->co.dev);
+    if (r) return r;
+    const char *a = argv[*i];
+    if (!strcmp(a, "--exclude-nonfinite")) { o->co.exclude_nonfinite = 1; return 1; }
+    if (!strcmp(a, "--allow-missing")) { o->co.allow_missing = 1; return 1; }
+    if (!strcmp(a, "--no-measure")) { o->measure = 0; return 1; }
+    if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o->co.quiet = 1; return 1; }
+    static const char *const valued[] = {"--flavor", "--bins", "--start-bin", "--percentile", "--memory-budget"};
+    int known = 0;
+    for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) known |= !strcmp(a, valued[k]);
+    if (!known) return 0;
+    if (*i + 1 >= argc) {
+        cli_error("%s: %s needs a value (see --help)", cmd, a);
+        return -1;
+    }
+    const char *v = argv[++*i];
+    unsigned long long u;
+    if (!strcmp(a, "--flavor")) {
+        if (!vkc_flavor_parse(v, &o->co.sp.flavor)) {
+            cli_error("--flavor: modelopt or tensorrt, not %s", v);
+            return -1;
+        }
+        o->have_flavor = 1;
+    } else if (!strcmp(a, "--bins") || !strcmp(a, "--memory-budget")) {
+        if (calib_parse_common(&o->co, a, v) != 1) return -1;
+        o->have_bins |= !strcmp(a, "--bins");
+    } else if (!strcmp(a, "--start-bin")) {
+        if (!cli_parse_u64(v, &u) || u < 1 || u > 65536) {
+            cli_error("--start-bin: expected 1..65536, got %s", v);
+            return -1;
+        }
+        o->co.sp.start_bin = (uint32_t)u;
+        o->have_start = 1;
+    } else if (!strcmp(a, "--percentile")) {
+        if (!cli_parse_double(v, &o->co.sp.percentile) || !(o->co.sp.percentile > 0 && o->co.sp.percentile <= 100)) {
+            cli_error("--percentile: expected a number in (0, 100], got %s", v);
+            return -1;
+        }
+        o->have_percentile = 1;
+    }
+    return 1;
+}
+
+int rv_input_is_json(char **inputs, int ninputs)
+{
+    for (int k = 0; k < ninputs; k++) {
+        size_t n = strlen(inputs[k]);
+        if (n >= 5 && !strcmp(inputs[k] + n - 5, ".json")) return 1;
+    }
+    return 0;
+}
+
+/* ======================================================================== */
+/* The model                                                                */
+
+void rv_method_short(const rv_set *s, vkc_method m, char *out, size_t size)
+{
+    if (m == VKC_METHOD_PERCENTILE)
+        snprintf(out, size, "p%.10g", s->sp.percentile > 0 ? s->sp.percentile : 99.99);
+    else
+        snprintf(out, size, "%s", vkc_method_name(m));
+}
+
+double rv_sqnr(const rv_range *r)
+{
+    return r->qk == RV_Q_NONE ? NAN : vkc_quality_sqnr_db(&r->quality);
+}
+
+double rv_clipped_pct(const rv_range *r)
+{
+    if (r->qk == RV_Q_NONE) return NAN;
+    return r->quality.count ? 100.0 * (double)r->quality.clipped / (double)r->quality.count : 0.0;
+}
+
+int rv_add_range(rv_tensor *t, vkc_method m, vkc_mode mode, const vkc_search_result *res, double lo, double hi,
+                 const char *label)
+{
+    if (t->nr >= RV_MAXR) return -1;
+    rv_range *r = &t->r[t->nr];
+    memset(r, 0, sizeof *r);
+    vkc_msg msg = {{0}};
+    if (vkc_qparams_from_range(mode, lo, hi, &r->q, &msg) != VKC_OK) return -1;
+    r->method = m;
+    r->mode = mode;
+    if (res) r->res = *res;
+    r->quant = quant_of(&r->q);
+    if (label) snprintf(r->label, sizeof r->label, "%s", label);
+    return (int)t->nr++;
+}
+
+void rv_free(rv_set *s)
+{
+    for (uint32_t t = 0; s->t && t < s->n; t++) {
+        free(s->t[t].name);
+        free(s->t[t].hist);
+        for (int k = 0; k < RV_NKINDS; k++) free(s->t[t].kl[k]);
+    }
+    free(s->t);
+    memset(s, 0, sizeof *s);
+}
+
+static char *dup_str(const char *p)
+{
+    size_t n = strlen(p) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, p, n);
+    return d;
+}
+
+static int nonneg(const rv_tensor *t)
+{
+    return t->st.min >= 0;
+}
+
+/* "tensor 'x' not found" with a few names: those containing the asked name
+ * (case-insensitive) first, then the first ones. */
+static void not_found(const char *only, const char *const *names, uint32_t n)
+{
+    enum { SHOW = 8 };
+    uint32_t pick[SHOW], np = 0;
+    for (int pass = 0; pass < 2 && np < SHOW; pass++)
+        for (uint32_t t = 0; t < n && np < SHOW; t++) {
+            int match = 0;
+            size_t ln = strlen(only), lt = strlen(names[t]);
+            for (size_t a = 0; !match && ln && a + ln <= lt; a++) {
+                size_t b = 0;
+                while (b < ln && tolower((unsigned char)names[t][a + b]) == tolower((unsigned char)only[b])) b++;
+                match = b == ln;
+            }
+            if (match != (pass == 0)) continue;
+            int dup = 0;
+            for (uint32_t k = 0; k < np; k++) dup |= pick[k] == t;
+            if (!dup) pick[np++] = t;
+        }
+    if (!*only)
+        fprintf(stderr, "vkcalib: error: give --tensor NAME (%u tensors); %s:\n", n,
+                np < n ? "for example" : "available");
+    else
+        fprintf(stderr, "vkcalib: error: no tensor named '%s' (%u tensor%s); %s:\n", only, n, n == 1 ? "" : "s",
+                np < n ? "for example" : "available");
+    for (uint32_t k = 0; k < np; k++) fprintf(stderr, "  %s\n", names[pick[k]]);
+    if (np < n) fprintf(stderr, "  ... and %u more (`vkcalib calibrate ... -o x.json` lists them all)\n", n - np);
+}
+
+/* Every method on every histogram, symmetric and (never-negative tensors)
+ * unsigned; the asymmetric max range of signed tensors; the KL curves. */
+static int search_all_rv(vkc_context *ctx, rv_set *s)
+{
+    uint32_t n = s->n;
+    vkc_histogram *h = malloc((n ? n : 1) * sizeof *h);
+    vkc_search_result *res = malloc((n ? n : 1) * sizeof *res);
+    uint32_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    int ok = h && res && idx;
+    if (!ok) cli_error("out of memory");
+    for (uint32_t t = 0; t < n; t++)
+        for (int m = 0; m < RV_NMETHODS; m++) s->t[t].cell[m][RV_SYM] = s->t[t].cell[m][RV_ALT] = -1;
+    for (int kind = 0; ok && kind < RV_NKINDS; kind++) {
+        uint32_t m = 0;
+        for (uint32_t t = 0; t < n; t++)
+            if (kind == RV_SYM || nonneg(&s->t[t])) {
+                idx[m] = t;
+                h[m++] = (vkc_histogram){s->t[t].hist, s->t[t].bins, s->t[t].st.absmax};
+            }
+        if (!m) continue;
+        vkc_mode mode = kind == RV_SYM ? VKC_MODE_SYMMETRIC : VKC_MODE_UNSIGNED;
+        for (int meth = 0; ok && meth < RV_NMETHODS; meth++) {
+            vkc_search_params sp = s->sp;
+            sp.method = (vkc_method)meth;
+            sp.mode = mode;
+            if (vkc_search(ctx, h, m, &sp, res) != VKC_OK) {
+                cli_error("search (%s, %s): %s", vkc_method_name(sp.method), vkc_mode_name(mode),
+                          vkc_context_error(ctx));
+                ok = 0;
+                break;
+            }
+            for (uint32_t k = 0; k < m; k++) {
+                rv_tensor *t = &s->t[idx[k]];
+                double T = res[k].threshold;
+                int r = rv_add_range(t, (vkc_method)meth, mode, &res[k], kind == RV_SYM ? -T : 0.0, T, NULL);
+                if (r < 0) {
+                    cli_error("tensor '%s': threshold %g gives no valid range", t->name, T);
+                    ok = 0;
+                    break;
+                }
+                t->cell[meth][kind] = r;
+            }
+        }
+    }
+    for (uint32_t t = 0; ok && t < n; t++) {
+        rv_tensor *tt = &s->t[t];
+        if (!nonneg(tt)) {
+            vkc_search_result r;
+            memset(&r, 0, sizeof r);
+            r.i = tt->bins;
+            r.threshold = tt->st.max;
+            int k = rv_add_range(tt, VKC_METHOD_MAX, VKC_MODE_ASYMMETRIC, &r, tt->st.min, tt->st.max, NULL);
+            if (k < 0) {
+                cli_error("tensor '%s': no valid asymmetric range for [%g, %g]", tt->name, (double)tt->st.min,
+                          (double)tt->st.max);
+                ok = 0;
+                break;
+            }
+            tt->r[k].res.threshold = tt->r[k].q.hi;
+            tt->cell[VKC_METHOD_MAX][RV_ALT] = k;
+        }
+        for (int kind = 0; kind < RV_NKINDS; kind++) {
+            if (kind == RV_ALT && !nonneg(tt)) continue;
+            vkc_search_params sp = s->sp;
+            sp.method = VKC_METHOD_ENTROPY;
+            sp.mode = kind == RV_SYM ? VKC_MODE_SYMMETRIC : VKC_MODE_UNSIGNED;
+            vkc_kl_params_from(&sp, &tt->kp[kind]);
+            uint32_t nc = vkc_kl_candidate_count(tt->bins, &tt->kp[kind]);
+            if (!nc) continue;
+            tt->kl[kind] = malloc(nc * sizeof(double));
+            vkc_msg msg = {{0}};
+            if (!tt->kl[kind] || vkc_kl_curve(tt->hist, tt->bins, &tt->kp[kind], tt->kl[kind], &msg) != VKC_OK) {
+                cli_error("tensor '%s': KL curve: %s", tt->name, tt->kl[kind] ? msg.text : "out of memory");
+                ok = 0;
+                break;
+            }
+            tt->nkl[kind] = nc;
+        }
+    }
+    free(h);
+    free(res);
+    free(idx);
+    return ok;
+}
+
+/* SQNR of a JSON's tensor, from its histogram: each value at the centre of
+ * its bin, exact zeros (the zeros count) at 0; the sign does not matter to
+ * a symmetric grid, and a never-negative tensor has none. Asymmetric ranges
+ * of signed tensors need the signed values: not estimated. */
+static void estimate_quality(rv_tensor *t)
+{
+    double w = (double)t->st.absmax / t->bins;
+    for (uint32_t k = 0; k < t->nr; k++) {
+        rv_range *r = &t->r[k];
+        memset(&r->quality, 0, sizeof r->quality);
+        if (r->mode == VKC_MODE_ASYMMETRIC && !nonneg(t)) {
+            r->qk = RV_Q_NONE;
+            continue;
+        }
+        r->qk = RV_Q_ESTIMATED;
+        double scale = (double)r->quant.scale, sig = 0, noise = 0;
+        uint64_t clip = 0, cnt = 0;
+        for (uint32_t j = 0; j < t->bins; j++) {
+            uint64_t c = t->hist[j];
+            if (j == 0) c = c > t->st.zeros ? c - t->st.zeros : 0;
+            if (!c) continue;
+            double x = (j + 0.5) * w;
+            double code = nearbyint(x / scale) + r->quant.zero_point;
+            if (code > r->quant.qmax) clip += c, code = r->quant.qmax;
+            if (code < r->quant.qmin) clip += c, code = r->quant.qmin;
+            double e = x - (code - r->quant.zero_point) * scale;
+            sig += (double)c * x * x;
+            noise += (double)c * e * e;
+            cnt += c;
+        }
+        r->quality.signal = sig;
+        r->quality.noise = noise;
+        r->quality.clipped = clip;
+        r->quality.count = cnt + t->st.zeros;
+    }
+}
+
+/* The third pass: every range of every tensor on each chunk, so the files
+ * are read once. */
+static int measure_pass(vkc_context *ctx, const dataset *ds, rv_set *s, const calib_options *o)
+{
+    for (uint32_t t = 0; t < s->n; t++)
+        for (uint32_t k = 0; k < s->t[t].nr; k++) {
+            memset(&s->t[t].r[k].quality, 0, sizeof s->t[t].r[k].quality);
+            s->t[t].r[k].qk = RV_Q_MEASURED;
+        }
+    vkc_msg msg = {{0}};
+    uint64_t slot = o->budget / 2 / sizeof(float);
+    if (slot > (64ull << 20)) slot = 64ull << 20;
+    feeder *f = feeder_start(ds, slot, &msg);
+    if (!f) {
+        cli_error("%s", msg.text);
+        return 0;
+    }
+    progress p;
+    progress_begin(&p, "pass 3/3: measure", ds->bytes, total_files(ds), o->quiet);
+    feeder_chunk c;
+    vkc_status st = VKC_OK;
+    uint64_t bytes = 0;
+    uint32_t files = 0;
+    while (st == VKC_OK && feeder_next(f, &c)) {
+        rv_tensor *t = &s->t[c.tensor];
+        for (uint32_t k = 0; st == VKC_OK && k < t->nr; k++)
+            st = vkc_measure_f32(ctx, c.x, c.n, &t->r[k].quant, &t->r[k].quality);
+        feeder_progress(f, &bytes, &files);
+        progress_update(&p, bytes, files, 0);
+    }
+    vkc_status rs = feeder_finish(f, &msg, &bytes, &files);
+    if (st != VKC_OK) {
+        if (!o->quiet && p.tty) fputc('\n', stderr);
+        cli_error("tensor '%s': %s", ds->tensors[c.tensor].name, vkc_context_error(ctx));
+        return 0;
+    }
+    if (rs != VKC_OK) {
+        if (!o->quiet && p.tty) fputc('\n', stderr);
+        cli_error("%s", msg.text);
+        return 0;
+    }
+    progress_end(&p, bytes, files);
+    return 1;
+}
+
+static int alloc_tensors(rv_set *s, uint32_t n)
+{
+    s->t = calloc(n ? n : 1, sizeof *s->t);
+    s->n = n;
+    if (!s->t) cli_error("out of memory");
+    return s->t != NULL;
+}
+
+static void resolve_sp(rv_set *s, const rv_options *o)
+{
+    s->sp = o->co.sp;
+    if (!s->sp.start_bin) s->sp.start_bin = 128;
+    if (!(s->sp.percentile > 0)) s->sp.percentile = 99.99;
+}
+
+static int build_from_dataset(vkc_context *ctx, char **inputs, int ninputs, const rv_options *o, const char *only,
+                              rv_extra_fn extra, void *user, rv_set *s)
+{
+    dataset ds;
+    if (!dataset_scan(&ds, inputs, ninputs, o->co.allow_missing)) {
+        dataset_free(&ds);
+        return 0;
+    }
+    dataset sub = ds;
+    if (only) {
+        uint32_t k = 0;
+        if (!*only && ds.ntensors == 1) only = ds.tensors[0].name;
+        while (k < ds.ntensors && strcmp(ds.tensors[k].name, only) != 0) k++;
+        if (k == ds.ntensors) {
+            const char **names = malloc((ds.ntensors ? ds.ntensors : 1) * sizeof *names);
+            for (uint32_t t = 0; names && t < ds.ntensors; t++) names[t] = ds.tensors[t].name;
+            if (names) not_found(only, names, ds.ntensors);
+            free(names);
+            dataset_free(&ds);
+            return 0;
+        }
+        sub.tensors = &ds.tensors[k];
+        sub.ntensors = 1;
+        uint32_t all = total_files(&ds);
+        sub.bytes = all ? (uint64_t)((double)ds.bytes * ds.tensors[k].nitems / all) : 0;
+    }
+    calib_options co = o->co;
+    co.mode = VKC_MODE_SYMMETRIC;
+    co.sp.method = VKC_METHOD_ENTROPY;
+    co.measure = co.histograms = co.verbose = 0;
+    tensor_state *ts = calloc(sub.ntensors ? sub.ntensors : 1, sizeof *ts);
+    int ok = ts && alloc_tensors(s, sub.ntensors);
+    if (ok && !co.quiet)
+        fprintf(stderr, "vkcalib: %u tensor%s, %u file%s, %.1f MB\n", sub.ntensors, sub.ntensors == 1 ? "" : "s",
+                total_files(&sub), total_files(&sub) == 1 ? "" : "s", sub.bytes / 1e6);
+    ok = ok && calib_run(ctx, &sub, ts, &co);
+    for (uint32_t t = 0; ok && t < sub.ntensors; t++) {
+        rv_tensor *tt = &s->t[t];
+        tt->name = dup_str(sub.tensors[t].name);
+        tt->st = ts[t].st;
+        tt->hist = ts[t].hist;
+        ts[t].hist = NULL;
+        tt->bins = ts[t].spec.bins;
+        if (!tt->name) {
+            cli_error("out of memory");
+            ok = 0;
+        }
+    }
+    s->bins = co.bins;
+    ok = ok && search_all_rv(ctx, s);
+    if (ok && extra)
+        for (uint32_t t = 0; t < s->n; t++) extra(&s->t[t], user);
+    if (ok && o->measure) {
+        ok = measure_pass(ctx, &sub, s, &co);
+        s->quality = RV_Q_MEASURED;
+    }
+    calib_free(ts, sub.ntensors);
+    dataset_free(&ds);
+    return ok;
+}
+
+#define RV_JSON_MAX_BYTES (4ull << 30)
+
+static int read_file(const char *path, char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        cli_error("%s: %s", path, strerror(errno));
+        return 0;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
+        cli_error("%s: not a regular file", path);
+        fclose(f);
+        return 0;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n == cap) {
+            if (cap >= RV_JSON_MAX_BYTES) {
+                cli_error("%s: larger than %llu bytes", path, (unsigned long long)RV_JSON_MAX_BYTES);
+                free(buf);
+                fclose(f);
+                return 0;
+            }
+            char *g = realloc(buf, cap * 2);
+            if (!g) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = g;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) break;
+    }
+    if (!buf) {
+        cli_error("%s: out of memory", path);
+        fclose(f);
+        return 0;
+    }
+    if (ferror(f)) {
+        cli_error("%s: read error", path);
+        free(buf);
+        fclose(f);
+        return 0;
+    }
+    fclose(f);
+    *out = buf;
+    *len = n;
+    return 1;
+}
+
+static int json_u64(const vkc_json *o, const char *key, uint64_t *out)
+{
+    return vkc_json_uint64(vkc_json_get(o, key), out);
+}
+
+static int build_from_json(vkc_context *ctx, const char *path, const rv_options *o, const char *only,
+                           rv_extra_fn extra, void *user, rv_set *s)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    if (!read_file(path, &buf, &len)) return 0;
+    vkc_json *root = NULL;
+    vkc_msg msg = {{0}};
+    int ok = 0;
+    if (vkc_json_parse(buf, len, &root, &msg) != VKC_OK) {
+        cli_error("%s: %s", path, msg.text);
+        free(buf);
+        return 0;
+    }
+    free(buf);
+    const char *format = vkc_json_string(vkc_json_get(root, "format"), NULL);
+    const vkc_json *settings = vkc_json_get(root, "settings"), *tensors = vkc_json_get(root, "tensors");
+    if (!format || strcmp(format, "vkcalib-calibration") != 0 || vkc_json_type_of(tensors) != VKC_JSON_ARRAY) {
+        cli_error("%s: not a vkcalib calibration JSON (written by `vkcalib calibrate -o FILE.json "
+                  "--histograms`)",
+                  path);
+        goto done;
+    }
+    rv_options eff = *o;
+    const char *fl = vkc_json_string(vkc_json_get(settings, "flavor"), NULL);
+    if (!o->have_flavor && fl) vkc_flavor_parse(fl, &eff.co.sp.flavor);
+    uint64_t u;
+    if (!o->have_start && json_u64(settings, "start_bin", &u) && u >= 1 && u <= 65536) eff.co.sp.start_bin = (uint32_t)u;
+    double pct = vkc_json_number(vkc_json_get(settings, "percentile"));
+    if (!o->have_percentile && pct > 0 && pct <= 100) eff.co.sp.percentile = pct;
+    const char *me = vkc_json_string(vkc_json_get(settings, "method"), NULL);
+    const char *mo = vkc_json_string(vkc_json_get(settings, "mode"), NULL);
+    s->json_have_method = me && vkc_method_parse(me, &s->json_method);
+    s->json_have_mode = mo && vkc_mode_parse(mo, &s->json_mode);
+    resolve_sp(s, &eff);
+    size_t n = vkc_json_len(tensors);
+    const char **names = malloc((n ? n : 1) * sizeof *names);
+    if (!names) {
+        cli_error("out of memory");
+        goto done;
+    }
+    for (size_t k = 0; k < n; k++) {
+        names[k] = vkc_json_string(vkc_json_get(vkc_json_at(tensors, k), "name"), NULL);
+        if (!names[k]) {
+            cli_error("%s: tensor %zu has no name", path, k);
+            free(names);
+            goto done;
+        }
+    }
+    size_t first = 0, count = n;
+    if (only) {
+        if (!*only && n == 1) only = names[0];
+        while (first < n && strcmp(names[first], only) != 0) first++;
+        if (first == n) {
+            not_found(only, names, (uint32_t)n);
+            free(names);
+            goto done;
+        }
+        count = 1;
+    }
+    free(names);
+    if (!alloc_tensors(s, (uint32_t)count)) goto done;
+    for (size_t k = 0; k < count; k++) {
+        const vkc_json *jt = vkc_json_at(tensors, first + k);
+        rv_tensor *t = &s->t[k];
+        t->name = dup_str(vkc_json_string(vkc_json_get(jt, "name"), NULL));
+        const vkc_json *hist = vkc_json_get(jt, "histogram");
+        size_t nb = vkc_json_len(hist);
+        if (!t->name) {
+            cli_error("out of memory");
+            goto done;
+        }
+        if (vkc_json_type_of(hist) != VKC_JSON_ARRAY || nb == 0 || nb > 65536) {
+            cli_error("%s: tensor '%s' has no histogram: write the JSON with `vkcalib calibrate ... -o %s "
+                      "--histograms`",
+                      path, t->name, path);
+            goto done;
+        }
+        if (o->have_bins && nb != o->co.bins) {
+            cli_error("%s: the histograms have %zu bins; --bins %u does not apply to a JSON input", path, nb,
+                      o->co.bins);
+            goto done;
+        }
+        t->bins = (uint32_t)nb;
+        t->hist = malloc(nb * sizeof *t->hist);
+        if (!t->hist) {
+            cli_error("out of memory");
+            goto done;
+        }
+        for (size_t b = 0; b < nb; b++)
+            if (!vkc_json_uint64(vkc_json_at(hist, b), &t->hist[b])) {
+                cli_error("%s: tensor '%s': histogram entry %zu is not a count", path, t->name, b);
+                goto done;
+            }
+        double mn = vkc_json_number(vkc_json_get(jt, "min")), mx = vkc_json_number(vkc_json_get(jt, "max"));
+        double am = vkc_json_number(vkc_json_get(jt, "absmax"));
+        uint64_t fin, z = 0, nan = 0, pinf = 0, ninf = 0;
+        if (!isfinite(mn) || !isfinite(mx) || !isfinite(am) || am < 0 || !json_u64(jt, "finite", &fin)) {
+            cli_error("%s: tensor '%s' lacks min, max, absmax or finite", path, t->name);
+            goto done;
+        }
+        json_u64(jt, "zeros", &z);
+        json_u64(jt, "nan", &nan);
+        json_u64(jt, "pos_inf", &pinf);
+        json_u64(jt, "neg_inf", &ninf);
+        t->st = (vkc_stats){(float)mn, (float)mx, (float)am, fin, z, nan, pinf, ninf};
+    }
+    s->bins = s->n ? s->t[0].bins : 0;
+    s->from_json = 1;
+    ok = search_all_rv(ctx, s);
+    if (ok && extra)
+        for (uint32_t t = 0; t < s->n; t++) extra(&s->t[t], user);
+    if (ok) {
+        for (uint32_t t = 0; t < s->n; t++) estimate_quality(&s->t[t]);
+        s->quality = RV_Q_ESTIMATED;
+    }
+done:
+    vkc_json_free(root);
+    return ok;
+}
+
+int rv_build(vkc_context *ctx, char **inputs, int ninputs, const rv_options *o, const char *only,
+             rv_extra_fn extra, void *user, rv_set *out)
+{
+    memset(out, 0, sizeof *out);
+    int ok;
+    if (rv_input_is_json(inputs, ninputs)) {
+        if (ninputs != 1) {
+            cli_error("a vkcalib JSON is read alone: give one INPUT.json, or the calibration set's inputs");
+            return 0;
+        }
+        ok = build_from_json(ctx, inputs[0], o, only, extra, user, out);
+    } else {
+        resolve_sp(out, o);
+        ok = build_from_dataset(ctx, inputs, ninputs, o, only, extra, user, out);
+    }
+    if (!ok) rv_free(out);
+    return ok;
+}
+
+/* ======================================================================== */
+/* HTML                                                                     */
+
+/* Plot geometry (SVG user units): the data area spans [PX0, PX1]; 256
+ * buckets of 3 units each when the histogram has 2048 bins. */
+#define PW 840
+#define PX0 56
+#define PX1 824
+#define HIST_H 250
+#define HIST_Y0 214 /* baseline */
+#define HIST_Y1 62  /* top of the data area; the threshold labels sit above */
+#define KL_H 210
+#define KL_Y0 176
+#define KL_Y1 20
+#define MAX_POINTS 256
+
+/* Text as HTML: &<>"' escaped; invalid UTF-8 bytes and control characters
+ * become U+FFFD, so the file is valid UTF-8 whatever the tensor names. */
+static void put_esc(vkc_buf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            switch (c) {
+            case '&': vkc_buf_puts(b, "&amp;"); break;
+            case '<': vkc_buf_puts(b, "&lt;"); break;
+            case '>': vkc_buf_puts(b, "&gt;"); break;
+            case '"': vkc_buf_puts(b, "&quot;"); break;
+            case '\'': vkc_buf_puts(b, "&#39;"); break;
+            default:
+                if (c < 0x20 || c == 0x7f) vkc_buf_puts(b, "\xef\xbf\xbd");
+                else vkc_buf_putc(b, (char)c);
+            }
+            p++;
+            continue;
+        }
+        int len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+        int good = len > 0;
+        for (int k = 1; good && k < len; k++) good = (p[k] & 0xc0) == 0x80;
+        if (good && len == 3) {
+            uint32_t cp = ((c & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
+            good = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
+        }
+        if (good && len == 4) {
+            uint32_t cp = ((c & 0x07u) << 18) | ((p[1] & 0x3fu) << 12) | ((p[2] & 0x3fu) << 6) | (p[3] & 0x3fu);
+            good = cp >= 0x10000 && cp <= 0x10ffff;
+        }
+        if (!good) {
+            vkc_buf_puts(b, "\xef\xbf\xbd");
+            p++;
+            continue;
+        }
+        vkc_buf_append(b, p, (size_t)len);
+        p += len;
+    }
+}
+
+/* A number for people: %.6g, "∞" for infinities, "–" for NaN. */
+static const char *num6(double v, char *out, size_t size)
+{
+    if (isnan(v)) snprintf(out, size, "\xe2\x80\x93");
+    else if (isinf(v)) snprintf(out, size, v > 0 ? "\xe2\x88\x9e" : "\xe2\x88\x92\xe2\x88\x9e");
+    else snprintf(out, size, "%.6g", v);
+    return out;
+}
+
+/* A number for data-v attributes: sortable by parseFloat, "" for NaN. */
+static void put_datav(vkc_buf *b, double v)
+{
+    if (isnan(v)) vkc_buf_puts(b, " data-v=\"\"");
+    else if (isinf(v)) vkc_buf_puts(b, v > 0 ? " data-v=\"Infinity\"" : " data-v=\"-Infinity\"");
+    else vkc_buf_printf(b, " data-v=\"%.9g\"", v);
+}
+
+/* The shortest round-trip double, for data- attributes tests compare
+ * exactly with the JSON. */
+static void put_exact(vkc_buf *b, double v)
+{
+    char t[40];
+    vkc_jw_format_double(v, t, sizeof t);
+    vkc_buf_puts(b, t);
+}
+
+/* A coordinate in tenths of a unit: "12.3", "12", "-.5". */
+static void put_tenths(vkc_buf *b, long v)
+{
+    if (v < 0) {
+        vkc_buf_putc(b, '-');
+        v = -v;
+    }
+    if (v % 10 == 0) vkc_buf_printf(b, "%ld", v / 10);
+    else if (v < 10) vkc_buf_printf(b, ".%ld", v % 10);
+    else vkc_buf_printf(b, "%ld.%ld", v / 10, v % 10);
+}
+
+static void put_coord(vkc_buf *b, double v)
+{
+    put_tenths(b, lround(v * 10.0));
+}
+
+static double xmap(double v, double vmax)
+{
+    if (!(vmax > 0)) return PX0;
+    double f = v / vmax;
+    if (f < 0) f = 0;
+    if (f > 1) f = 1;
+    return PX0 + f * (PX1 - PX0);
+}
+
+typedef struct marker {
+    const char *cls, *label;
+    const char *method;    /* data-method */
+    const char *kind;      /* data-kind: sym / alt */
+    double value, x;
+    int row;
+} marker;
+
+static const char *method_cls(vkc_method m)
+{
+    static const char *const c[] = {"m-entropy", "m-percentile", "m-mse", "m-max"};
+    return (unsigned)m < 4 ? c[m] : "m-max";
+}
+
+static void count_label(char *out, size_t size, double c)
+{
+    static const char *const suf[] = {"", "k", "M", "G", "T", "P", "E"};
+    int k = 0;
+    while (c >= 1000 && k < 6) c /= 1000, k++;
+    snprintf(out, size, "%.0f%s", c, suf[k]);
+}
+
+/* x-axis ticks and labels shared by both plots. */
+static void put_xaxis(vkc_buf *b, double vmax, int y0, const char *title)
+{
+    /* One path for the axis and its ticks; labels centred by the CSS, the
+     * first and last aligned to their ends. */
+    vkc_buf_printf(b, "<g class=\"axis\"><path d=\"M%d %dH%d", PX0, y0, PX1);
+    for (int k = 0; k <= 4; k++) {
+        vkc_buf_putc(b, 'M');
+        put_coord(b, xmap(vmax * k / 4.0, vmax));
+        vkc_buf_printf(b, " %dv5", y0);
+    }
+    vkc_buf_puts(b, "\"/>");
+    for (int k = 0; k <= 4; k++) {
+        double v = vmax * k / 4.0;
+        char t[32];
+        vkc_buf_puts(b, "<text");
+        if (k == 0 || k == 4) vkc_buf_puts(b, k == 0 ? " class=\"s\"" : " class=\"e\"");
+        vkc_buf_puts(b, " x=\"");
+        put_coord(b, xmap(v, vmax));
+        vkc_buf_printf(b, "\" y=\"%d\">%s</text>", y0 + 17, num6(v, t, sizeof t));
+    }
+    vkc_buf_printf(b, "<text class=\"atitle\" x=\"%d\" y=\"%d\">%s</text></g>", (PX0 + PX1) / 2, y0 + 31, title);
+}
+
+/* Horizontal grid lines at ys[n] (one path) with their labels at the left. */
+static void put_grid(vkc_buf *b, const double *ys, char labels[][16], int n)
+{
+    vkc_buf_puts(b, "<g class=\"grid\"><path d=\"");
+    for (int k = 0; k < n; k++) {
+        vkc_buf_printf(b, "M%d ", PX0);
+        put_coord(b, ys[k]);
+        vkc_buf_printf(b, "H%d", PX1);
+    }
+    vkc_buf_puts(b, "\"/>");
+    for (int k = 0; k < n; k++) {
+        vkc_buf_printf(b, "<text x=\"%d\" y=\"", PX0 - 4);
+        put_coord(b, ys[k] + 4);
+        vkc_buf_printf(b, "\">%s</text>", labels[k]);
+    }
+    vkc_buf_puts(b, "</g>");
+}
+
+static void put_hist_svg(vkc_buf *b, const rv_set *s, const rv_tensor *t, uint32_t id)
+{
+    uint32_t G = t->bins < MAX_POINTS ? t->bins : MAX_POINTS;
+    uint64_t cmax = 0;
+    uint64_t *g = calloc(G, sizeof *g);
+    if (!g) {
+        b->oom = 1;
+        return;
+    }
+    for (uint32_t k = 0; k < G; k++) {
+        uint32_t a = (uint32_t)((uint64_t)k * t->bins / G), e = (uint32_t)((uint64_t)(k + 1) * t->bins / G);
+        for (uint32_t j = a; j < e; j++) g[k] += t->hist[j];
+        if (g[k] > cmax) cmax = g[k];
+    }
+    double lmax = log10(1.0 + (double)cmax);
+    if (!(lmax > 0)) lmax = 1;
+    double vmax = t->st.absmax;
+    char tmp[64], tmp2[64];
+
+    /* Markers: each method's symmetric threshold; the unsigned entropy one
+     * of a never-negative tensor. */
+    marker mk[5];
+    char lab[RV_NMETHODS][24];
+    int nm = 0;
+    for (int m = 0; m < RV_NMETHODS; m++) {
+        int ci = t->cell[m][RV_SYM];
+        if (ci < 0) continue;
+        rv_method_short(s, (vkc_method)m, lab[m], sizeof lab[m]);
+        mk[nm++] = (marker){method_cls((vkc_method)m), lab[m], vkc_method_name((vkc_method)m), "sym",
+                            t->r[ci].res.threshold, 0, 0};
+    }
+    if (t->cell[VKC_METHOD_ENTROPY][RV_ALT] >= 0) {
+        int ci = t->cell[VKC_METHOD_ENTROPY][RV_ALT];
+        mk[nm++] = (marker){"m-entropy-u8", "entropy u8", "entropy", "alt", t->r[ci].res.threshold, 0, 0};
+    }
+    /* Label rows: left to right, the first row where the label fits. */
+    int order[5];
+    for (int k = 0; k < nm; k++) {
+        mk[k].x = xmap(mk[k].value, vmax);
+        order[k] = k;
+    }
+    for (int a = 1; a < nm; a++)
+        for (int c = a; c > 0 && mk[order[c]].x < mk[order[c - 1]].x; c--) {
+            int tt = order[c];
+            order[c] = order[c - 1];
+            order[c - 1] = tt;
+        }
+    /* Each label takes the first of five rows (one per marker at most) where
+     * it overlaps no label
+     * placed before it. */
+    double span[5][2];
+    for (int k = 0; k < nm; k++) {
+        marker *m = &mk[order[k]];
+        double w = 6.2 * (double)strlen(m->label) + 4;
+        double left = m->x + 3 > PX1 - w ? m->x - 3 - w : m->x + 3;
+        span[order[k]][0] = left - 3;
+        span[order[k]][1] = left + w + 3;
+        int row = 0;
+        for (; row < 4; row++) {
+            int clash = 0;
+            for (int q = 0; q < k; q++) {
+                const marker *o = &mk[order[q]];
+                if (o->row == row && span[order[q]][0] < span[order[k]][1] && span[order[k]][0] < span[order[q]][1])
+                    clash = 1;
+            }
+            if (!clash) break;
+        }
+        m->row = row;
+    }
+
+    vkc_buf_printf(b,
+                   "<figure><svg id=\"t-%u-hist\" class=\"plot hist\" viewBox=\"0 0 %d %d\" role=\"img\" "
+                   "aria-labelledby=\"t-%u-hist-t t-%u-hist-d\" data-x0=\"%d\" data-x1=\"%d\" data-y0=\"%d\" "
+                   "data-y1=\"%d\" data-vmax=\"",
+                   id, PW, HIST_H, id, id, PX0, PX1, HIST_Y0, HIST_Y1);
+    put_exact(b, vmax);
+    vkc_buf_printf(b, "\" data-bins=\"%u\" data-buckets=\"%u\" data-cmax=\"%llu\">", t->bins, G,
+                   (unsigned long long)cmax);
+    vkc_buf_printf(b, "<title id=\"t-%u-hist-t\">Histogram of |x| of ", id);
+    put_esc(b, t->name);
+    if (t->bins % G) snprintf(tmp2, sizeof tmp2, "about %.1f", (double)t->bins / G);
+    else snprintf(tmp2, sizeof tmp2, "%u", t->bins / G);
+    vkc_buf_printf(b, ", log scale</title><desc id=\"t-%u-hist-d\">%u bins of |x| over [0, %s], drawn as %u bars of %s "
+                      "bins each, counts on a log scale up to %llu per bar. Thresholds:",
+                   id, t->bins, num6(vmax, tmp, sizeof tmp), G, tmp2, (unsigned long long)cmax);
+    for (int k = 0; k < nm; k++)
+        vkc_buf_printf(b, "%s %s %s", k ? "," : "", mk[k].label, num6(mk[k].value, tmp, sizeof tmp));
+    vkc_buf_puts(b, ".</desc>");
+
+    /* Clipped region of the entropy threshold, then decade grid lines. */
+    if (nm && !strcmp(mk[0].method, "entropy") && mk[0].x < PX1) {
+        vkc_buf_puts(b, "<rect class=\"clip\" x=\"");
+        put_coord(b, mk[0].x);
+        vkc_buf_printf(b, "\" y=\"%d\" width=\"", HIST_Y1);
+        put_coord(b, PX1 - mk[0].x);
+        vkc_buf_printf(b, "\" height=\"%d\"/>", HIST_Y0 - HIST_Y1);
+    }
+    {
+        double ys[24];
+        char labels[24][16];
+        int n = 0;
+        int decades = (int)floor(log10((double)(cmax ? cmax : 1)));
+        int step = decades > 6 ? 2 : 1;
+        for (int d = 0; d <= decades && n < 24; d += step, n++) {
+            ys[n] = HIST_Y0 - log10(1.0 + pow(10.0, d)) / lmax * (HIST_Y0 - HIST_Y1);
+            count_label(labels[n], sizeof labels[n], pow(10.0, d));
+        }
+        put_grid(b, ys, labels, n);
+    }
+
+    /* The bars: one step per bucket, in tenths, relative moves. */
+    vkc_buf_printf(b, "<path class=\"bars\" d=\"M%d %dV", PX0, HIST_Y0);
+    long prevy = HIST_Y0 * 10L, prevx = PX0 * 10L;
+    int first = 1;
+    for (uint32_t k = 0; k < G; k++) {
+        double h = g[k] ? log10(1.0 + (double)g[k]) / lmax * (HIST_Y0 - HIST_Y1) : 0;
+        long y = lround((HIST_Y0 - h) * 10.0);
+        long x = lround((PX0 + (double)(k + 1) * (PX1 - PX0) / G) * 10.0);
+        if (first) {
+            put_tenths(b, y);
+            first = 0;
+        } else if (y != prevy) {
+            vkc_buf_putc(b, 'v');
+            put_tenths(b, y - prevy);
+        }
+        vkc_buf_putc(b, 'h');
+        put_tenths(b, x - prevx);
+        prevx = x;
+        prevy = y;
+    }
+    vkc_buf_printf(b, "V%dZ\"/>", HIST_Y0);
+    free(g);
+
+    put_xaxis(b, vmax, HIST_Y0, "|x|");
+    vkc_buf_printf(b, "<text class=\"atitle\" x=\"12\" y=\"%d\" transform=\"rotate(-90 12 %d)\" "
+                      "text-anchor=\"middle\">count per bar</text>",
+                   (HIST_Y0 + HIST_Y1) / 2, (HIST_Y0 + HIST_Y1) / 2);
+
+    for (int k = 0; k < nm; k++) {
+        marker *m = &mk[k];
+        double ly = 11 + 11 * m->row;
+        vkc_buf_printf(b, "<g class=\"thr %s\"><line x1=\"", m->cls);
+        put_coord(b, m->x);
+        vkc_buf_puts(b, "\" x2=\"");
+        put_coord(b, m->x);
+        vkc_buf_printf(b, "\" y1=\"");
+        put_coord(b, ly + 4);
+        vkc_buf_printf(b, "\" y2=\"%d\" data-method=\"%s\" data-kind=\"%s\" data-value=\"", HIST_Y0, m->method, m->kind);
+        put_exact(b, m->value);
+        double w = 6.2 * (double)strlen(m->label) + 4;
+        int right = m->x + 3 > PX1 - w;
+        vkc_buf_puts(b, "\"/><text x=\"");
+        put_coord(b, right ? m->x - 3 : m->x + 3);
+        vkc_buf_puts(b, "\" y=\"");
+        put_coord(b, ly);
+        vkc_buf_printf(b, "\"%s>%s</text></g>", right ? " text-anchor=\"end\"" : "", m->label);
+    }
+    vkc_buf_puts(b, "</svg><figcaption>Histogram of |x| (log scale). Lines: ");
+    for (int k = 0; k < nm; k++)
+        vkc_buf_printf(b, "%s<span class=\"key %s\"></span>%s = %s", k ? ", " : "", mk[k].cls, mk[k].label,
+                       num6(mk[k].value, tmp, sizeof tmp));
+    vkc_buf_puts(b, nm ? "; shaded: clipped at the entropy threshold.</figcaption></figure>\n"
+                       : ".</figcaption></figure>\n");
+}
+
+/* Emits a polyline run in tenths: the first point absolute (M), the others
+ * relative (l), leaving out points that lie within 0.3 units of the line
+ * between their kept neighbours (smooth stretches of a curve cost nothing). */
+static void put_run(vkc_buf *b, const double *xs, const double *ys, uint32_t n)
+{
+    if (!n) return;
+    long px = lround(xs[0] * 10), py = lround(ys[0] * 10);
+    vkc_buf_putc(b, 'M');
+    put_tenths(b, px);
+    vkc_buf_putc(b, ' ');
+    put_tenths(b, py);
+    uint32_t a = 0;
+    while (a + 1 < n) {
+        uint32_t e = a + 1;
+        /* Extend the segment a..e+1 while every point between stays close. */
+        while (e + 1 < n) {
+            uint32_t f = e + 1;
+            double dx = xs[f] - xs[a], dy = ys[f] - ys[a], len = sqrt(dx * dx + dy * dy);
+            int fits = len > 0;
+            for (uint32_t k = a + 1; fits && k < f; k++) {
+                double d = fabs((xs[k] - xs[a]) * dy - (ys[k] - ys[a]) * dx) / len;
+                fits = d <= 0.3;
+            }
+            if (!fits) break;
+            e = f;
+        }
+        long xt = lround(xs[e] * 10), yt = lround(ys[e] * 10);
+        vkc_buf_putc(b, 'l');
+        put_tenths(b, xt - px);
+        if (yt - py >= 0) vkc_buf_putc(b, ' ');
+        put_tenths(b, yt - py);
+        px = xt;
+        py = yt;
+        a = e;
+    }
+}
+
+/* One KL curve: ≤ MAX_POINTS points, each the least finite KL of its group
+ * of candidates, at the group's centre; infinite groups break the line. */
+static void put_kl_path(vkc_buf *b, const rv_tensor *t, int kind, double lmin, double lmax, const char *cls)
+{
+    const double *kl = t->kl[kind];
+    uint32_t nc = t->nkl[kind];
+    const vkc_kl_params *kp = &t->kp[kind];
+    if (!kl || !nc) return;
+    uint32_t G = nc < MAX_POINTS ? nc : MAX_POINTS;
+    double xs[MAX_POINTS], ys[MAX_POINTS];
+    uint32_t run = 0;
+    vkc_buf_printf(b, "<path class=\"%s\" d=\"", cls);
+    for (uint32_t k = 0; k < G; k++) {
+        uint32_t a = (uint32_t)((uint64_t)k * nc / G), e = (uint32_t)((uint64_t)(k + 1) * nc / G);
+        double v = INFINITY;
+        for (uint32_t c = a; c < e; c++)
+            if (isfinite(kl[c]) && kl[c] < v) v = kl[c];
+        if (!isfinite(v) || !(v > 0)) {
+            if (isfinite(v) && v <= 0) {
+                /* KL 0 (a lossless candidate) sits on the baseline. */
+            } else {
+                put_run(b, xs, ys, run);
+                run = 0;
+                continue;
+            }
+        }
+        double ic = kp->start + ((double)a + (double)(e - 1)) / 2.0 * kp->stride;
+        double x = xmap(ic * t->st.absmax / t->bins, t->st.absmax);
+        double lv = v > 0 ? log10(v) : lmin;
+        double y = KL_Y0 - (lv - lmin) / (lmax - lmin) * (KL_Y0 - KL_Y1);
+        xs[run] = x;
+        ys[run++] = y;
+    }
+    put_run(b, xs, ys, run);
+    vkc_buf_puts(b, "\"/>");
+}
+
+static void put_kl_svg(vkc_buf *b, const rv_set *s, const rv_tensor *t, uint32_t id)
+{
+    (void)s;
+    double lo = INFINITY, hi = -INFINITY;
+    uint32_t ninf = 0;
+    for (int kind = 0; kind < RV_NKINDS; kind++)
+        for (uint32_t c = 0; c < t->nkl[kind]; c++) {
+            double v = t->kl[kind][c];
+            if (isinf(v)) ninf += kind == RV_SYM;
+            if (!isfinite(v) || !(v > 0)) continue;
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
+        }
+    int any = isfinite(lo);
+    double lmin = any ? floor(log10(lo)) : -3, lmax = any ? ceil(log10(hi)) : 0;
+    if (lmax <= lmin) lmax = lmin + 1;
+    char tmp[64];
+    int ce = t->cell[VKC_METHOD_ENTROPY][RV_SYM], cu = t->cell[VKC_METHOD_ENTROPY][RV_ALT];
+    const rv_range *re = ce >= 0 ? &t->r[ce] : NULL, *ru = cu >= 0 ? &t->r[cu] : NULL;
+    vkc_buf_printf(b,
+                   "<figure><svg id=\"t-%u-kl\" class=\"plot kl\" viewBox=\"0 0 %d %d\" role=\"img\" "
+                   "aria-labelledby=\"t-%u-kl-t t-%u-kl-d\" data-x0=\"%d\" data-x1=\"%d\" data-y0=\"%d\" "
+                   "data-y1=\"%d\" data-vmax=\"",
+                   id, PW, KL_H, id, id, PX0, PX1, KL_Y0, KL_Y1);
+    put_exact(b, t->st.absmax);
+    vkc_buf_printf(b, "\" data-bins=\"%u\" data-lmin=\"%g\" data-lmax=\"%g\">", t->bins, lmin, lmax);
+    vkc_buf_printf(b, "<title id=\"t-%u-kl-t\">KL divergence of every entropy candidate of ", id);
+    put_esc(b, t->name);
+    vkc_buf_printf(b, "</title><desc id=\"t-%u-kl-d\">", id);
+    if (re && !re->res.fallback) {
+        vkc_buf_printf(b, "KL(P||Q) of candidates i = %u to %u on a log scale; the least, %s, is at i = %u, threshold ",
+                       t->kp[RV_SYM].start, t->bins, num6(re->res.kl, tmp, sizeof tmp), re->res.i);
+        vkc_buf_printf(b, "%s.", num6(re->res.threshold, tmp, sizeof tmp));
+    } else
+        vkc_buf_puts(b, "No finite KL candidate: the threshold falls back to the maximum.");
+    if (ru && !ru->res.fallback)
+        vkc_buf_printf(b, " Unsigned (256 levels): least at i = %u, threshold %s.", ru->res.i,
+                       num6(ru->res.threshold, tmp, sizeof tmp));
+    if (ninf) vkc_buf_printf(b, " %u candidates are infinite and not drawn.", ninf);
+    vkc_buf_puts(b, "</desc>");
+    {
+        double ys[24];
+        char labels[24][16];
+        int n = 0;
+        int step = lmax - lmin > 8 ? (int)ceil((lmax - lmin) / 8) : 1;
+        for (double d = lmin; d <= lmax + 1e-9 && n < 24; d += step, n++) {
+            ys[n] = KL_Y0 - (d - lmin) / (lmax - lmin) * (KL_Y0 - KL_Y1);
+            snprintf(labels[n], sizeof labels[n], "1e%d", (int)d);
+        }
+        put_grid(b, ys, labels, n);
+    }
+    if (any) {
+        put_kl_path(b, t, RV_SYM, lmin, lmax, "curve");
+        put_kl_path(b, t, RV_ALT, lmin, lmax, "curve alt");
+    }
+    put_xaxis(b, t->st.absmax, KL_Y0, "candidate threshold (bin edge i \xc3\x97 bin width)");
+    vkc_buf_printf(b, "<text class=\"atitle\" x=\"12\" y=\"%d\" transform=\"rotate(-90 12 %d)\" "
+                      "text-anchor=\"middle\">KL(P||Q)</text>",
+                   (KL_Y0 + KL_Y1) / 2, (KL_Y0 + KL_Y1) / 2);
+    const rv_range *mins[2] = {re, ru};
+    for (int k = 0; k < 2; k++) {
+        const rv_range *r = mins[k];
+        if (!r || r->res.fallback || !isfinite(r->res.kl)) continue;
+        double x = xmap((double)r->res.i * t->st.absmax / t->bins, t->st.absmax);
+        double lv = r->res.kl > 0 ? log10(r->res.kl) : lmin;
+        double y = KL_Y0 - (lv - lmin) / (lmax - lmin) * (KL_Y0 - KL_Y1);
+        vkc_buf_printf(b, "<g class=\"min%s\"><line x1=\"", k ? " alt" : "");
+        put_coord(b, x);
+        vkc_buf_puts(b, "\" x2=\"");
+        put_coord(b, x);
+        vkc_buf_printf(b, "\" y1=\"%d\" y2=\"%d\"/><circle cx=\"", KL_Y1, KL_Y0);
+        put_coord(b, x);
+        vkc_buf_puts(b, "\" cy=\"");
+        put_coord(b, y);
+        vkc_buf_printf(b, "\" r=\"4\" data-i=\"%u\" data-kl=\"", r->res.i);
+        put_exact(b, r->res.kl);
+        int right = x > PX1 - 160;
+        vkc_buf_puts(b, "\"/><text x=\"");
+        put_coord(b, right ? x - 6 : x + 6);
+        vkc_buf_printf(b, "\" y=\"%d\"%s>%smin i = %u</text></g>", KL_Y1 + 12 + 14 * k,
+                       right ? " text-anchor=\"end\"" : "", k ? "u8 " : "", r->res.i);
+    }
+    vkc_buf_puts(b, "</svg><figcaption>KL divergence of each candidate threshold (log scale), lower is better; "
+                    "the marked minimum is the entropy threshold");
+    if (ru) vkc_buf_puts(b, "; dashed: unsigned, 256 levels");
+    vkc_buf_puts(b, ".</figcaption></figure>\n");
+}
+
+static void put_num_td(vkc_buf *b, double v, const char *fmt_suffix)
+{
+    char t[64];
+    vkc_buf_puts(b, "<td");
+    put_datav(b, v);
+    if (isnan(v)) vkc_buf_puts(b, " class=\"na\"");
+    vkc_buf_printf(b, ">%s%s</td>", num6(v, t, sizeof t), isnan(v) ? "" : fmt_suffix);
+}
+
+static void put_db_td(vkc_buf *b, const rv_range *r, int estimated)
+{
+    double v = r ? rv_sqnr(r) : NAN;
+    vkc_buf_puts(b, "<td");
+    put_datav(b, v);
+    if (isnan(v)) vkc_buf_puts(b, " class=\"na\">\xe2\x80\x93</td>");
+    else if (isinf(v)) vkc_buf_puts(b, ">\xe2\x88\x9e</td>");
+    else vkc_buf_printf(b, ">%.2f</td>", v);
+    (void)estimated; /* said once, in the headers */
+}
+
+static void put_pct_td(vkc_buf *b, const rv_range *r)
+{
+    double v = r ? rv_clipped_pct(r) : NAN;
+    vkc_buf_puts(b, "<td");
+    put_datav(b, v);
+    if (isnan(v)) vkc_buf_puts(b, " class=\"na\">\xe2\x80\x93</td>");
+    else vkc_buf_printf(b, ">%.3f%%</td>", v);
+}
+
+static const rv_range *cell(const rv_tensor *t, int m, int kind)
+{
+    int k = t->cell[m][kind];
+    return k >= 0 ? &t->r[k] : NULL;
+}
+
+static void put_compare(vkc_buf *b, const rv_set *s, const rv_tensor *t, uint32_t id)
+{
+    int nn = nonneg(t), est = s->quality == RV_Q_ESTIMATED;
+    char tmp[64], tmp2[64];
+    const rv_range *es = cell(t, VKC_METHOD_ENTROPY, RV_SYM), *eu = cell(t, VKC_METHOD_ENTROPY, RV_ALT);
+    const rv_range *ms = cell(t, VKC_METHOD_MAX, RV_SYM), *ma = cell(t, VKC_METHOD_MAX, RV_ALT);
+    vkc_buf_printf(b, "<div class=\"cmp\" id=\"t-%u-cmp\"><p>", id);
+    if (nn) {
+        vkc_buf_puts(b, "Never negative (min ");
+        vkc_buf_printf(b, "%s): a symmetric int8 range [\xe2\x88\x92T, T] leaves codes \xe2\x88\x92" "127\xe2\x80\xa6\xe2\x88\x92" "1, "
+                          "half of them, unused. Unsigned [0, T] (uint8, 256 codes) fits it",
+                       num6(t->st.min, tmp, sizeof tmp));
+        if (es && eu && s->quality != RV_Q_NONE && isfinite(rv_sqnr(eu) - rv_sqnr(es)))
+            vkc_buf_printf(b, ": %+.2f dB at the entropy threshold", rv_sqnr(eu) - rv_sqnr(es));
+        vkc_buf_puts(b, ".");
+    } else {
+        vkc_buf_printf(b, "Signed: values from %s to %s. TensorRT's int8 is symmetric (zero point 0)",
+                       num6(t->st.min, tmp, sizeof tmp), num6(t->st.max, tmp2, sizeof tmp2));
+        if (ms && ma && ma->qk != RV_Q_NONE && s->quality != RV_Q_NONE && isfinite(rv_sqnr(ma) - rv_sqnr(ms)))
+            vkc_buf_printf(b, "; an asymmetric [min, max] range gives %+.2f dB over symmetric [\xe2\x88\x92" "A, A]",
+                           rv_sqnr(ma) - rv_sqnr(ms));
+        vkc_buf_puts(b, ".");
+    }
+    if (s->quality == RV_Q_ESTIMATED) vkc_buf_puts(b, " SQNR estimated from the histogram.");
+    vkc_buf_puts(b, "</p>\n<table class=\"cmpt\"><caption>Symmetric vs ");
+    vkc_buf_puts(b, nn ? "unsigned" : "asymmetric");
+    vkc_buf_puts(b, " ranges of ");
+    put_esc(b, t->name);
+    vkc_buf_printf(b, "</caption><thead><tr><th scope=\"col\">Method</th><th scope=\"col\">T</th>"
+                      "<th scope=\"col\">Symmetric SQNR dB%s</th><th scope=\"col\">Clipped</th>"
+                      "<th scope=\"col\">%s range</th><th scope=\"col\">%s SQNR dB%s</th><th scope=\"col\">Clipped</th>"
+                      "<th scope=\"col\">Gain dB</th></tr></thead><tbody>",
+                   est ? " \xe2\x89\x88" : "", nn ? "Unsigned" : "Asymmetric", nn ? "Unsigned" : "Asymmetric",
+                   est ? " \xe2\x89\x88" : "");
+    for (int m = 0; m < RV_NMETHODS; m++) {
+        const rv_range *rs = cell(t, m, RV_SYM), *ra = cell(t, m, RV_ALT);
+        char lab[24];
+        rv_method_short(s, (vkc_method)m, lab, sizeof lab);
+        vkc_buf_printf(b, "<tr><th scope=\"row\">%s</th>", lab);
+        put_num_td(b, rs ? rs->res.threshold : NAN, "");
+        put_db_td(b, rs, est);
+        put_pct_td(b, rs);
+        if (ra) {
+            vkc_buf_printf(b, "<td>[%s, ", num6(ra->q.lo, tmp, sizeof tmp));
+            vkc_buf_printf(b, "%s]</td>", num6(ra->q.hi, tmp, sizeof tmp));
+        } else
+            vkc_buf_puts(b, "<td class=\"na\">\xe2\x80\x93</td>");
+        put_db_td(b, ra, est);
+        put_pct_td(b, ra);
+        double gain = rs && ra ? rv_sqnr(ra) - rv_sqnr(rs) : NAN;
+        if (!isfinite(gain)) vkc_buf_puts(b, "<td class=\"na\">\xe2\x80\x93</td>");
+        else vkc_buf_printf(b, "<td>%+.2f</td>", gain);
+        vkc_buf_puts(b, "</tr>");
+    }
+    vkc_buf_puts(b, "</tbody></table></div>\n");
+}
+
+static const char kCss[] =
+    ":root{--fg:#1a1a1a;--muted:#4a4a4a;--line:#c8c8c8;--bg:#fff;--head:#f2f4f7}\n"
+    "*{box-sizing:border-box}\n"
+    "body{margin:0 auto;max-width:1240px;padding:1rem 1.25rem 3rem;font:15px/1.45 system-ui,-apple-system,"
+    "\"Segoe UI\",Roboto,\"DejaVu Sans\",sans-serif;color:var(--fg);background:var(--bg)}\n"
+    "h1{font-size:1.6rem;margin:.4rem 0}h2{font-size:1.2rem;margin:1.6rem 0 .4rem;overflow-wrap:anywhere}\n"
+    ".meta,.facts,.note{color:var(--muted)}\n"
+    "a{color:#0645ad}\n"
+    ".scroll{overflow-x:auto}\n"
+    "table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:.86rem}\n"
+    "th,td{border:1px solid var(--line);padding:.2rem .4rem;text-align:right;white-space:nowrap}\n"
+    "thead th{background:var(--head);text-align:center;white-space:normal}\n"
+    "tbody th{text-align:left;font-weight:normal;white-space:normal;overflow-wrap:anywhere;min-width:9rem}\n"
+    "td.na{color:var(--muted)}\n"
+    "th button{font:inherit;font-weight:600;color:inherit;background:none;border:0;padding:0;cursor:pointer}\n"
+    "th button:focus-visible{outline:2px solid #0645ad;outline-offset:2px}\n"
+    "th[aria-sort=ascending] button::after{content:\" \\25B2\"}\n"
+    "th[aria-sort=descending] button::after{content:\" \\25BC\"}\n"
+    "caption{text-align:left;font-weight:600;padding:.3rem 0}\n"
+    "figure{margin:.6rem 0}figcaption{font-size:.85rem;color:var(--muted)}\n"
+    "svg.plot{display:block;width:100%;max-width:900px;height:auto;font:11px system-ui,\"DejaVu Sans\",sans-serif}\n"
+    "svg text{fill:#1a1a1a}svg .atitle{fill:#4a4a4a}\n"
+    "svg .grid path{stroke:#e3e3e3;fill:none}svg .grid text{fill:#4a4a4a}\n"
+    "svg .axis path{stroke:#4a4a4a;fill:none}svg .axis text{text-anchor:middle}svg .axis text.s{text-anchor:start}"
+    "svg .axis text.e{text-anchor:end}svg .grid text{text-anchor:end}\n"
+    "svg .bars{fill:#b9c6d6;stroke:#3d5a80;stroke-width:1}\n"
+    "svg rect.clip{fill:#fbe3e3}\n"
+    "svg .thr line{stroke-width:2}\n"
+    ".m-entropy{--c:#1d4ed8}.m-percentile{--c:#a14a00}.m-mse{--c:#7e22ce}.m-max{--c:#b91c1c}"
+    ".m-entropy-u8{--c:#047857}\n"
+    "svg .thr line{stroke:var(--c)}svg .thr text{fill:var(--c);font-weight:600}\n"
+    "svg .m-percentile line{stroke-dasharray:7 3}svg .m-mse line{stroke-dasharray:2 2}"
+    "svg .m-max line{stroke-dasharray:9 3 2 3}svg .m-entropy-u8 line{stroke-dasharray:4 4}\n"
+    "svg .curve{fill:none;stroke:#1d4ed8;stroke-width:1.6}svg .curve.alt{stroke:#047857;stroke-dasharray:5 3}\n"
+    "svg .min line{stroke:#1d4ed8;stroke-dasharray:3 3}svg .min circle{fill:#1d4ed8}"
+    "svg .min text{fill:#1d4ed8;font-weight:600}\n"
+    "svg .min.alt line{stroke:#047857}svg .min.alt circle{fill:#047857}svg .min.alt text{fill:#047857}\n"
+    ".key{display:inline-block;width:1.4em;height:0;border-top:2px solid var(--c);vertical-align:middle;"
+    "margin-right:.25em}\n"
+    ".key.m-percentile{border-top-style:dashed}.key.m-mse{border-top-style:dotted}.key.m-max{border-top-style:dashed}"
+    ".key.m-entropy-u8{border-top-style:dashed}\n"
+    "section.tensor{border-top:1px solid var(--line);margin-top:1.2rem}\n"
+    ".plots{display:block}\n"
+    "@media screen{section.tensor{content-visibility:auto;contain-intrinsic-size:auto 1000px}}\n"
+    "@media print{body{max-width:none;padding:0;font-size:10pt}a{color:inherit;text-decoration:none}"
+    ".scroll{overflow:visible}section.tensor{break-before:auto;break-inside:avoid-page}"
+    "figure{break-inside:avoid}th button::after{content:none!important}table{font-size:8pt}"
+    "thead{display:table-header-group}tr{break-inside:avoid}}\n";
+
+static const char kScript[] =
+    "(function(){\"use strict\";\n"
+    "var table=document.getElementById(\"summary-table\");if(!table)return;\n"
+    "var body=table.tBodies[0],heads=table.querySelectorAll(\"th[data-key]\");\n"
+    "function val(row,col,num){var v=row.cells[col].getAttribute(\"data-v\");"
+    "return num?(v===\"\"?NaN:parseFloat(v)):v;}\n"
+    "function sortBy(th,dir){var col=+th.getAttribute(\"data-col\"),num=th.getAttribute(\"data-type\")===\"num\";\n"
+    "var rows=Array.prototype.slice.call(body.rows);\n"
+    "rows.sort(function(a,b){var x=val(a,col,num),y=val(b,col,num);\n"
+    "if(num){var xa=isNaN(x),ya=isNaN(y);if(xa||ya)return xa-ya;return x===y?0:dir*(x<y?-1:1);}\n"
+    "return dir*(x<y?-1:x>y?1:0);});\n"
+    "rows.forEach(function(r){body.appendChild(r);});\n"
+    "for(var k=0;k<heads.length;k++)heads[k].setAttribute(\"aria-sort\",\"none\");\n"
+    "th.setAttribute(\"aria-sort\",dir>0?\"ascending\":\"descending\");\n"
+    "table.setAttribute(\"data-sorted\",(dir>0?\"\":\"-\")+th.getAttribute(\"data-key\"));}\n"
+    "Array.prototype.forEach.call(heads,function(th){th.querySelector(\"button\").addEventListener(\"click\","
+    "function(){\n"
+    "var dir=th.getAttribute(\"aria-sort\")===\"ascending\"?-1:1;sortBy(th,dir);\n"
+    "try{history.replaceState(null,\"\",\"#sort=\"+(dir<0?\"-\":\"\")+th.getAttribute(\"data-key\"));}catch(e){}"
+    "});});\n"
+    "var m=/^#sort=(-?)([a-z0-9-]+)$/.exec(location.hash);\n"
+    "if(m){var th=table.querySelector('th[data-key=\"'+m[2]+'\"]');"
+    "if(th){var b=th.querySelector(\"button\");b.click();if(m[1])b.click();}}\n"
+    "})();\n";
+
+static void put_sort_th(vkc_buf *b, const char *key, int col, int num, const char *label, const char *title,
+                        int rowspan)
+{
+    vkc_buf_printf(b, "<th scope=\"col\"%s data-key=\"%s\" data-col=\"%d\" data-type=\"%s\" aria-sort=\"none\"",
+                   rowspan ? " rowspan=\"2\"" : "", key, col, num ? "num" : "str");
+    if (title) vkc_buf_printf(b, " title=\"%s\"", title);
+    vkc_buf_printf(b, "><button type=\"button\">%s</button></th>", label);
+}
+
+static void put_summary(vkc_buf *b, const rv_set *s)
+{
+    char lab[RV_NMETHODS][24];
+    for (int m = 0; m < RV_NMETHODS; m++) rv_method_short(s, (vkc_method)m, lab[m], sizeof lab[m]);
+    int est = s->quality == RV_Q_ESTIMATED;
+    vkc_buf_puts(b, "<section id=\"summary\" aria-labelledby=\"summary-h\"><h2 id=\"summary-h\">Summary</h2>\n"
+                    "<p class=\"note\">Click a column header to sort (again to reverse); <code>#sort=KEY</code> or "
+                    "<code>#sort=-KEY</code> in the address sorts on opening. T: the clipping threshold of each "
+                    "method on the |x| histogram (symmetric). SQNR: signal-to-quantization-noise ratio of "
+                    "fake-quantizing the values at that range, in dB, higher is better (6.02 dB is one bit). "
+                    "<i>entropy auto</i>: unsigned [0, T] (uint8, 256 levels) where the tensor is never negative, "
+                    "else symmetric. <i>u8/asym max</i>: unsigned [0, max] or asymmetric [min, max]. Clipped: "
+                    "share of values beyond the entropy threshold.");
+    if (s->quality == RV_Q_ESTIMATED)
+        vkc_buf_puts(b, " Input is a JSON: SQNR is estimated from the histograms (every value at its "
+                        "bin centre); asymmetric ranges of signed tensors need the values and are not estimated.");
+    if (s->quality == RV_Q_NONE) vkc_buf_puts(b, " SQNR not measured (--no-measure).");
+    vkc_buf_puts(b, "</p>\n<div class=\"scroll\"><table id=\"summary-table\" class=\"sortable\">"
+                    "<caption>Thresholds and quantization quality per tensor</caption>\n<thead><tr>");
+    put_sort_th(b, "name", 0, 0, "Tensor", NULL, 1);
+    put_sort_th(b, "elements", 1, 1, "Elements", NULL, 1);
+    put_sort_th(b, "min", 2, 1, "Min", NULL, 1);
+    put_sort_th(b, "max", 3, 1, "Max", NULL, 1);
+    vkc_buf_puts(b, "<th scope=\"colgroup\" colspan=\"4\">Threshold T</th>"
+                    "<th scope=\"colgroup\" colspan=\"6\">");
+    vkc_buf_puts(b, est ? "SQNR dB, estimated (\xe2\x89\x88)</th>" : "SQNR dB</th>");
+    put_sort_th(b, "clipped", 14, 1, "Clipped", "share of values beyond the entropy threshold", 1);
+    vkc_buf_puts(b, "</tr>\n<tr>");
+    static const char *const tkeys[] = {"t-entropy", "t-percentile", "t-mse", "t-max"};
+    static const char *const skeys[] = {"sqnr-entropy", "sqnr-percentile", "sqnr-mse", "sqnr-max"};
+    for (int m = 0; m < RV_NMETHODS; m++) put_sort_th(b, tkeys[m], 4 + m, 1, lab[m], NULL, 0);
+    put_sort_th(b, skeys[0], 8, 1, "entropy", "entropy, symmetric [-T, T] int8", 0);
+    put_sort_th(b, "sqnr-entropy-auto", 9, 1, "entropy auto",
+                "entropy, unsigned [0, T] where the tensor is never negative, else symmetric", 0);
+    for (int m = 1; m < RV_NMETHODS; m++) put_sort_th(b, skeys[m], 9 + m, 1, lab[m], "symmetric [-T, T] int8", 0);
+    put_sort_th(b, "sqnr-alt-max", 13, 1, "u8/asym max", "unsigned [0, max] or asymmetric [min, max]", 0);
+    vkc_buf_puts(b, "</tr></thead>\n<tbody>\n");
+    for (uint32_t k = 0; k < s->n; k++) {
+        const rv_tensor *t = &s->t[k];
+        vkc_buf_puts(b, "<tr><th scope=\"row\" data-v=\"");
+        put_esc(b, t->name);
+        vkc_buf_printf(b, "\"><a href=\"#t-%u\">", k);
+        put_esc(b, t->name);
+        vkc_buf_puts(b, "</a></th>");
+        uint64_t el = t->st.count + t->st.nan + t->st.pos_inf + t->st.neg_inf;
+        vkc_buf_printf(b, "<td data-v=\"%llu\">%llu</td>", (unsigned long long)el, (unsigned long long)el);
+        put_num_td(b, t->st.min, "");
+        put_num_td(b, t->st.max, "");
+        for (int m = 0; m < RV_NMETHODS; m++) {
+            const rv_range *r = cell(t, m, RV_SYM);
+            put_num_td(b, r ? r->res.threshold : NAN, "");
+        }
+        put_db_td(b, cell(t, VKC_METHOD_ENTROPY, RV_SYM), est);
+        const rv_range *au = cell(t, VKC_METHOD_ENTROPY, RV_ALT);
+        put_db_td(b, au ? au : cell(t, VKC_METHOD_ENTROPY, RV_SYM), est);
+        for (int m = 1; m < RV_NMETHODS; m++) put_db_td(b, cell(t, m, RV_SYM), est);
+        put_db_td(b, cell(t, VKC_METHOD_MAX, RV_ALT), est);
+        put_pct_td(b, cell(t, VKC_METHOD_ENTROPY, RV_SYM));
+        vkc_buf_puts(b, "</tr>\n");
+    }
+    vkc_buf_puts(b, "</tbody></table></div></section>\n");
+}
+
+void rv_html(const rv_set *s, vkc_buf *b)
+{
+    char tmp[64];
+    vkc_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                    "<meta name=\"generator\" content=\"vkcalib " VKC_VERSION_STRING "\">\n");
+    vkc_buf_printf(b, "<title>vkcalib calibration report: %u tensor%s</title>\n<style>\n", s->n, s->n == 1 ? "" : "s");
+    vkc_buf_puts(b, kCss);
+    vkc_buf_puts(b, "</style>\n</head>\n<body>\n<header>\n<h1>vkcalib calibration report</h1>\n");
+    vkc_buf_printf(b, "<p class=\"meta\">%u tensor%s \xc2\xb7 %u bins \xc2\xb7 flavor %s \xc2\xb7 start bin %u \xc2\xb7 "
+                      "percentile %s \xc2\xb7 ",
+                   s->n, s->n == 1 ? "" : "s", s->bins, vkc_flavor_name(s->sp.flavor), s->sp.start_bin,
+                   num6(s->sp.percentile, tmp, sizeof tmp));
+    vkc_buf_puts(b, s->quality == RV_Q_MEASURED    ? "SQNR measured on the values"
+                    : s->quality == RV_Q_ESTIMATED ? "SQNR estimated from the histograms (JSON input)"
+                                                   : "SQNR not measured");
+    vkc_buf_puts(b, "</p>\n</header>\n<main>\n");
+    put_summary(b, s);
+    for (uint32_t k = 0; k < s->n; k++) {
+        const rv_tensor *t = &s->t[k];
+        uint64_t el = t->st.count + t->st.nan + t->st.pos_inf + t->st.neg_inf;
+        vkc_buf_printf(b, "<section class=\"tensor\" id=\"t-%u\" aria-labelledby=\"t-%u-h\" data-name=\"", k, k);
+        put_esc(b, t->name);
+        vkc_buf_printf(b, "\">\n<h2 id=\"t-%u-h\">", k);
+        put_esc(b, t->name);
+        vkc_buf_printf(b, "</h2>\n<p class=\"facts\">%llu elements \xc2\xb7 min %s", (unsigned long long)el,
+                       num6(t->st.min, tmp, sizeof tmp));
+        vkc_buf_printf(b, " \xc2\xb7 max %s", num6(t->st.max, tmp, sizeof tmp));
+        vkc_buf_printf(b, " \xc2\xb7 absmax %s", num6(t->st.absmax, tmp, sizeof tmp));
+        vkc_buf_printf(b, " \xc2\xb7 zeros %llu (%.1f%%)", (unsigned long long)t->st.zeros,
+                       t->st.count ? 100.0 * (double)t->st.zeros / (double)t->st.count : 0.0);
+        if (t->st.nan + t->st.pos_inf + t->st.neg_inf)
+            vkc_buf_printf(b, " \xc2\xb7 excluded %llu NaN, %llu +Inf, %llu \xe2\x88\x92Inf",
+                           (unsigned long long)t->st.nan, (unsigned long long)t->st.pos_inf,
+                           (unsigned long long)t->st.neg_inf);
+        vkc_buf_printf(b, " \xc2\xb7 bin width %s", num6((double)t->st.absmax / t->bins, tmp, sizeof tmp));
+        vkc_buf_puts(b, " \xc2\xb7 <a href=\"#summary\">back to the summary</a></p>\n<div class=\"plots\">\n");
+        put_hist_svg(b, s, t, k);
+        put_kl_svg(b, s, t, k);
+        vkc_buf_puts(b, "</div>\n");
+        put_compare(b, s, t, k);
+        vkc_buf_puts(b, "</section>\n");
+    }
+    vkc_buf_puts(b, "</main>\n<script>\n");
+    vkc_buf_puts(b, kScript);
+    vkc_buf_puts(b, "</script>\n</body>\n</html>\n");
+}
