@@ -1,4 +1,5 @@
 #include "calib.h"
+#include "asym.h"
 #include "feeder.h"
 #include "progress.h"
 #include "source.h"
@@ -139,13 +140,65 @@ int prepare_histograms(const dataset *ds, tensor_state *ts, const calib_options 
                       (double)s->st.min);
             return 0;
         }
-        s->spec = (vkc_hist_spec){VKC_HIST_ABS, o->bins, 0.0f, s->st.absmax};
+        /* Two-sided searches need the histogram of x over [min, max]
+         * (DESIGN.md §3); everything else the histogram of |x|. */
+        if (s->mode == VKC_MODE_ASYMMETRIC && o->sp.method != VKC_METHOD_MAX)
+            s->spec = (vkc_hist_spec){VKC_HIST_SIGNED, o->bins, s->st.min, s->st.max};
+        else
+            s->spec = (vkc_hist_spec){VKC_HIST_ABS, o->bins, 0.0f, s->st.absmax};
         s->hist = calloc(o->bins, sizeof *s->hist);
         if (!s->hist) {
             cli_error("out of memory for histograms");
             return 0;
         }
     }
+    return 1;
+}
+
+/* The two-sided searches (src/asym.h), one tensor at a time: every window
+ * of a tensor is already one dispatch. Fills s->win_* and a search result
+ * in the symmetric searches' terms (i = b, kl = the window's value). */
+static int search_asymmetric(vkc_context *ctx, const dataset *ds, tensor_state *s, uint32_t t,
+                             const calib_options *o, vkc_search_result *r)
+{
+    memset(r, 0, sizeof *r);
+    if (o->sp.method == VKC_METHOD_MAX) {
+        s->win_lo = s->st.min;
+        s->win_hi = s->st.max;
+        s->win_a = 0;
+        s->win_b = r->i = o->bins;
+        return 1;
+    }
+    vkc_asym_result a;
+    vkc_msg msg = {{0}};
+    double lo = s->spec.lo, hi = s->spec.hi;
+    int gpu = !vkc_context_is_cpu(ctx);
+    vkc_status st;
+    if (o->sp.method == VKC_METHOD_ENTROPY)
+        st = gpu ? vkc_asym_entropy_gpu(ctx, s->hist, o->bins, lo, hi, o->sp.start_bin, &a)
+                 : vkc_asym_entropy_cpu(s->hist, o->bins, lo, hi, o->sp.start_bin, &a, &msg);
+    else if (o->sp.method == VKC_METHOD_MSE)
+        st = gpu ? vkc_asym_mse_gpu(ctx, s->hist, o->bins, lo, hi, o->sp.start_bin, &a)
+                 : vkc_asym_mse_cpu(s->hist, o->bins, lo, hi, o->sp.start_bin, &a, &msg);
+    else {
+        cli_error("tensor '%s': --mode asymmetric supports the entropy, mse and max methods", ds->tensors[t].name);
+        return 0;
+    }
+    if (st != VKC_OK) {
+        cli_error("tensor '%s': %s", ds->tensors[t].name, gpu ? vkc_context_error(ctx) : msg.text);
+        return 0;
+    }
+    s->win_a = a.a;
+    s->win_b = a.b;
+    s->win_lo = a.lo;
+    s->win_hi = a.hi;
+    r->i = a.b;
+    r->kl = a.value;
+    r->candidates = a.windows > UINT32_MAX ? UINT32_MAX : (uint32_t)a.windows;
+    r->inf_candidates = a.inf_windows > UINT32_MAX ? UINT32_MAX : (uint32_t)a.inf_windows;
+    r->reevaluated = a.reevaluated > UINT32_MAX ? UINT32_MAX : (uint32_t)a.reevaluated;
+    r->fallback = a.fallback;
+    snprintf(r->message, sizeof r->message, "%s", a.message);
     return 1;
 }
 
@@ -169,10 +222,8 @@ int search_all(vkc_context *ctx, const dataset *ds, tensor_state *ts, const cali
         vkc_search_params sp = o->sp;
         sp.mode = groups[g];
         if (groups[g] == VKC_MODE_ASYMMETRIC) {
-            for (uint32_t k = 0; k < m; k++) {
-                memset(&r[k], 0, sizeof r[k]);
-                r[k].i = o->bins;
-            }
+            for (uint32_t k = 0; ok && k < m; k++) ok = search_asymmetric(ctx, ds, &ts[idx[k]], idx[k], o, &r[k]);
+            if (!ok) break;
         } else if (vkc_search(ctx, h, m, &sp, r) != VKC_OK) {
             cli_error("search: %s", vkc_context_error(ctx));
             ok = 0;
@@ -182,7 +233,7 @@ int search_all(vkc_context *ctx, const dataset *ds, tensor_state *ts, const cali
             tensor_state *s = &ts[idx[k]];
             s->res = r[k];
             double lo, hi;
-            if (s->mode == VKC_MODE_ASYMMETRIC) lo = s->st.min, hi = s->st.max;
+            if (s->mode == VKC_MODE_ASYMMETRIC) lo = s->win_lo, hi = s->win_hi;
             else lo = s->mode == VKC_MODE_UNSIGNED ? 0.0 : -r[k].threshold, hi = r[k].threshold;
             vkc_msg msg = {{0}};
             if (vkc_qparams_from_range(s->mode, lo, hi, &s->q, &msg) != VKC_OK) {

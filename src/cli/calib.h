@@ -15,6 +15,8 @@ typedef struct tensor_state {
     vkc_mode mode;            /* resolved: never auto */
     vkc_search_result res;
     vkc_qparams q;
+    uint32_t win_a, win_b;    /* asymmetric: the chosen window of bins */
+    double win_lo, win_hi;    /* asymmetric: its range (before widening to 0) */
     vkc_quant quant;          /* --measure: the quantizer of q */
     vkc_quality quality;
 } tensor_state;

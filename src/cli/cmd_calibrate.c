@@ -47,7 +47,8 @@ static const char *const kHelp =
     "  --mode M              symmetric (default; [-T, T], int8: what TensorRT caches\n"
     "                        hold), unsigned ([0, T], uint8), auto (unsigned where the\n"
     "                        tensor is never negative, else symmetric), asymmetric\n"
-    "                        ([min, max] with a zero point; --method max only for now)\n"
+    "                        ([lo, hi] with a zero point; entropy and mse search every\n"
+    "                        window of the histogram of x, exhaustively)\n"
     "  --flavor F            modelopt (default; threshold = bin edge, NVIDIA's\n"
     "                        reference) or tensorrt (bin centre convention)\n"
     "  --bins N              histogram bins (default 2048)\n"
@@ -201,8 +202,12 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
         cli_error("--histograms needs JSON output (-o FILE.json or --format json)");
         return 2;
     }
-    if (o->mode == VKC_MODE_ASYMMETRIC && o->sp.method != VKC_METHOD_MAX) {
-        cli_error("--mode asymmetric currently supports --method max only");
+    if (o->mode == VKC_MODE_ASYMMETRIC && o->sp.method == VKC_METHOD_PERCENTILE) {
+        cli_error("--mode asymmetric supports --method entropy, mse or max");
+        return 2;
+    }
+    if (o->from_state && o->mode == VKC_MODE_ASYMMETRIC && o->sp.method != VKC_METHOD_MAX) {
+        cli_error("--from-state holds histograms of |x|: two-sided searches need the data (--mode asymmetric)");
         return 2;
     }
     return 0;
@@ -283,8 +288,12 @@ static void json_tensor(vkc_jw *j, const char *name, const tensor_state *s, cons
     vkc_jw_kv_uint(j, "pos_inf", s->st.pos_inf);
     vkc_jw_kv_uint(j, "neg_inf", s->st.neg_inf);
     vkc_jw_kv_uint(j, "bins", s->spec.bins);
-    vkc_jw_kv_double(j, "bin_width", (double)s->st.absmax / s->spec.bins);
+    vkc_jw_kv_double(j, "bin_width", ((double)s->spec.hi - (double)s->spec.lo) / s->spec.bins);
     vkc_jw_kv_uint(j, "i", s->res.i);
+    if (s->mode == VKC_MODE_ASYMMETRIC) {
+        vkc_jw_kv_uint(j, "window_a", s->win_a);
+        vkc_jw_kv_uint(j, "window_b", s->win_b);
+    }
     if (o->sp.method == VKC_METHOD_ENTROPY || o->sp.method == VKC_METHOD_MSE)
         vkc_jw_kv_double(j, o->sp.method == VKC_METHOD_ENTROPY ? "kl" : "mse", s->res.kl);
     vkc_jw_kv_bool(j, "fallback", s->res.fallback);

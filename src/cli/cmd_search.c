@@ -1,4 +1,5 @@
 /* vkcalib search: a threshold search on a histogram the user brings. */
+#include "asym.h"
 #include "cli.h"
 #include "json_write.h"
 #include "ranges.h"
@@ -6,6 +7,7 @@
 #include "strbuf.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,10 +22,13 @@ static const char *const kHelp =
     "                    lines are skipped), or a .npy of counts: u1, i4, i8, u8,\n"
     "                    or float with whole values (torch.histc returns floats)\n"
     "  --range-max A     upper edge of the last bin (the tensor's absmax)\n"
+    "  --range-min L     with --mode asymmetric: the counts are a histogram of x\n"
+    "                    (not |x|) over [L, A]; every window of bins is searched\n"
     "  --method M        entropy (default; TensorRT's KL calibration), percentile,\n"
     "                    mse, max\n"
-    "  --mode M          symmetric (default; int8, 128 levels) or unsigned (uint8,\n"
-    "                    256 levels: for tensors that are never negative)\n"
+    "  --mode M          symmetric (default; int8, 128 levels), unsigned (uint8,\n"
+    "                    256 levels: for tensors that are never negative), or\n"
+    "                    asymmetric (a [lo, hi] window with a zero point)\n"
     "  --flavor F        modelopt (default; threshold = bin edge i, as NVIDIA's\n"
     "                    reference) or tensorrt (threshold = (i + 0.5) * width)\n"
     "  --start-bin S     first candidate bin (default 128)\n"
@@ -137,10 +142,40 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+/* Two-sided searches over every window of a histogram of x (src/asym.h). */
+static vkc_status search_two_sided(vkc_context *ctx, const uint64_t *counts, uint32_t bins, double lo, double hi,
+                                   const vkc_search_params *sp, vkc_asym_result *ar, vkc_search_result *res,
+                                   vkc_msg *msg)
+{
+    memset(res, 0, sizeof *res);
+    memset(ar, 0, sizeof *ar);
+    int gpu = !vkc_context_is_cpu(ctx);
+    vkc_status s = VKC_OK;
+    if (sp->method == VKC_METHOD_MAX) {
+        ar->lo = lo;
+        ar->hi = hi;
+        ar->b = bins;
+    } else if (sp->method == VKC_METHOD_ENTROPY) {
+        s = gpu ? vkc_asym_entropy_gpu(ctx, counts, bins, lo, hi, sp->start_bin, ar)
+                : vkc_asym_entropy_cpu(counts, bins, lo, hi, sp->start_bin, ar, msg);
+    } else {
+        s = gpu ? vkc_asym_mse_gpu(ctx, counts, bins, lo, hi, sp->start_bin, ar)
+                : vkc_asym_mse_cpu(counts, bins, lo, hi, sp->start_bin, ar, msg);
+    }
+    res->i = ar->b;
+    res->threshold = ar->hi;
+    res->kl = ar->value;
+    res->candidates = ar->windows > UINT32_MAX ? UINT32_MAX : (uint32_t)ar->windows;
+    res->inf_candidates = ar->inf_windows > UINT32_MAX ? UINT32_MAX : (uint32_t)ar->inf_windows;
+    res->fallback = ar->fallback;
+    snprintf(res->message, sizeof res->message, "%s", ar->message);
+    return s;
+}
+
 int cmd_search(int argc, char **argv)
 {
     const char *counts_path = NULL;
-    double range_max = -1;
+    double range_max = -1, range_min = NAN;
     vkc_search_params sp;
     memset(&sp, 0, sizeof sp);
     int json = 0;
@@ -167,7 +202,12 @@ int cmd_search(int argc, char **argv)
         i++;
         unsigned long long u;
         if (strcmp(a, "--counts") == 0) counts_path = v;
-        else if (strcmp(a, "--range-max") == 0) {
+        else if (strcmp(a, "--range-min") == 0) {
+            if (!cli_parse_double(v, &range_min) || !isfinite(range_min)) {
+                cli_error("--range-min: expected a finite number, got %s", v);
+                return 2;
+            }
+        } else if (strcmp(a, "--range-max") == 0) {
             if (!cli_parse_double(v, &range_max) || !(range_max >= 0) || range_max > 3.5e38) {
                 cli_error("--range-max: expected a finite number >= 0, got %s", v);
                 return 2;
@@ -175,8 +215,8 @@ int cmd_search(int argc, char **argv)
         } else if (strcmp(a, "--method") == 0) {
             if (!vkc_method_parse(v, &sp.method)) { cli_error("--method: entropy, percentile, mse or max, not %s", v); return 2; }
         } else if (strcmp(a, "--mode") == 0) {
-            if (!vkc_mode_parse(v, &sp.mode) || (sp.mode != VKC_MODE_SYMMETRIC && sp.mode != VKC_MODE_UNSIGNED)) {
-                cli_error("--mode: symmetric or unsigned for a histogram of |x|, not %s", v);
+            if (!vkc_mode_parse(v, &sp.mode) || sp.mode == VKC_MODE_AUTO) {
+                cli_error("--mode: symmetric, unsigned (histograms of |x|) or asymmetric (of x), not %s", v);
                 return 2;
             }
         } else if (strcmp(a, "--flavor") == 0) {
@@ -198,6 +238,16 @@ int cmd_search(int argc, char **argv)
         cli_error("search: --counts FILE and --range-max A are required (see --help)");
         return 2;
     }
+    int asym = sp.mode == VKC_MODE_ASYMMETRIC;
+    if (asym != !isnan(range_min) || (asym && !(range_min < range_max))) {
+        cli_error("search: --mode asymmetric takes a histogram of x over [--range-min, --range-max], min < max; "
+                  "the other modes a histogram of |x| over [0, --range-max]");
+        return 2;
+    }
+    if (asym && sp.method == VKC_METHOD_PERCENTILE) {
+        cli_error("search: --mode asymmetric supports --method entropy, mse or max");
+        return 2;
+    }
     uint64_t *counts = NULL;
     uint32_t bins = 0;
     if (!(ends_with(counts_path, ".npy") ? read_npy_counts(counts_path, &counts, &bins)
@@ -210,16 +260,19 @@ int cmd_search(int argc, char **argv)
     }
     vkc_histogram h = {counts, bins, range_max};
     vkc_search_result res;
-    vkc_status s = vkc_search(ctx, &h, 1, &sp, &res);
+    vkc_asym_result ar = {0};
+    vkc_msg msg = {{0}};
+    vkc_status s;
+    if (asym) s = search_two_sided(ctx, counts, bins, range_min, range_max, &sp, &ar, &res, &msg);
+    else s = vkc_search(ctx, &h, 1, &sp, &res);
     int rc = 0;
     if (s != VKC_OK) {
-        cli_error("%s: %s", counts_path, vkc_context_error(ctx));
+        cli_error("%s: %s", counts_path, msg.text[0] ? msg.text : vkc_context_error(ctx));
         rc = 1;
     }
     vkc_qparams q;
-    vkc_msg msg = {{0}};
-    if (rc == 0 && vkc_qparams_from_range(sp.mode, sp.mode == VKC_MODE_UNSIGNED ? 0 : -res.threshold, res.threshold,
-                                          &q, &msg) != VKC_OK) {
+    double qlo = asym ? ar.lo : sp.mode == VKC_MODE_UNSIGNED ? 0 : -res.threshold, qhi = asym ? ar.hi : res.threshold;
+    if (rc == 0 && vkc_qparams_from_range(sp.mode, qlo, qhi, &q, &msg) != VKC_OK) {
         cli_error("%s: %s", counts_path, msg.text);
         rc = 1;
     }
@@ -233,7 +286,12 @@ int cmd_search(int argc, char **argv)
         vkc_jw_kv_string(&j, "flavor", vkc_flavor_name(sp.flavor));
         vkc_jw_kv_uint(&j, "bins", bins);
         vkc_jw_kv_double(&j, "range_max", range_max);
+        if (asym) vkc_jw_kv_double(&j, "range_min", range_min);
         vkc_jw_kv_uint(&j, "i", res.i);
+        if (asym) {
+            vkc_jw_kv_uint(&j, "window_a", ar.a);
+            vkc_jw_kv_uint(&j, "window_b", ar.b);
+        }
         vkc_jw_kv_double(&j, "threshold", res.threshold);
         if (sp.method == VKC_METHOD_ENTROPY) vkc_jw_kv_double(&j, "kl", res.kl);
         if (sp.method == VKC_METHOD_MSE) vkc_jw_kv_double(&j, "mse", res.kl);
@@ -257,9 +315,10 @@ int cmd_search(int argc, char **argv)
         }
         vkc_buf_free(&out);
     } else if (rc == 0) {
-        printf("%s, %s, %s: %u bins over [0, %g]\n", vkc_method_name(sp.method), vkc_mode_name(sp.mode),
-               vkc_flavor_name(sp.flavor), bins, range_max);
-        printf("  chosen i = %u, threshold = %.9g", res.i, res.threshold);
+        printf("%s, %s, %s: %u bins over [%g, %g]\n", vkc_method_name(sp.method), vkc_mode_name(sp.mode),
+               vkc_flavor_name(sp.flavor), bins, asym ? range_min : 0.0, range_max);
+        if (asym) printf("  chosen window: bins %u..%u", ar.a, ar.b);
+        else printf("  chosen i = %u, threshold = %.9g", res.i, res.threshold);
         if (sp.method == VKC_METHOD_ENTROPY) printf(", KL = %.6g", res.kl);
         printf("\n  range [%.9g, %.9g], scale %.9g, zero point %d, %s\n", q.lo, q.hi, q.scale, q.zero_point,
                q.is_unsigned ? "uint8" : "int8");
