@@ -148,15 +148,12 @@ vkc_status vkc_gpu_range(vkc_context *ctx, const float *x, uint64_t n, vkc_stats
     return VKC_OK;
 }
 
-/* Replicas of the workgroup histogram spread contended bins over more
- * counters; as many as shared memory holds, at most 8. */
 static vkc_status hist_pipe(vkc_context *ctx, uint32_t bins, vkc_pipe **pipe)
 {
-    uint64_t fit = ctx->caps.max_shared_memory / ((uint64_t)bins * 4);
-    int shared = vkc_gpu_has(ctx, VKC_FEATURE_SHARED_HISTOGRAM) && fit >= 1;
-    uint32_t replicas = fit >= 8 ? 8 : fit >= 4 ? 4 : fit >= 2 ? 2 : 1;
-    uint32_t spec[5] = {LOCAL_SIZE, bins, (uint32_t)shared, shared ? bins * replicas : 1u, shared ? replicas : 1u};
-    return vkc_pipe_get(ctx, "hist", spec, 5, 2, 16, pipe);
+    int shared = vkc_gpu_has(ctx, VKC_FEATURE_SHARED_HISTOGRAM) &&
+                 (uint64_t)bins * 4 + 64 <= ctx->caps.max_shared_memory;
+    uint32_t spec[4] = {LOCAL_SIZE, bins, (uint32_t)shared, shared ? bins : 1u};
+    return vkc_pipe_get(ctx, "hist", spec, 4, 2, 16, pipe);
 }
 
 typedef struct hist_push {
