@@ -11,15 +11,15 @@
 #include <string.h>
 
 /* Runs one pass over every batch: fn is the range or histogram pass. */
-typedef vkc_status (*pass_fn)(vkc_context *ctx, tensor_state *ts, const feeder_chunk *c);
 
 static uint64_t nonfinite(const vkc_stats *st)
 {
     return st->nan + st->pos_inf + st->neg_inf;
 }
 
-static vkc_status range_step(vkc_context *ctx, tensor_state *ts, const feeder_chunk *c)
+static vkc_status range_step(vkc_context *ctx, void *user, const feeder_chunk *c)
 {
+    tensor_state *ts = user;
     return vkc_range_f32(ctx, c->x, c->n, &ts[c->tensor].st);
 }
 
@@ -47,13 +47,15 @@ static const ds_item *find_nonfinite(const dataset *ds, uint32_t t)
     return found;
 }
 
-static vkc_status hist_step(vkc_context *ctx, tensor_state *ts, const feeder_chunk *c)
+static vkc_status hist_step(vkc_context *ctx, void *user, const feeder_chunk *c)
 {
+    tensor_state *ts = user;
     return vkc_histogram_f32(ctx, c->x, c->n, &ts[c->tensor].spec, ts[c->tensor].hist);
 }
 
-static vkc_status measure_step(vkc_context *ctx, tensor_state *ts, const feeder_chunk *c)
+static vkc_status measure_step(vkc_context *ctx, void *user, const feeder_chunk *c)
 {
+    tensor_state *ts = user;
     return vkc_measure_f32(ctx, c->x, c->n, &ts[c->tensor].quant, &ts[c->tensor].quality);
 }
 
@@ -73,8 +75,8 @@ uint32_t total_files(const dataset *ds)
     return n;
 }
 
-static int run_pass(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o, const char *name,
-                    uint64_t total_bytes, pass_fn fn)
+int calib_pass(vkc_context *ctx, const dataset *ds, const calib_options *o, const char *name, calib_step fn,
+               void *user)
 {
     vkc_msg msg = {{0}};
     uint64_t slot = o->budget / 2 / sizeof(float);
@@ -85,13 +87,13 @@ static int run_pass(vkc_context *ctx, const dataset *ds, tensor_state *ts, const
         return 0;
     }
     progress p;
-    progress_begin(&p, name, total_bytes, total_files(ds), o->quiet);
+    progress_begin(&p, name, ds->bytes, total_files(ds), o->quiet);
     feeder_chunk c;
     vkc_status s = VKC_OK;
     uint64_t bytes = 0;
     uint32_t files = 0;
     while (s == VKC_OK && feeder_next(f, &c)) {
-        s = fn(ctx, ts, &c);
+        s = fn(ctx, user, &c);
         feeder_progress(f, &bytes, &files);
         progress_update(&p, bytes, files, 0);
     }
@@ -266,18 +268,18 @@ double sym_amax(const tensor_state *s)
 
 int run_pass_range(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
 {
-    return run_pass(ctx, ds, ts, o, "pass 1/2: range", ds->bytes, range_step);
+    return calib_pass(ctx, ds, o, "pass 1/2: range", range_step, ts);
 }
 
 int run_pass_histogram(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
 {
-    return run_pass(ctx, ds, ts, o, "pass 2/2: histogram", ds->bytes, hist_step);
+    return calib_pass(ctx, ds, o, "pass 2/2: histogram", hist_step, ts);
 }
 
 int run_pass_measure(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
 {
     for (uint32_t t = 0; t < ds->ntensors; t++) ts[t].quant = quant_of(&ts[t].q);
-    return run_pass(ctx, ds, ts, o, "pass 3/3: measure", ds->bytes, measure_step);
+    return calib_pass(ctx, ds, o, "pass 3/3: measure", measure_step, ts);
 }
 
 int calib_run(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "dataset.h"
+#include "feeder.h"
 #include "ranges.h"
 
 typedef struct tensor_state {
@@ -34,6 +35,13 @@ typedef struct calib_options {
     uint64_t budget;
     cli_device_opts dev;
 } calib_options;
+
+/* One streamed pass over every batch: fn sees each chunk (a chunk holds
+ * values of one tensor, c->tensor); progress on stderr as name. Prints its
+ * own errors; returns 0 on failure. */
+typedef vkc_status (*calib_step)(vkc_context *ctx, void *user, const feeder_chunk *c);
+int calib_pass(vkc_context *ctx, const dataset *ds, const calib_options *o, const char *name, calib_step fn,
+               void *user);
 
 /* The passes, in order; each prints its own errors and returns 0 on failure.
  * calib_run does them all (measure only when o->measure). */

@@ -295,8 +295,17 @@ static void estimate_quality(rv_tensor *t)
     }
 }
 
-/* The third pass: every range of every tensor on each chunk, so the files
- * are read once. */
+/* Every range of the chunk's tensor, so the files are read once. */
+static vkc_status measure_step(vkc_context *ctx, void *user, const feeder_chunk *c)
+{
+    rv_tensor *t = &((rv_set *)user)->t[c->tensor];
+    vkc_status st = VKC_OK;
+    for (uint32_t k = 0; st == VKC_OK && k < t->nr; k++)
+        st = vkc_measure_f32(ctx, c->x, c->n, &t->r[k].quant, &t->r[k].quality);
+    return st;
+}
+
+/* The third pass: every range of every tensor on each chunk. */
 static int measure_pass(vkc_context *ctx, const dataset *ds, rv_set *s, const calib_options *o)
 {
     for (uint32_t t = 0; t < s->n; t++)
@@ -304,40 +313,7 @@ static int measure_pass(vkc_context *ctx, const dataset *ds, rv_set *s, const ca
             memset(&s->t[t].r[k].quality, 0, sizeof s->t[t].r[k].quality);
             s->t[t].r[k].qk = RV_Q_MEASURED;
         }
-    vkc_msg msg = {{0}};
-    uint64_t slot = o->budget / 2 / sizeof(float);
-    if (slot > (64ull << 20)) slot = 64ull << 20;
-    feeder *f = feeder_start(ds, slot, &msg);
-    if (!f) {
-        cli_error("%s", msg.text);
-        return 0;
-    }
-    progress p;
-    progress_begin(&p, "pass 3/3: measure", ds->bytes, total_files(ds), o->quiet);
-    feeder_chunk c;
-    vkc_status st = VKC_OK;
-    uint64_t bytes = 0;
-    uint32_t files = 0;
-    while (st == VKC_OK && feeder_next(f, &c)) {
-        rv_tensor *t = &s->t[c.tensor];
-        for (uint32_t k = 0; st == VKC_OK && k < t->nr; k++)
-            st = vkc_measure_f32(ctx, c.x, c.n, &t->r[k].quant, &t->r[k].quality);
-        feeder_progress(f, &bytes, &files);
-        progress_update(&p, bytes, files, 0);
-    }
-    vkc_status rs = feeder_finish(f, &msg, &bytes, &files);
-    if (st != VKC_OK) {
-        if (!o->quiet && p.tty) fputc('\n', stderr);
-        cli_error("tensor '%s': %s", ds->tensors[c.tensor].name, vkc_context_error(ctx));
-        return 0;
-    }
-    if (rs != VKC_OK) {
-        if (!o->quiet && p.tty) fputc('\n', stderr);
-        cli_error("%s", msg.text);
-        return 0;
-    }
-    progress_end(&p, bytes, files);
-    return 1;
+    return calib_pass(ctx, ds, o, "pass 3/3: measure", measure_step, s);
 }
 
 static int alloc_tensors(rv_set *s, uint32_t n)
