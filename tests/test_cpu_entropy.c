@@ -17,12 +17,6 @@
 #error "VKC_TESTDATA_DIR must name shared/testdata"
 #endif
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ------------------------------------------------------------------------ */
 /* An independent KL, straight from DESIGN.md §2 with arrays, in long double */
@@ -610,7 +604,7 @@ static void test_random(void)
     enum { CASES = 1100, MAXN = 8192 };
     vkc_rng r = {0x5eed0001u};
     uint64_t *h = malloc(MAXN * sizeof *h);
-    double worst = 0, t0 = now_s(), t_cpu = 0;
+    double worst = 0, t0 = vkc_test_now(), t_cpu = 0;
     uint32_t reeval = 0, cands = 0, naive_checked = 0, ambiguous = 0;
     int fallbacks = 0, per_shape[HIST_SHAPE_COUNT] = {0};
     for (int idx = 0; idx < CASES; idx++) {
@@ -626,9 +620,9 @@ static void test_random(void)
 
         vkc_search_result cpu, ref;
         vkc_msg msg;
-        double t = now_s();
+        double t = vkc_test_now();
         REQUIRE(vkc_entropy_cpu(h, n, range_max, &kp, &cpu, &msg) == VKC_OK);
-        t_cpu += now_s() - t;
+        t_cpu += vkc_test_now() - t;
         reeval += cpu.reevaluated;
         cands += cpu.candidates;
         check_cpu_vs_reference(what, h, n, range_max, &kp, &ref);
@@ -653,7 +647,7 @@ static void test_random(void)
     }
     REQUIREF(worst < 0.1, "max |fast - ref| / err = %g", worst);
     printf("random: %d histograms (%d fell back) in %.1f s, vkc_entropy_cpu %.2f s in all\n", CASES,
-           fallbacks, now_s() - t0, t_cpu);
+           fallbacks, vkc_test_now() - t0, t_cpu);
     printf("random: reference re-evaluated %u of %u candidates; %u checked in long double (%u "
            "differed at a tie edge)\n",
            reeval, cands, naive_checked, ambiguous);
@@ -664,14 +658,14 @@ static void test_random(void)
 
 int main(void)
 {
-    double t0 = now_s();
+    double t0 = vkc_test_now();
     test_params();
     test_known_values();
     test_golden();
-    printf("golden + known values: %.2f s\n", now_s() - t0);
+    printf("golden + known values: %.2f s\n", vkc_test_now() - t0);
     test_tie_tolerance();
     test_edges();
     test_random();
-    printf("total %.1f s\n", now_s() - t0);
+    printf("total %.1f s\n", vkc_test_now() - t0);
     return vkc_test_end();
 }

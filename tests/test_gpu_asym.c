@@ -9,6 +9,7 @@
 #include "asym.h"
 #include "gpu.h"
 #include "hist_gen.h"
+#include "asym_gen.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -16,137 +17,11 @@
 #include <string.h>
 #include <time.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* The generator of tests/test_cpu_asym.c (kept in step by hand). */
 /* ------------------------------------------------------------------------ */
 /* Signed histograms                                                        */
 
-enum {
-    AS_TWO_SIDED, AS_SKEWED, AS_OUTLIERS, AS_RELU, AS_ABS_SHAPE, AS_SPARSE, AS_BIMODAL, AS_GAPS, AS_COUNT
-};
-static const char *const as_names[AS_COUNT] = {"two-sided", "skewed", "far-outliers", "post-relu",
-                                               "abs-shape", "sparse", "bimodal", "gaps"};
-
-static uint64_t clampc(double v)
-{
-    if (!(v > 0)) return 0;
-    if (v > 0x1p40) return (uint64_t)1 << 40;
-    return (uint64_t)v;
-}
-
-static void noise(vkc_rng *r, uint64_t *h, uint32_t n)
-{
-    for (uint32_t j = 0; j < n; j++) {
-        double v = (double)h[j];
-        h[j] = clampc(v + sqrt(v) * vkc_rng_normal(r) + 0.5);
-    }
-}
-
-/* Fills h[0..n-1] and the range [lo, hi] of a signed histogram of shape s. */
-static void asym_gen(vkc_rng *r, uint64_t *h, uint32_t n, int s, double *lo, double *hi)
-{
-    double amp = pow(2.0, 3 + 37 * vkc_rng_uniform(r));
-    double p = (double)n * vkc_rng_uniform(r);
-    double sl = 1 + (double)n * 0.3 * vkc_rng_uniform(r), sr = 1 + (double)n * 0.3 * vkc_rng_uniform(r);
-    memset(h, 0, n * sizeof *h);
-    /* A range that puts zero somewhere (or nowhere) in the histogram. */
-    double span = exp(4 * vkc_rng_normal(r));
-    double zero_at = vkc_rng_uniform(r) * 1.4 - 0.2; /* fraction of the range left of 0 */
-    *lo = -zero_at * span;
-    *hi = *lo + span;
-    switch (s) {
-    case AS_TWO_SIDED:
-        for (uint32_t j = 0; j < n; j++) {
-            double d = (double)j - p;
-            double x = d < 0 ? -d / sl : d / sr;
-            h[j] = clampc(amp * (vkc_rng_next(r) & 1 ? exp(-x) : exp(-0.5 * x * x)));
-        }
-        noise(r, h, n);
-        break;
-    case AS_SKEWED: {
-        double k = 1 + 4 * vkc_rng_uniform(r);
-        for (uint32_t j = 0; j < n; j++) {
-            double x = ((double)j - p * 0.3) / (sr * 0.3 + 1);
-            h[j] = x > 0 ? clampc(amp * pow(x, k) * exp(-x)) : clampc(amp * 1e-3 * exp(x * 3));
-        }
-        noise(r, h, n);
-        break;
-    }
-    case AS_OUTLIERS: {
-        uint32_t c = n / 4 + (uint32_t)(vkc_rng_next(r) % (n / 2 + 1)), wdt = 2 + (uint32_t)(vkc_rng_next(r) % (n / 8 + 1));
-        for (uint32_t j = 0; j < n; j++) {
-            double x = ((double)j - c) / wdt;
-            h[j] = clampc(amp * exp(-0.5 * x * x));
-        }
-        int far = 1 + (int)(vkc_rng_next(r) % 4);
-        for (int k = 0; k < far; k++) {
-            uint32_t at = vkc_rng_next(r) & 1 ? (uint32_t)(vkc_rng_next(r) % 3) : n - 1 - (uint32_t)(vkc_rng_next(r) % 3);
-            if (vkc_rng_next(r) % 3 == 0) at = (uint32_t)(vkc_rng_next(r) % n);
-            h[at] += 1 + vkc_rng_next(r) % 20;
-        }
-        break;
-    }
-    case AS_RELU: {
-        /* All mass at x >= 0: the range starts at 0 (exact min) or below it
-         * (a merged/streamed range), with a spike in the zero bin. */
-        uint32_t z = vkc_rng_next(r) & 1 ? 0 : (uint32_t)(vkc_rng_next(r) % (n / 2));
-        *lo = -(double)z / n * span;
-        *hi = *lo + span;
-        for (uint32_t j = z; j < n; j++) h[j] = clampc(amp * exp(-((double)j - z) / sr));
-        noise(r, h, n);
-        h[z] += clampc(amp * (1 + 50 * vkc_rng_uniform(r)));
-        break;
-    }
-    case AS_ABS_SHAPE: {
-        if (n < 64) { /* hist_gen wants room for its gaps and tails */
-            for (uint32_t j = 0; j < n; j++) h[j] = clampc(amp * exp(-(double)j / sl));
-            break;
-        }
-        hist_gen(r, h, n, (int)(vkc_rng_next(r) % HIST_SHAPE_COUNT));
-        if (vkc_rng_next(r) & 1)
-            for (uint32_t j = 0; j < n / 2; j++) {
-                uint64_t t = h[j];
-                h[j] = h[n - 1 - j];
-                h[n - 1 - j] = t;
-            }
-        break;
-    }
-    case AS_SPARSE: {
-        double density = 0.01 + 0.3 * vkc_rng_uniform(r);
-        int tiny = (int)(vkc_rng_next(r) % 2);
-        for (uint32_t j = 0; j < n; j++)
-            if (vkc_rng_uniform(r) < density) h[j] = tiny ? 1 + vkc_rng_next(r) % 3 : 1 + clampc(amp * vkc_rng_uniform(r));
-        break;
-    }
-    case AS_BIMODAL: {
-        double p2 = (double)n * vkc_rng_uniform(r), amp2 = amp * pow(2.0, -10 * vkc_rng_uniform(r));
-        for (uint32_t j = 0; j < n; j++) {
-            double x1 = ((double)j - p) / sl, x2 = ((double)j - p2) / sr;
-            h[j] = clampc(amp * exp(-0.5 * x1 * x1) + amp2 * exp(-0.5 * x2 * x2));
-        }
-        noise(r, h, n);
-        break;
-    }
-    case AS_GAPS:
-    default:
-        for (uint32_t j = 0; j < n; j++) {
-            double d = fabs((double)j - p);
-            h[j] = clampc(amp * exp(-d / sl));
-        }
-        noise(r, h, n);
-        for (int g = 0; g < 1 + (int)(vkc_rng_next(r) % 5); g++) {
-            uint32_t at = (uint32_t)(vkc_rng_next(r) % n), wdt = 1 + (uint32_t)(vkc_rng_next(r) % (n / 6 + 1));
-            for (uint32_t j = at; j < n && j < at + wdt; j++) h[j] = 0;
-        }
-        break;
-    }
-}
 
 /* ------------------------------------------------------------------------ */
 
@@ -246,9 +121,9 @@ static void test_2048(vkc_context *ctx, const char *label, int cases, uint64_t s
         vkc_asym_result gpu, cpu, nocells;
         vkc_msg msg;
         uint64_t before = vkc_context_dispatch_count(ctx);
-        double t0 = now_s();
+        double t0 = vkc_test_now();
         vkc_status s = vkc_asym_entropy_gpu(ctx, h, N, lo, hi, 0, &gpu);
-        double t1 = now_s();
+        double t1 = vkc_test_now();
         REQUIREF(s == VKC_OK, "%s: %s", label, vkc_context_error(ctx));
         uint64_t dispatches = vkc_context_dispatch_count(ctx) - before;
         if (ctx->max_chunk_bytes == 0) REQUIREF(dispatches == 1, "%s: %llu dispatches", label, (unsigned long long)dispatches);
@@ -258,9 +133,9 @@ static void test_2048(vkc_context *ctx, const char *label, int cases, uint64_t s
         REQUIRE(vkc_asym_hist_init(&ah, h, N, VKC_ASYM_KL, &msg) == VKC_OK);
         REQUIRE(vkc_asym_entropy_select(&ah, lo, hi, 0, ctx->out.map, NULL, 0, 2, &nocells, &msg) == VKC_OK);
         vkc_asym_hist_free(&ah);
-        double t2 = now_s();
+        double t2 = vkc_test_now();
         REQUIRE(vkc_asym_entropy_cpu(h, N, lo, hi, 0, &cpu, &msg) == VKC_OK);
-        double t3 = now_s();
+        double t3 = vkc_test_now();
         REQUIREF(same(&gpu, &cpu), "%s 2048 case %d: GPU (%u, %u) KL %.17g, CPU (%u, %u) KL %.17g", label, k, gpu.a,
                  gpu.b, gpu.value, cpu.a, cpu.b, cpu.value);
         REQUIRE(same(&nocells, &gpu));
@@ -346,16 +221,16 @@ static void test_mse_2048(vkc_context *ctx, const char *label, int cases, uint64
         vkc_asym_result gpu, cpu;
         vkc_msg msg;
         uint64_t before = vkc_context_dispatch_count(ctx);
-        double t0 = now_s();
+        double t0 = vkc_test_now();
         vkc_status s = vkc_asym_mse_gpu(ctx, h, N, lo, hi, 0, &gpu);
-        double t1 = now_s();
+        double t1 = vkc_test_now();
         REQUIREF(s == VKC_OK, "%s: %s", label, vkc_context_error(ctx));
         uint64_t dispatches = vkc_context_dispatch_count(ctx) - before;
         if (ctx->max_chunk_bytes == 0) REQUIREF(dispatches == 1, "%s: %llu dispatches", label, (unsigned long long)dispatches);
         double gpu_ns = vkc_context_last_gpu_ns(ctx);
-        double t2 = now_s();
+        double t2 = vkc_test_now();
         REQUIRE(vkc_asym_mse_cpu(h, N, lo, hi, 0, &cpu, &msg) == VKC_OK);
-        double t3 = now_s();
+        double t3 = vkc_test_now();
         REQUIREF(same(&gpu, &cpu), "%s mse 2048 case %d: GPU (%u, %u) %.17g, CPU (%u, %u) %.17g", label, k, gpu.a,
                  gpu.b, gpu.value, cpu.a, cpu.b, cpu.value);
         printf("%s MSE N=2048 case %d: window (%u, %u) = [%.6g, %.6g] MSE %.6g; %llu dispatch(es); GPU search %.3f s "

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int vkc_test_failures;
 int vkc_test_checks;
@@ -51,4 +52,11 @@ void *vkc_test_read_file(const char *path, size_t *len)
     fclose(f);
     if (buf) { buf[sz] = 0; *len = (size_t)sz; }
     return buf;
+}
+
+double vkc_test_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }

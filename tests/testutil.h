@@ -51,6 +51,9 @@ vkc_context *vkc_test_gpu_context(uint32_t extra_disable, uint64_t max_chunk_byt
 void vkc_test_gpu_context_done(vkc_context *ctx);
 vkc_context *vkc_test_cpu_context(void);
 
+/* Monotonic seconds, for the timings some tests print. */
+double vkc_test_now(void);
+
 /* Reads a whole file; NULL on failure. */
 void *vkc_test_read_file(const char *path, size_t *len);
 
