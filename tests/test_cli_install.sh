@@ -45,5 +45,36 @@ for exe in "$WORK/cm/embed" "$WORK/embed_pc"; do
 done
 cmp -s "$WORK/embed.cache" "$WORK/embed_pc.cache" && ok || fail "the two builds wrote different caches"
 
+# An application that links libvulkan itself beside the static library: its
+# own vk* calls must reach the loader, not volk's pointer variables inside
+# libvkcalib.a (the archive renames them).
+cat > "$WORK/both.c" <<'C'
+#include <vulkan/vulkan.h>
+#include <vkcalib.h>
+#include <stdio.h>
+int main(void)
+{
+    uint32_t v = 0;
+    if (vkEnumerateInstanceVersion(&v) != VK_SUCCESS || v == 0) return 3;
+    vkc_context_info info = {0};
+    vkc_context *ctx = NULL;
+    vkc_msg msg;
+    if (vkc_context_create(&info, &ctx, &msg) != VKC_OK) { puts(msg.text); return 4; }
+    float x[4] = {1, -2, 3, 0};
+    vkc_stats st = {0};
+    int rc = vkc_range_f32(ctx, x, 4, &st) == VKC_OK && st.absmax == 3.0f ? 0 : 5;
+    vkc_context_destroy(ctx);
+    printf("loader %u.%u, vkcalib on %s\n", VK_API_VERSION_MAJOR(v), VK_API_VERSION_MINOR(v), rc ? "-" : "ok");
+    return rc;
+}
+C
+if [ -e /usr/lib/x86_64-linux-gnu/libvulkan.so ] || ldconfig -p | grep -q 'libvulkan.so '; then
+  if cc -std=c11 -o "$WORK/both" "$WORK/both.c" -I"$PREFIX/include" "$PREFIX/lib/libvkcalib.a" -lvulkan -lz \
+       -lpthread -lm -ldl 2>"$WORK/both.log"; then ok; else fail "linking libvulkan beside libvkcalib.a"; cat "$WORK/both.log"; fi
+  "$WORK/both" && ok || fail "an application's own vk* calls broke beside libvkcalib.a"
+else
+  echo "NOTE: no libvulkan.so development link here; the libvulkan-beside-static check is skipped"
+fi
+
 echo "$pass passed, $failed failed"
 [ "$failed" -eq 0 ]
