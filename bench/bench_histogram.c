@@ -18,6 +18,7 @@
  * Usage: bench_histogram [--n N] [--runs R] [--device D] [--bins B]
  *                        [--dist relu|heavy|all] [--threads T] [--seed S] [--no-gpu]
  */
+#include "bench_util.h"
 #include "gpu.h"
 #include "passes.h"
 #include "reference.h"
@@ -53,38 +54,6 @@ typedef struct result {
     int valid;
     double wall_ms, gpu_ms; /* medians; gpu_ms < 0: no timestamps */
 } result;
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-/* The machine's load when we start: timings on a busy machine are noisy. */
-static const char *load_average(void)
-{
-    static char text[96];
-    double l1 = 0;
-    FILE *f = fopen("/proc/loadavg", "r");
-    int ok = f && fscanf(f, "%lf", &l1) == 1;
-    if (f) fclose(f);
-    if (ok) snprintf(text, sizeof text, "load average %.2f on %u cores", l1, vkc_cpu_count());
-    else snprintf(text, sizeof text, "%u cores", vkc_cpu_count());
-    return text;
-}
 
 static void die(const char *what, const char *detail)
 {

@@ -14,6 +14,7 @@
  * at 2048 bins, which the tests hold to the reference), else exit 1.
  * Options: --device D (default: the default rule, else llvmpipe), --runs R
  * (default 5), --bins N (default 2048), --ref-bins N (default 256). */
+#include "bench_util.h"
 #include "asym.h"
 #include "search.h"
 
@@ -22,25 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* A post-activation-like histogram of x over [lo, hi]: a skewed bump with
  * a heavy right tail, the shape two-sided ranges are for. */

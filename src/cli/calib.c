@@ -9,6 +9,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Runs one pass over every batch: fn is the range or histogram pass. */
 
@@ -382,4 +384,33 @@ int calib_from_state(const char *path, dataset *ds, tensor_state **out, calib_op
     vkc_state_free(&st);
     *out = ts;
     return ok;
+}
+
+/* Fails early when the output cannot be written, before hours of reading. */
+int calib_check_output(const char *out)
+{
+    char dir[4096];
+    size_t n = strlen(out);
+    if (n >= sizeof dir) {
+        cli_error("%s: path too long", out);
+        return 0;
+    }
+    memcpy(dir, out, n + 1);
+    char *slash = strrchr(dir, '/');
+    if (!slash) strcpy(dir, ".");
+    else if (slash == dir) dir[1] = 0;
+    else *slash = 0;
+    if (access(dir, W_OK) != 0) {
+        cli_error("%s: cannot write to directory %s: %s", out, dir, strerror(errno));
+        return 0;
+    }
+    /* The atomic writer refuses to rename over a directory or a device; say
+     * so now rather than after the passes. */
+    struct stat st;
+    if (stat(out, &st) == 0 && !S_ISREG(st.st_mode)) {
+        cli_error("%s: exists and is not a regular file (%s); refusing to replace it", out,
+                  S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket");
+        return 0;
+    }
+    return 1;
 }

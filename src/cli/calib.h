@@ -54,6 +54,9 @@ int calib_run(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib
 void calib_free(tensor_state *ts, uint32_t n);
 
 uint32_t total_files(const dataset *ds);
+/* Fails early (with a message) when out cannot be written: a missing or
+ * read-only directory, or an existing non-regular file. */
+int calib_check_output(const char *out);
 /* Defaults: 2048 bins, symmetric, 1 GiB budget, format from the extension. */
 void calib_options_init(calib_options *o);
 /* Options shared by the commands that read data (--bins, --memory-budget):

@@ -83,34 +83,6 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* Fails early when the output cannot be written, before hours of reading. */
-static int check_output_dir(const char *out)
-{
-    char dir[4096];
-    size_t n = strlen(out);
-    if (n >= sizeof dir) {
-        cli_error("%s: path too long", out);
-        return 0;
-    }
-    memcpy(dir, out, n + 1);
-    char *slash = strrchr(dir, '/');
-    if (!slash) strcpy(dir, ".");
-    else if (slash == dir) dir[1] = 0;
-    else *slash = 0;
-    if (access(dir, W_OK) != 0) {
-        cli_error("%s: cannot write to directory %s: %s", out, dir, strerror(errno));
-        return 0;
-    }
-    /* The atomic writer refuses to rename over a directory or a device; say
-     * so now rather than after the passes. */
-    struct stat st;
-    if (stat(out, &st) == 0 && !S_ISREG(st.st_mode)) {
-        cli_error("%s: exists and is not a regular file (%s); refusing to replace it", out,
-                  S_ISDIR(st.st_mode) ? "a directory" : "a device, FIFO or socket");
-        return 0;
-    }
-    return 1;
-}
 
 static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, int *ninputs)
 {
@@ -373,7 +345,7 @@ int cmd_calibrate(int argc, char **argv)
         free(inputs);
         return rc < 0 ? 0 : rc;
     }
-    if (!check_output_dir(o.out)) {
+    if (!calib_check_output(o.out)) {
         free(inputs);
         return 1;
     }

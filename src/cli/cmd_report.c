@@ -39,30 +39,6 @@ static const char *const kHelp =
     "  vkcalib calibrate examples/calib -o ranges.json --histograms\n"
     "  vkcalib report ranges.json -o report.html\n";
 
-static int check_output(const char *out)
-{
-    char dir[4096];
-    size_t n = strlen(out);
-    if (n == 0 || n >= sizeof dir) {
-        cli_error("%s: bad output path", out);
-        return 0;
-    }
-    memcpy(dir, out, n + 1);
-    char *slash = strrchr(dir, '/');
-    if (!slash) strcpy(dir, ".");
-    else if (slash == dir) dir[1] = 0;
-    else *slash = 0;
-    if (access(dir, W_OK) != 0) {
-        cli_error("%s: cannot write to directory %s: %s", out, dir, strerror(errno));
-        return 0;
-    }
-    struct stat st;
-    if (stat(out, &st) == 0 && !S_ISREG(st.st_mode)) {
-        cli_error("%s: exists and is not a regular file; refusing to replace it", out);
-        return 0;
-    }
-    return 1;
-}
 
 int cmd_report(int argc, char **argv)
 {
@@ -106,7 +82,7 @@ int cmd_report(int argc, char **argv)
         free(inputs);
         return 2;
     }
-    if (!check_output(out)) {
+    if (!calib_check_output(out)) {
         free(inputs);
         return 1;
     }
