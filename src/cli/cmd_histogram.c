@@ -7,7 +7,8 @@
 #include <string.h>
 
 static const char *const kHelp =
-    "Usage: vkcalib histogram (FILE.npy | --raw FILE --count N | --generate KIND) [options]\n"
+    "Usage: vkcalib histogram (FILE.npy | --raw FILE --count N | --generate KIND)\n"
+    "                         [options]\n"
     "\n"
     "Runs the two data passes of a calibration on one tensor and prints what they\n"
     "found: the range pass (min, max, absmax, zeros, NaN/Inf) and the histogram of\n"
@@ -16,8 +17,9 @@ static const char *const kHelp =
     "Input:\n"
     "  FILE.npy         float32/float16/float64 .npy\n"
     "  --raw FILE       raw little-endian float32; needs --count\n"
-    "  --generate KIND  a synthetic tensor: relu (half exact zeros, half-normal rest),\n"
-    "                   normal, heavy (Student-t like, far outliers), uniform\n"
+    "  --generate KIND  a synthetic tensor: relu (half exact zeros, the rest\n"
+    "                   half-normal), normal, heavy (Student-t like, far\n"
+    "                   outliers), uniform\n"
     "  --count N        elements to generate (default 1048576) or to read with --raw\n"
     "  --seed S         generator seed (default 1)\n"
     "Options:\n"

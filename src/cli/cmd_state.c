@@ -8,7 +8,7 @@
 #include <string.h>
 
 static const char *const kCollectHelp =
-    "Usage: vkcalib collect INPUT... --state OUT.vkch [--range-from RANGES.vkch] [options]\n"
+    "Usage: vkcalib collect INPUT... --state OUT.vkch [--range-from R.vkch] [options]\n"
     "\n"
     "Runs one pass of a calibration on a shard of the calibration set and saves\n"
     "what it found, so that any scheduler (Slurm arrays, Ray, xargs -P) can split\n"
