@@ -300,6 +300,28 @@ VKC_API vkc_status vkc_search(vkc_context *ctx, const vkc_histogram *hists, uint
                               const vkc_search_params *params, vkc_search_result *results);
 
 /* ------------------------------------------------------------------------ */
+/* Streaming                                                                 */
+
+/* Streaming histograms, for an application that sees each batch once.
+ * The range is a power of two, 2^e >= the absmax seen so far (at least
+ * 2^-90): it starts at the first batch's absmax rounded up to a power of
+ * two, and when a batch exceeds it, it doubles as often as needed and the
+ * bins merge 2:1, exactly (a bin's index halves exactly when the range
+ * doubles). So the result equals a histogram of |x| built in one go over
+ * the final range, whatever the batch order or size. Exact mode (two passes
+ * over [0, absmax]) reproduces the reference; streaming trades that for one
+ * pass, with a range up to twice the absmax. */
+typedef struct vkc_stream vkc_stream;
+VKC_API vkc_status vkc_stream_create(vkc_context *ctx, uint32_t bins, vkc_stream **out);
+/* One batch: its range pass, then its histogram over the current range. */
+VKC_API vkc_status vkc_stream_add_f32(vkc_stream *s, const float *x, uint64_t n);
+/* The histogram so far: counts (bins values, owned by the stream, valid
+ * until the next add), range_max = the current range; stats of every value
+ * seen; how many times the range doubled. */
+VKC_API void vkc_stream_result(const vkc_stream *s, vkc_histogram *h, vkc_stats *st, uint32_t *doublings);
+VKC_API void vkc_stream_destroy(vkc_stream *s);
+
+/* ------------------------------------------------------------------------ */
 /* Output                                                                    */
 
 /* Writes a TensorRT calibration cache atomically (temporary file, fsync,
