@@ -65,6 +65,16 @@ echo "not a state" > text.vkch
 expect_fail "wrong magic" "VKCH" "$VKCALIB" merge text.vkch -o x.vkch
 expect_fail "missing file" "nothere.vkch" "$VKCALIB" merge nothere.vkch -o x.vkch
 [ ! -e x.vkch ] && [ ! -e x.cache ] && ok || fail "a failed command left an output behind"
+# Streaming range mode: one pass, the same file on both backends and in any
+# batch order.
+"$VKCALIB" calibrate "$EX" -o stream_cpu.json --range streaming -q --cpu && ok || fail "streaming cpu"
+"$VKCALIB" calibrate "$EX" -o stream_gpu.json --range streaming -q "${GPU[@]}" && ok || fail "streaming gpu"
+cmp -s stream_cpu.json stream_gpu.json && ok || fail "streaming: CPU and GPU files differ"
+"$VKCALIB" calibrate "$EX"/batch_00[4-7].npz "$EX"/batch_00[0-3].npz -o stream_rev.json --range streaming -q --cpu &&
+  ok || fail "streaming reversed"
+cmp -s stream_cpu.json stream_rev.json && ok || fail "streaming: batch order changed the file"
+grep -q '"range": "streaming"' stream_cpu.json && ok || fail "streaming not recorded in the settings"
+expect_fail "streaming + from-state" "streaming" "$VKCALIB" calibrate --from-state hist.vkch --range streaming -o x.cache -q
 "$VKCALIB" collect --help | grep -q "Usage" && ok || fail "collect --help"
 "$VKCALIB" merge --help | grep -q "Usage" && ok || fail "merge --help"
 

@@ -150,6 +150,7 @@ int prepare_histograms(const dataset *ds, tensor_state *ts, const calib_options 
             s->spec = (vkc_hist_spec){VKC_HIST_SIGNED, o->bins, s->st.min, s->st.max};
         else
             s->spec = (vkc_hist_spec){VKC_HIST_ABS, o->bins, 0.0f, s->st.absmax};
+        s->range_max = s->spec.hi;
         s->hist = calloc(o->bins, sizeof *s->hist);
         if (!s->hist) {
             cli_error("out of memory for histograms");
@@ -220,7 +221,7 @@ int search_all(vkc_context *ctx, const dataset *ds, tensor_state *ts, const cali
         for (uint32_t t = 0; t < n; t++)
             if (ts[t].mode == groups[g]) {
                 idx[m] = t;
-                h[m++] = (vkc_histogram){ts[t].hist, o->bins, ts[t].st.absmax};
+                h[m++] = (vkc_histogram){ts[t].hist, o->bins, ts[t].range_max};
             }
         if (!m) continue;
         vkc_search_params sp = o->sp;
@@ -284,8 +285,46 @@ int run_pass_measure(vkc_context *ctx, const dataset *ds, tensor_state *ts, cons
     return calib_pass(ctx, ds, o, "pass 3/3: measure", measure_step, ts);
 }
 
+/* Streaming range mode: one pass, each tensor's histogram over a range
+ * that doubles as batches exceed it (vkc_stream_*). */
+static vkc_status stream_step(vkc_context *ctx, void *user, const feeder_chunk *c)
+{
+    (void)ctx;
+    return vkc_stream_add_f32(((vkc_stream **)user)[c->tensor], c->x, c->n);
+}
+
+static int calib_run_streaming(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
+{
+    vkc_stream **streams = calloc(ds->ntensors ? ds->ntensors : 1, sizeof *streams);
+    int ok = streams != NULL;
+    for (uint32_t t = 0; ok && t < ds->ntensors; t++)
+        if (vkc_stream_create(ctx, o->bins, &streams[t]) != VKC_OK) {
+            cli_error("%s", vkc_context_error(ctx));
+            ok = 0;
+        }
+    ok = ok && calib_pass(ctx, ds, o, "pass 1/1: streaming histogram", stream_step, streams);
+    for (uint32_t t = 0; ok && t < ds->ntensors; t++) vkc_stream_result(streams[t], NULL, &ts[t].st, NULL);
+    ok = ok && prepare_histograms(ds, ts, o);
+    for (uint32_t t = 0; ok && t < ds->ntensors; t++) {
+        vkc_histogram h;
+        vkc_stream_result(streams[t], &h, NULL, NULL);
+        memcpy(ts[t].hist, h.counts, (size_t)o->bins * sizeof *ts[t].hist);
+        ts[t].range_max = h.range_max;
+        ts[t].spec.hi = (float)h.range_max;
+        if (!isfinite(ts[t].spec.hi)) {
+            cli_error("tensor '%s': values near the float32 limit leave no power-of-two range; use exact mode",
+                      ds->tensors[t].name);
+            ok = 0;
+        }
+    }
+    for (uint32_t t = 0; streams && t < ds->ntensors; t++) vkc_stream_destroy(streams[t]);
+    free(streams);
+    return ok && search_all(ctx, ds, ts, o) && (!o->measure || run_pass_measure(ctx, ds, ts, o));
+}
+
 int calib_run(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
 {
+    if (o->streaming) return calib_run_streaming(ctx, ds, ts, o);
     return run_pass_range(ctx, ds, ts, o) && prepare_histograms(ds, ts, o) && run_pass_histogram(ctx, ds, ts, o) &&
            search_all(ctx, ds, ts, o) && (!o->measure || run_pass_measure(ctx, ds, ts, o));
 }

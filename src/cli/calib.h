@@ -16,6 +16,7 @@ typedef struct tensor_state {
     vkc_mode mode;            /* resolved: never auto */
     vkc_search_result res;
     vkc_qparams q;
+    double range_max;         /* histogram range: absmax (exact) or the stream's */
     uint32_t win_a, win_b;    /* asymmetric: the chosen window of bins */
     double win_lo, win_hi;    /* asymmetric: its range (before widening to 0) */
     vkc_quant quant;          /* --measure: the quantizer of q */
@@ -32,6 +33,7 @@ typedef struct calib_options {
     const char *trt_algo;
     int envelope, exclude_nonfinite, allow_missing, quiet, verbose, measure, histograms;
     const char *from_state;
+    int streaming;            /* one pass, doubling range (--range streaming) */
     uint64_t budget;
     cli_device_opts dev;
 } calib_options;

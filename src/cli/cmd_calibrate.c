@@ -70,6 +70,10 @@ static const char *const kHelp =
     "  --measure             a third pass: fake-quantize every tensor at its range\n"
     "                        and report SQNR (dB) and the share of clipped values\n"
     "                        in the summary, to compare methods and modes\n"
+    "  --range exact|streaming  exact (default): a range pass, then histograms over\n"
+    "                        each tensor's absmax, as the reference does; streaming:\n"
+    "                        one pass, a power-of-two range that doubles as needed\n"
+    "                        (reads the data once; thresholds move by a few bins)\n"
     "  --from-state FILE     search a merged state file instead of reading INPUTs\n"
     "                        (see `vkcalib collect --help`)\n"
     "  --memory-budget SIZE  host memory for input buffers (default 1G; K/M/G suffix)\n"
@@ -145,6 +149,11 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
             if (!ok) { cli_error("--trt-version: expected like 8.6.1, 10.3.0 or 8601, got %s", v); return 2; }
         } else if (!strcmp(a, "--trt-algo")) o->trt_algo = v;
         else if (!strcmp(a, "--from-state")) o->from_state = v;
+        else if (!strcmp(a, "--range")) {
+            if (!strcmp(v, "exact")) o->streaming = 0;
+            else if (!strcmp(v, "streaming")) o->streaming = 1;
+            else { cli_error("--range: exact or streaming, not %s", v); return 2; }
+        }
         else if ((r = calib_parse_common(o, a, v)) != 0) {
             if (r == 2) return 2;
         } else {
@@ -171,6 +180,11 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
     if (o->format == 0 && o->mode != VKC_MODE_SYMMETRIC && !o->envelope) {
         cli_error("a TensorRT cache holds symmetric ranges only; use --mode symmetric, --format json, or "
                   "--envelope to write the symmetric envelope of %s ranges", vkc_mode_name(o->mode));
+        return 2;
+    }
+    if (o->streaming && (o->from_state || o->mode == VKC_MODE_ASYMMETRIC)) {
+        cli_error("--range streaming works on the data with |x| histograms (not with --from-state or --mode "
+                  "asymmetric)");
         return 2;
     }
     if (o->histograms && o->format != 1) {
@@ -295,7 +309,7 @@ static int format_json(const dataset *ds, const tensor_state *ts, const calib_op
     if (o->sp.method == VKC_METHOD_PERCENTILE)
         vkc_jw_kv_double(&j, "percentile", o->sp.percentile > 0 ? o->sp.percentile : 99.99);
     vkc_jw_kv_bool(&j, "exclude_nonfinite", o->exclude_nonfinite);
-    vkc_jw_kv_string(&j, "range", "exact");
+    vkc_jw_kv_string(&j, "range", o->streaming ? "streaming" : "exact");
     vkc_jw_end_object(&j);
     vkc_jw_key(&j, "tensors");
     vkc_jw_begin_array(&j);
