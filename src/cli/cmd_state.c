@@ -128,7 +128,7 @@ int cmd_collect(int argc, char **argv)
                 range_from ? "histogram" : "range", ds.ntensors);
     vkc_state_free(&out);
     vkc_state_free(&ranges);
-    calib_free(ts, ok || ts ? ds.ntensors : 0);
+    calib_free(ts, ts ? ds.ntensors : 0);
     dataset_free(&ds);
     cli_close_context(ctx);
     return ok ? 0 : 1;
@@ -137,7 +137,7 @@ int cmd_collect(int argc, char **argv)
 int cmd_merge(int argc, char **argv)
 {
     const char *out_path = NULL;
-    int first = 0, n = 0;
+    int n = 0;
     char **inputs = malloc((size_t)argc * sizeof *inputs);
     if (!inputs) return 1;
     for (int i = 1; i < argc; i++) {
@@ -146,7 +146,6 @@ int cmd_merge(int argc, char **argv)
         else if (argv[i][0] == '-') { cli_error("merge: unknown option %s", argv[i]); free(inputs); return 2; }
         else inputs[n++] = argv[i];
     }
-    (void)first;
     if (n < 1 || !out_path) {
         cli_error("merge: give state files and -o OUT.vkch (see --help)");
         free(inputs);
