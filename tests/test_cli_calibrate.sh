@@ -16,28 +16,7 @@
 # Env:   VKC_TESTDATA_DIR, VKC_SOURCE_DIR (unused here, accepted).
 set -u
 
-VKC=${1:?usage: test_cli_calibrate.sh VKCALIB WORKDIR}
-WORK=${2:?usage: test_cli_calibrate.sh VKCALIB WORKDIR}
-PY=${VKC_PYTHON:-/usr/bin/python3}
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*" >&2
-}
-note() { echo "NOTE: $*" >&2; }
-
-case $VKC in /*) ;; *) VKC=$PWD/$VKC ;; esac
-if [ ! -x "$VKC" ]; then
-    echo "vkcalib not found at $VKC" >&2
-    exit 1
-fi
-if ! "$PY" -c 'import numpy' 2>/dev/null; then
-    echo "SKIP: $PY with numpy is needed to generate the calibration sets" >&2
-    exit 77
-fi
+. "$(dirname "$0")/cli_common.sh" "$@"
 
 rm -rf "$WORK"
 mkdir -p "$WORK"

@@ -18,33 +18,12 @@
 # Env:   VKC_SOURCE_DIR (for tests/report_check.py), VKC_TESTDATA_DIR (unused).
 set -u
 
-VKC=${1:?usage: test_cli_report.sh VKCALIB WORKDIR}
-WORK=${2:?usage: test_cli_report.sh VKCALIB WORKDIR}
-PY=${VKC_PYTHON:-/usr/bin/python3}
+. "$(dirname "$0")/cli_common.sh" "$@"
 SRC=${VKC_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
 CHECK=$SRC/tests/report_check.py
-
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*" >&2
-}
-note() { echo "NOTE: $*" >&2; }
-
-case $VKC in /*) ;; *) VKC=$PWD/$VKC ;; esac
-if [ ! -x "$VKC" ]; then
-    echo "vkcalib not found at $VKC" >&2
-    exit 1
-fi
 if [ ! -f "$CHECK" ]; then
     echo "report_check.py not found at $CHECK (set VKC_SOURCE_DIR)" >&2
     exit 1
-fi
-if ! "$PY" -c 'import numpy' 2>/dev/null; then
-    echo "SKIP: $PY with numpy is needed to generate the calibration set" >&2
-    exit 77
 fi
 
 rm -rf "$WORK"
