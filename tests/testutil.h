@@ -50,6 +50,10 @@ vkc_context *vkc_test_gpu_context(uint32_t extra_disable, uint64_t max_chunk_byt
  * destroys it. */
 void vkc_test_gpu_context_done(vkc_context *ctx);
 vkc_context *vkc_test_cpu_context(void);
+/* Runs run() on the CPU backend, then on the test device (validation on,
+ * checked at the end) and returns the exit code: 77 when no Vulkan device
+ * exists at all (after the CPU run), else vkc_test_end(). */
+int vkc_test_on_backends(void (*run)(vkc_context *ctx, const char *label));
 
 /* Monotonic seconds, for the timings some tests print. */
 double vkc_test_now(void);

@@ -62,3 +62,20 @@ vkc_context *vkc_test_cpu_context(void)
     return ctx;
 }
 
+
+int vkc_test_on_backends(void (*run)(vkc_context *ctx, const char *label))
+{
+    vkc_context *cpu = vkc_test_cpu_context();
+    if (cpu) {
+        run(cpu, "cpu");
+        vkc_context_destroy(cpu);
+    }
+    int skip = 0;
+    vkc_context *ctx = vkc_test_gpu_context(0, 0, &skip);
+    if (skip) return 77;
+    if (ctx) {
+        run(ctx, "gpu");
+        vkc_test_gpu_context_done(ctx);
+    }
+    return vkc_test_end();
+}
