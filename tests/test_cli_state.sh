@@ -75,6 +75,20 @@ cmp -s stream_cpu.json stream_gpu.json && ok || fail "streaming: CPU and GPU fil
 cmp -s stream_cpu.json stream_rev.json && ok || fail "streaming: batch order changed the file"
 grep -q '"range": "streaming"' stream_cpu.json && ok || fail "streaming not recorded in the settings"
 expect_fail "streaming + from-state" "streaming" "$VKCALIB" calibrate --from-state hist.vkch --range streaming -o x.cache -q
+# Several devices in one process (two lavapipe contexts standing in for two
+# GPUs, and the CPU backend beside them): the same files as one device.
+DEV=${VKCALIB_TEST_DEVICE:-llvmpipe}
+[ "${GPU[0]}" = --cpu ] && DEV=cpu
+for ext in cache json; do
+  "$VKCALIB" calibrate "$EX" -o "one.$ext" -q --cpu && ok || fail "one device, $ext"
+done
+for list in "$DEV,$DEV" "cpu,$DEV,cpu"; do
+  for ext in cache json; do
+    "$VKCALIB" calibrate "$EX" -o "multi.$ext" -q --devices "$list" && ok || fail "--devices $list"
+    cmp -s "multi.$ext" "one.$ext" && ok || fail "--devices $list: $ext differs from one device"
+  done
+done
+expect_fail "--devices with a bad selector" "no-such-gpu" "$VKCALIB" calibrate "$EX" -o x.cache -q --devices "$DEV,no-such-gpu"
 "$VKCALIB" collect --help | grep -q "Usage" && ok || fail "collect --help"
 "$VKCALIB" merge --help | grep -q "Usage" && ok || fail "merge --help"
 

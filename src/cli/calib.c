@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -320,6 +321,73 @@ static int calib_run_streaming(vkc_context *ctx, const dataset *ds, tensor_state
     for (uint32_t t = 0; streams && t < ds->ntensors; t++) vkc_stream_destroy(streams[t]);
     free(streams);
     return ok && search_all(ctx, ds, ts, o) && (!o->measure || run_pass_measure(ctx, ds, ts, o));
+}
+
+/* Several devices: tensor t goes to device t % n, which runs both data
+ * passes for it on its own thread (with its own reader). Every tensor's
+ * statistics and integer histogram come from one device, so the result is
+ * byte-identical to one device; the search then runs once on the first. */
+typedef struct device_job {
+    vkc_context *ctx;
+    dataset sub;           /* shallow: this device's tensors, not owned */
+    tensor_state *ts;
+    calib_options o;
+    int ok;
+} device_job;
+
+static void *device_worker(void *arg)
+{
+    device_job *j = arg;
+    j->ok = run_pass_range(j->ctx, &j->sub, j->ts, &j->o) && prepare_histograms(&j->sub, j->ts, &j->o) &&
+            run_pass_histogram(j->ctx, &j->sub, j->ts, &j->o);
+    return NULL;
+}
+
+static int calib_passes_multi(vkc_context **ctxs, uint32_t n, const dataset *ds, tensor_state *ts,
+                              const calib_options *o)
+{
+    device_job *jobs = calloc(n, sizeof *jobs);
+    pthread_t *th = calloc(n, sizeof *th);
+    int ok = jobs && th;
+    for (uint32_t k = 0; ok && k < n; k++) {
+        jobs[k].ctx = ctxs[k];
+        jobs[k].o = *o;
+        jobs[k].o.quiet = 1; /* one progress line per device would garble */
+        jobs[k].sub.tensors = calloc(ds->ntensors / n + 1, sizeof *jobs[k].sub.tensors);
+        jobs[k].ts = calloc(ds->ntensors / n + 1, sizeof *jobs[k].ts);
+        ok = jobs[k].sub.tensors && jobs[k].ts;
+        for (uint32_t t = k; ok && t < ds->ntensors; t += n) jobs[k].sub.tensors[jobs[k].sub.ntensors++] = ds->tensors[t];
+        jobs[k].sub.bytes = ds->bytes / n;
+    }
+    if (ok && !o->quiet) fprintf(stderr, "vkcalib: range and histogram passes on %u devices\n", n);
+    uint32_t started = 0;
+    for (; ok && started < n; started++)
+        if (pthread_create(&th[started], NULL, device_worker, &jobs[started]) != 0) {
+            cli_error("cannot start a thread for device %u", started);
+            ok = 0;
+        }
+    for (uint32_t k = 0; k < started; k++) {
+        pthread_join(th[k], NULL);
+        ok = ok && jobs[k].ok;
+    }
+    for (uint32_t k = 0; jobs && k < n; k++) {
+        for (uint32_t j = 0; ok && j < jobs[k].sub.ntensors; j++) {
+            ts[k + (uint64_t)j * n] = jobs[k].ts[j];
+            jobs[k].ts[j].hist = NULL; /* moved */
+        }
+        calib_free(jobs[k].ts, jobs[k].sub.ntensors);
+        free(jobs[k].sub.tensors);
+    }
+    free(jobs);
+    free(th);
+    return ok;
+}
+
+int calib_run_devices(vkc_context **ctxs, uint32_t n, const dataset *ds, tensor_state *ts, const calib_options *o)
+{
+    if (n <= 1 || o->streaming) return calib_run(ctxs[0], ds, ts, o);
+    return calib_passes_multi(ctxs, n, ds, ts, o) && search_all(ctxs[0], ds, ts, o) &&
+           (!o->measure || run_pass_measure(ctxs[0], ds, ts, o));
 }
 
 int calib_run(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)

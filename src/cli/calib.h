@@ -34,6 +34,7 @@ typedef struct calib_options {
     int envelope, exclude_nonfinite, allow_missing, quiet, verbose, measure, histograms;
     const char *from_state;
     int streaming;            /* one pass, doubling range (--range streaming) */
+    const char *devices;      /* --devices all|LIST */
     uint64_t budget;
     cli_device_opts dev;
 } calib_options;
@@ -53,6 +54,9 @@ int run_pass_histogram(vkc_context *ctx, const dataset *ds, tensor_state *ts, co
 int search_all(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o);
 int run_pass_measure(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o);
 int calib_run(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o);
+/* The same over n contexts (--devices): tensors are spread over them for
+ * the two data passes; the result is byte-identical to one device. */
+int calib_run_devices(vkc_context **ctxs, uint32_t n, const dataset *ds, tensor_state *ts, const calib_options *o);
 void calib_free(tensor_state *ts, uint32_t n);
 
 uint32_t total_files(const dataset *ds);

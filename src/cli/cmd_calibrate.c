@@ -70,6 +70,10 @@ static const char *const kHelp =
     "  --measure             a third pass: fake-quantize every tensor at its range\n"
     "                        and report SQNR (dB) and the share of clipped values\n"
     "                        in the summary, to compare methods and modes\n"
+    "  --devices all|LIST    spread the tensors over several devices (LIST: comma-\n"
+    "                        separated selectors as for --device, `cpu` for the\n"
+    "                        CPU backend; all: every GPU); the same files as one\n"
+    "                        device, byte for byte\n"
     "  --range exact|streaming  exact (default): a range pass, then histograms over\n"
     "                        each tensor's absmax, as the reference does; streaming:\n"
     "                        one pass, a power-of-two range that doubles as needed\n"
@@ -149,6 +153,7 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
             if (!ok) { cli_error("--trt-version: expected like 8.6.1, 10.3.0 or 8601, got %s", v); return 2; }
         } else if (!strcmp(a, "--trt-algo")) o->trt_algo = v;
         else if (!strcmp(a, "--from-state")) o->from_state = v;
+        else if (!strcmp(a, "--devices")) o->devices = v;
         else if (!strcmp(a, "--range")) {
             if (!strcmp(v, "exact")) o->streaming = 0;
             else if (!strcmp(v, "streaming")) o->streaming = 1;
@@ -180,6 +185,10 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
     if (o->format == 0 && o->mode != VKC_MODE_SYMMETRIC && !o->envelope) {
         cli_error("a TensorRT cache holds symmetric ranges only; use --mode symmetric, --format json, or "
                   "--envelope to write the symmetric envelope of %s ranges", vkc_mode_name(o->mode));
+        return 2;
+    }
+    if (o->devices && (o->dev.device || o->dev.cpu || o->from_state || o->streaming)) {
+        cli_error("--devices replaces --device/--cpu, and works on data in exact mode");
         return 2;
     }
     if (o->streaming && (o->from_state || o->mode == VKC_MODE_ASYMMETRIC)) {
@@ -352,6 +361,49 @@ static void print_summary(const dataset *ds, const tensor_state *ts, int measure
     }
 }
 
+#define MAX_DEVICES 16
+
+/* --devices: "all" (every device the default rule would consider: GPUs) or
+ * a comma-separated list of selectors. Returns how many opened (0: error,
+ * already printed). */
+static int open_devices(const char *spec, const calib_options *o, vkc_context **out, int max)
+{
+    char sel[MAX_DEVICES][64];
+    int n = 0;
+    if (!strcmp(spec, "all")) {
+        vkc_device_caps caps[MAX_DEVICES];
+        uint32_t count = MAX_DEVICES;
+        vkc_msg msg = {{0}};
+        if (vkc_enumerate_devices(caps, &count, &msg) == VKC_OK)
+            for (uint32_t k = 0; k < count && n < max; k++)
+                if (caps[k].type != VK_PHYSICAL_DEVICE_TYPE_CPU) snprintf(sel[n++], sizeof sel[0], "%u", caps[k].index);
+        if (n == 0) snprintf(sel[n++], sizeof sel[0], "cpu"); /* no GPU: the CPU backend */
+    } else {
+        const char *p = spec;
+        while (*p && n < max) {
+            size_t len = strcspn(p, ",");
+            if (len == 0 || len >= sizeof sel[0]) {
+                cli_error("--devices: bad selector list '%s'", spec);
+                return 0;
+            }
+            memcpy(sel[n], p, len);
+            sel[n++][len] = 0;
+            p += len + (p[len] == ',');
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        cli_device_opts d = o->dev;
+        d.device = sel[k];
+        d.cpu = !strcmp(sel[k], "cpu");
+        out[k] = cli_open_context(&d, o->quiet);
+        if (!out[k]) {
+            while (k-- > 0) cli_close_context(out[k]);
+            return 0;
+        }
+    }
+    return n;
+}
+
 int cmd_calibrate(int argc, char **argv)
 {
     calib_options o;
@@ -368,21 +420,27 @@ int cmd_calibrate(int argc, char **argv)
     }
     dataset ds;
     tensor_state *ts = NULL;
-    vkc_context *ctx = NULL;
-    int ok;
+    vkc_context *ctx = NULL, *extra[MAX_DEVICES];
+    int ok, nextra = 0;
     if (o.from_state) {
         ok = calib_from_state(o.from_state, &ds, &ts, &o);
         ctx = ok ? cli_open_context(&o.dev, o.quiet) : NULL;
         ok = ok && ctx && search_all(ctx, &ds, ts, &o);
     } else {
         ok = dataset_scan(&ds, inputs, ninputs, o.allow_missing);
-        ctx = ok ? cli_open_context(&o.dev, o.quiet) : NULL;
+        if (ok && o.devices) {
+            nextra = open_devices(o.devices, &o, extra, MAX_DEVICES);
+            ok = nextra > 0;
+            ctx = ok ? extra[0] : NULL;
+        } else {
+            ctx = ok ? cli_open_context(&o.dev, o.quiet) : NULL;
+        }
         ts = ok ? calloc(ds.ntensors, sizeof *ts) : NULL;
         ok = ok && ctx && ts;
         if (ok && !o.quiet)
             fprintf(stderr, "vkcalib: %u tensor%s, %u file%s, %.1f MB\n", ds.ntensors, ds.ntensors == 1 ? "" : "s",
                     total_files(&ds), total_files(&ds) == 1 ? "" : "s", ds.bytes / 1e6);
-        ok = ok && calib_run(ctx, &ds, ts, &o);
+        ok = ok && (nextra > 1 ? calib_run_devices(extra, (uint32_t)nextra, &ds, ts, &o) : calib_run(ctx, &ds, ts, &o));
     }
     free(inputs);
     vkc_buf out = {0};
@@ -404,6 +462,9 @@ int cmd_calibrate(int argc, char **argv)
     vkc_buf_free(&out);
     calib_free(ts, ds.ntensors);
     dataset_free(&ds);
-    cli_close_context(ctx);
+    if (nextra)
+        for (int k = 0; k < nextra; k++) cli_close_context(extra[k]);
+    else
+        cli_close_context(ctx);
     return ok ? 0 : 1;
 }
