@@ -79,22 +79,6 @@ static uint32_t *pack(const vkc_asym_hist *ah, uint32_t start, uint32_t cpr, siz
     return w;
 }
 
-/* Where the data must live for the shader: the staging buffer itself on
- * unified memory, a device-local copy otherwise (as src/search_gpu.c). */
-static vkc_status upload(vkc_context *ctx, const uint32_t *w, size_t words, vkc_binding *b)
-{
-    VkDeviceSize bytes = (VkDeviceSize)words * 4;
-    vkc_status s = vkc_gbuf_reserve(ctx, &ctx->stage, bytes, 1);
-    if (s != VKC_OK) return s;
-    memcpy(ctx->stage.map, w, bytes);
-    *b = (vkc_binding){&ctx->stage, 0, bytes};
-    if (!ctx->uma) {
-        if ((s = vkc_gbuf_reserve(ctx, &ctx->devin, bytes, 0)) != VKC_OK) return s;
-        b->buf = &ctx->devin;
-    }
-    return VKC_OK;
-}
-
 static uint64_t align_down(uint64_t x, uint64_t a)
 {
     return a > 1 ? x / a * a : x;
@@ -131,14 +115,11 @@ static vkc_status run_windows(vkc_context *ctx, const char *shader, const uint32
     vkc_pipe *pipe;
     vkc_binding b[3];
     if ((s = vkc_pipe_get(ctx, shader, spec, 2, 3, 12, &pipe)) != VKC_OK) return s;
-    if ((s = upload(ctx, w, words, &b[0])) != VKC_OK) return s;
+    if ((s = vkc_gpu_upload(ctx, w, (VkDeviceSize)words * 4, &b[0])) != VKC_OK) return s;
     if ((s = vkc_gbuf_reserve(ctx, &ctx->out, out_bytes, 1)) != VKC_OK) return s;
     ctx->last_gpu_ns = 0;
     if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
-    if (!ctx->uma) {
-        vkc_cmd_copy(ctx, &ctx->stage, 0, &ctx->devin, 0, (VkDeviceSize)words * 4);
-        vkc_cmd_barrier(ctx);
-    }
+    vkc_gpu_record_upload(ctx, (VkDeviceSize)words * 4);
     /* "Row" y = width index (m = st + y), holding rows - y windows. */
     for (uint32_t row0 = 0; row0 < rows;) {
         const uint64_t w0 = vkc_asym_window_index(n, st, 0, row0 + st);

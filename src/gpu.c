@@ -319,3 +319,22 @@ vkc_status vkc_gbuf_reserve(vkc_context *ctx, vkc_gbuf *b, VkDeviceSize size, in
     while (want < size) want <<= 1;
     return vkc_gbuf_create(ctx, want, host_visible, b);
 }
+
+vkc_status vkc_gpu_upload(vkc_context *ctx, const void *data, VkDeviceSize bytes, vkc_binding *b)
+{
+    vkc_status s = vkc_gbuf_reserve(ctx, &ctx->stage, bytes, 1);
+    if (s != VKC_OK) return s;
+    memcpy(ctx->stage.map, data, bytes);
+    *b = (vkc_binding){&ctx->stage, 0, bytes};
+    if (ctx->uma) return VKC_OK;
+    if ((s = vkc_gbuf_reserve(ctx, &ctx->devin, bytes, 0)) != VKC_OK) return s;
+    b->buf = &ctx->devin;
+    return VKC_OK;
+}
+
+void vkc_gpu_record_upload(vkc_context *ctx, VkDeviceSize bytes)
+{
+    if (ctx->uma) return;
+    vkc_cmd_copy(ctx, &ctx->stage, 0, &ctx->devin, 0, bytes);
+    vkc_cmd_barrier(ctx);
+}

@@ -114,6 +114,13 @@ void vkc_cmd_copy(vkc_context *ctx, const vkc_gbuf *src, VkDeviceSize src_off, c
 void vkc_cmd_fill(vkc_context *ctx, const vkc_gbuf *dst, VkDeviceSize off, VkDeviceSize size, uint32_t value);
 vkc_status vkc_cmd_submit_wait(vkc_context *ctx);
 
+/* Copies bytes of host data where a shader can read them (the staging
+ * buffer on unified memory, a device-local copy otherwise) and returns the
+ * binding to read them through; vkc_gpu_record_upload records the copy and
+ * its barrier in the current command buffer where the device needs one. */
+vkc_status vkc_gpu_upload(vkc_context *ctx, const void *data, VkDeviceSize bytes, vkc_binding *b);
+void vkc_gpu_record_upload(vkc_context *ctx, VkDeviceSize bytes);
+
 /* Largest input chunk in bytes one dispatch may bind: maxStorageBufferRange,
  * the test cap, and 1 GiB, aligned down to 256. */
 VkDeviceSize vkc_gpu_chunk_bytes(const vkc_context *ctx);

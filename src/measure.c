@@ -108,13 +108,13 @@ static vkc_status gpu_measure(vkc_context *ctx, const float *x, uint64_t n, cons
     for (uint64_t off = 0; off < n; off += step) {
         uint64_t m = n - off < step ? n - off : step;
         vkc_binding b[2];
-        if ((s = vkc_gpu_upload_chunk(ctx, x + off, m, &b[0])) != VKC_OK) return s;
+        if ((s = vkc_gpu_upload(ctx, x + off, m * 4, &b[0])) != VKC_OK) return s;
         uint64_t g = (m + LOCAL_SIZE * 64 - 1) / (LOCAL_SIZE * 64);
         uint32_t groups = (uint32_t)(g < 1 ? 1 : g > MAX_GROUPS ? MAX_GROUPS : g);
         b[1] = (vkc_binding){&ctx->out, 0, (VkDeviceSize)groups * 16};
         measure_push push = {(uint32_t)m, q->scale, q->zero_point, q->qmin, q->qmax};
         if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
-        vkc_gpu_record_upload(ctx, m);
+        vkc_gpu_record_upload(ctx, m * 4);
         s = vkc_cmd_dispatch(ctx, pipe, b, &push, groups, 1, 1);
         if (s == VKC_OK) s = vkc_cmd_submit_wait(ctx);
         if (s != VKC_OK) return s;

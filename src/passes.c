@@ -80,28 +80,6 @@ static uint64_t flush_window(const vkc_context *ctx)
     return ctx->flush_window && ctx->flush_window < 0xffffffffull ? ctx->flush_window : 0xffffffffull;
 }
 
-vkc_status vkc_gpu_upload_chunk(vkc_context *ctx, const float *x, uint64_t m, vkc_binding *in)
-{
-    VkDeviceSize bytes = m * 4;
-    vkc_status s = vkc_gbuf_reserve(ctx, &ctx->stage, bytes, 1);
-    if (s != VKC_OK) return s;
-    memcpy(ctx->stage.map, x, bytes);
-    in->buf = &ctx->stage;
-    in->offset = 0;
-    in->range = bytes;
-    if (ctx->uma) return VKC_OK;
-    s = vkc_gbuf_reserve(ctx, &ctx->devin, bytes, 0);
-    if (s != VKC_OK) return s;
-    in->buf = &ctx->devin;
-    return VKC_OK;
-}
-
-void vkc_gpu_record_upload(vkc_context *ctx, uint64_t m)
-{
-    if (ctx->uma) return;
-    vkc_cmd_copy(ctx, &ctx->stage, 0, &ctx->devin, 0, m * 4);
-    vkc_cmd_barrier(ctx);
-}
 
 static uint64_t chunk_elems(const vkc_context *ctx)
 {
@@ -133,12 +111,12 @@ vkc_status vkc_gpu_range(vkc_context *ctx, const float *x, uint64_t n, vkc_stats
             window = 0;
         }
         vkc_binding b[2];
-        s = vkc_gpu_upload_chunk(ctx, x + off, m, &b[0]);
+        s = vkc_gpu_upload(ctx, x + off, m * 4, &b[0]);
         if (s != VKC_OK) return s;
         b[1] = (vkc_binding){&ctx->out, 0, 32};
         uint32_t push = (uint32_t)m;
         if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
-        vkc_gpu_record_upload(ctx, m);
+        vkc_gpu_record_upload(ctx, m * 4);
         s = vkc_cmd_dispatch(ctx, pipe, b, &push, groups_for(ctx, m, LOCAL_SIZE * 16, 4096), 1, 1);
         if (s == VKC_OK) s = vkc_cmd_submit_wait(ctx);
         if (s != VKC_OK) return s;
@@ -194,9 +172,9 @@ vkc_status vkc_gpu_histogram(vkc_context *ctx, const float *x, uint64_t n, const
             window = 0;
         }
         vkc_binding in;
-        if ((s = vkc_gpu_upload_chunk(ctx, x + off, m, &in)) != VKC_OK) return s;
+        if ((s = vkc_gpu_upload(ctx, x + off, m * 4, &in)) != VKC_OK) return s;
         if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
-        vkc_gpu_record_upload(ctx, m);
+        vkc_gpu_record_upload(ctx, m * 4);
         s = record_hist(ctx, pipe, &in, m, spec, inv);
         if (s == VKC_OK) s = vkc_cmd_submit_wait(ctx);
         if (s != VKC_OK) return s;

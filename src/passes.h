@@ -27,12 +27,6 @@ vkc_status vkc_gpu_histogram(vkc_context *ctx, const float *x, uint64_t n, const
 vkc_status vkc_gpu_histogram_buffer(vkc_context *ctx, const vkc_gbuf *in, VkDeviceSize offset, uint64_t n,
                                     const vkc_hist_spec *spec, float inv, uint64_t *counts);
 
-/* Copies one chunk of host data (m floats) where a shader can read it and
- * returns the binding to read it through; vkc_gpu_record_upload then
- * records the device-local copy where the device needs one. */
-vkc_status vkc_gpu_upload_chunk(vkc_context *ctx, const float *x, uint64_t m, vkc_binding *in);
-void vkc_gpu_record_upload(vkc_context *ctx, uint64_t m);
-
 vkc_status vkc_gpu_range_buffer(vkc_context *ctx, const vkc_gbuf *in, VkDeviceSize offset, uint64_t n,
                                 vkc_stats *acc);
 

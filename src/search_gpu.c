@@ -48,22 +48,6 @@ static void pack_tensor(uint32_t *w, uint32_t t, const vkc_kl_hist *kh, const vk
     r[10] = r[11] = 0;
 }
 
-/* Where the data must live for the shader: the staging buffer itself on
- * unified memory, a device-local copy otherwise. */
-static vkc_status upload(vkc_context *ctx, const uint32_t *w, size_t words, vkc_binding *b)
-{
-    VkDeviceSize bytes = (VkDeviceSize)words * 4;
-    vkc_status s = vkc_gbuf_reserve(ctx, &ctx->stage, bytes, 1);
-    if (s != VKC_OK) return s;
-    memcpy(ctx->stage.map, w, bytes);
-    *b = (vkc_binding){&ctx->stage, 0, bytes};
-    if (!ctx->uma) {
-        if ((s = vkc_gbuf_reserve(ctx, &ctx->devin, bytes, 0)) != VKC_OK) return s;
-        b->buf = &ctx->devin;
-    }
-    return VKC_OK;
-}
-
 /* The host's share of a batch, spread over threads: preparing each
  * histogram, packing it, and choosing after the dispatch. */
 typedef struct batch {
@@ -169,15 +153,12 @@ vkc_status vkc_entropy_gpu(vkc_context *ctx, const vkc_histogram *hists, uint32_
         vkc_pipe *pipe;
         vkc_binding bind[2];
         if ((s = vkc_pipe_get(ctx, "entropy", spec, 2, 2, 0, &pipe)) != VKC_OK) goto done;
-        if ((s = upload(ctx, b.w, (size_t)words, &bind[0])) != VKC_OK) goto done;
+        if ((s = vkc_gpu_upload(ctx, b.w, (VkDeviceSize)words * 4, &bind[0])) != VKC_OK) goto done;
         if ((s = vkc_gbuf_reserve(ctx, &ctx->out, total_cand * 8, 1)) != VKC_OK) goto done;
         bind[1] = (vkc_binding){&ctx->out, 0, total_cand * 8};
         ctx->last_gpu_ns = 0;
         if ((s = vkc_cmd_begin(ctx)) != VKC_OK) goto done;
-        if (!ctx->uma) {
-            vkc_cmd_copy(ctx, &ctx->stage, 0, &ctx->devin, 0, (VkDeviceSize)words * 4);
-            vkc_cmd_barrier(ctx);
-        }
+        vkc_gpu_record_upload(ctx, (VkDeviceSize)words * 4);
         if ((s = vkc_cmd_dispatch(ctx, pipe, bind, NULL, (uint32_t)max_cand, count, 1)) != VKC_OK) goto done;
         if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) goto done;
         b.out = ctx->out.map;
@@ -235,15 +216,12 @@ vkc_status vkc_mse_gpu(vkc_context *ctx, const vkc_histogram *hists, uint32_t co
         vkc_pipe *pipe;
         vkc_binding b[2];
         if ((s = vkc_pipe_get(ctx, "mse", spec, 2, 2, 0, &pipe)) != VKC_OK) goto done;
-        if ((s = upload(ctx, w, len, &b[0])) != VKC_OK) goto done;
+        if ((s = vkc_gpu_upload(ctx, w, (VkDeviceSize)len * 4, &b[0])) != VKC_OK) goto done;
         if ((s = vkc_gbuf_reserve(ctx, &ctx->out, total_cand * 4, 1)) != VKC_OK) goto done;
         b[1] = (vkc_binding){&ctx->out, 0, total_cand * 4};
         ctx->last_gpu_ns = 0;
         if ((s = vkc_cmd_begin(ctx)) != VKC_OK) goto done;
-        if (!ctx->uma) {
-            vkc_cmd_copy(ctx, &ctx->stage, 0, &ctx->devin, 0, (VkDeviceSize)len * 4);
-            vkc_cmd_barrier(ctx);
-        }
+        vkc_gpu_record_upload(ctx, (VkDeviceSize)len * 4);
         if ((s = vkc_cmd_dispatch(ctx, pipe, b, NULL, (uint32_t)max_cand, count, 1)) != VKC_OK) goto done;
         if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) goto done;
     }
