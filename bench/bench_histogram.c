@@ -165,37 +165,11 @@ static vkc_status upload_resident(vkc_context *ctx, const float *x, uint64_t n, 
     return s;
 }
 
-/* The range pass over a device buffer: vkc_gpu_range's shader, pipeline
- * (same specialization, so the same cached pipeline) and record layout,
- * with every chunk's dispatch in one command buffer. n < 2^32 keeps the
- * record's uint32 counters inside one flush window. */
+/* GPU-resident range pass: the public device-buffer entry point. */
 static vkc_status gpu_range_resident(vkc_context *ctx, const vkc_gbuf *in, uint64_t n, vkc_stats *acc)
 {
-    const uint32_t local = 256;
-    uint32_t spec[2] = {local, (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC)};
-    vkc_pipe *pipe;
-    vkc_status s = vkc_pipe_get(ctx, "range", spec, 2, 2, 4, &pipe);
-    if (s == VKC_OK) s = vkc_gbuf_reserve(ctx, &ctx->out, 32, 1);
-    if (s != VKC_OK) return s;
-    uint32_t *rec = ctx->out.map;
-    rec[0] = 0xffffffffu;
-    for (int k = 1; k < 8; k++) rec[k] = 0;
-    uint64_t step = vkc_gpu_chunk_bytes(ctx) / 4;
-    ctx->last_gpu_ns = 0;
-    if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
-    for (uint64_t off = 0; off < n; off += step) {
-        uint64_t m = n - off < step ? n - off : step;
-        vkc_binding b[2] = {{in, off * 4, m * 4}, {&ctx->out, 0, 32}};
-        uint32_t push = (uint32_t)m;
-        uint64_t groups = (m + local * 16 - 1) / (local * 16);
-        if (groups > 4096) groups = 4096;
-        if (groups > ctx->caps.max_workgroup_count[0]) groups = ctx->caps.max_workgroup_count[0];
-        if (off) vkc_cmd_barrier(ctx);
-        if ((s = vkc_cmd_dispatch(ctx, pipe, b, &push, (uint32_t)groups, 1, 1)) != VKC_OK) return s;
-    }
-    if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) return s;
-    vkc_stats_add_record(acc, rec);
-    return VKC_OK;
+    vkc_buffer_view v = {in->buf, 0, n, VKC_DTYPE_F32};
+    return vkc_range_buffer(ctx, &v, acc);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -233,7 +207,7 @@ static double run_once(bench *b, int pass, int path, double *gpu_ms)
     switch (path) {
     case P_GPU_RES:
         s = pass == PASS_RANGE ? gpu_range_resident(ctx, &b->dev, b->o->n, &st)
-                               : vkc_gpu_histogram_buffer(ctx, &b->dev, 0, b->o->n, &b->spec, inv, b->counts);
+                               : vkc_gpu_histogram_buffer(ctx, &b->dev, 0, b->o->n, VKC_DTYPE_F32, &b->spec, inv, b->counts);
         break;
     case P_GPU_HOST:
     case P_CPU:

@@ -61,7 +61,7 @@ static inline vkc_status vkc_fuzz_source(vkc_source *s, vkc_msg *msg)
 {
     const vkc_npy_header *h = vkc_source_header(s);
     VKC_FUZZ_CHECK(h->count == vkc_source_count(s));
-    VKC_FUZZ_CHECK(h->data_bytes == h->count * vkc_dtype_size(h->dtype));
+    VKC_FUZZ_CHECK(h->data_bytes == h->count * vkc_npy_type_size(h->dtype));
     vkc_msg second, third;
     vkc_status first = vkc_fuzz_drain(s, 0, 64, msg);
     vkc_status st = vkc_source_set_chunk_bytes(s, 7, &second); /* rewinds */

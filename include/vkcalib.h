@@ -81,7 +81,8 @@ typedef enum vkc_backend {
 enum {
     VKC_FEATURE_SUBGROUP_ARITHMETIC = 1u << 0,
     VKC_FEATURE_SHARED_HISTOGRAM = 1u << 1, /* workgroup-private histograms */
-    VKC_FEATURE_TIMESTAMPS = 1u << 2
+    VKC_FEATURE_TIMESTAMPS = 1u << 2,
+    VKC_FEATURE_HOST_IMPORT = 1u << 3       /* VK_EXT_external_memory_host */
 };
 
 typedef struct vkc_device_caps {
@@ -103,6 +104,8 @@ typedef struct vkc_device_caps {
     uint32_t max_workgroup_count[3];
     uint32_t max_workgroup_invocations;
     int timestamps;              /* compute queue supports timestamps */
+    int host_import;             /* VK_EXT_external_memory_host offered */
+    uint64_t min_imported_host_pointer_alignment;
     float timestamp_period_ns;
     uint32_t heap_count;
     uint64_t heap_size[16];
@@ -140,6 +143,10 @@ typedef struct vkc_context_info {
     VkDevice device_handle;
     VkQueue queue;
     uint32_t queue_family;
+    /* Set when the borrowed device was created with
+     * VK_EXT_external_memory_host enabled: host arrays are then imported
+     * rather than copied. */
+    int external_memory_host;
 } vkc_context_info;
 
 VKC_API vkc_status vkc_context_create(const vkc_context_info *info, vkc_context **out, vkc_msg *msg);
@@ -198,24 +205,85 @@ VKC_API float vkc_hist_inv(const vkc_hist_spec *spec);
 VKC_API vkc_status vkc_histogram_f32(vkc_context *ctx, const float *x, uint64_t n,
                                      const vkc_hist_spec *spec, uint64_t *counts);
 
-/* Device-side inputs: n float32 values in the application's buffer, read
- * in place (no copy). offset must be a multiple of
- * minStorageBufferOffsetAlignment and the buffer must have been created with
- * VK_BUFFER_USAGE_STORAGE_BUFFER_BIT on the context's device. The library
- * records its own command buffer, submits it on the context's queue and
- * waits for it, so:
+/* Element types of activations. 16-bit values are widened to float32
+ * exactly before binning, so a float16 tensor gets the same statistics and
+ * histogram as its float32 copy. */
+typedef enum vkc_dtype {
+    VKC_DTYPE_F32 = 0,
+    VKC_DTYPE_F16 = 1, /* IEEE binary16 */
+    VKC_DTYPE_BF16 = 2 /* bfloat16: the top 16 bits of a float32 */
+} vkc_dtype;
+
+/* Bytes per element (4 or 2); 0 for an unknown dtype. */
+VKC_API uint32_t vkc_dtype_size(vkc_dtype t);
+
+/* Host arrays of any vkc_dtype (x holds n elements, little-endian). On a
+ * device that offers VK_EXT_external_memory_host, large arrays are imported
+ * and read in place instead of being copied to a staging buffer (see
+ * VKC_FEATURE_HOST_IMPORT); the results are the same either way. */
+VKC_API vkc_status vkc_range_host(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype, vkc_stats *acc);
+VKC_API vkc_status vkc_histogram_host(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype,
+                                      const vkc_hist_spec *spec, uint64_t *counts);
+
+/* A tensor in the application's VkBuffer: count elements of dtype starting
+ * offset bytes into buffer. The buffer must live on the context's device
+ * and have VK_BUFFER_USAGE_STORAGE_BUFFER_BIT. offset must be a multiple of
+ * the element size (no other alignment). The shaders read whole 32-bit
+ * words, so for 16-bit types the buffer must extend to the next multiple of
+ * 4 bytes after the last element (every allocation does in practice). */
+typedef struct vkc_buffer_view {
+    VkBuffer buffer;
+    VkDeviceSize offset;
+    uint64_t count;
+    vkc_dtype dtype;
+} vkc_buffer_view;
+
+/* Device-side inputs, read in place (no copy), submitted on the context's
+ * queue; the call waits for its own work. So:
  *   - the application's writes to the buffer must be complete before the
  *     call (their submission waited for with a fence, or vkQueueWaitIdle);
  *   - with VK_SHARING_MODE_EXCLUSIVE the buffer must be owned by the
  *     context's queue family (the family the application passed when
  *     borrowing); release/acquire it around the call otherwise;
  *   - the library only reads it, and holds no reference after returning.
- * Inputs larger than maxStorageBufferRange are read in chunks at aligned
- * offsets. Needs a Vulkan context (VKC_ERROR_UNSUPPORTED on the CPU). */
-VKC_API vkc_status vkc_range_buffer(vkc_context *ctx, VkBuffer buf, VkDeviceSize offset, uint64_t n,
-                                    vkc_stats *acc);
-VKC_API vkc_status vkc_histogram_buffer(vkc_context *ctx, VkBuffer buf, VkDeviceSize offset, uint64_t n,
-                                        const vkc_hist_spec *spec, uint64_t *counts);
+ * Inputs larger than maxStorageBufferRange are read in chunks. Needs a
+ * Vulkan context (VKC_ERROR_UNSUPPORTED on the CPU backend). */
+VKC_API vkc_status vkc_range_buffer(vkc_context *ctx, const vkc_buffer_view *v, vkc_stats *acc);
+VKC_API vkc_status vkc_histogram_buffer(vkc_context *ctx, const vkc_buffer_view *v, const vkc_hist_spec *spec,
+                                        uint64_t *counts);
+
+/* Recording into the application's command buffer, for applications that
+ * want calibration inside their own submissions (after each inference
+ * batch, say) with no extra queue submit or wait. A recorder holds one
+ * tensor's accumulators on the device: range statistics, and a histogram
+ * with 64-bit counters (folded from 32-bit ones after every dispatch, so
+ * any number of values stays exact).
+ *
+ * Rules for vkc_record_range / vkc_record_histogram:
+ *   - cmd is in the recording state, outside a render pass, allocated from a
+ *     queue family with compute support on the context's device;
+ *   - the recorded commands begin with a global memory barrier (all earlier
+ *     writes -> compute shader reads) and end with one (compute shader
+ *     writes -> host reads; compute -> all later commands), so the
+ *     application needs no barrier of its own around them, but the usual
+ *     queue-family ownership rule for EXCLUSIVE buffers still holds;
+ *   - they change the compute pipeline, descriptor set and push constant
+ *     bindings of cmd: rebind yours afterwards;
+ *   - every histogram recorded between two vkc_recorder_read calls must use
+ *     the same spec (VKC_ERROR_MISMATCH otherwise).
+ * vkc_recorder_read may only be called when every submission holding this
+ * recorder's commands has completed (its fence waited for). It adds the
+ * accumulated statistics to *acc and the counts to counts[spec.bins] (either
+ * may be NULL), then resets the accumulators. Commands recorded before a
+ * read must not be submitted again after it. A recorder belongs to its
+ * context: the context's one-thread-at-a-time rule covers both. */
+typedef struct vkc_recorder vkc_recorder;
+VKC_API vkc_status vkc_recorder_create(vkc_context *ctx, vkc_recorder **out);
+VKC_API vkc_status vkc_record_range(vkc_recorder *r, VkCommandBuffer cmd, const vkc_buffer_view *v);
+VKC_API vkc_status vkc_record_histogram(vkc_recorder *r, VkCommandBuffer cmd, const vkc_buffer_view *v,
+                                        const vkc_hist_spec *spec);
+VKC_API vkc_status vkc_recorder_read(vkc_recorder *r, vkc_stats *acc, uint64_t *counts);
+VKC_API void vkc_recorder_destroy(vkc_recorder *r);
 
 /* ------------------------------------------------------------------------ */
 /* Quality measurement                                                       */

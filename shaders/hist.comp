@@ -5,22 +5,24 @@
 // at the end. Invocation: elements gid, gid + stride, ...; consecutive hits
 // of the same bin are merged into one atomic add (a post-ReLU tensor sends
 // half its values to bin 0, which would otherwise serialise on one counter).
-// Bindings: 0 = input words (float bits), 1 = global counts (uint per bin;
+// Bindings: 0 = input (input.glsl), 1 = global counts (uint per bin;
 //   the host flushes them to uint64 before 2^32 values accumulate).
-// Push constants: n, kind (0: |x| over [0, A]; 1: x over [lo, hi]), inv, lo.
+// Push constants: n, kind (0: |x| over [0, A]; 1: x over [lo, hi]), inv, lo,
+//   first = the chunk's first element in binding 0.
 // Specialization: 0 = local size, 1 = BINS, 2 = use the shared histogram,
-//   3 = shared array length (BINS, or 1 when unused).
+//   3 = shared array length (BINS, or 1 when unused), 4 = dtype.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
+#define DTYPE_ID 4
+#include "input.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint BINS = 2048u;
 layout(constant_id = 2) const bool USE_SHARED = true;
 layout(constant_id = 3) const uint SHARED_BINS = 2048u;
 
-layout(std430, binding = 0) readonly buffer Input { uint x[]; };
 layout(std430, binding = 1) buffer Counts { uint counts[]; };
-layout(push_constant) uniform Push { uint n; uint kind; float inv; float lo; } pc;
+layout(push_constant) uniform Push { uint n; uint kind; float inv; float lo; uint first; } pc;
 
 shared uint sh[SHARED_BINS];
 
@@ -51,7 +53,7 @@ void main()
     uint cur = 0u, run = 0u;
     uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
     for (uint i = gl_GlobalInvocationID.x; i < pc.n; i += stride) {
-        uint bits = x[i];
+        uint bits = load_bits(pc.first + i);
         if (is_nonfinite(bits)) continue;
         uint b = bin_of(bits);
         if (b == cur) {

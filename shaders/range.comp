@@ -5,21 +5,23 @@
 // the workgroup merges them (subgroup operations first where enabled, then
 // shared-memory atomics), and one invocation folds the workgroup's result
 // into the global record with integer atomics.
-// Bindings: 0 = input words (float bits), 1 = record
+// Bindings: 0 = input (input.glsl), 1 = record
 //   [0] min key, [1] max key, [2] |x| max bits, [3] finite, [4] zeros,
 //   [5] NaN, [6] +Inf, [7] -Inf  (counts per flush window, < 2^32).
-// Push constants: n = elements in the chunk.
-// Specialization: 0 = local size, 1 = use subgroup arithmetic.
+// Push constants: n = elements in the chunk, first = its first element in
+//   binding 0.
+// Specialization: 0 = local size, 1 = use subgroup arithmetic, 2 = dtype.
 #extension GL_KHR_shader_subgroup_arithmetic : enable
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
+#define DTYPE_ID 2
+#include "input.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const bool USE_SUBGROUP = false;
 
-layout(std430, binding = 0) readonly buffer Input { uint x[]; };
 layout(std430, binding = 1) buffer Record { uint rec[8]; };
-layout(push_constant) uniform Push { uint n; } pc;
+layout(push_constant) uniform Push { uint n; uint first; } pc;
 
 shared uint s_min, s_max, s_abs, s_cnt[5];
 
@@ -36,7 +38,7 @@ void main()
     uint finite = 0u, zeros = 0u, nan = 0u, pinf = 0u, ninf = 0u;
     uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
     for (uint i = gl_GlobalInvocationID.x; i < pc.n; i += stride) {
-        uint b = x[i];
+        uint b = load_bits(pc.first + i);
         if (is_nonfinite(b)) {
             if ((b & 0x007fffffu) != 0u) nan++;
             else if ((b & 0x80000000u) != 0u) ninf++;

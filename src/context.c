@@ -184,6 +184,18 @@ static int compute_queue_family(VkPhysicalDevice pd, uint32_t *family, int *time
     return 1;
 }
 
+static int device_has_extension(VkPhysicalDevice pd, const char *name)
+{
+    uint32_t n = 0;
+    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || n == 0) return 0;
+    VkExtensionProperties *props = calloc(n, sizeof *props);
+    int found = 0;
+    if (props && vkEnumerateDeviceExtensionProperties(pd, NULL, &n, props) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n && !found; i++) found = strcmp(props[i].extensionName, name) == 0;
+    free(props);
+    return found;
+}
+
 static void fill_caps(VkPhysicalDevice pd, uint32_t index, vkc_device_caps *c)
 {
     memset(c, 0, sizeof *c);
@@ -195,9 +207,16 @@ static void fill_caps(VkPhysicalDevice pd, uint32_t index, vkc_device_caps *c)
     VkPhysicalDeviceSubgroupSizeControlPropertiesEXT sgc = {
         VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES_EXT};
     VkPhysicalDeviceDriverPropertiesKHR drv = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES_KHR};
+    VkPhysicalDeviceExternalMemoryHostPropertiesEXT hostp = {
+        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT};
     VkPhysicalDeviceProperties2 p2 = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+    int host_import = device_has_extension(pd, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
     sg.pNext = &idp;
     p2.pNext = &sg;
+    if (host_import) {
+        hostp.pNext = p2.pNext;
+        p2.pNext = &hostp;
+    }
     /* Driver and size-control records are 1.2/1.3 or extensions: chain them
      * only where the device reports the version that makes them core. */
     if (props.apiVersion >= VK_API_VERSION_1_2) {
@@ -223,6 +242,8 @@ static void fill_caps(VkPhysicalDevice pd, uint32_t index, vkc_device_caps *c)
     c->subgroup_arithmetic = (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
                              (sg.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
                              (sg.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT);
+    c->host_import = host_import;
+    c->min_imported_host_pointer_alignment = host_import ? hostp.minImportedHostPointerAlignment : 0;
     c->max_storage_buffer_range = props.limits.maxStorageBufferRange;
     c->min_storage_buffer_offset_alignment = props.limits.minStorageBufferOffsetAlignment;
     c->max_shared_memory = props.limits.maxComputeSharedMemorySize;
@@ -363,6 +384,13 @@ static vkc_status create_device(vkc_context *ctx)
     VkDeviceCreateInfo dci = {VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
     dci.queueCreateInfoCount = 1;
     dci.pQueueCreateInfos = &qci;
+    /* Lets host arrays be read in place (vkc_gpu_upload_input). */
+    const char *ext = VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME;
+    if (ctx->caps.host_import) {
+        dci.enabledExtensionCount = 1;
+        dci.ppEnabledExtensionNames = &ext;
+        ctx->host_import = 1;
+    }
     VKC_VK(ctx, vkCreateDevice(ctx->phys, &dci, NULL, &ctx->dev));
     ctx->owns_device = 1;
     vkGetDeviceQueue(ctx->dev, ctx->qfam, 0, &ctx->queue);
@@ -373,6 +401,9 @@ static vkc_status create_common(vkc_context *ctx)
 {
     vkGetPhysicalDeviceMemoryProperties(ctx->phys, &ctx->memprops);
     find_uma(ctx);
+    ctx->import_align = ctx->caps.min_imported_host_pointer_alignment;
+    /* Below this, pinning pages costs more than copying them. */
+    ctx->import_min_bytes = 1u << 20;
     VkCommandPoolCreateInfo pci = {VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
     pci.queueFamilyIndex = ctx->qfam;
     pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
@@ -409,6 +440,7 @@ static uint32_t parse_disable_env(void)
     if (strstr(v, "subgroup")) mask |= VKC_FEATURE_SUBGROUP_ARITHMETIC;
     if (strstr(v, "shared")) mask |= VKC_FEATURE_SHARED_HISTOGRAM;
     if (strstr(v, "timestamp")) mask |= VKC_FEATURE_TIMESTAMPS;
+    if (strstr(v, "import")) mask |= VKC_FEATURE_HOST_IMPORT;
     return mask;
 }
 
@@ -463,6 +495,7 @@ static vkc_status open_borrowed(vkc_context *ctx, const vkc_context_info *info)
     ctx->qfam = info->queue_family;
     load_instance(ctx->instance);
     fill_caps(ctx->phys, 0, &ctx->caps);
+    ctx->host_import = info->external_memory_host && ctx->caps.host_import;
     return create_common(ctx);
 }
 
@@ -525,6 +558,7 @@ void vkc_context_destroy(vkc_context *ctx)
         vkc_gbuf_destroy(ctx, &ctx->stage);
         vkc_gbuf_destroy(ctx, &ctx->devin);
         vkc_gbuf_destroy(ctx, &ctx->out);
+        vkc_gbuf_destroy(ctx, &ctx->imported);
         if (ctx->query_pool) vkDestroyQueryPool(ctx->dev, ctx->query_pool, NULL);
         if (ctx->desc_pool) vkDestroyDescriptorPool(ctx->dev, ctx->desc_pool, NULL);
         if (ctx->fence) vkDestroyFence(ctx->dev, ctx->fence, NULL);

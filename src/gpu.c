@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *vkc_vk_result_name(VkResult r)
 {
@@ -50,6 +51,7 @@ int vkc_gpu_has(const vkc_context *ctx, uint32_t feature)
 VkDeviceSize vkc_gpu_chunk_bytes(const vkc_context *ctx)
 {
     VkDeviceSize c = ctx->caps.max_storage_buffer_range;
+    c = c > 512 ? c - 256 : 256;
     if (c > (VkDeviceSize)1 << 30) c = (VkDeviceSize)1 << 30;
     if (ctx->max_chunk_bytes && ctx->max_chunk_bytes < c) c = ctx->max_chunk_bytes;
     c &= ~(VkDeviceSize)255;
@@ -224,15 +226,21 @@ vkc_status vkc_cmd_begin(vkc_context *ctx)
     return VKC_OK;
 }
 
-vkc_status vkc_cmd_dispatch(vkc_context *ctx, vkc_pipe *pipe, const vkc_binding *binds,
-                            const void *push, uint32_t gx, uint32_t gy, uint32_t gz)
+vkc_status vkc_record_dispatch(vkc_context *ctx, VkCommandBuffer cmd, VkDescriptorPool pool, vkc_pipe *pipe,
+                               const vkc_binding *binds, const void *push, uint32_t gx, uint32_t gy, uint32_t gz,
+                               int *pool_full)
 {
     VkDescriptorSetAllocateInfo ai = {VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
-    ai.descriptorPool = ctx->desc_pool;
+    ai.descriptorPool = pool;
     ai.descriptorSetCount = 1;
     ai.pSetLayouts = &pipe->dsl;
     VkDescriptorSet set;
-    VKC_VK(ctx, vkAllocateDescriptorSets(ctx->dev, &ai, &set));
+    VkResult r = vkAllocateDescriptorSets(ctx->dev, &ai, &set);
+    if (pool_full && (r == VK_ERROR_OUT_OF_POOL_MEMORY || r == VK_ERROR_FRAGMENTED_POOL)) {
+        *pool_full = 1;
+        return VKC_OK;
+    }
+    if (r != VK_SUCCESS) return vkc_vk_fail(ctx, r, "vkAllocateDescriptorSets", __FILE__, __LINE__);
     VkDescriptorBufferInfo bi[VKC_MAX_BINDINGS];
     VkWriteDescriptorSet w[VKC_MAX_BINDINGS];
     for (uint32_t i = 0; i < pipe->nbind; i++) {
@@ -250,22 +258,33 @@ vkc_status vkc_cmd_dispatch(vkc_context *ctx, vkc_pipe *pipe, const vkc_binding 
         w[i].pBufferInfo = &bi[i];
     }
     vkUpdateDescriptorSets(ctx->dev, pipe->nbind, w, 0, NULL);
-    vkCmdBindPipeline(ctx->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipe->pipeline);
-    vkCmdBindDescriptorSets(ctx->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipe->layout, 0, 1, &set, 0, NULL);
-    if (pipe->push_size) vkCmdPushConstants(ctx->cmd, pipe->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, pipe->push_size, push);
-    vkCmdDispatch(ctx->cmd, gx, gy, gz);
+    vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipe->pipeline);
+    vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipe->layout, 0, 1, &set, 0, NULL);
+    if (pipe->push_size) vkCmdPushConstants(cmd, pipe->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, pipe->push_size, push);
+    vkCmdDispatch(cmd, gx, gy, gz);
     ctx->dispatches++;
     return VKC_OK;
 }
 
-void vkc_cmd_barrier(vkc_context *ctx)
+vkc_status vkc_cmd_dispatch(vkc_context *ctx, vkc_pipe *pipe, const vkc_binding *binds,
+                            const void *push, uint32_t gx, uint32_t gy, uint32_t gz)
+{
+    return vkc_record_dispatch(ctx, ctx->cmd, ctx->desc_pool, pipe, binds, push, gx, gy, gz, NULL);
+}
+
+void vkc_record_barrier(VkCommandBuffer cmd)
 {
     VkMemoryBarrier mb = {VK_STRUCTURE_TYPE_MEMORY_BARRIER};
     mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT;
     mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
                        VK_ACCESS_TRANSFER_WRITE_BIT;
     VkPipelineStageFlags st = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
-    vkCmdPipelineBarrier(ctx->cmd, st, st, 0, 1, &mb, 0, NULL, 0, NULL);
+    vkCmdPipelineBarrier(cmd, st, st, 0, 1, &mb, 0, NULL, 0, NULL);
+}
+
+void vkc_cmd_barrier(vkc_context *ctx)
+{
+    vkc_record_barrier(ctx->cmd);
 }
 
 void vkc_cmd_copy(vkc_context *ctx, const vkc_gbuf *src, VkDeviceSize src_off, const vkc_gbuf *dst,
@@ -300,6 +319,8 @@ vkc_status vkc_cmd_submit_wait(vkc_context *ctx)
     VkResult r = vkWaitForFences(ctx->dev, 1, &ctx->fence, VK_TRUE, UINT64_MAX);
     if (r != VK_SUCCESS) return vkc_vk_fail(ctx, r, "vkWaitForFences", __FILE__, __LINE__);
     VKC_VK(ctx, vkResetFences(ctx->dev, 1, &ctx->fence));
+    /* The chunk read in place is done with: unpin the application's pages. */
+    vkc_gbuf_destroy(ctx, &ctx->imported);
     if (ctx->timing) {
         uint64_t ts[2];
         if (vkGetQueryPoolResults(ctx->dev, ctx->query_pool, 0, 2, sizeof ts, ts, 8,
@@ -337,4 +358,86 @@ void vkc_gpu_record_upload(vkc_context *ctx, VkDeviceSize bytes)
     if (ctx->uma) return;
     vkc_cmd_copy(ctx, &ctx->stage, 0, &ctx->devin, 0, bytes);
     vkc_cmd_barrier(ctx);
+}
+
+/* Imports the pages holding [data, data + bytes) as a storage buffer. 0
+ * when the device or this pointer can't (the caller then copies): imports
+ * must be whole aligned units, and an alignment above the page size could
+ * take in unmapped memory, so such devices always copy. */
+static int import_host(vkc_context *ctx, const void *data, VkDeviceSize bytes, VkDeviceSize *skip)
+{
+    static long page;
+    if (!page) page = sysconf(_SC_PAGESIZE);
+    uint64_t al = ctx->import_align;
+    if (!al || (page > 0 && al > (uint64_t)page) || (al & (al - 1))) return 0;
+    uintptr_t p = (uintptr_t)data, a = p & ~(uintptr_t)(al - 1);
+    VkDeviceSize size = ((VkDeviceSize)(p - a) + bytes + al - 1) & ~(VkDeviceSize)(al - 1);
+    VkMemoryHostPointerPropertiesEXT hp = {VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT};
+    if (vkGetMemoryHostPointerPropertiesEXT(ctx->dev, VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
+                                            (void *)a, &hp) != VK_SUCCESS)
+        return 0;
+    vkc_gbuf *b = &ctx->imported;
+    VkExternalMemoryBufferCreateInfo ext = {VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO};
+    ext.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
+    VkBufferCreateInfo bci = {VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
+    bci.pNext = &ext;
+    bci.size = size;
+    bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+    bci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+    if (vkCreateBuffer(ctx->dev, &bci, NULL, &b->buf) != VK_SUCCESS) {
+        b->buf = VK_NULL_HANDLE;
+        return 0;
+    }
+    VkMemoryRequirements req;
+    vkGetBufferMemoryRequirements(ctx->dev, b->buf, &req);
+    uint32_t types = req.memoryTypeBits & hp.memoryTypeBits;
+    int type = -1;
+    for (uint32_t i = 0; i < ctx->memprops.memoryTypeCount && type < 0; i++)
+        if (types & (1u << i)) type = (int)i;
+    if (type < 0 || req.size > size || (a % req.alignment) != 0) {
+        vkc_gbuf_destroy(ctx, b);
+        return 0;
+    }
+    VkImportMemoryHostPointerInfoEXT imp = {VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT};
+    imp.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
+    imp.pHostPointer = (void *)a;
+    VkMemoryAllocateInfo mai = {VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
+    mai.pNext = &imp;
+    mai.allocationSize = size;
+    mai.memoryTypeIndex = (uint32_t)type;
+    if (vkAllocateMemory(ctx->dev, &mai, NULL, &b->mem) != VK_SUCCESS) {
+        b->mem = VK_NULL_HANDLE;
+        vkc_gbuf_destroy(ctx, b);
+        return 0;
+    }
+    if (vkBindBufferMemory(ctx->dev, b->buf, b->mem, 0) != VK_SUCCESS) {
+        vkc_gbuf_destroy(ctx, b);
+        return 0;
+    }
+    b->size = size;
+    *skip = (VkDeviceSize)(p - a);
+    ctx->imports++;
+    return 1;
+}
+
+vkc_status vkc_gpu_upload_input(vkc_context *ctx, const void *data, VkDeviceSize bytes, uint32_t esize,
+                                vkc_binding *b, uint32_t *first, int *copied)
+{
+    VkDeviceSize skip;
+    vkc_gbuf_destroy(ctx, &ctx->imported);
+    if (ctx->host_import && !(ctx->disabled & VKC_FEATURE_HOST_IMPORT) && bytes >= ctx->import_min_bytes &&
+        import_host(ctx, data, bytes, &skip)) {
+        VkDeviceSize al = ctx->caps.min_storage_buffer_offset_alignment;
+        VkDeviceSize at = skip - skip % al;
+        *b = (vkc_binding){&ctx->imported, at, (skip - at + bytes + 3) & ~(VkDeviceSize)3};
+        *first = (uint32_t)((skip - at) / esize);
+        *copied = 0;
+        return VKC_OK;
+    }
+    *first = 0;
+    *copied = 1;
+    /* 16-bit chunks of odd length: the shader reads the whole last word. */
+    vkc_status s = vkc_gpu_upload(ctx, data, bytes, b);
+    if (s == VKC_OK) b->range = (bytes + 3) & ~(VkDeviceSize)3;
+    return s;
 }

@@ -70,6 +70,16 @@ struct vkc_context {
     /* Reused by the data passes: host-visible staging for input chunks, a
      * device-local copy target on discrete devices, a read-back buffer. */
     vkc_gbuf stage, devin, out;
+
+    /* VK_EXT_external_memory_host: enabled on the device, the pointer
+     * alignment it needs, the smallest input worth importing, the import
+     * of the chunk in flight (released after its submission), and how many
+     * imports ran (tests check the path is taken). */
+    int host_import;
+    uint64_t import_align;
+    uint64_t import_min_bytes;
+    vkc_gbuf imported;
+    uint64_t imports;
 };
 
 /* Grows *b to at least size bytes (contents are not kept). */
@@ -109,6 +119,15 @@ typedef struct vkc_binding {
 vkc_status vkc_cmd_dispatch(vkc_context *ctx, vkc_pipe *pipe, const vkc_binding *binds,
                             const void *push, uint32_t gx, uint32_t gy, uint32_t gz);
 void vkc_cmd_barrier(vkc_context *ctx);
+
+/* The same into any command buffer, with descriptor sets from pool (the
+ * recorder's, for the application's command buffers). When pool_full is
+ * not NULL, an exhausted pool sets it and records nothing, so the caller
+ * can add a pool and retry. */
+vkc_status vkc_record_dispatch(vkc_context *ctx, VkCommandBuffer cmd, VkDescriptorPool pool, vkc_pipe *pipe,
+                               const vkc_binding *binds, const void *push, uint32_t gx, uint32_t gy, uint32_t gz,
+                               int *pool_full);
+void vkc_record_barrier(VkCommandBuffer cmd);
 void vkc_cmd_copy(vkc_context *ctx, const vkc_gbuf *src, VkDeviceSize src_off, const vkc_gbuf *dst,
                   VkDeviceSize dst_off, VkDeviceSize size);
 void vkc_cmd_fill(vkc_context *ctx, const vkc_gbuf *dst, VkDeviceSize off, VkDeviceSize size, uint32_t value);
@@ -121,7 +140,16 @@ vkc_status vkc_cmd_submit_wait(vkc_context *ctx);
 vkc_status vkc_gpu_upload(vkc_context *ctx, const void *data, VkDeviceSize bytes, vkc_binding *b);
 void vkc_gpu_record_upload(vkc_context *ctx, VkDeviceSize bytes);
 
-/* Largest input chunk in bytes one dispatch may bind: maxStorageBufferRange,
+/* The same for an activation chunk of esize-byte elements, which may
+ * instead be imported in place (VK_EXT_external_memory_host): the binding
+ * then starts at an aligned address before data and *first counts the
+ * elements to skip. The import lives until the next submission completes.
+ * *copied says whether vkc_gpu_record_upload is still needed. */
+vkc_status vkc_gpu_upload_input(vkc_context *ctx, const void *data, VkDeviceSize bytes, uint32_t esize,
+                                vkc_binding *b, uint32_t *first, int *copied);
+
+/* Largest input chunk in bytes one dispatch may bind: maxStorageBufferRange
+ * less 256 (a chunk may start up to one alignment unit into its binding),
  * the test cap, and 1 GiB, aligned down to 256. */
 VkDeviceSize vkc_gpu_chunk_bytes(const vkc_context *ctx);
 int vkc_gpu_has(const vkc_context *ctx, uint32_t feature);

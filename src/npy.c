@@ -7,7 +7,7 @@
 
 /* ---- dtypes -------------------------------------------------------------- */
 
-size_t vkc_dtype_size(vkc_dtype dt)
+size_t vkc_npy_type_size(vkc_npy_type dt)
 {
     switch (dt) {
     case VKC_DT_F32: return 4;
@@ -21,7 +21,7 @@ size_t vkc_dtype_size(vkc_dtype dt)
     return 0;
 }
 
-const char *vkc_dtype_name(vkc_dtype dt)
+const char *vkc_npy_type_name(vkc_npy_type dt)
 {
     switch (dt) {
     case VKC_DT_F32: return "<f4";
@@ -35,9 +35,9 @@ const char *vkc_dtype_name(vkc_dtype dt)
     return "?";
 }
 
-static int dtype_from_descr(const char *d, vkc_dtype *out)
+static int dtype_from_descr(const char *d, vkc_npy_type *out)
 {
-    static const struct { const char *descr; vkc_dtype dt; } table[] = {
+    static const struct { const char *descr; vkc_npy_type dt; } table[] = {
         {"<f4", VKC_DT_F32}, {"<f2", VKC_DT_F16}, {"<f8", VKC_DT_F64},
         {"|u1", VKC_DT_U8},  {"<u1", VKC_DT_U8},  {"<i4", VKC_DT_I32},
         {"<i8", VKC_DT_I64}, {"<u8", VKC_DT_U64},
@@ -273,7 +273,7 @@ static vkc_status hp_dict(hparse *h, hfields *f, vkc_npy_header *out)
     return VKC_OK;
 }
 
-static vkc_status check_dtype(const char *descr, vkc_dtype *dt, vkc_msg *msg)
+static vkc_status check_dtype(const char *descr, vkc_npy_type *dt, vkc_msg *msg)
 {
     if (dtype_from_descr(descr, dt)) return VKC_OK;
     if (descr[0] == '>') {
@@ -319,7 +319,7 @@ void vkc_npy_describe(const vkc_npy_header *h, char *out, size_t out_size)
     } while (0)
     VKC_PUT("shape (");
     for (uint32_t i = 0; i < h->ndim; i++) VKC_PUT("%s%" PRIu64, i ? ", " : "", h->shape[i]);
-    VKC_PUT("%s), %s", h->ndim == 1 ? "," : "", vkc_dtype_name(h->dtype));
+    VKC_PUT("%s), %s", h->ndim == 1 ? "," : "", vkc_npy_type_name(h->dtype));
 #undef VKC_PUT
 }
 
@@ -348,7 +348,7 @@ vkc_status vkc_npy_parse_header(const void *buf, size_t len, uint64_t file_size,
 
     char desc[400];
     vkc_npy_describe(&h, desc, sizeof desc);
-    if (!vkc_mul_u64(h.count, vkc_dtype_size(h.dtype), &h.data_bytes))
+    if (!vkc_mul_u64(h.count, vkc_npy_type_size(h.dtype), &h.data_bytes))
         return vkc_fail(msg, VKC_ERROR_FORMAT, "data size overflows 64 bits (%s)", desc);
     h.data_offset = header_bytes;
     uint64_t have = file_size - header_bytes;
@@ -371,7 +371,7 @@ static float f64_to_f32(double d)
     return (float)d;
 }
 
-void vkc_convert_to_f32(vkc_dtype dt, const void *src, uint64_t count, float *dst)
+void vkc_convert_to_f32(vkc_npy_type dt, const void *src, uint64_t count, float *dst)
 {
     const uint8_t *p = src;
     switch (dt) {
@@ -421,7 +421,7 @@ static vkc_status int_count(int64_t v, uint64_t i, uint64_t *out, vkc_msg *msg)
     return VKC_OK;
 }
 
-vkc_status vkc_convert_to_u64_at(vkc_dtype dt, const void *src, uint64_t count, uint64_t first_index,
+vkc_status vkc_convert_to_u64_at(vkc_npy_type dt, const void *src, uint64_t count, uint64_t first_index,
                                  uint64_t *dst, vkc_msg *msg)
 {
     const uint8_t *p = src;
@@ -441,7 +441,7 @@ vkc_status vkc_convert_to_u64_at(vkc_dtype dt, const void *src, uint64_t count, 
     return st;
 }
 
-vkc_status vkc_convert_to_u64(vkc_dtype dt, const void *src, uint64_t count, uint64_t *dst, vkc_msg *msg)
+vkc_status vkc_convert_to_u64(vkc_npy_type dt, const void *src, uint64_t count, uint64_t *dst, vkc_msg *msg)
 {
     return vkc_convert_to_u64_at(dt, src, count, 0, dst, msg);
 }

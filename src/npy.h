@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum vkc_dtype {
+typedef enum vkc_npy_type {
     VKC_DT_F32, /* '<f4' */
     VKC_DT_F16, /* '<f2' */
     VKC_DT_F64, /* '<f8' */
@@ -17,12 +17,12 @@ typedef enum vkc_dtype {
     VKC_DT_I32, /* '<i4' */
     VKC_DT_I64, /* '<i8' */
     VKC_DT_U64  /* '<u8' */
-} vkc_dtype;
+} vkc_npy_type;
 
 /* Bytes per element. */
-size_t vkc_dtype_size(vkc_dtype dt);
+size_t vkc_npy_type_size(vkc_npy_type dt);
 /* numpy's descr string, e.g. "<f4". */
-const char *vkc_dtype_name(vkc_dtype dt);
+const char *vkc_npy_type_name(vkc_npy_type dt);
 
 #define VKC_NPY_MAX_DIMS 32
 /* Longest header accepted (numpy writes well under 1 KiB; a larger length
@@ -33,7 +33,7 @@ const char *vkc_dtype_name(vkc_dtype dt);
 #define VKC_NPY_PREFIX 12
 
 typedef struct vkc_npy_header {
-    vkc_dtype dtype;
+    vkc_npy_type dtype;
     uint32_t ndim;
     uint64_t shape[VKC_NPY_MAX_DIMS];
     uint64_t count;       /* product of shape; 1 for shape () */
@@ -65,16 +65,16 @@ void vkc_npy_describe(const vkc_npy_header *h, char *out, size_t out_size);
 /* Converts count little-endian elements at src (no alignment needed) to
  * float32: float16 exactly, float64 and the integer types rounded to
  * nearest. */
-void vkc_convert_to_f32(vkc_dtype dt, const void *src, uint64_t count, float *dst);
+void vkc_convert_to_f32(vkc_npy_type dt, const void *src, uint64_t count, float *dst);
 
 /* Converts count little-endian elements at src to uint64 (histogram
  * counts). VKC_ERROR_FORMAT, naming the first bad element, when a value is
  * negative, not an integer, NaN/Inf or not below 2^64. */
-vkc_status vkc_convert_to_u64(vkc_dtype dt, const void *src, uint64_t count, uint64_t *dst,
+vkc_status vkc_convert_to_u64(vkc_npy_type dt, const void *src, uint64_t count, uint64_t *dst,
                               vkc_msg *msg);
 /* The same, numbering elements from first_index in messages (for callers
  * that convert a long tensor in pieces). */
-vkc_status vkc_convert_to_u64_at(vkc_dtype dt, const void *src, uint64_t count, uint64_t first_index,
+vkc_status vkc_convert_to_u64_at(vkc_npy_type dt, const void *src, uint64_t count, uint64_t first_index,
                                  uint64_t *dst, vkc_msg *msg);
 
 #endif

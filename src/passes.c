@@ -3,6 +3,7 @@
 #include "passes.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Below this width a bin index could depend on whether a device flushes
@@ -39,25 +40,77 @@ static vkc_msg *ctx_msg(vkc_context *ctx)
     return &ctx->msg;
 }
 
-vkc_status vkc_range_f32(vkc_context *ctx, const float *x, uint64_t n, vkc_stats *acc)
+uint32_t vkc_dtype_size(vkc_dtype t)
+{
+    return t == VKC_DTYPE_F32 ? 4 : (t == VKC_DTYPE_F16 || t == VKC_DTYPE_BF16) ? 2 : 0;
+}
+
+static vkc_status check_dtype(vkc_context *ctx, vkc_dtype t)
+{
+    if (vkc_dtype_size(t)) return VKC_OK;
+    return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "unknown dtype %d", (int)t);
+}
+
+/* The CPU backend bins float32: 16-bit inputs are widened in blocks (exact). */
+static float widen(const void *x, uint64_t i, vkc_dtype t)
+{
+    uint16_t h;
+    memcpy(&h, (const char *)x + 2 * i, 2);
+    return t == VKC_DTYPE_F16 ? vkc_half_to_float(h) : vkc_bits_f32((uint32_t)h << 16);
+}
+
+static vkc_status cpu_pass_16(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype t, const vkc_hist_spec *spec,
+                              float inv, vkc_stats *acc, uint64_t *counts)
+{
+    enum { BLOCK16 = 1 << 20 };
+    float *w = malloc((size_t)(n < BLOCK16 ? n : BLOCK16) * sizeof *w);
+    if (!w) return vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory widening 16-bit values");
+    vkc_status s = VKC_OK;
+    for (uint64_t off = 0; s == VKC_OK && off < n; off += BLOCK16) {
+        uint64_t m = n - off < BLOCK16 ? n - off : BLOCK16;
+        for (uint64_t i = 0; i < m; i++) w[i] = widen(x, off + i, t);
+        s = acc ? vkc_cpu_range(ctx, w, m, acc) : vkc_cpu_histogram(ctx, w, m, spec, inv, counts);
+    }
+    free(w);
+    return s;
+}
+
+vkc_status vkc_range_host(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype, vkc_stats *acc)
 {
     if (!ctx || !acc || (!x && n))
-        return vkc_fail(ctx ? ctx_msg(ctx) : NULL, VKC_ERROR_INVALID_ARGUMENT, "vkc_range_f32: NULL argument");
-    if (n == 0) return VKC_OK;
-    return ctx->is_cpu ? vkc_cpu_range(ctx, x, n, acc) : vkc_gpu_range(ctx, x, n, acc);
+        return vkc_fail(ctx ? ctx_msg(ctx) : NULL, VKC_ERROR_INVALID_ARGUMENT, "vkc_range_host: NULL argument");
+    vkc_status s = check_dtype(ctx, dtype);
+    if (s != VKC_OK || n == 0) return s;
+    if (ctx->is_cpu)
+        return dtype == VKC_DTYPE_F32 ? vkc_cpu_range(ctx, x, n, acc) : cpu_pass_16(ctx, x, n, dtype, NULL, 0, acc, NULL);
+    return vkc_gpu_range_any(ctx, x, n, dtype, acc);
+}
+
+vkc_status vkc_histogram_host(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype,
+                              const vkc_hist_spec *spec, uint64_t *counts)
+{
+    if (!ctx || !counts || (!x && n))
+        return vkc_fail(ctx ? ctx_msg(ctx) : NULL, VKC_ERROR_INVALID_ARGUMENT,
+                        "vkc_histogram_host: NULL argument");
+    float inv;
+    vkc_status s = check_dtype(ctx, dtype);
+    if (s == VKC_OK) s = vkc_hist_check(spec, &inv, ctx_msg(ctx));
+    if (s != VKC_OK || n == 0) return s;
+    if (ctx->is_cpu)
+        return dtype == VKC_DTYPE_F32 ? vkc_cpu_histogram(ctx, x, n, spec, inv, counts)
+                                      : cpu_pass_16(ctx, x, n, dtype, spec, inv, NULL, counts);
+    return vkc_gpu_histogram_any(ctx, x, n, dtype, spec, inv, counts);
+}
+
+vkc_status vkc_range_f32(vkc_context *ctx, const float *x, uint64_t n, vkc_stats *acc)
+{
+    return vkc_range_host(ctx, x, n, VKC_DTYPE_F32, acc);
 }
 
 vkc_status vkc_histogram_f32(vkc_context *ctx, const float *x, uint64_t n, const vkc_hist_spec *spec,
                              uint64_t *counts)
 {
-    if (!ctx || !counts || (!x && n))
-        return vkc_fail(ctx ? ctx_msg(ctx) : NULL, VKC_ERROR_INVALID_ARGUMENT,
-                        "vkc_histogram_f32: NULL argument");
-    float inv;
-    vkc_status s = vkc_hist_check(spec, &inv, ctx_msg(ctx));
-    if (s != VKC_OK || n == 0) return s;
-    return ctx->is_cpu ? vkc_cpu_histogram(ctx, x, n, spec, inv, counts)
-                       : vkc_gpu_histogram(ctx, x, n, spec, inv, counts);
+    return vkc_histogram_host(ctx, x, n, VKC_DTYPE_F32, spec, counts);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -80,218 +133,246 @@ static uint64_t flush_window(const vkc_context *ctx)
     return ctx->flush_window && ctx->flush_window < 0xffffffffull ? ctx->flush_window : 0xffffffffull;
 }
 
-
-static uint64_t chunk_elems(const vkc_context *ctx)
-{
-    return vkc_gpu_chunk_bytes(ctx) / 4;
-}
-
 static void record_init(uint32_t *rec)
 {
     rec[0] = 0xffffffffu;
     for (int k = 1; k < 8; k++) rec[k] = 0;
 }
 
-vkc_status vkc_gpu_range(vkc_context *ctx, const float *x, uint64_t n, vkc_stats *acc)
-{
-    uint32_t spec[2] = {LOCAL_SIZE, (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC)};
+/* One data pass (range or histogram) over chunks of one tensor: which
+ * pipeline, and where the results accumulate on the host. */
+typedef struct pass {
+    vkc_dtype dtype;
+    uint32_t esize;
+    const vkc_hist_spec *spec; /* NULL: the range pass */
+    float inv;
     vkc_pipe *pipe;
-    vkc_status s = vkc_pipe_get(ctx, "range", spec, 2, 2, 4, &pipe);
-    if (s == VKC_OK) s = vkc_gbuf_reserve(ctx, &ctx->out, 32, 1);
-    if (s != VKC_OK) return s;
-    uint32_t *rec = ctx->out.map;
-    record_init(rec);
-    uint64_t window = 0, step = chunk_elems(ctx);
-    ctx->last_gpu_ns = 0;
-    for (uint64_t off = 0; off < n; off += step) {
-        uint64_t m = n - off < step ? n - off : step;
-        if (window + m > flush_window(ctx)) {
-            vkc_stats_add_record(acc, rec);
-            record_init(rec);
-            window = 0;
-        }
-        vkc_binding b[2];
-        s = vkc_gpu_upload(ctx, x + off, m * 4, &b[0]);
-        if (s != VKC_OK) return s;
-        b[1] = (vkc_binding){&ctx->out, 0, 32};
-        uint32_t push = (uint32_t)m;
-        if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
-        vkc_gpu_record_upload(ctx, m * 4);
-        s = vkc_cmd_dispatch(ctx, pipe, b, &push, groups_for(ctx, m, LOCAL_SIZE * 16, 4096), 1, 1);
-        if (s == VKC_OK) s = vkc_cmd_submit_wait(ctx);
-        if (s != VKC_OK) return s;
-        window += m;
-    }
-    vkc_stats_add_record(acc, rec);
-    return VKC_OK;
-}
-
-static vkc_status hist_pipe(vkc_context *ctx, uint32_t bins, vkc_pipe **pipe)
-{
-    int shared = vkc_gpu_has(ctx, VKC_FEATURE_SHARED_HISTOGRAM) &&
-                 (uint64_t)bins * 4 + 64 <= ctx->caps.max_shared_memory;
-    uint32_t spec[4] = {LOCAL_SIZE, bins, (uint32_t)shared, shared ? bins : 1u};
-    return vkc_pipe_get(ctx, "hist", spec, 4, 2, 16, pipe);
-}
+    vkc_stats *acc;
+    uint64_t *counts;
+} pass;
 
 typedef struct hist_push {
     uint32_t n, kind;
     float inv, lo;
+    uint32_t first;
 } hist_push;
 
-static void flush_counts(vkc_context *ctx, uint32_t bins, uint64_t *counts)
+vkc_status vkc_gpu_pipe_range(vkc_context *ctx, vkc_dtype dtype, vkc_pipe **pipe)
 {
-    uint32_t *c = ctx->out.map;
-    for (uint32_t b = 0; b < bins; b++) counts[b] += c[b];
-    memset(c, 0, (size_t)bins * 4);
+    uint32_t spec[3] = {LOCAL_SIZE, (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC), (uint32_t)dtype};
+    return vkc_pipe_get(ctx, "range", spec, 3, 2, 8, pipe);
 }
 
-/* Records one histogram dispatch over m values bound by in. */
-static vkc_status record_hist(vkc_context *ctx, vkc_pipe *pipe, const vkc_binding *in, uint64_t m,
-                              const vkc_hist_spec *spec, float inv)
+vkc_status vkc_gpu_pipe_hist(vkc_context *ctx, vkc_dtype dtype, uint32_t bins, vkc_pipe **pipe)
 {
-    vkc_binding b[2] = {*in, {&ctx->out, 0, (VkDeviceSize)spec->bins * 4}};
-    hist_push push = {(uint32_t)m, spec->kind == VKC_HIST_SIGNED, inv, spec->kind == VKC_HIST_SIGNED ? spec->lo : 0.0f};
-    return vkc_cmd_dispatch(ctx, pipe, b, &push, groups_for(ctx, m, LOCAL_SIZE * 64, 1024), 1, 1);
+    int shared = vkc_gpu_has(ctx, VKC_FEATURE_SHARED_HISTOGRAM) &&
+                 (uint64_t)bins * 4 + 64 <= ctx->caps.max_shared_memory;
+    uint32_t spec[5] = {LOCAL_SIZE, bins, (uint32_t)shared, shared ? bins : 1u, (uint32_t)dtype};
+    return vkc_pipe_get(ctx, "hist", spec, 5, 2, sizeof(hist_push), pipe);
+}
+
+/* Records the dispatch of one chunk: m elements of in, from element first. */
+vkc_status vkc_gpu_record_pass(vkc_context *ctx, VkCommandBuffer cmd, VkDescriptorPool pool, vkc_pipe *pipe,
+                               const vkc_hist_spec *spec, float inv, const vkc_binding *in, uint32_t first,
+                               uint64_t m, const vkc_binding *out, int *pool_full)
+{
+    vkc_binding b[2] = {*in, *out};
+    if (!spec) {
+        uint32_t push[2] = {(uint32_t)m, first};
+        return vkc_record_dispatch(ctx, cmd, pool, pipe, b, push, groups_for(ctx, m, LOCAL_SIZE * 16, 4096), 1, 1,
+                                   pool_full);
+    }
+    hist_push push = {(uint32_t)m, spec->kind == VKC_HIST_SIGNED, inv,
+                      spec->kind == VKC_HIST_SIGNED ? spec->lo : 0.0f, first};
+    return vkc_record_dispatch(ctx, cmd, pool, pipe, b, &push, groups_for(ctx, m, LOCAL_SIZE * 64, 1024), 1, 1,
+                               pool_full);
+}
+
+static vkc_status pass_setup(vkc_context *ctx, pass *p, vkc_dtype dtype, const vkc_hist_spec *spec, float inv,
+                             vkc_stats *acc, uint64_t *counts)
+{
+    *p = (pass){dtype, vkc_dtype_size(dtype), spec, inv, NULL, acc, counts};
+    vkc_status s = spec ? vkc_gpu_pipe_hist(ctx, dtype, spec->bins, &p->pipe) : vkc_gpu_pipe_range(ctx, dtype, &p->pipe);
+    VkDeviceSize out = spec ? (VkDeviceSize)spec->bins * 4 : 32;
+    if (s == VKC_OK) s = vkc_gbuf_reserve(ctx, &ctx->out, out, 1);
+    if (s != VKC_OK) return s;
+    if (spec) memset(ctx->out.map, 0, (size_t)out);
+    else record_init(ctx->out.map);
+    ctx->last_gpu_ns = 0;
+    return VKC_OK;
+}
+
+/* Moves the device's 32-bit results into the host's accumulators. */
+static void pass_flush(vkc_context *ctx, pass *p)
+{
+    uint32_t *c = ctx->out.map;
+    if (!p->spec) {
+        vkc_stats_add_record(p->acc, c);
+        record_init(c);
+        return;
+    }
+    for (uint32_t b = 0; b < p->spec->bins; b++) p->counts[b] += c[b];
+    memset(c, 0, (size_t)p->spec->bins * 4);
+}
+
+static vkc_binding pass_out(vkc_context *ctx, const pass *p)
+{
+    return (vkc_binding){&ctx->out, 0, p->spec ? (VkDeviceSize)p->spec->bins * 4 : 32};
+}
+
+/* Host arrays: each chunk is copied (or imported) and submitted alone. */
+static vkc_status gpu_pass_host(vkc_context *ctx, pass *p, const void *x, uint64_t n)
+{
+    uint64_t window = 0, step = vkc_gpu_chunk_bytes(ctx) / p->esize;
+    vkc_binding out = pass_out(ctx, p);
+    for (uint64_t off = 0; off < n; off += step) {
+        uint64_t m = n - off < step ? n - off : step;
+        if (window + m > flush_window(ctx)) {
+            pass_flush(ctx, p);
+            window = 0;
+        }
+        vkc_binding in;
+        uint32_t first;
+        int copied;
+        vkc_status s = vkc_gpu_upload_input(ctx, (const char *)x + off * p->esize, m * p->esize, p->esize, &in,
+                                            &first, &copied);
+        if (s != VKC_OK) return s;
+        if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
+        if (copied) vkc_gpu_record_upload(ctx, m * p->esize);
+        s = vkc_gpu_record_pass(ctx, ctx->cmd, ctx->desc_pool, p->pipe, p->spec, p->inv, &in, first, m, &out, NULL);
+        if (s == VKC_OK) s = vkc_cmd_submit_wait(ctx);
+        if (s != VKC_OK) return s;
+        window += m;
+    }
+    pass_flush(ctx, p);
+    return VKC_OK;
+}
+
+vkc_status vkc_gpu_range_any(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype, vkc_stats *acc)
+{
+    pass p;
+    vkc_status s = pass_setup(ctx, &p, dtype, NULL, 0, acc, NULL);
+    return s == VKC_OK ? gpu_pass_host(ctx, &p, x, n) : s;
+}
+
+vkc_status vkc_gpu_histogram_any(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype,
+                                 const vkc_hist_spec *spec, float inv, uint64_t *counts)
+{
+    pass p;
+    vkc_status s = pass_setup(ctx, &p, dtype, spec, inv, NULL, counts);
+    return s == VKC_OK ? gpu_pass_host(ctx, &p, x, n) : s;
+}
+
+vkc_status vkc_gpu_range(vkc_context *ctx, const float *x, uint64_t n, vkc_stats *acc)
+{
+    return vkc_gpu_range_any(ctx, x, n, VKC_DTYPE_F32, acc);
 }
 
 vkc_status vkc_gpu_histogram(vkc_context *ctx, const float *x, uint64_t n, const vkc_hist_spec *spec,
                              float inv, uint64_t *counts)
 {
-    vkc_pipe *pipe;
-    vkc_status s = hist_pipe(ctx, spec->bins, &pipe);
-    if (s == VKC_OK) s = vkc_gbuf_reserve(ctx, &ctx->out, (VkDeviceSize)spec->bins * 4, 1);
+    return vkc_gpu_histogram_any(ctx, x, n, VKC_DTYPE_F32, spec, inv, counts);
+}
+
+void vkc_gpu_view_chunk(const vkc_context *ctx, const vkc_gbuf *buf, VkDeviceSize base, uint32_t esize,
+                        uint64_t off, uint64_t m, vkc_binding *b, uint32_t *first)
+{
+    VkDeviceSize pos = base + off * esize, al = ctx->caps.min_storage_buffer_offset_alignment;
+    VkDeviceSize at = al ? pos - pos % al : pos;
+    *first = (uint32_t)((pos - at) / esize);
+    *b = (vkc_binding){buf, at, (pos - at + m * esize + 3) & ~(VkDeviceSize)3};
+}
+
+/* Data already on the device: every chunk's dispatch in one command buffer
+ * per flush window. */
+static vkc_status gpu_pass_buffer(vkc_context *ctx, pass *p, const vkc_gbuf *in, VkDeviceSize base, uint64_t n)
+{
+    uint64_t window = 0, step = vkc_gpu_chunk_bytes(ctx) / p->esize;
+    vkc_binding out = pass_out(ctx, p);
+    vkc_status s = vkc_cmd_begin(ctx);
     if (s != VKC_OK) return s;
-    memset(ctx->out.map, 0, (size_t)spec->bins * 4);
-    uint64_t window = 0, step = chunk_elems(ctx);
-    ctx->last_gpu_ns = 0;
     for (uint64_t off = 0; off < n; off += step) {
         uint64_t m = n - off < step ? n - off : step;
         if (window + m > flush_window(ctx)) {
-            flush_counts(ctx, spec->bins, counts);
+            if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) return s;
+            pass_flush(ctx, p);
             window = 0;
+            if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
         }
-        vkc_binding in;
-        if ((s = vkc_gpu_upload(ctx, x + off, m * 4, &in)) != VKC_OK) return s;
-        if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
-        vkc_gpu_record_upload(ctx, m * 4);
-        s = record_hist(ctx, pipe, &in, m, spec, inv);
-        if (s == VKC_OK) s = vkc_cmd_submit_wait(ctx);
+        vkc_binding b;
+        uint32_t first;
+        vkc_gpu_view_chunk(ctx, in, base, p->esize, off, m, &b, &first);
+        /* Atomic adds into the same counters commute, but synchronization
+         * validation still wants the dependency made explicit. */
+        if (off) vkc_cmd_barrier(ctx);
+        s = vkc_gpu_record_pass(ctx, ctx->cmd, ctx->desc_pool, p->pipe, p->spec, p->inv, &b, first, m, &out, NULL);
         if (s != VKC_OK) return s;
         window += m;
     }
-    flush_counts(ctx, spec->bins, counts);
+    if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) return s;
+    pass_flush(ctx, p);
     return VKC_OK;
 }
 
 vkc_status vkc_gpu_histogram_buffer(vkc_context *ctx, const vkc_gbuf *in, VkDeviceSize offset, uint64_t n,
-                                    const vkc_hist_spec *spec, float inv, uint64_t *counts)
+                                    vkc_dtype dtype, const vkc_hist_spec *spec, float inv, uint64_t *counts)
 {
-    if (offset % ctx->caps.min_storage_buffer_offset_alignment)
-        return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT,
-                        "buffer offset %llu is not a multiple of minStorageBufferOffsetAlignment (%llu)",
-                        (unsigned long long)offset,
-                        (unsigned long long)ctx->caps.min_storage_buffer_offset_alignment);
-    vkc_pipe *pipe;
-    vkc_status s = hist_pipe(ctx, spec->bins, &pipe);
-    if (s == VKC_OK) s = vkc_gbuf_reserve(ctx, &ctx->out, (VkDeviceSize)spec->bins * 4, 1);
-    if (s != VKC_OK) return s;
-    memset(ctx->out.map, 0, (size_t)spec->bins * 4);
-    /* Chunks stay multiples of 256 bytes, so every chunk offset keeps the
-     * alignment (the spec caps minStorageBufferOffsetAlignment at 256). */
-    uint64_t window = 0, step = chunk_elems(ctx);
-    ctx->last_gpu_ns = 0;
-    if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
-    for (uint64_t off = 0; off < n; off += step) {
-        uint64_t m = n - off < step ? n - off : step;
-        if (window + m > flush_window(ctx)) {
-            if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) return s;
-            flush_counts(ctx, spec->bins, counts);
-            window = 0;
-            if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
-        }
-        vkc_binding b = {in, offset + off * 4, m * 4};
-        /* Atomic adds into the same counters commute, but synchronization
-         * validation still wants the dependency made explicit. */
-        if (off) vkc_cmd_barrier(ctx);
-        if ((s = record_hist(ctx, pipe, &b, m, spec, inv)) != VKC_OK) return s;
-        window += m;
-    }
-    if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) return s;
-    flush_counts(ctx, spec->bins, counts);
-    return VKC_OK;
+    pass p;
+    vkc_status s = pass_setup(ctx, &p, dtype, spec, inv, NULL, counts);
+    return s == VKC_OK ? gpu_pass_buffer(ctx, &p, in, offset, n) : s;
 }
 
 vkc_status vkc_gpu_range_buffer(vkc_context *ctx, const vkc_gbuf *in, VkDeviceSize offset, uint64_t n,
-                                vkc_stats *acc)
+                                vkc_dtype dtype, vkc_stats *acc)
 {
-    uint32_t spec[2] = {LOCAL_SIZE, (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC)};
-    vkc_pipe *pipe;
-    vkc_status s = vkc_pipe_get(ctx, "range", spec, 2, 2, 4, &pipe);
-    if (s == VKC_OK) s = vkc_gbuf_reserve(ctx, &ctx->out, 32, 1);
-    if (s != VKC_OK) return s;
-    uint32_t *rec = ctx->out.map;
-    record_init(rec);
-    uint64_t window = 0, step = chunk_elems(ctx);
-    ctx->last_gpu_ns = 0;
-    if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
-    for (uint64_t off = 0; off < n; off += step) {
-        uint64_t m = n - off < step ? n - off : step;
-        if (window + m > flush_window(ctx)) {
-            if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) return s;
-            vkc_stats_add_record(acc, rec);
-            record_init(rec);
-            window = 0;
-            if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
-        }
-        vkc_binding b[2] = {{in, offset + off * 4, m * 4}, {&ctx->out, 0, 32}};
-        uint32_t push = (uint32_t)m;
-        if (off) vkc_cmd_barrier(ctx);
-        if ((s = vkc_cmd_dispatch(ctx, pipe, b, &push, groups_for(ctx, m, LOCAL_SIZE * 16, 4096), 1, 1)) != VKC_OK)
-            return s;
-        window += m;
-    }
-    if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) return s;
-    vkc_stats_add_record(acc, rec);
-    return VKC_OK;
+    pass p;
+    vkc_status s = pass_setup(ctx, &p, dtype, NULL, 0, acc, NULL);
+    return s == VKC_OK ? gpu_pass_buffer(ctx, &p, in, offset, n) : s;
 }
 
-/* The application's buffer seen through a vkc_gbuf that owns nothing. */
-static vkc_status borrow_buffer(vkc_context *ctx, VkBuffer buf, VkDeviceSize offset, uint64_t n, vkc_gbuf *b)
+vkc_status vkc_gpu_check_view(vkc_context *ctx, const vkc_buffer_view *v, vkc_gbuf *b)
 {
     if (ctx->is_cpu)
         return vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED, "a device buffer needs a Vulkan context, not the CPU backend");
-    if (!buf) return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "VkBuffer is VK_NULL_HANDLE");
-    if (offset % ctx->caps.min_storage_buffer_offset_alignment)
+    if (!v) return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "buffer view is NULL");
+    if (!v->buffer) return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "VkBuffer is VK_NULL_HANDLE");
+    vkc_status s = check_dtype(ctx, v->dtype);
+    if (s != VKC_OK) return s;
+    uint32_t es = vkc_dtype_size(v->dtype);
+    uint64_t bytes;
+    if (v->offset % es)
         return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT,
-                        "buffer offset %llu is not a multiple of minStorageBufferOffsetAlignment (%llu)",
-                        (unsigned long long)offset,
-                        (unsigned long long)ctx->caps.min_storage_buffer_offset_alignment);
+                        "buffer offset %llu is not a multiple of the element size (%u bytes)",
+                        (unsigned long long)v->offset, es);
+    if (!vkc_mul_u64(v->count, es, &bytes) || !vkc_add_u64(bytes, v->offset, &bytes))
+        return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "buffer view of %llu elements overflows",
+                        (unsigned long long)v->count);
+    /* The application's buffer seen through a vkc_gbuf that owns nothing. */
     memset(b, 0, sizeof *b);
-    b->buf = buf;
-    b->size = offset + n * 4;
+    b->buf = v->buffer;
+    b->size = bytes;
     return VKC_OK;
 }
 
-vkc_status vkc_range_buffer(vkc_context *ctx, VkBuffer buf, VkDeviceSize offset, uint64_t n, vkc_stats *acc)
+vkc_status vkc_range_buffer(vkc_context *ctx, const vkc_buffer_view *v, vkc_stats *acc)
 {
     if (!ctx) return VKC_ERROR_INVALID_ARGUMENT;
     if (!acc) return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_range_buffer: NULL stats");
     vkc_gbuf b;
-    vkc_status s = borrow_buffer(ctx, buf, offset, n, &b);
-    if (s != VKC_OK || n == 0) return s;
-    return vkc_gpu_range_buffer(ctx, &b, offset, n, acc);
+    vkc_status s = vkc_gpu_check_view(ctx, v, &b);
+    if (s != VKC_OK || v->count == 0) return s;
+    return vkc_gpu_range_buffer(ctx, &b, v->offset, v->count, v->dtype, acc);
 }
 
-vkc_status vkc_histogram_buffer(vkc_context *ctx, VkBuffer buf, VkDeviceSize offset, uint64_t n,
-                                const vkc_hist_spec *spec, uint64_t *counts)
+vkc_status vkc_histogram_buffer(vkc_context *ctx, const vkc_buffer_view *v, const vkc_hist_spec *spec,
+                                uint64_t *counts)
 {
     if (!ctx) return VKC_ERROR_INVALID_ARGUMENT;
     if (!counts) return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_histogram_buffer: NULL counts");
     float inv = 0.0f;
     vkc_gbuf b;
     vkc_status s = vkc_hist_check(spec, &inv, &ctx->msg);
-    if (s == VKC_OK) s = borrow_buffer(ctx, buf, offset, n, &b);
-    if (s != VKC_OK || n == 0) return s;
-    return vkc_gpu_histogram_buffer(ctx, &b, offset, n, spec, inv, counts);
+    if (s == VKC_OK) s = vkc_gpu_check_view(ctx, v, &b);
+    if (s != VKC_OK || v->count == 0) return s;
+    return vkc_gpu_histogram_buffer(ctx, &b, v->offset, v->count, v->dtype, spec, inv, counts);
 }

@@ -360,7 +360,7 @@ uint64_t vkc_source_count(const vkc_source *s)
     return s->h.count;
 }
 
-vkc_dtype vkc_source_dtype(const vkc_source *s)
+vkc_npy_type vkc_source_dtype(const vkc_source *s)
 {
     return s->h.dtype;
 }
@@ -400,7 +400,7 @@ vkc_status vkc_source_read_raw(vkc_source *s, void *dst, uint64_t max, uint64_t 
     uint64_t n = 0;
     vkc_status r = read_begin(s, dst, max, got, &n, msg);
     if (r != VKC_OK || n == 0) return r;
-    r = stream_read(&s->st, dst, n * vkc_dtype_size(s->h.dtype), msg);
+    r = stream_read(&s->st, dst, n * vkc_npy_type_size(s->h.dtype), msg);
     if (r != VKC_OK) return read_failed(s, r, msg);
     s->pos += n;
     *got = n;
@@ -410,7 +410,7 @@ vkc_status vkc_source_read_raw(vkc_source *s, void *dst, uint64_t max, uint64_t 
 /* Elements per conversion piece: as many as the scratch buffer holds. */
 static uint64_t piece_elems(const vkc_source *s)
 {
-    size_t es = vkc_dtype_size(s->h.dtype);
+    size_t es = vkc_npy_type_size(s->h.dtype);
     return s->chunk >= es ? s->chunk / es : 1;
 }
 
@@ -422,7 +422,7 @@ vkc_status vkc_source_read_f32(vkc_source *s, float *dst, uint64_t max, uint64_t
     if (s->h.dtype == VKC_DT_F32 && host_is_le()) {
         r = stream_read(&s->st, dst, n * 4, msg);
     } else {
-        size_t es = vkc_dtype_size(s->h.dtype);
+        size_t es = vkc_npy_type_size(s->h.dtype);
         for (uint64_t done = 0; done < n && r == VKC_OK; ) {
             uint64_t k = n - done < piece_elems(s) ? n - done : piece_elems(s);
             r = stream_read(&s->st, s->scratch, k * es, msg);
@@ -441,7 +441,7 @@ vkc_status vkc_source_read_u64(vkc_source *s, uint64_t *dst, uint64_t max, uint6
     uint64_t n = 0;
     vkc_status r = read_begin(s, dst, max, got, &n, msg);
     if (r != VKC_OK || n == 0) return r;
-    size_t es = vkc_dtype_size(s->h.dtype);
+    size_t es = vkc_npy_type_size(s->h.dtype);
     for (uint64_t done = 0; done < n && r == VKC_OK; ) {
         uint64_t k = n - done < piece_elems(s) ? n - done : piece_elems(s);
         r = stream_read(&s->st, s->scratch, k * es, msg);

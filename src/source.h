@@ -37,7 +37,7 @@ vkc_status vkc_npz_source(vkc_npz *z, uint32_t i, vkc_source **out, vkc_msg *msg
 void vkc_npz_close(vkc_npz *z);
 
 uint64_t vkc_source_count(const vkc_source *s);
-vkc_dtype vkc_source_dtype(const vkc_source *s);
+vkc_npy_type vkc_source_dtype(const vkc_source *s);
 const vkc_npy_header *vkc_source_header(const vkc_source *s);
 /* "path" or "path[member]", for the caller's own messages. */
 const char *vkc_source_name(const vkc_source *s);

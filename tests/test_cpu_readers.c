@@ -275,7 +275,7 @@ static vkc_status read_all_f32(vkc_source *s, float *out, uint64_t piece, uint64
 static vkc_status read_all_raw(vkc_source *s, uint8_t *out, uint64_t piece, uint64_t *total, vkc_msg *msg)
 {
     uint64_t got;
-    size_t es = vkc_dtype_size(vkc_source_dtype(s));
+    size_t es = vkc_npy_type_size(vkc_source_dtype(s));
     *total = 0;
     do {
         vkc_status st = vkc_source_read_raw(s, out + *total * es, piece, &got, msg);
@@ -594,19 +594,19 @@ static void test_f32_and_ints(void)
     REQUIRE(vkc_convert_to_u64(VKC_DT_F16, h, 1, u, &msg) == VKC_ERROR_FORMAT);
     REQUIRE(vkc_convert_to_u64(VKC_DT_F16, h + 2, 1, u, &msg) == VKC_ERROR_FORMAT);
 
-    REQUIRE(vkc_dtype_size(VKC_DT_F16) == 2 && vkc_dtype_size(VKC_DT_U64) == 8 && vkc_dtype_size(VKC_DT_U8) == 1);
-    REQUIRE(strcmp(vkc_dtype_name(VKC_DT_F64), "<f8") == 0 && strcmp(vkc_dtype_name(VKC_DT_U8), "|u1") == 0);
+    REQUIRE(vkc_npy_type_size(VKC_DT_F16) == 2 && vkc_npy_type_size(VKC_DT_U64) == 8 && vkc_npy_type_size(VKC_DT_U8) == 1);
+    REQUIRE(strcmp(vkc_npy_type_name(VKC_DT_F64), "<f8") == 0 && strcmp(vkc_npy_type_name(VKC_DT_U8), "|u1") == 0);
 }
 
 /* Each dtype read through a file source: counts via read_u64 too. */
 static void test_dtypes_through_files(void)
 {
-    static const struct { const char *descr; vkc_dtype dt; } t[] = {
+    static const struct { const char *descr; vkc_npy_type dt; } t[] = {
         {"<f4", VKC_DT_F32}, {"<f2", VKC_DT_F16}, {"<f8", VKC_DT_F64}, {"|u1", VKC_DT_U8},
         {"<i4", VKC_DT_I32}, {"<i8", VKC_DT_I64}, {"<u8", VKC_DT_U64},
     };
     for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
-        size_t es = vkc_dtype_size(t[k].dt);
+        size_t es = vkc_npy_type_size(t[k].dt);
         uint8_t data[40 * 8];
         /* Values 0..39 in each dtype. */
         for (int i = 0; i < 40; i++) {

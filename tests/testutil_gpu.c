@@ -37,13 +37,17 @@ vkc_context *vkc_test_gpu_context(uint32_t extra_disable, uint64_t max_chunk_byt
     return ctx;
 }
 
+/* In context.c, for tests: the first validation message. */
+const char *vkc_context_validation_first(const vkc_context *ctx);
+
 void vkc_test_gpu_context_done(vkc_context *ctx)
 {
     if (!ctx) return;
     uint32_t w = 0, e = 0;
     vkc_context_validation_counts(ctx, &w, &e);
     printf("validation: %u warnings, %u errors\n", w, e);
-    REQUIREF(w == 0 && e == 0, "validation layer reported %u warnings and %u errors", w, e);
+    REQUIREF(w == 0 && e == 0, "validation layer reported %u warnings and %u errors; the first: %s", w, e,
+             vkc_context_validation_first(ctx));
     vkc_context_destroy(ctx);
 }
 

@@ -154,9 +154,10 @@ int main(int argc, char **argv)
     vkc_status s = vkc_context_create(&info, &ctx, &msg);
     vkc_stats st = {0};
     uint64_t counts[2048] = {0};
-    if (s == VKC_OK) s = vkc_range_buffer(ctx, a.buf, 0, N, &st);
+    vkc_buffer_view view = {a.buf, 0, N, VKC_DTYPE_F32};
+    if (s == VKC_OK) s = vkc_range_buffer(ctx, &view, &st);
     vkc_hist_spec spec = {VKC_HIST_ABS, 2048, 0.0f, st.absmax};
-    if (s == VKC_OK) s = vkc_histogram_buffer(ctx, a.buf, 0, N, &spec, counts);
+    if (s == VKC_OK) s = vkc_histogram_buffer(ctx, &view, &spec, counts);
     vkc_histogram h = {counts, 2048, st.absmax};
     vkc_search_result r;
     if (s == VKC_OK) s = vkc_search(ctx, &h, 1, NULL, &r);

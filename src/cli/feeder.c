@@ -77,16 +77,16 @@ static void *reader(void *arg)
             vkc_source *src = NULL;
             s = feeder_open_item(&ten->items[k], &src, &msg);
             if (s != VKC_OK) break;
-            vkc_dtype dt = vkc_source_dtype(src);
+            vkc_npy_type dt = vkc_source_dtype(src);
             if (dt != VKC_DT_F32 && dt != VKC_DT_F16 && dt != VKC_DT_F64) {
                 /* Integer arrays are histogram counts or quantized data,
                  * not activations: calibrating them is a mistake. */
                 s = vkc_fail(&msg, VKC_ERROR_FORMAT, "%s: dtype %s is not an activation type (float16, float32 or float64)",
-                             vkc_source_name(src), vkc_dtype_name(dt));
+                             vkc_source_name(src), vkc_npy_type_name(dt));
                 vkc_source_close(src);
                 break;
             }
-            size_t esize = vkc_dtype_size(dt);
+            size_t esize = vkc_npy_type_size(dt);
             for (;;) {
                 if (fill == 0) {
                     if (wait_slot(f, slot) < 0) {

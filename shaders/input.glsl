@@ -1,0 +1,31 @@
+// The activation input of the data passes: binding 0, DTYPE elements packed
+// little-endian into 32-bit words (float32: one per word; float16 and
+// bfloat16: two, the lower half first). The including shader defines
+// DTYPE_ID, the specialization constant id of DTYPE, before including this.
+// Element e of a dispatch is element first + e of the binding: the first
+// element need not sit at an aligned descriptor offset.
+layout(constant_id = DTYPE_ID) const uint DTYPE = 0u; // 0 f32, 1 f16, 2 bf16
+
+layout(std430, binding = 0) readonly buffer Input { uint x[]; };
+
+// binary16 -> binary32 bits, exact, on integers only: subnormal halves are
+// normal floats, and no device's denormal or NaN handling can interfere.
+uint half_bits(uint h)
+{
+    uint s = (h & 0x8000u) << 16;
+    uint e = (h >> 10) & 0x1fu;
+    uint m = h & 0x3ffu;
+    if (e == 0x1fu) return s | 0x7f800000u | (m << 13);
+    if (e != 0u) return s | ((e + 112u) << 23) | (m << 13);
+    if (m == 0u) return s;
+    uint p = uint(findMSB(m)); // value = 1.f x 2^(p - 24)
+    return s | ((p + 103u) << 23) | ((m << (23u - p)) & 0x7fffffu);
+}
+
+// The float32 bits of element i of the binding.
+uint load_bits(uint i)
+{
+    if (DTYPE == 0u) return x[i];
+    uint h = (x[i >> 1] >> ((i & 1u) << 4)) & 0xffffu;
+    return DTYPE == 2u ? h << 16 : half_bits(h);
+}
