@@ -217,10 +217,11 @@ typedef enum vkc_dtype {
 /* Bytes per element (4 or 2); 0 for an unknown dtype. */
 VKC_API uint32_t vkc_dtype_size(vkc_dtype t);
 
-/* Host arrays of any vkc_dtype (x holds n elements, little-endian). On a
- * device that offers VK_EXT_external_memory_host, large arrays are imported
- * and read in place instead of being copied to a staging buffer (see
- * VKC_FEATURE_HOST_IMPORT); the results are the same either way. */
+/* Host arrays of any vkc_dtype (x holds n elements, aligned to the element
+ * size). On a device that offers VK_EXT_external_memory_host, arrays of 1 MiB
+ * and more are imported and read in place instead of being copied to a
+ * staging buffer (VKC_FEATURE_HOST_IMPORT masks it); the results are the same
+ * either way, and nothing refers to x after the call returns. */
 VKC_API vkc_status vkc_range_host(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype, vkc_stats *acc);
 VKC_API vkc_status vkc_histogram_host(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype,
                                       const vkc_hist_spec *spec, uint64_t *counts);

@@ -55,14 +55,15 @@ static void print_json(const vkc_device_caps *caps, uint32_t n)
                "\"subgroup_size_min\": %u, \"subgroup_size_max\": %u, \"subgroup_arithmetic\": %s, "
                "\"max_storage_buffer_range\": %llu, \"min_storage_buffer_offset_alignment\": %llu, "
                "\"max_shared_memory\": %u, \"max_workgroup_count\": [%u, %u, %u], \"timestamps\": %s, "
-               "\"heaps\": [",
+               "\"external_memory_host\": %s, \"min_imported_host_pointer_alignment\": %llu, \"heaps\": [",
                VK_API_VERSION_MAJOR(c->api_version), VK_API_VERSION_MINOR(c->api_version),
                VK_API_VERSION_PATCH(c->api_version), uuid, c->subgroup_size, c->min_subgroup_size,
                c->max_subgroup_size, c->subgroup_arithmetic ? "true" : "false",
                (unsigned long long)c->max_storage_buffer_range,
                (unsigned long long)c->min_storage_buffer_offset_alignment, c->max_shared_memory,
                c->max_workgroup_count[0], c->max_workgroup_count[1], c->max_workgroup_count[2],
-               c->timestamps ? "true" : "false");
+               c->timestamps ? "true" : "false", c->host_import ? "true" : "false",
+               (unsigned long long)c->min_imported_host_pointer_alignment);
         for (uint32_t h = 0; h < c->heap_count; h++)
             printf("%s{\"size\": %llu, \"device_local\": %s}", h ? ", " : "", (unsigned long long)c->heap_size[h],
                    c->heap_device_local[h] ? "true" : "false");
