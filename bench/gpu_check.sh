@@ -27,7 +27,8 @@
 #   2. vkcalib devices
 #   3. every test_gpu_* binary with VKCALIB_TEST_DEVICE=<GPU> (VKCALIB_VALIDATE=1
 #      when the validation layer is there, else 0; which one is printed)
-#   4. bench_histogram on the GPU (the CPU backend and reference run beside it)
+#   4. bench_histogram on the GPU (the CPU backend and reference run beside it),
+#      then bench_buffer (host staging, host import, device buffer, recorded)
 #   5. bench_search on the GPU (+ CPU backend), with numpy's loop on the same
 #      histograms when time allows (bench/run_search_bench.sh)
 #   6. calibrate examples/calib on the GPU and with --cpu: JSON and TensorRT
@@ -151,6 +152,11 @@ main() {
     timeout "$(step_timeout 150)" "$build/bench/bench_histogram" --device "$gpu" --runs "$runs" \
         --n "${HIST_N:-67108864}" && note "bench_histogram ran; counts matched the reference" ||
         fail "bench_histogram (exit $?)"
+
+    section "4b. bench_buffer on '$gpu': host staging vs import vs device buffer vs recorded"
+    timeout "$(step_timeout 90)" "$build/bench/bench_buffer" --device "$gpu" --reps "$runs" \
+        --n "${HIST_N:-67108864}" && note "bench_buffer ran; every path matched the CPU backend" ||
+        fail "bench_buffer (exit $?)"
 
     section "5. bench_search on '$gpu' (+ CPU backend, reference, numpy)"
     local py=""
