@@ -2,7 +2,9 @@
  * the application creates its instance, device and queue (here a minimal
  * stand-in), fills a storage buffer with activations the way an inference
  * engine would, lends its device to vkcalib, observes the buffer in place,
- * searches the entropy threshold and writes a TensorRT cache.
+ * searches the entropy threshold and writes a TensorRT cache. It then does
+ * the histogram again the way an inference loop would: recorded into its own
+ * command buffer after its own work, with one submit of its own.
  *
  *   embed OUT.cache [device-name-substring]
  *
@@ -115,6 +117,56 @@ static void app_close(app *a)
     if (a->instance) vkDestroyInstance(a->instance, NULL);
 }
 
+/* The histogram recorded into the application's command buffer. In a real
+ * engine the vkc_record_histogram call would sit after the dispatches that
+ * produce the activation, in the same command buffer. */
+static vkc_status recorded_histogram(app *a, vkc_context *ctx, const vkc_buffer_view *view,
+                                     const vkc_hist_spec *spec, uint64_t *counts)
+{
+    LOAD(a->instance, vkCreateCommandPool);
+    LOAD(a->instance, vkDestroyCommandPool);
+    LOAD(a->instance, vkAllocateCommandBuffers);
+    LOAD(a->instance, vkBeginCommandBuffer);
+    LOAD(a->instance, vkEndCommandBuffer);
+    LOAD(a->instance, vkQueueSubmit);
+    LOAD(a->instance, vkCreateFence);
+    LOAD(a->instance, vkDestroyFence);
+    LOAD(a->instance, vkWaitForFences);
+    VkCommandPoolCreateInfo pci = {VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+    pci.queueFamilyIndex = a->family;
+    VkCommandPool pool = VK_NULL_HANDLE;
+    VkCommandBuffer cmd = VK_NULL_HANDLE;
+    VkFence fence = VK_NULL_HANDLE;
+    vkc_recorder *rec = NULL;
+    vkc_status s = VKC_ERROR_VULKAN;
+    VkCommandBufferAllocateInfo ai = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+    ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    ai.commandBufferCount = 1;
+    VkCommandBufferBeginInfo bi = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    VkFenceCreateInfo fci = {VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    VkSubmitInfo si = {VK_STRUCTURE_TYPE_SUBMIT_INFO};
+    if (vkCreateCommandPool(a->device, &pci, NULL, &pool) != VK_SUCCESS) goto out;
+    ai.commandPool = pool;
+    if (vkAllocateCommandBuffers(a->device, &ai, &cmd) != VK_SUCCESS ||
+        vkCreateFence(a->device, &fci, NULL, &fence) != VK_SUCCESS || vkBeginCommandBuffer(cmd, &bi) != VK_SUCCESS)
+        goto out;
+    /* ... the application's own commands would be recorded here ... */
+    if ((s = vkc_recorder_create(ctx, &rec)) != VKC_OK) goto out;
+    if ((s = vkc_record_histogram(rec, cmd, view, spec)) != VKC_OK) goto out;
+    s = VKC_ERROR_VULKAN;
+    si.commandBufferCount = 1;
+    si.pCommandBuffers = &cmd;
+    if (vkEndCommandBuffer(cmd) != VK_SUCCESS || vkQueueSubmit(a->queue, 1, &si, fence) != VK_SUCCESS ||
+        vkWaitForFences(a->device, 1, &fence, VK_TRUE, UINT64_MAX) != VK_SUCCESS)
+        goto out;
+    s = vkc_recorder_read(rec, NULL, counts);
+out:
+    vkc_recorder_destroy(rec);
+    if (fence) vkDestroyFence(a->device, fence, NULL);
+    if (pool) vkDestroyCommandPool(a->device, pool, NULL);
+    return s;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -158,6 +210,12 @@ int main(int argc, char **argv)
     if (s == VKC_OK) s = vkc_range_buffer(ctx, &view, &st);
     vkc_hist_spec spec = {VKC_HIST_ABS, 2048, 0.0f, st.absmax};
     if (s == VKC_OK) s = vkc_histogram_buffer(ctx, &view, &spec, counts);
+    static uint64_t again[2048];
+    if (s == VKC_OK) s = recorded_histogram(&a, ctx, &view, &spec, again);
+    if (s == VKC_OK && memcmp(again, counts, sizeof counts) != 0) {
+        fprintf(stderr, "embed: the recorded histogram differs from vkc_histogram_buffer's\n");
+        s = VKC_ERROR_MISMATCH;
+    }
     vkc_histogram h = {counts, 2048, st.absmax};
     vkc_search_result r;
     if (s == VKC_OK) s = vkc_search(ctx, &h, 1, NULL, &r);
@@ -169,7 +227,8 @@ int main(int argc, char **argv)
         s = vkc_write_trt_cache(argv[1], 0, NULL, names, amax, 1, &msg);
         if (s != VKC_OK) fprintf(stderr, "embed: %s\n", msg.text);
         else
-            printf("embed: %s: absmax %g, threshold %.9g (bin %u), wrote %s\n", vkc_context_device_name(ctx),
+            printf("embed: %s: absmax %g, threshold %.9g (bin %u; recorded histogram identical), wrote %s\n",
+                   vkc_context_device_name(ctx),
                    (double)st.absmax, r.threshold, r.i, argv[1]);
     }
     vkc_context_destroy(ctx);
