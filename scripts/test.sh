@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Quick start 2: build and run every test. GPU tests run on lavapipe (Mesa's
 # CPU Vulkan driver) with the Khronos validation layer; any validation
-# message fails them.
+# message fails them. Built with MPI (-DVKC_MPI=ON) so that test_cli_mpi runs
+# `mpirun -n 2` on this machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh chromium
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVKC_MPI=ON >/dev/null
 cmake --build build -j"$(nproc)"
 ctest --test-dir build --output-on-failure -j"$(nproc)" "$@"

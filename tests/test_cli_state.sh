@@ -88,6 +88,36 @@ for list in "$DEV,$DEV" "cpu,$DEV,cpu"; do
     cmp -s "multi.$ext" "one.$ext" && ok || fail "--devices $list: $ext differs from one device"
   done
 done
+# The batches of one tensor split over the devices: a tensor of 11 batches
+# whose extremes lie in different shares, one of a single batch (the other
+# devices get none of it), a post-ReLU one; folder-per-tensor layout.
+/usr/bin/python3 - <<'PY' || fail "making the many-batch set"
+import os
+import numpy as np
+r = np.random.default_rng(7)
+for name, nb in (("many", 11), ("single", 1), ("relu", 5)):
+    os.makedirs("manyset/" + name, exist_ok=True)
+    for b in range(nb):
+        x = r.standard_normal(3001 + 17 * b) * (1 + b)
+        if name == "many":
+            x[5] = -40.0 - b if b == 4 else x[5]   # the minimum in batch 4
+            x[9] = 55.5 if b == 7 else x[9]        # the absmax in batch 7
+        if name == "relu":
+            x = np.maximum(x, 0)
+        np.save("manyset/%s/b%02d.npy" % (name, b), x.astype(np.float32))
+PY
+for args in "" "--mode asymmetric" "--mode auto --method mse"; do
+  # shellcheck disable=SC2086
+  "$VKCALIB" calibrate manyset -o many_one.json -q --cpu $args && ok || fail "many batches, one device ($args)"
+  for list in "$DEV,$DEV" "cpu,$DEV,cpu" "cpu,cpu,cpu,cpu,cpu"; do
+    # shellcheck disable=SC2086
+    "$VKCALIB" calibrate manyset -o many_multi.json -q --devices "$list" $args && ok || fail "many batches --devices $list ($args)"
+    cmp -s many_multi.json many_one.json && ok || fail "many batches --devices $list ($args): differs from one device"
+  done
+done
+"$VKCALIB" calibrate manyset -o many_one.cache -q --cpu && ok || fail "many batches, one device, cache"
+"$VKCALIB" calibrate manyset -o many_multi.cache -q --devices "cpu,$DEV" && ok || fail "many batches, two devices, cache"
+cmp -s many_multi.cache many_one.cache && ok || fail "many batches: the caches differ"
 expect_fail "--devices with a bad selector" "no-such-gpu" "$VKCALIB" calibrate "$EX" -o x.cache -q --devices "$DEV,no-such-gpu"
 "$VKCALIB" collect --help | grep -q "Usage" && ok || fail "collect --help"
 "$VKCALIB" merge --help | grep -q "Usage" && ok || fail "merge --help"

@@ -1,5 +1,6 @@
 #include "calib.h"
 #include "asym.h"
+#include "dist.h"
 #include "feeder.h"
 #include "progress.h"
 #include "source.h"
@@ -323,71 +324,137 @@ static int calib_run_streaming(vkc_context *ctx, const dataset *ds, tensor_state
     return ok && search_all(ctx, ds, ts, o) && (!o->measure || run_pass_measure(ctx, ds, ts, o));
 }
 
-/* Several devices: tensor t goes to device t % n, which runs both data
- * passes for it on its own thread (with its own reader). Every tensor's
- * statistics and integer histogram come from one device, so the result is
- * byte-identical to one device; the search then runs once on the first. */
-typedef struct device_job {
+/* Shares: the batches of every tensor split over devices (threads in this
+ * process) and processes (MPI ranks). Share s of S holds batch k of every
+ * tensor with k % S == s (dataset_share). Two rounds, each followed by an
+ * exact reduction, so the result is byte-identical to one device:
+ *   1. each share's range pass into its own tensor_state array; the
+ *      statistics merged in share order (vkc_stats_merge: min, max, absmax
+ *      and counts are exact), then across ranks; prepare_histograms once on
+ *      the global statistics (NaN policy, modes, the histogram spec);
+ *   2. each share's histogram pass over that global spec into its own
+ *      uint64 arrays; the counts summed (integers), then across ranks to
+ *      rank 0.
+ * Rank 0 then searches (and measures) once on its first context. */
+typedef struct share_job {
     vkc_context *ctx;
-    dataset sub;           /* shallow: this device's tensors, not owned */
-    tensor_state *ts;
+    dataset sub;           /* shallow: this share's batches */
+    tensor_state *ts;      /* this share's statistics and counts */
     calib_options o;
+    int round;             /* 1: range, 2: histogram */
     int ok;
-} device_job;
+} share_job;
 
-static void *device_worker(void *arg)
+static void *share_worker(void *arg)
 {
-    device_job *j = arg;
-    j->ok = run_pass_range(j->ctx, &j->sub, j->ts, &j->o) && prepare_histograms(&j->sub, j->ts, &j->o) &&
-            run_pass_histogram(j->ctx, &j->sub, j->ts, &j->o);
+    share_job *j = arg;
+    j->ok = j->round == 1 ? run_pass_range(j->ctx, &j->sub, j->ts, &j->o)
+                          : run_pass_histogram(j->ctx, &j->sub, j->ts, &j->o);
     return NULL;
 }
 
-static int calib_passes_multi(vkc_context **ctxs, uint32_t n, const dataset *ds, tensor_state *ts,
-                              const calib_options *o)
+/* One round on every local share: in this thread for one, a thread (with
+ * its own reader) per share for several. */
+static int run_round(share_job *jobs, uint32_t n, int round)
 {
-    device_job *jobs = calloc(n, sizeof *jobs);
-    pthread_t *th = calloc(n, sizeof *th);
-    int ok = jobs && th;
-    for (uint32_t k = 0; ok && k < n; k++) {
-        jobs[k].ctx = ctxs[k];
-        jobs[k].o = *o;
-        jobs[k].o.quiet = 1; /* one progress line per device would garble */
-        jobs[k].sub.tensors = calloc(ds->ntensors / n + 1, sizeof *jobs[k].sub.tensors);
-        jobs[k].ts = calloc(ds->ntensors / n + 1, sizeof *jobs[k].ts);
-        ok = jobs[k].sub.tensors && jobs[k].ts;
-        for (uint32_t t = k; ok && t < ds->ntensors; t += n) jobs[k].sub.tensors[jobs[k].sub.ntensors++] = ds->tensors[t];
-        jobs[k].sub.bytes = ds->bytes / n;
+    for (uint32_t k = 0; k < n; k++) jobs[k].round = round;
+    if (n == 1) {
+        share_worker(&jobs[0]);
+        return jobs[0].ok;
     }
-    if (ok && !o->quiet) fprintf(stderr, "vkcalib: range and histogram passes on %u devices\n", n);
+    pthread_t *th = calloc(n, sizeof *th);
+    if (!th) {
+        cli_error("out of memory");
+        return 0;
+    }
+    int ok = 1;
     uint32_t started = 0;
-    for (; ok && started < n; started++)
-        if (pthread_create(&th[started], NULL, device_worker, &jobs[started]) != 0) {
+    for (; started < n; started++)
+        if (pthread_create(&th[started], NULL, share_worker, &jobs[started]) != 0) {
             cli_error("cannot start a thread for device %u", started);
             ok = 0;
+            break;
         }
     for (uint32_t k = 0; k < started; k++) {
         pthread_join(th[k], NULL);
         ok = ok && jobs[k].ok;
     }
-    for (uint32_t k = 0; jobs && k < n; k++) {
-        for (uint32_t j = 0; ok && j < jobs[k].sub.ntensors; j++) {
-            ts[k + (uint64_t)j * n] = jobs[k].ts[j];
-            jobs[k].ts[j].hist = NULL; /* moved */
-        }
-        calib_free(jobs[k].ts, jobs[k].sub.ntensors);
-        free(jobs[k].sub.tensors);
-    }
-    free(jobs);
     free(th);
     return ok;
+}
+
+/* After prepare_histograms: a share histograms over the global mode and
+ * spec into zeroed counts of its own. */
+static int share_histograms(tensor_state *part, const tensor_state *ts, uint32_t ntensors, uint32_t bins)
+{
+    for (uint32_t t = 0; t < ntensors; t++) {
+        part[t].mode = ts[t].mode;
+        part[t].spec = ts[t].spec;
+        part[t].range_max = ts[t].range_max;
+        part[t].hist = calloc(bins, sizeof *part[t].hist);
+        if (!part[t].hist) {
+            cli_error("out of memory for histograms");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int calib_run_shares(vkc_context **ctxs, uint32_t n, const dataset *ds, tensor_state *ts, const calib_options *o)
+{
+    const uint32_t rank = dist_rank(), nranks = dist_size(), nt = ds->ntensors;
+    share_job *jobs = calloc(n, sizeof *jobs);
+    int ok = jobs != NULL;
+    if (!ok) cli_error("out of memory");
+    for (uint32_t k = 0; ok && k < n; k++) {
+        jobs[k].ctx = ctxs[k];
+        jobs[k].o = *o;
+        /* Progress only where one line stays readable: one device, rank 0. */
+        jobs[k].o.quiet = o->quiet || n > 1 || rank != 0;
+        jobs[k].ts = calloc(nt ? nt : 1, sizeof *jobs[k].ts);
+        if (!jobs[k].ts) cli_error("out of memory");
+        ok = jobs[k].ts && dataset_share(ds, rank * n + k, nranks * n, &jobs[k].sub);
+    }
+    if (ok && !o->quiet && n > 1) fprintf(stderr, "vkcalib: range and histogram passes on %u devices\n", n);
+
+    /* Round 1: range statistics. */
+    ok = ok && run_round(jobs, n, 1);
+    ok = dist_agree(ok, NULL);
+    for (uint32_t k = 0; ok && k < n; k++)
+        for (uint32_t t = 0; t < nt; t++) vkc_stats_merge(&ts[t].st, &jobs[k].ts[t].st);
+    if (ok) dist_allreduce_stats(ts, nt);
+    /* Every rank applies the policy to the same global statistics, so every
+     * rank fails alike: rank 0 prints the error. */
+    if (ok) {
+        cli_mute_errors(rank != 0);
+        ok = prepare_histograms(ds, ts, o);
+        cli_mute_errors(0);
+    }
+    for (uint32_t k = 0; ok && k < n; k++) ok = share_histograms(jobs[k].ts, ts, nt, o->bins);
+    ok = dist_agree(ok, NULL);
+
+    /* Round 2: histograms over the global spec. */
+    ok = ok && run_round(jobs, n, 2);
+    ok = dist_agree(ok, NULL);
+    for (uint32_t k = 0; ok && k < n; k++)
+        for (uint32_t t = 0; t < nt; t++)
+            for (uint32_t b = 0; b < o->bins; b++) ts[t].hist[b] += jobs[k].ts[t].hist[b];
+    if (ok) dist_reduce_counts(ts, nt, o->bins);
+
+    for (uint32_t k = 0; jobs && k < n; k++) {
+        calib_free(jobs[k].ts, jobs[k].ts ? nt : 0);
+        dataset_share_free(&jobs[k].sub);
+    }
+    free(jobs);
+    /* The search and --measure (over every batch) on rank 0 alone. */
+    if (rank != 0) return ok;
+    return ok && search_all(ctxs[0], ds, ts, o) && (!o->measure || run_pass_measure(ctxs[0], ds, ts, o));
 }
 
 int calib_run_devices(vkc_context **ctxs, uint32_t n, const dataset *ds, tensor_state *ts, const calib_options *o)
 {
     if (n <= 1 || o->streaming) return calib_run(ctxs[0], ds, ts, o);
-    return calib_passes_multi(ctxs, n, ds, ts, o) && search_all(ctxs[0], ds, ts, o) &&
-           (!o->measure || run_pass_measure(ctxs[0], ds, ts, o));
+    return calib_run_shares(ctxs, n, ds, ts, o);
 }
 
 int calib_run(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)

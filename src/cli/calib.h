@@ -54,9 +54,19 @@ int run_pass_histogram(vkc_context *ctx, const dataset *ds, tensor_state *ts, co
 int search_all(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o);
 int run_pass_measure(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o);
 int calib_run(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o);
-/* The same over n contexts (--devices): tensors are spread over them for
- * the two data passes; the result is byte-identical to one device. */
+/* The same over n contexts (--devices): each device, on its own thread with
+ * its own reader, runs both data passes on a share of every tensor's batches
+ * (batch k to device k % n); the statistics and counts are reduced exactly
+ * on the host and the search runs once on the first context, so the result
+ * is byte-identical to one device. n <= 1 or streaming: calib_run. */
 int calib_run_devices(vkc_context **ctxs, uint32_t n, const dataset *ds, tensor_state *ts, const calib_options *o);
+/* The exact calibration over batch shares (calib.c explains): n local
+ * contexts in this process, times dist_size() MPI ranks; share
+ * dist_rank() * n + k of dist_size() * n runs on ctxs[k]. ts: zeroed, one
+ * per tensor. Every rank returns the same result of the data passes (they
+ * agree after each); rank 0 alone then searches and, with o->measure,
+ * measures every batch, and holds the results. */
+int calib_run_shares(vkc_context **ctxs, uint32_t n, const dataset *ds, tensor_state *ts, const calib_options *o);
 void calib_free(tensor_state *ts, uint32_t n);
 
 uint32_t total_files(const dataset *ds);

@@ -21,6 +21,10 @@ int cmd_merge(int argc, char **argv);
 /* Prints "vkcalib: " + message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* While on, cli_error prints nothing: processes of an MPI run that would
+ * all print the same error (rank 0 speaks for them). Set from the main
+ * thread only, when no worker runs. */
+void cli_mute_errors(int on);
 
 /* Device options shared by the commands that compute: --device D, --cpu,
  * --validate. Returns 1 when argv[*i] was one of them (advancing *i past
@@ -29,6 +33,7 @@ typedef struct cli_device_opts {
     const char *device;
     int cpu;
     int validate;
+    uint32_t cpu_threads;   /* CPU backend threads; 0: every online processor */
 } cli_device_opts;
 int cli_device_opt(int argc, char **argv, int *i, cli_device_opts *o);
 /* Creates the context the options ask for; prints the error itself. */

@@ -1,9 +1,12 @@
 /* vkcalib calibrate: activation dumps -> TensorRT calibration cache or JSON. */
+/* sched_getaffinity and CPU_COUNT are GNU. */
+#define _GNU_SOURCE
 #include "atomic_file.h"
 #include "calib.h"
 #include "entropy.h"
 #include "cli.h"
 #include "dataset.h"
+#include "dist.h"
 #include "feeder.h"
 #include "json_write.h"
 #include "npy.h"
@@ -14,10 +17,17 @@
 
 #include <errno.h>
 #include <math.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#ifdef VKC_WITH_MPI
+#define VKC_MPI_BUILD_NOTE "this build has MPI."
+#else
+#define VKC_MPI_BUILD_NOTE "this build has no MPI\n(build with cmake -DVKC_MPI=ON)."
+#endif
 
 static const char *const kHelp =
     "Usage: vkcalib calibrate INPUT... -o OUT [options]\n"
@@ -70,10 +80,12 @@ static const char *const kHelp =
     "  --measure             a third pass: fake-quantize every tensor at its range\n"
     "                        and report SQNR (dB) and the share of clipped values\n"
     "                        in the summary, to compare methods and modes\n"
-    "  --devices all|LIST    spread the tensors over several devices (LIST: comma-\n"
+    "  --devices all|LIST    split the batches over several devices (LIST: comma-\n"
     "                        separated selectors as for --device, `cpu` for the\n"
-    "                        CPU backend; all: every GPU); the same files as one\n"
-    "                        device, byte for byte\n"
+    "                        CPU backend; all: every GPU): batch k of every\n"
+    "                        tensor goes to device k % n, the statistics and\n"
+    "                        histograms are merged exactly on the host; the same\n"
+    "                        files as one device, byte for byte\n"
     "  --range exact|streaming  exact (default): a range pass, then histograms over\n"
     "                        each tensor's absmax, as the reference does; streaming:\n"
     "                        one pass, a power-of-two range that doubles as needed\n"
@@ -83,6 +95,17 @@ static const char *const kHelp =
     "  --memory-budget SIZE  host memory for input buffers (default 1G; K/M/G suffix)\n"
     "  --quiet               no progress and no summary\n"
     "  --verbose             per-tensor details on stderr\n" CLI_DEVICE_HELP
+    "\n"
+    "Several processes (MPI): `mpirun -n K vkcalib calibrate INPUT... -o OUT` splits\n"
+    "the batches over the K processes (batch k of every tensor to rank k % K), each\n"
+    "on its own device: with --devices LIST|all, the process with local rank L on\n"
+    "a machine takes entry L % n; otherwise the default device, or GPU L % count\n"
+    "where a machine has several; processes on the CPU backend share its cores.\n"
+    "The range statistics and histograms are reduced exactly with MPI collectives;\n"
+    "rank 0 searches, runs --measure (alone, over every batch) and writes the\n"
+    "output; the same files as one process, byte for byte. An error in any\n"
+    "process stops them all. --from-state and --range streaming run in one process.\n"
+    "MPI starts only under a launcher (mpirun, srun); " VKC_MPI_BUILD_NOTE "\n"
     "\n"
     "Example:\n"
     "  vkcalib calibrate examples/calib -o model.cache\n"
@@ -363,12 +386,11 @@ static void print_summary(const dataset *ds, const tensor_state *ts, int measure
 
 #define MAX_DEVICES 16
 
-/* --devices: "all" (every device the default rule would consider: GPUs) or
- * a comma-separated list of selectors. Returns how many opened (0: error,
- * already printed). */
-static int open_devices(const char *spec, const calib_options *o, vkc_context **out, int max)
+/* The selectors --devices names: "all" (every device the default rule would
+ * consider: GPUs; none: the CPU backend) or a comma-separated list. Returns
+ * how many (0: error, printed). */
+static int device_selectors(const char *spec, char sel[][64], int max)
 {
-    char sel[MAX_DEVICES][64];
     int n = 0;
     if (!strcmp(spec, "all")) {
         vkc_device_caps caps[MAX_DEVICES];
@@ -376,21 +398,30 @@ static int open_devices(const char *spec, const calib_options *o, vkc_context **
         vkc_msg msg = {{0}};
         if (vkc_enumerate_devices(caps, &count, &msg) == VKC_OK)
             for (uint32_t k = 0; k < count && n < max; k++)
-                if (caps[k].type != VK_PHYSICAL_DEVICE_TYPE_CPU) snprintf(sel[n++], sizeof sel[0], "%u", caps[k].index);
-        if (n == 0) snprintf(sel[n++], sizeof sel[0], "cpu"); /* no GPU: the CPU backend */
-    } else {
-        const char *p = spec;
-        while (*p && n < max) {
-            size_t len = strcspn(p, ",");
-            if (len == 0 || len >= sizeof sel[0]) {
-                cli_error("--devices: bad selector list '%s'", spec);
-                return 0;
-            }
-            memcpy(sel[n], p, len);
-            sel[n++][len] = 0;
-            p += len + (p[len] == ',');
-        }
+                if (caps[k].type != VK_PHYSICAL_DEVICE_TYPE_CPU) snprintf(sel[n++], 64, "%u", caps[k].index);
+        if (n == 0) snprintf(sel[n++], 64, "cpu"); /* no GPU: the CPU backend */
+        return n;
     }
+    const char *p = spec;
+    while (*p && n < max) {
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= 64) {
+            cli_error("--devices: bad selector list '%s'", spec);
+            return 0;
+        }
+        memcpy(sel[n], p, len);
+        sel[n++][len] = 0;
+        p += len + (p[len] == ',');
+    }
+    return n;
+}
+
+/* --devices: opens every device of the list. Returns how many opened (0:
+ * error, already printed). */
+static int open_devices(const char *spec, const calib_options *o, vkc_context **out, int max)
+{
+    char sel[MAX_DEVICES][64];
+    int n = device_selectors(spec, sel, max < MAX_DEVICES ? max : MAX_DEVICES);
     for (int k = 0; k < n; k++) {
         cli_device_opts d = o->dev;
         d.device = sel[k];
@@ -404,7 +435,89 @@ static int open_devices(const char *spec, const calib_options *o, vkc_context **
     return n;
 }
 
-int cmd_calibrate(int argc, char **argv)
+/* CPU backend threads for this rank: the cores the launcher bound it to,
+ * where it did (Open MPI binds each process to a core by default when K <= 2),
+ * else the machine's online cores divided among its ranks. */
+static uint32_t rank_cpu_threads(void)
+{
+    long online = sysconf(_SC_NPROCESSORS_ONLN), local = (long)dist_local_size();
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        long bound = CPU_COUNT(&set);
+        if (bound > 0 && bound < online) return (uint32_t)bound;
+    }
+    return online > local ? (uint32_t)(online / local) : 1;
+}
+
+/* Under MPI with several ranks, this rank's one device. L = its rank on
+ * this machine. --devices LIST|all: entry L % n of the list. Otherwise
+ * --device/--cpu/VKCALIB_DEVICE as given, else the default rule; but where
+ * the machine has several GPUs of the default's type, rank L takes the
+ * (L % count)-th of them. CPU backend threads: rank_cpu_threads. */
+static vkc_context *open_rank_device(const calib_options *o)
+{
+    const uint32_t L = dist_local_rank(), local = dist_local_size();
+    cli_device_opts d = o->dev;
+    d.cpu_threads = rank_cpu_threads();
+    char sel[MAX_DEVICES][64], pick[64];
+    const char *env = getenv("VKCALIB_DEVICE");
+    if (o->devices) {
+        int n = device_selectors(o->devices, sel, MAX_DEVICES);
+        if (n == 0) return NULL;
+        snprintf(pick, sizeof pick, "%s", sel[L % (uint32_t)n]);
+        d.device = pick;
+        d.cpu = !strcmp(pick, "cpu");
+    } else if (!d.device && !d.cpu && !(env && *env)) {
+        vkc_device_caps caps[MAX_DEVICES];
+        uint32_t count = MAX_DEVICES, same[MAX_DEVICES], m = 0;
+        vkc_msg msg = {{0}};
+        if (vkc_enumerate_devices(caps, &count, &msg) == VKC_OK) {
+            for (uint32_t k = 0; k < count; k++)
+                if (caps[k].is_default)
+                    for (uint32_t j = 0; j < count; j++)
+                        if (caps[j].type == caps[k].type) same[m++] = caps[j].index;
+            if (m > 1) {
+                snprintf(pick, sizeof pick, "%u", same[L % m]);
+                d.device = pick;
+            }
+        }
+    }
+    vkc_context *ctx = cli_open_context(&d, o->quiet);
+    if (ctx && o->verbose) {
+        char threads[32] = "";
+        if (vkc_context_is_cpu(ctx))
+            snprintf(threads, sizeof threads, ", %u thread%s", d.cpu_threads, d.cpu_threads == 1 ? "" : "s");
+        fprintf(stderr, "vkcalib: rank %u of %u (local rank %u of %u): device %s%s\n", dist_rank(), dist_size(), L,
+                local, vkc_context_device_name(ctx), threads);
+    }
+    return ctx;
+}
+
+/* Every rank scans; rank 0's errors speak for all (the same files give the
+ * same errors), unless rank 0 succeeded: then a rank that failed scans again
+ * to say why. Then the ranks check they found the same set. */
+static int scan_agreed(dataset *ds, char **inputs, int ninputs, int allow_missing)
+{
+    int mine, root_ok;
+    cli_mute_errors(dist_rank() != 0);
+    mine = dataset_scan(ds, inputs, ninputs, allow_missing);
+    cli_mute_errors(0);
+    int ok = dist_agree(mine, &root_ok);
+    if (!mine && root_ok) {
+        dataset_free(ds);
+        dataset_scan(ds, inputs, ninputs, allow_missing);
+    }
+    if (ok && !dist_same(dataset_fingerprint(ds))) {
+        if (dist_rank() == 0)
+            cli_error("the MPI ranks found different calibration sets in the inputs (each rank must see the same "
+                      "files under the same paths)");
+        ok = 0;
+    }
+    return ok;
+}
+
+static int calibrate(int argc, char **argv)
 {
     calib_options o;
     char **inputs = NULL;
@@ -414,57 +527,92 @@ int cmd_calibrate(int argc, char **argv)
         free(inputs);
         return rc < 0 ? 0 : rc;
     }
-    if (!calib_check_output(o.out)) {
+    /* Several MPI ranks: every rank parsed the same arguments, so usage
+     * errors are the same everywhere and need no agreement. */
+    const uint32_t rank = dist_rank(), nranks = dist_size();
+    if (nranks > 1 && (o.from_state || o.streaming)) {
+        if (rank == 0)
+            cli_error("under MPI (%u processes) calibrate works on the data in exact mode: --from-state and "
+                      "--range streaming run in one process",
+                      nranks);
         free(inputs);
-        return 1;
+        return 2;
     }
+    if (rank != 0) o.quiet = 1; /* rank 0 prints progress, warnings and the summary */
+    /* From here on, every rank makes the same dist_agree calls. */
+    int ok = dist_agree(rank != 0 || calib_check_output(o.out), NULL);
     dataset ds;
+    memset(&ds, 0, sizeof ds);
     tensor_state *ts = NULL;
     vkc_context *ctx = NULL, *extra[MAX_DEVICES];
-    int ok, nextra = 0;
-    if (o.from_state) {
+    int nextra = 0;
+    if (ok && o.from_state) {
         ok = calib_from_state(o.from_state, &ds, &ts, &o);
         ctx = ok ? cli_open_context(&o.dev, o.quiet) : NULL;
         ok = ok && ctx && search_all(ctx, &ds, ts, &o);
-    } else {
-        ok = dataset_scan(&ds, inputs, ninputs, o.allow_missing);
-        if (ok && o.devices) {
+    } else if (ok) {
+        ok = scan_agreed(&ds, inputs, ninputs, o.allow_missing);
+        if (ok && nranks > 1) {
+            ctx = open_rank_device(&o);
+            ok = ctx != NULL;
+        } else if (ok && o.devices) {
             nextra = open_devices(o.devices, &o, extra, MAX_DEVICES);
             ok = nextra > 0;
             ctx = ok ? extra[0] : NULL;
-        } else {
-            ctx = ok ? cli_open_context(&o.dev, o.quiet) : NULL;
+        } else if (ok) {
+            ctx = cli_open_context(&o.dev, o.quiet);
+            ok = ctx != NULL;
         }
         ts = ok ? calloc(ds.ntensors, sizeof *ts) : NULL;
-        ok = ok && ctx && ts;
-        if (ok && !o.quiet)
+        if (ok && !ts) cli_error("out of memory");
+        ok = dist_agree(ok && ts, NULL);
+        if (ok && !o.quiet) {
             fprintf(stderr, "vkcalib: %u tensor%s, %u file%s, %.1f MB\n", ds.ntensors, ds.ntensors == 1 ? "" : "s",
                     total_files(&ds), total_files(&ds) == 1 ? "" : "s", ds.bytes / 1e6);
-        ok = ok && (nextra > 1 ? calib_run_devices(extra, (uint32_t)nextra, &ds, ts, &o) : calib_run(ctx, &ds, ts, &o));
+            if (nranks > 1)
+                fprintf(stderr, "vkcalib: %u MPI processes share the batches; progress is rank 0's share%s\n",
+                        nranks, o.measure ? " (--measure: rank 0 alone, over every batch)" : "");
+        }
+        if (ok && nranks > 1) ok = calib_run_shares(&ctx, 1, &ds, ts, &o); /* one device per rank */
+        else if (ok && nextra > 1) ok = calib_run_devices(extra, (uint32_t)nextra, &ds, ts, &o);
+        else if (ok) ok = calib_run(ctx, &ds, ts, &o);
     }
     free(inputs);
+    /* Rank 0 writes; the others wait for its word, so that all exit alike. */
     vkc_buf out = {0};
-    if (ok) ok = o.format == 0 ? format_trt(&ds, ts, &o, &out) : format_json(&ds, ts, &o, &out);
-    if (ok && out.oom) {
-        cli_error("out of memory formatting %s", o.out);
-        ok = 0;
+    if (rank == 0) {
+        if (ok) ok = o.format == 0 ? format_trt(&ds, ts, &o, &out) : format_json(&ds, ts, &o, &out);
+        if (ok && out.oom) {
+            cli_error("out of memory formatting %s", o.out);
+            ok = 0;
+        }
+        vkc_msg msg = {{0}};
+        if (ok && vkc_atomic_write(o.out, out.data, out.len, &msg) != VKC_OK) {
+            cli_error("%s", msg.text);
+            ok = 0;
+        }
+        if (ok && !o.quiet) {
+            print_summary(&ds, ts, o.measure);
+            fprintf(stderr, "vkcalib: wrote %s (%s, %u tensor%s)\n", o.out,
+                    o.format == 0 ? "TensorRT cache" : "JSON", ds.ntensors, ds.ntensors == 1 ? "" : "s");
+        }
     }
-    vkc_msg msg = {{0}};
-    if (ok && vkc_atomic_write(o.out, out.data, out.len, &msg) != VKC_OK) {
-        cli_error("%s", msg.text);
-        ok = 0;
-    }
-    if (ok && !o.quiet) {
-        print_summary(&ds, ts, o.measure);
-        fprintf(stderr, "vkcalib: wrote %s (%s, %u tensor%s)\n", o.out, o.format == 0 ? "TensorRT cache" : "JSON",
-                ds.ntensors, ds.ntensors == 1 ? "" : "s");
-    }
+    ok = dist_agree(ok, NULL);
     vkc_buf_free(&out);
-    calib_free(ts, ds.ntensors);
+    calib_free(ts, ts ? ds.ntensors : 0);
     dataset_free(&ds);
     if (nextra)
         for (int k = 0; k < nextra; k++) cli_close_context(extra[k]);
     else
         cli_close_context(ctx);
     return ok ? 0 : 1;
+}
+
+/* MPI, when a launcher started us, lives exactly as long as the command. */
+int cmd_calibrate(int argc, char **argv)
+{
+    if (!dist_init()) return 1;
+    int rc = calibrate(argc, argv);
+    dist_finalize();
+    return rc;
 }

@@ -290,3 +290,63 @@ void dataset_free(dataset *ds)
     free(ds->tensors);
     memset(ds, 0, sizeof *ds);
 }
+
+int dataset_share(const dataset *ds, uint32_t r, uint32_t n, dataset *share)
+{
+    memset(share, 0, sizeof *share);
+    share->tensors = calloc(ds->ntensors ? ds->ntensors : 1, sizeof *share->tensors);
+    if (!share->tensors) {
+        cli_error("out of memory");
+        return 0;
+    }
+    share->ntensors = share->cap = ds->ntensors;
+    uint64_t all = 0, mine = 0;
+    for (uint32_t t = 0; t < ds->ntensors; t++) {
+        const ds_tensor *src = &ds->tensors[t];
+        ds_tensor *dst = &share->tensors[t];
+        uint32_t m = src->nitems > r ? (src->nitems - r + n - 1) / n : 0;
+        dst->name = src->name;
+        dst->items = m ? malloc(m * sizeof *dst->items) : NULL;
+        if (m && !dst->items) {
+            dataset_share_free(share);
+            cli_error("out of memory");
+            return 0;
+        }
+        for (uint32_t k = r; k < src->nitems; k += n) dst->items[dst->nitems++] = src->items[k];
+        dst->cap = dst->nitems;
+        all += src->nitems;
+        mine += dst->nitems;
+    }
+    share->nbatches = ds->nbatches > r ? (ds->nbatches - r + n - 1) / n : 0;
+    share->bytes = all ? (uint64_t)((double)ds->bytes * (double)mine / (double)all) : 0;
+    return 1;
+}
+
+void dataset_share_free(dataset *share)
+{
+    for (uint32_t t = 0; share->tensors && t < share->ntensors; t++) free(share->tensors[t].items);
+    free(share->tensors);
+    memset(share, 0, sizeof *share);
+}
+
+static uint64_t fnv1a(uint64_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    return h;
+}
+
+uint64_t dataset_fingerprint(const dataset *ds)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (uint32_t t = 0; t < ds->ntensors; t++) {
+        const ds_tensor *ten = &ds->tensors[t];
+        h = fnv1a(h, ten->name, strlen(ten->name) + 1);
+        for (uint32_t k = 0; k < ten->nitems; k++) {
+            h = fnv1a(h, ten->items[k].path, strlen(ten->items[k].path) + 1);
+            if (ten->items[k].member) h = fnv1a(h, ten->items[k].member, strlen(ten->items[k].member) + 1);
+            h = fnv1a(h, "", 1);
+        }
+        h = fnv1a(h, "\n", 1);
+    }
+    return h;
+}

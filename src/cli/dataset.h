@@ -31,4 +31,16 @@ typedef struct dataset {
 int dataset_scan(dataset *ds, char **inputs, int ninputs, int allow_missing);
 void dataset_free(dataset *ds);
 
+/* Share r of n, for splitting a calibration over devices (--devices) or
+ * processes (MPI): batch k of every tensor goes to share k % n, in order. A
+ * shallow view: names and paths stay ds's (ds must outlive it); bytes is
+ * ds's pro rata. A tensor with fewer than n batches has none in some
+ * shares. Returns 0 when out of memory (printed); free with
+ * dataset_share_free. */
+int dataset_share(const dataset *ds, uint32_t r, uint32_t n, dataset *share);
+void dataset_share_free(dataset *share);
+/* A hash of the tensor names and batches (paths, members, order): processes
+ * compare it to be sure they scanned the same calibration set. */
+uint64_t dataset_fingerprint(const dataset *ds);
+
 #endif

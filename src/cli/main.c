@@ -1,5 +1,6 @@
 /* vkcalib: the command-line tool. */
 #include "cli.h"
+#include "dist.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -31,11 +32,19 @@ static const char *const kUsage =
     "  --help         this text; `vkcalib COMMAND --help` explains a command\n"
     "\n"
     "Environment: VKCALIB_DEVICE (device selector), VKCALIB_VALIDATE=1 (validation\n"
-    "layer), VKCALIB_DISABLE=subgroup,shared,timestamp (mask optional GPU features),\n"
-    "NO_COLOR.\n";
+    "layer), VKCALIB_DISABLE=subgroup,shared,timestamp,import (mask optional GPU\n"
+    "features), NO_COLOR.\n";
+
+static int g_errors_muted;
+
+void cli_mute_errors(int on)
+{
+    g_errors_muted = on;
+}
 
 void cli_error(const char *fmt, ...)
 {
+    if (g_errors_muted) return;
     va_list ap;
     va_start(ap, fmt);
     fputs("vkcalib: error: ", stderr);
@@ -110,6 +119,7 @@ vkc_context *cli_open_context(const cli_device_opts *o, int quiet)
     info.backend = o->cpu ? VKC_BACKEND_CPU : (o->device ? VKC_BACKEND_VULKAN : VKC_BACKEND_AUTO);
     info.device = o->device;
     info.validate = o->validate;
+    info.cpu_threads = o->cpu_threads;
     if (o->device && strcmp(o->device, "cpu") == 0) info.backend = VKC_BACKEND_CPU;
     vkc_context *ctx = NULL;
     vkc_msg msg = {{0}};
@@ -138,7 +148,7 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-        printf("vkcalib %s\n", vkc_version());
+        printf("vkcalib %s%s\n", vkc_version(), dist_compiled() ? " (mpi)" : "");
         return 0;
     }
     static const struct {
