@@ -24,7 +24,7 @@ static uint64_t nonfinite(const vkc_stats *st)
 static vkc_status range_step(vkc_context *ctx, void *user, const feeder_chunk *c)
 {
     tensor_state *ts = user;
-    return vkc_range_f32(ctx, c->x, c->n, &ts[c->tensor].st);
+    return vkc_range_host(ctx, c->raw, c->n, c->dtype, &ts[c->tensor].st);
 }
 
 /* The first batch of tensor t holding a NaN or Inf, found by reading its
@@ -54,7 +54,7 @@ static const ds_item *find_nonfinite(const dataset *ds, uint32_t t)
 static vkc_status hist_step(vkc_context *ctx, void *user, const feeder_chunk *c)
 {
     tensor_state *ts = user;
-    return vkc_histogram_f32(ctx, c->x, c->n, &ts[c->tensor].spec, ts[c->tensor].hist);
+    return vkc_histogram_host(ctx, c->raw, c->n, c->dtype, &ts[c->tensor].spec, ts[c->tensor].hist);
 }
 
 static vkc_status measure_step(vkc_context *ctx, void *user, const feeder_chunk *c)
@@ -79,13 +79,15 @@ uint32_t total_files(const dataset *ds)
     return n;
 }
 
-int calib_pass(vkc_context *ctx, const dataset *ds, const calib_options *o, const char *name, calib_step fn,
-               void *user)
+/* native16: the step takes float16 chunks as they are (the range and
+ * histogram passes on a GPU, which widens them itself). */
+static int calib_pass_dt(vkc_context *ctx, const dataset *ds, const calib_options *o, const char *name,
+                         calib_step fn, void *user, int native16)
 {
     vkc_msg msg = {{0}};
     uint64_t slot = o->budget / 2 / sizeof(float);
     if (slot > (64ull << 20)) slot = 64ull << 20; /* 256 MiB slots keep latency low */
-    feeder *f = feeder_start(ds, slot, &msg);
+    feeder *f = feeder_start(ds, slot, native16, &msg);
     if (!f) {
         cli_error("%s", msg.text);
         return 0;
@@ -114,6 +116,12 @@ int calib_pass(vkc_context *ctx, const dataset *ds, const calib_options *o, cons
     }
     progress_end(&p, bytes, files);
     return 1;
+}
+
+int calib_pass(vkc_context *ctx, const dataset *ds, const calib_options *o, const char *name, calib_step fn,
+               void *user)
+{
+    return calib_pass_dt(ctx, ds, o, name, fn, user, 0);
 }
 
 /* After the range pass: NaN/Inf policy, modes, histogram geometry. */
@@ -273,12 +281,12 @@ double sym_amax(const tensor_state *s)
 
 int run_pass_range(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
 {
-    return calib_pass(ctx, ds, o, "pass 1/2: range", range_step, ts);
+    return calib_pass_dt(ctx, ds, o, "pass 1/2: range", range_step, ts, !vkc_context_is_cpu(ctx));
 }
 
 int run_pass_histogram(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
 {
-    return calib_pass(ctx, ds, o, "pass 2/2: histogram", hist_step, ts);
+    return calib_pass_dt(ctx, ds, o, "pass 2/2: histogram", hist_step, ts, !vkc_context_is_cpu(ctx));
 }
 
 int run_pass_measure(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)

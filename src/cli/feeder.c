@@ -8,7 +8,9 @@ struct feeder {
     const dataset *ds;
     uint64_t cap;
     float *buf[2];
+    int native16;
     uint64_t n[2];
+    vkc_dtype dtype[2];
     uint32_t tensor[2], item[2];
     int full[2];
     int head;          /* next slot the consumer takes */
@@ -48,10 +50,11 @@ static int wait_slot(feeder *f, int slot)
 }
 
 /* Hands a filled slot to the consumer and moves to the other one. */
-static void publish(feeder *f, int *slot, uint64_t n, uint32_t t, uint32_t item)
+static void publish(feeder *f, int *slot, uint64_t n, vkc_dtype dt, uint32_t t, uint32_t item)
 {
     pthread_mutex_lock(&f->mu);
     f->n[*slot] = n;
+    f->dtype[*slot] = dt;
     f->tensor[*slot] = t;
     f->item[*slot] = item;
     f->full[*slot] = 1;
@@ -73,6 +76,7 @@ static void *reader(void *arg)
         const ds_tensor *ten = &f->ds->tensors[t];
         uint64_t fill = 0;
         uint32_t first = 0;
+        vkc_dtype sdt = VKC_DTYPE_F32;
         for (uint32_t k = 0; s == VKC_OK && k < ten->nitems; k++) {
             vkc_source *src = NULL;
             s = feeder_open_item(&ten->items[k], &src, &msg);
@@ -87,6 +91,13 @@ static void *reader(void *arg)
                 break;
             }
             size_t esize = vkc_npy_type_size(dt);
+            vkc_dtype want = f->native16 && dt == VKC_DT_F16 ? VKC_DTYPE_F16 : VKC_DTYPE_F32;
+            if (fill && want != sdt) {
+                publish(f, &slot, fill, sdt, t, first);
+                fill = 0;
+            }
+            sdt = want;
+            uint64_t cap = want == VKC_DTYPE_F16 ? 2 * f->cap : f->cap;
             for (;;) {
                 if (fill == 0) {
                     if (wait_slot(f, slot) < 0) {
@@ -97,14 +108,17 @@ static void *reader(void *arg)
                     first = k;
                 }
                 uint64_t got = 0;
-                s = vkc_source_read_f32(src, f->buf[slot] + fill, f->cap - fill, &got, &msg);
+                if (want == VKC_DTYPE_F16)
+                    s = vkc_source_read_raw(src, (uint16_t *)(void *)f->buf[slot] + fill, cap - fill, &got, &msg);
+                else
+                    s = vkc_source_read_f32(src, f->buf[slot] + fill, cap - fill, &got, &msg);
                 if (s != VKC_OK || got == 0) break;
                 fill += got;
                 pthread_mutex_lock(&f->mu);
                 f->bytes += got * esize;
                 pthread_mutex_unlock(&f->mu);
-                if (fill == f->cap) {
-                    publish(f, &slot, fill, t, first);
+                if (fill == cap) {
+                    publish(f, &slot, fill, sdt, t, first);
                     fill = 0;
                 }
             }
@@ -113,7 +127,7 @@ static void *reader(void *arg)
             f->files++;
             pthread_mutex_unlock(&f->mu);
         }
-        if (s == VKC_OK && fill) publish(f, &slot, fill, t, first);
+        if (s == VKC_OK && fill) publish(f, &slot, fill, sdt, t, first);
     }
     pthread_mutex_lock(&f->mu);
     f->done = 1;
@@ -126,7 +140,7 @@ static void *reader(void *arg)
     return NULL;
 }
 
-feeder *feeder_start(const dataset *ds, uint64_t slot_elems, vkc_msg *msg)
+feeder *feeder_start(const dataset *ds, uint64_t slot_elems, int native16, vkc_msg *msg)
 {
     feeder *f = calloc(1, sizeof *f);
     if (!f) {
@@ -134,6 +148,7 @@ feeder *feeder_start(const dataset *ds, uint64_t slot_elems, vkc_msg *msg)
         return NULL;
     }
     f->ds = ds;
+    f->native16 = native16;
     f->cap = slot_elems ? slot_elems : 1;
     f->buf[0] = malloc(f->cap * sizeof(float));
     f->buf[1] = malloc(f->cap * sizeof(float));
@@ -165,7 +180,9 @@ int feeder_next(feeder *f, feeder_chunk *c)
     while (!f->full[f->head] && !f->done) pthread_cond_wait(&f->cv, &f->mu);
     int ok = f->full[f->head] && f->status == VKC_OK;
     if (ok) {
-        c->x = f->buf[f->head];
+        c->dtype = f->dtype[f->head];
+        c->raw = f->buf[f->head];
+        c->x = c->dtype == VKC_DTYPE_F32 ? f->buf[f->head] : NULL;
         c->n = f->n[f->head];
         c->tensor = f->tensor[f->head];
         c->item = f->item[f->head];

@@ -9,7 +9,9 @@
 #include <pthread.h>
 
 typedef struct feeder_chunk {
-    const float *x;
+    const float *x;     /* the values as float32; NULL for native float16 */
+    const void *raw;    /* the values in dtype (x itself for float32) */
+    vkc_dtype dtype;
     uint64_t n;
     uint32_t tensor;
     uint32_t item;   /* first batch in the chunk (a chunk may span several) */
@@ -21,8 +23,11 @@ struct vkc_source;
 /* Opens one batch: a .npy file or an npz member. */
 vkc_status feeder_open_item(const ds_item *it, struct vkc_source **src, vkc_msg *msg);
 
-/* slot_elems floats per slot (two slots). Starts the reader thread. */
-feeder *feeder_start(const dataset *ds, uint64_t slot_elems, vkc_msg *msg);
+/* slot_elems floats per slot (two slots). Starts the reader thread. With
+ * native16, float16 batches arrive as float16 (twice as many per slot, half
+ * the bytes to move to a GPU, which widens them exactly); otherwise every
+ * chunk is float32. A chunk never mixes dtypes. */
+feeder *feeder_start(const dataset *ds, uint64_t slot_elems, int native16, vkc_msg *msg);
 /* Next chunk, in tensor and item order; 0 at the end or on a read error
  * (then feeder_finish reports it). The chunk stays valid until the next
  * call. */
