@@ -5,6 +5,7 @@
 #include "atomic_file.h"
 #include "json_write.h"
 #include "ranges.h"
+#include "state.h"
 #include "strbuf.h"
 #include "trtcache.h"
 
@@ -899,6 +900,58 @@ static void test_names(void)
     REQUIRE(!vkc_flavor_parse("", &f));
 }
 
+/* State files: merging shards whose tensors come in different orders, and
+ * a tensor listed twice (found whatever the order). */
+static void test_state_order_and_duplicates(void)
+{
+    char dir[] = "/tmp/vkc_state_XXXXXX";
+    REQUIRE(mkdtemp(dir) != NULL);
+    char pa[64], pb[64], pd[64];
+    snprintf(pa, sizeof pa, "%s/a.vkch", dir);
+    snprintf(pb, sizeof pb, "%s/b.vkch", dir);
+    snprintf(pd, sizeof pd, "%s/d.vkch", dir);
+    static const char *const names[4] = {"conv1", "relu", "fc/out", "z"};
+    vkc_state a = {VKC_STATE_RANGE, 2048, 0, 0, NULL}, b = a, d = a;
+    vkc_msg msg = {{0}};
+    for (int k = 0; k < 4; k++) {
+        vkc_stats sa = {-(float)k, (float)k, (float)k, 10u + (uint64_t)k, 1, 0, 0, 0};
+        vkc_stats sb = {-2.0f * (float)k, 0.5f, 2.0f * (float)k, 100, 2, 1, 0, 0};
+        REQUIRE(vkc_state_add(&a, names[k], &sa, 0, NULL, &msg) == VKC_OK);
+        REQUIRE(vkc_state_add(&b, names[3 - k], &sb, 0, NULL, &msg) == VKC_OK); /* reversed */
+        REQUIRE(vkc_state_add(&d, names[k % 3 == 2 ? 0 : k], &sa, 0, NULL, &msg) == VKC_OK);
+    }
+    REQUIRE(vkc_state_save(pa, &a, &msg) == VKC_OK);
+    REQUIRE(vkc_state_save(pb, &b, &msg) == VKC_OK);
+    REQUIRE(vkc_state_save(pd, &d, &msg) == VKC_OK);
+    vkc_state la, lb, ld;
+    REQUIRE(vkc_state_load(pa, &la, &msg) == VKC_OK);
+    REQUIRE(vkc_state_load(pb, &lb, &msg) == VKC_OK);
+    REQUIREF(vkc_state_merge(&la, &lb, &msg) == VKC_OK, "%s", msg.text);
+    for (int k = 0; k < 4; k++) {
+        uint32_t i = vkc_state_find(&la, names[k]);
+        REQUIRE(i == (uint32_t)k);
+        if (i != (uint32_t)k) continue;
+        /* b held tensor k with the statistics it was given at 3 - k. */
+        float kb = (float)(3 - k);
+        REQUIRE(la.t[i].st.count == 110u + (uint64_t)k);
+        REQUIRE(la.t[i].st.min == fminf(-(float)k, -2.0f * kb));
+        REQUIRE(la.t[i].st.absmax == fmaxf((float)k, 2.0f * kb));
+        REQUIRE(la.t[i].st.nan == 1);
+    }
+    memset(&msg, 0, sizeof msg);
+    REQUIRE(vkc_state_load(pd, &ld, &msg) == VKC_ERROR_FORMAT);
+    REQUIREF(strstr(msg.text, "'conv1' twice") != NULL, "%s", msg.text);
+    vkc_state_free(&la);
+    vkc_state_free(&lb);
+    vkc_state_free(&a);
+    vkc_state_free(&b);
+    vkc_state_free(&d);
+    unlink(pa);
+    unlink(pb);
+    unlink(pd);
+    rmdir(dir);
+}
+
 int main(void)
 {
     test_strbuf();
@@ -918,5 +971,6 @@ int main(void)
     test_ranges_roundtrip();
     test_ranges_floor();
     test_names();
+    test_state_order_and_duplicates();
     return vkc_test_end();
 }
