@@ -7,7 +7,7 @@
 
 #include <volk.h>
 
-#define VKC_MAX_PIPELINES 32
+#define VKC_MAX_PIPELINES 64
 #define VKC_MAX_BINDINGS 6
 #define VKC_MAX_SPEC 6
 
