@@ -271,7 +271,10 @@ VKC_API vkc_status vkc_histogram_buffer(vkc_context *ctx, const vkc_buffer_view 
  *   - they change the compute pipeline, descriptor set and push constant
  *     bindings of cmd: rebind yours afterwards;
  *   - every histogram recorded between two vkc_recorder_read calls must use
- *     the same spec (VKC_ERROR_MISMATCH otherwise).
+ *     the same spec (VKC_ERROR_MISMATCH otherwise);
+ *   - submissions holding one recorder's commands run in order: on one
+ *     queue (the barriers reach across submissions there), or ordered by
+ *     semaphores.
  * vkc_recorder_read may only be called when every submission holding this
  * recorder's commands has completed (its fence waited for). It adds the
  * accumulated statistics to *acc and the counts to counts[spec.bins] (either
