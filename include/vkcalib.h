@@ -279,8 +279,12 @@ VKC_API vkc_status vkc_histogram_buffer(vkc_context *ctx, const vkc_buffer_view 
  * recorder's commands has completed (its fence waited for). It adds the
  * accumulated statistics to *acc and the counts to counts[spec.bins] (either
  * may be NULL), then resets the accumulators. Commands recorded before a
- * read must not be submitted again after it. A recorder belongs to its
- * context: the context's one-thread-at-a-time rule covers both. */
+ * read must not be submitted again after it. A failed record call may
+ * leave part of its commands in cmd: discard that command buffer, then
+ * vkc_recorder_read(r, NULL, NULL), which resets without reading (as after
+ * discarding any recorded command buffer that was never submitted). A
+ * recorder belongs to its context: the context's one-thread-at-a-time rule
+ * covers both. */
 typedef struct vkc_recorder vkc_recorder;
 VKC_API vkc_status vkc_recorder_create(vkc_context *ctx, vkc_recorder **out);
 VKC_API vkc_status vkc_record_range(vkc_recorder *r, VkCommandBuffer cmd, const vkc_buffer_view *v);
