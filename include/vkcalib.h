@@ -391,6 +391,8 @@ typedef struct vkc_stream vkc_stream;
 VKC_API vkc_status vkc_stream_create(vkc_context *ctx, uint32_t bins, vkc_stream **out);
 /* One batch: its range pass, then its histogram over the current range. */
 VKC_API vkc_status vkc_stream_add_f32(vkc_stream *s, const float *x, uint64_t n);
+/* The same for a host array of any vkc_dtype. */
+VKC_API vkc_status vkc_stream_add(vkc_stream *s, const void *x, uint64_t n, vkc_dtype dtype);
 /* The histogram so far: counts (bins values, owned by the stream, valid
  * until the next add), range_max = the current range; stats of every value
  * seen; how many times the range doubled. */

@@ -117,6 +117,12 @@ vkc_status vkc_histogram_host(vkc_context *ctx, const void *x, uint64_t n, vkc_d
     vkc_status s = check_dtype(ctx, dtype);
     if (s == VKC_OK) s = vkc_hist_check(spec, &inv, ctx_msg(ctx));
     if (s != VKC_OK || n == 0) return s;
+    return vkc_histogram_inv(ctx, x, n, dtype, spec, inv, counts);
+}
+
+vkc_status vkc_histogram_inv(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype, const vkc_hist_spec *spec,
+                             float inv, uint64_t *counts)
+{
     if (ctx->is_cpu)
         return dtype == VKC_DTYPE_F32 ? vkc_cpu_histogram(ctx, x, n, spec, inv, counts)
                                       : cpu_pass_16(ctx, x, n, dtype, spec, inv, NULL, counts);

@@ -15,6 +15,11 @@ static inline uint32_t vkc_bin_of(float x, vkc_hist_kind kind, float lo, float i
     return t < (float)bins ? (uint32_t)t : bins - 1;
 }
 
+/* A histogram pass on any backend with inv given (not derived from spec's
+ * range): the streaming histograms choose their own. No argument checks. */
+vkc_status vkc_histogram_inv(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype, const vkc_hist_spec *spec,
+                             float inv, uint64_t *counts);
+
 vkc_status vkc_cpu_range(vkc_context *ctx, const float *x, uint64_t n, vkc_stats *acc);
 vkc_status vkc_cpu_histogram(vkc_context *ctx, const float *x, uint64_t n, const vkc_hist_spec *spec,
                              float inv, uint64_t *counts);

@@ -74,9 +74,14 @@ static void double_range(vkc_stream *s)
 
 vkc_status vkc_stream_add_f32(vkc_stream *s, const float *x, uint64_t n)
 {
+    return vkc_stream_add(s, x, n, VKC_DTYPE_F32);
+}
+
+vkc_status vkc_stream_add(vkc_stream *s, const void *x, uint64_t n, vkc_dtype dtype)
+{
     if (!s) return VKC_ERROR_INVALID_ARGUMENT;
     vkc_stats b = {0};
-    vkc_status st = vkc_range_f32(s->ctx, x, n, &b);
+    vkc_status st = vkc_range_host(s->ctx, x, n, dtype, &b);
     if (st != VKC_OK || b.count == 0) return st;
     int e = range_exp(b.absmax);
     if (!s->have_range) {
@@ -88,8 +93,7 @@ vkc_status vkc_stream_add_f32(vkc_stream *s, const float *x, uint64_t n)
      * to the range) land in the extra bin instead of being clamped. */
     vkc_hist_spec spec = {VKC_HIST_ABS, s->bins + 1, 0.0f, 0.0f};
     float inv = ldexpf((float)s->bins, -s->e);
-    st = vkc_context_is_cpu(s->ctx) ? vkc_cpu_histogram(s->ctx, x, n, &spec, inv, s->h)
-                                    : vkc_gpu_histogram(s->ctx, x, n, &spec, inv, s->h);
+    st = vkc_histogram_inv(s->ctx, x, n, dtype, &spec, inv, s->h);
     if (st == VKC_OK) vkc_stats_merge(&s->st, &b);
     return st;
 }

@@ -210,6 +210,7 @@ variants=(
     "json:unsmse:--mode auto --method mse"
     "cache:v10:--trt-version 10.3.0"
     "json:asym:--mode asymmetric --method max"
+    "json:stream:--range streaming"
 )
 for set in setA setB; do
     for v in "${variants[@]}"; do

@@ -98,6 +98,40 @@ static void run(vkc_context *ctx, const char *label)
      * move by several bins. This only guards against gross errors. */
     REQUIREF(fabs(rs.threshold - re.threshold) <= 0.05 * re.threshold,
              "%s: streaming threshold %g is more than 5%% from exact %g", label, rs.threshold, re.threshold);
+
+    /* float16 batches: the same as streaming their float32 widening. */
+    enum { H = 300001 };
+    uint16_t *h16 = malloc(H * sizeof *h16);
+    float *h32 = malloc(H * sizeof *h32);
+    for (uint64_t i = 0; i < H; i++) {
+        uint64_t u = vkc_rng_next(&r);
+        h16[i] = (uint16_t)(u & 0x7bff); /* finite halves of both signs */
+        if (i < H / 3) h16[i] &= 0x3fff;  /* a narrow first batch, so the range doubles */
+        h32[i] = vkc_half_to_float(h16[i]);
+    }
+    vkc_stream *s16 = NULL, *s32 = NULL;
+    REQUIRE(vkc_stream_create(ctx, N, &s16) == VKC_OK && vkc_stream_create(ctx, N, &s32) == VKC_OK);
+    if (s16 && s32) {
+        uint64_t cut[3] = {0, H / 3, H};
+        for (int k = 0; k < 2; k++) {
+            REQUIREF(vkc_stream_add(s16, h16 + cut[k], cut[k + 1] - cut[k], VKC_DTYPE_F16) == VKC_OK, "%s",
+                     vkc_context_error(ctx));
+            REQUIRE(vkc_stream_add_f32(s32, h32 + cut[k], cut[k + 1] - cut[k]) == VKC_OK);
+        }
+        vkc_histogram g16, g32;
+        vkc_stats t16, t32;
+        uint32_t d16, d32;
+        vkc_stream_result(s16, &g16, &t16, &d16);
+        vkc_stream_result(s32, &g32, &t32, &d32);
+        REQUIREF(d16 >= 1 && d16 == d32 && g16.range_max == g32.range_max &&
+                     memcmp(g16.counts, g32.counts, N * 8) == 0 && t16.count == t32.count,
+                 "%s: float16 stream differs from its float32 widening", label);
+    }
+    vkc_stream_destroy(s16);
+    vkc_stream_destroy(s32);
+    free(h16);
+    free(h32);
+
     free(exact);
     free(a);
     free(b);

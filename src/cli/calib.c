@@ -300,7 +300,7 @@ int run_pass_measure(vkc_context *ctx, const dataset *ds, tensor_state *ts, cons
 static vkc_status stream_step(vkc_context *ctx, void *user, const feeder_chunk *c)
 {
     (void)ctx;
-    return vkc_stream_add_f32(((vkc_stream **)user)[c->tensor], c->x, c->n);
+    return vkc_stream_add(((vkc_stream **)user)[c->tensor], c->raw, c->n, c->dtype);
 }
 
 static int calib_run_streaming(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
@@ -312,7 +312,8 @@ static int calib_run_streaming(vkc_context *ctx, const dataset *ds, tensor_state
             cli_error("%s", vkc_context_error(ctx));
             ok = 0;
         }
-    ok = ok && calib_pass(ctx, ds, o, "pass 1/1: streaming histogram", stream_step, streams);
+    ok = ok && calib_pass_dt(ctx, ds, o, "pass 1/1: streaming histogram", stream_step, streams,
+                             !vkc_context_is_cpu(ctx));
     for (uint32_t t = 0; ok && t < ds->ntensors; t++) vkc_stream_result(streams[t], NULL, &ts[t].st, NULL);
     ok = ok && prepare_histograms(ds, ts, o);
     for (uint32_t t = 0; ok && t < ds->ntensors; t++) {
