@@ -230,8 +230,9 @@ VKC_API vkc_status vkc_histogram_host(vkc_context *ctx, const void *x, uint64_t 
  * offset bytes into buffer. The buffer must live on the context's device
  * and have VK_BUFFER_USAGE_STORAGE_BUFFER_BIT. offset must be a multiple of
  * the element size (no other alignment). The shaders read whole 32-bit
- * words, so for 16-bit types the buffer must extend to the next multiple of
- * 4 bytes after the last element (every allocation does in practice). */
+ * words, so for 16-bit types the VkBuffer's size must reach the next
+ * multiple of 4 bytes after the last element: a buffer created for exactly
+ * an odd number of float16 values needs 2 bytes of padding. */
 typedef struct vkc_buffer_view {
     VkBuffer buffer;
     VkDeviceSize offset;
@@ -261,28 +262,29 @@ VKC_API vkc_status vkc_histogram_buffer(vkc_context *ctx, const vkc_buffer_view 
  * any number of values stays exact).
  *
  * Rules for vkc_record_range / vkc_record_histogram:
- *   - cmd is in the recording state, outside a render pass, allocated from a
- *     queue family with compute support on the context's device;
+ *   - cmd is in the recording state, outside a render pass, allocated from
+ *     the context's queue family (the queue_family of vkc_context_info) on
+ *     its device;
  *   - the recorded commands begin with a global memory barrier (all earlier
  *     writes -> compute shader reads) and end with one (compute shader
  *     writes -> host reads; compute -> all later commands), so the
- *     application needs no barrier of its own around them, but the usual
- *     queue-family ownership rule for EXCLUSIVE buffers still holds;
+ *     application needs no barrier of its own around them;
  *   - they change the compute pipeline, descriptor set and push constant
  *     bindings of cmd: rebind yours afterwards;
  *   - every histogram recorded between two vkc_recorder_read calls must use
  *     the same spec (VKC_ERROR_MISMATCH otherwise);
- *   - submissions holding one recorder's commands run in order: on one
- *     queue (the barriers reach across submissions there), or ordered by
- *     semaphores.
+ *   - submissions holding one recorder's commands run one after another:
+ *     on one queue (the barriers reach across submissions there), or
+ *     ordered by semaphores. Each submission adds its data, so a reusable
+ *     command buffer may be submitted several times between reads.
  * vkc_recorder_read may only be called when every submission holding this
  * recorder's commands has completed (its fence waited for). It adds the
  * accumulated statistics to *acc and the counts to counts[spec.bins] (either
- * may be NULL), then resets the accumulators. Commands recorded before a
- * read must not be submitted again after it. A failed record call may
- * leave part of its commands in cmd: discard that command buffer, then
- * vkc_recorder_read(r, NULL, NULL), which resets without reading (as after
- * discarding any recorded command buffer that was never submitted). A
+ * may be NULL), then resets the accumulators and frees the descriptor sets
+ * of the commands recorded so far: those must not be submitted again. A
+ * failed record call may leave part of its commands in cmd: discard that
+ * command buffer. vkc_recorder_destroy comes after every submission holding
+ * the recorder's commands has completed, and before vkc_context_destroy. A
  * recorder belongs to its context: the context's one-thread-at-a-time rule
  * covers both. */
 typedef struct vkc_recorder vkc_recorder;

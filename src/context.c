@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 static const char *const kValidationLayer = "VK_LAYER_KHRONOS_validation";
@@ -386,7 +387,8 @@ static vkc_status create_device(vkc_context *ctx)
     dci.pQueueCreateInfos = &qci;
     /* Lets host arrays be read in place (vkc_gpu_upload_input). */
     const char *ext = VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME;
-    if (ctx->caps.host_import) {
+    /* It builds on VK_KHR_external_memory, core only from Vulkan 1.1. */
+    if (ctx->caps.host_import && ctx->caps.api_version >= VK_API_VERSION_1_1) {
         dci.enabledExtensionCount = 1;
         dci.ppEnabledExtensionNames = &ext;
         ctx->host_import = 1;
@@ -402,6 +404,8 @@ static vkc_status create_common(vkc_context *ctx)
     vkGetPhysicalDeviceMemoryProperties(ctx->phys, &ctx->memprops);
     find_uma(ctx);
     ctx->import_align = ctx->caps.min_imported_host_pointer_alignment;
+    long page = sysconf(_SC_PAGESIZE);
+    ctx->page_size = page > 0 ? (uint64_t)page : 0;
     /* Below this, pinning pages costs more than copying them. */
     ctx->import_min_bytes = 1u << 20;
     VkCommandPoolCreateInfo pci = {VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
@@ -495,7 +499,8 @@ static vkc_status open_borrowed(vkc_context *ctx, const vkc_context_info *info)
     ctx->qfam = info->queue_family;
     load_instance(ctx->instance);
     fill_caps(ctx->phys, 0, &ctx->caps);
-    ctx->host_import = info->external_memory_host && ctx->caps.host_import;
+    ctx->host_import = info->external_memory_host && ctx->caps.host_import &&
+                       ctx->caps.api_version >= VK_API_VERSION_1_1;
     return create_common(ctx);
 }
 

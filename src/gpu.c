@@ -4,7 +4,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 const char *vkc_vk_result_name(VkResult r)
 {
@@ -364,12 +363,10 @@ void vkc_gpu_record_upload(vkc_context *ctx, VkDeviceSize bytes)
  * when the device or this pointer can't (the caller then copies): imports
  * must be whole aligned units, and an alignment above the page size could
  * take in unmapped memory, so such devices always copy. */
-static int import_host(vkc_context *ctx, const void *data, VkDeviceSize bytes, VkDeviceSize *skip)
+static int import_host(vkc_context *ctx, const void *data, VkDeviceSize bytes, uint32_t esize, VkDeviceSize *skip)
 {
-    static long page;
-    if (!page) page = sysconf(_SC_PAGESIZE);
     uint64_t al = ctx->import_align;
-    if (!al || (page > 0 && al > (uint64_t)page) || (al & (al - 1))) return 0;
+    if (!al || !ctx->page_size || al > ctx->page_size || (al & (al - 1)) || (uintptr_t)data % esize) return 0;
     uintptr_t p = (uintptr_t)data, a = p & ~(uintptr_t)(al - 1);
     VkDeviceSize size = ((VkDeviceSize)(p - a) + bytes + al - 1) & ~(VkDeviceSize)(al - 1);
     VkMemoryHostPointerPropertiesEXT hp = {VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT};
@@ -390,11 +387,14 @@ static int import_host(vkc_context *ctx, const void *data, VkDeviceSize bytes, V
     }
     VkMemoryRequirements req;
     vkGetBufferMemoryRequirements(ctx->dev, b->buf, &req);
+    /* Coherent only: the shaders read the caller's writes with no flush. */
     uint32_t types = req.memoryTypeBits & hp.memoryTypeBits;
     int type = -1;
     for (uint32_t i = 0; i < ctx->memprops.memoryTypeCount && type < 0; i++)
-        if (types & (1u << i)) type = (int)i;
-    if (type < 0 || req.size > size || (a % req.alignment) != 0) {
+        if ((types & (1u << i)) &&
+            (ctx->memprops.memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT))
+            type = (int)i;
+    if (type < 0 || req.size > size) {
         vkc_gbuf_destroy(ctx, b);
         return 0;
     }
@@ -426,8 +426,9 @@ vkc_status vkc_gpu_upload_input(vkc_context *ctx, const void *data, VkDeviceSize
     VkDeviceSize skip;
     vkc_gbuf_destroy(ctx, &ctx->imported);
     if (ctx->host_import && !(ctx->disabled & VKC_FEATURE_HOST_IMPORT) && bytes >= ctx->import_min_bytes &&
-        import_host(ctx, data, bytes, &skip)) {
+        import_host(ctx, data, bytes, esize, &skip)) {
         VkDeviceSize al = ctx->caps.min_storage_buffer_offset_alignment;
+        if (al < 4) al = 4; /* the shaders read 32-bit words */
         VkDeviceSize at = skip - skip % al;
         *b = (vkc_binding){&ctx->imported, at, (skip - at + bytes + 3) & ~(VkDeviceSize)3};
         *first = (uint32_t)((skip - at) / esize);
@@ -440,4 +441,12 @@ vkc_status vkc_gpu_upload_input(vkc_context *ctx, const void *data, VkDeviceSize
     vkc_status s = vkc_gpu_upload(ctx, data, bytes, b);
     if (s == VKC_OK) b->range = (bytes + 3) & ~(VkDeviceSize)3;
     return s;
+}
+
+void vkc_gpu_release_import(vkc_context *ctx)
+{
+    if (!ctx->imported.buf) return;
+    /* A failed submission may still be running: let it finish first. */
+    vkQueueWaitIdle(ctx->queue);
+    vkc_gbuf_destroy(ctx, &ctx->imported);
 }

@@ -77,6 +77,7 @@ struct vkc_context {
      * imports ran (tests check the path is taken). */
     int host_import;
     uint64_t import_align;
+    uint64_t page_size;
     uint64_t import_min_bytes;
     vkc_gbuf imported;
     uint64_t imports;
@@ -147,6 +148,8 @@ void vkc_gpu_record_upload(vkc_context *ctx, VkDeviceSize bytes);
  * *copied says whether vkc_gpu_record_upload is still needed. */
 vkc_status vkc_gpu_upload_input(vkc_context *ctx, const void *data, VkDeviceSize bytes, uint32_t esize,
                                 vkc_binding *b, uint32_t *first, int *copied);
+/* Drops the import in flight, after the queue is idle (error paths). */
+void vkc_gpu_release_import(vkc_context *ctx);
 
 /* Largest input chunk in bytes one dispatch may bind: maxStorageBufferRange
  * less 256 (a chunk may start up to one alignment unit into its binding),

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,17 @@ static vkc_status check_dtype(vkc_context *ctx, vkc_dtype t)
 {
     if (vkc_dtype_size(t)) return VKC_OK;
     return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "unknown dtype %d", (int)t);
+}
+
+/* The same rule on every backend and path: an import would otherwise read
+ * from a rounded-down address. */
+static vkc_status check_host_array(vkc_context *ctx, const void *x, vkc_dtype t)
+{
+    vkc_status s = check_dtype(ctx, t);
+    if (s == VKC_OK && (uintptr_t)x % vkc_dtype_size(t))
+        s = vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "host array at %p is not aligned to its %u-byte elements",
+                     x, vkc_dtype_size(t));
+    return s;
 }
 
 /* The CPU backend bins float32: 16-bit inputs are widened in blocks
@@ -100,7 +112,7 @@ vkc_status vkc_range_host(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype
 {
     if (!ctx || !acc || (!x && n))
         return vkc_fail(ctx ? ctx_msg(ctx) : NULL, VKC_ERROR_INVALID_ARGUMENT, "vkc_range_host: NULL argument");
-    vkc_status s = check_dtype(ctx, dtype);
+    vkc_status s = check_host_array(ctx, x, dtype);
     if (s != VKC_OK || n == 0) return s;
     if (ctx->is_cpu)
         return dtype == VKC_DTYPE_F32 ? vkc_cpu_range(ctx, x, n, acc) : cpu_pass_16(ctx, x, n, dtype, NULL, 0, acc, NULL);
@@ -114,7 +126,7 @@ vkc_status vkc_histogram_host(vkc_context *ctx, const void *x, uint64_t n, vkc_d
         return vkc_fail(ctx ? ctx_msg(ctx) : NULL, VKC_ERROR_INVALID_ARGUMENT,
                         "vkc_histogram_host: NULL argument");
     float inv;
-    vkc_status s = check_dtype(ctx, dtype);
+    vkc_status s = check_host_array(ctx, x, dtype);
     if (s == VKC_OK) s = vkc_hist_check(spec, &inv, ctx_msg(ctx));
     if (s != VKC_OK || n == 0) return s;
     return vkc_histogram_inv(ctx, x, n, dtype, spec, inv, counts);
@@ -264,11 +276,17 @@ static vkc_status gpu_pass_host(vkc_context *ctx, pass *p, const void *x, uint64
         vkc_status s = vkc_gpu_upload_input(ctx, (const char *)x + off * p->esize, m * p->esize, p->esize, &in,
                                             &first, &copied);
         if (s != VKC_OK) return s;
-        if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
-        if (copied) vkc_gpu_record_upload(ctx, m * p->esize);
-        s = vkc_gpu_record_pass(ctx, ctx->cmd, ctx->desc_pool, p->pipe, p->spec, p->inv, &in, first, m, &out, NULL);
+        if ((s = vkc_cmd_begin(ctx)) == VKC_OK) {
+            if (copied) vkc_gpu_record_upload(ctx, m * p->esize);
+            s = vkc_gpu_record_pass(ctx, ctx->cmd, ctx->desc_pool, p->pipe, p->spec, p->inv, &in, first, m, &out,
+                                    NULL);
+        }
         if (s == VKC_OK) s = vkc_cmd_submit_wait(ctx);
-        if (s != VKC_OK) return s;
+        if (s != VKC_OK) {
+            /* Nothing may refer to the caller's pages once we return. */
+            vkc_gpu_release_import(ctx);
+            return s;
+        }
         window += m;
     }
     pass_flush(ctx, p);
@@ -304,8 +322,10 @@ vkc_status vkc_gpu_histogram(vkc_context *ctx, const float *x, uint64_t n, const
 void vkc_gpu_view_chunk(const vkc_context *ctx, const vkc_gbuf *buf, VkDeviceSize base, uint32_t esize,
                         uint64_t off, uint64_t m, vkc_binding *b, uint32_t *first)
 {
+    /* At least word-aligned: the shaders read the input as 32-bit words. */
     VkDeviceSize pos = base + off * esize, al = ctx->caps.min_storage_buffer_offset_alignment;
-    VkDeviceSize at = al ? pos - pos % al : pos;
+    if (al < 4) al = 4;
+    VkDeviceSize at = pos - pos % al;
     *first = (uint32_t)((pos - at) / esize);
     *b = (vkc_binding){buf, at, (pos - at + m * esize + 3) & ~(VkDeviceSize)3};
 }

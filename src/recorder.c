@@ -1,51 +1,66 @@
 /* Recording the data passes into the application's command buffer
  * (vkc_recorder in vkcalib.h).
  *
- * The accumulators live in one buffer, in four sections at 256-byte
- * (maximum minStorageBufferOffsetAlignment) boundaries, as 32-bit words:
- *   REC    the range record the range shader updates (passes.c layout);
- *   REC64  its five counters folded to 64 bits (low, high word pairs);
- *   CNT    the histogram's 32-bit counters the histogram shader adds to;
- *   CNT64  those folded to 64 bits.
- * After every dispatch a fold dispatch moves the 32-bit counters into the
- * 64-bit ones, so nothing wraps however much the application records
- * before reading. Descriptor sets come from the recorder's own pools: they
- * must outlive the application's submission, and only vkc_recorder_read
- * knows when that is over. */
+ * Two kinds of buffer per pass (range, histogram):
+ *   work   the 32-bit record or counters the shaders update with atomics,
+ *          device-local; neutral (min key at its top, everything else 0)
+ *          before and after every recorded call, because each dispatch is
+ *          followed by a fold dispatch that moves its contents out and
+ *          restores them;
+ *   total  what the folds accumulate: the min/max/|x| keys and 64-bit
+ *          (low, high word) counters, host-visible, so vkc_recorder_read
+ *          reads and resets them with plain host memory access.
+ * So recorded commands only ever add: a command buffer may be submitted
+ * several times, in any order, and nothing is lost; and the device never
+ * needs clearing between reads. Descriptor sets come from the recorder's
+ * own pools: they must outlive the application's submissions, and only
+ * vkc_recorder_read knows when those are over. The working buffers are
+ * cleared once, when created, on the context's queue (whose family the
+ * application's command buffers share, so no ownership transfer arises). */
 #include "passes.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define SEC_REC64 256u
-#define SEC_CNT 512u
+enum {
+    RANGE_WORDS = 8,         /* the range shader's record */
+    TOTAL_KEYS = 3,          /* min key, max key, |x| max bits */
+    TOTAL_COUNTS = 4,        /* first word of the five 64-bit counters */
+    RANGE_TOTAL_WORDS = 14,
+    POOL_SETS = 256
+};
 
 struct vkc_recorder {
     vkc_context *ctx;
-    vkc_gbuf acc;        /* the accumulators (host-visible on UMA devices) */
-    vkc_gbuf rb;         /* read-back copy on devices with separate memory */
-    uint32_t bins;       /* histogram size the buffer is laid out for */
-    int have_spec;       /* a histogram was recorded since the last read */
+    vkc_gbuf wrange, trange; /* range record: work, totals */
+    vkc_gbuf whist, thist;   /* histogram: work (bins words), totals (bins pairs) */
+    uint32_t bins;           /* histogram size the buffers hold */
+    int have_spec;           /* a histogram was recorded since the last read */
     vkc_hist_spec spec;
     float inv;
-    int dirty;           /* accumulators must be cleared before the next use */
     VkDescriptorPool *pools;
-    uint32_t npools, cur;
+    uint32_t npools, cur, used; /* sets taken from pools[cur] */
 };
 
-static VkDeviceSize sec_cnt64(uint32_t bins)
+static void reset_range_total(vkc_recorder *r)
 {
-    return SEC_CNT + (((VkDeviceSize)bins * 4 + 255) & ~(VkDeviceSize)255);
+    uint32_t *t = r->trange.map;
+    memset(t, 0, RANGE_TOTAL_WORDS * 4);
+    t[0] = 0xffffffffu;
 }
 
-static VkDeviceSize acc_size(uint32_t bins)
+/* Clears a new working buffer on the context's own queue. */
+static vkc_status clear_work(vkc_context *ctx, const vkc_gbuf *b, VkDeviceSize size, int record)
 {
-    return sec_cnt64(bins) + (VkDeviceSize)bins * 8;
-}
-
-static int host_acc(const vkc_recorder *r)
-{
-    return r->ctx->uma;
+    vkc_status s = vkc_cmd_begin(ctx);
+    if (s != VKC_OK) return s;
+    if (record) {
+        vkc_cmd_fill(ctx, b, 0, 4, 0xffffffffu); /* the min key starts at its top */
+        vkc_cmd_fill(ctx, b, 4, size - 4, 0);
+    } else {
+        vkc_cmd_fill(ctx, b, 0, size, 0);
+    }
+    return vkc_cmd_submit_wait(ctx);
 }
 
 vkc_status vkc_recorder_create(vkc_context *ctx, vkc_recorder **out)
@@ -57,7 +72,14 @@ vkc_status vkc_recorder_create(vkc_context *ctx, vkc_recorder **out)
     vkc_recorder *r = calloc(1, sizeof *r);
     if (!r) return vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
     r->ctx = ctx;
-    r->dirty = 1;
+    vkc_status s = vkc_gbuf_create(ctx, RANGE_WORDS * 4, 0, &r->wrange);
+    if (s == VKC_OK) s = vkc_gbuf_create(ctx, RANGE_TOTAL_WORDS * 4, 1, &r->trange);
+    if (s == VKC_OK) s = clear_work(ctx, &r->wrange, RANGE_WORDS * 4, 1);
+    if (s != VKC_OK) {
+        vkc_recorder_destroy(r);
+        return s;
+    }
+    reset_range_total(r);
     *out = r;
     return VKC_OK;
 }
@@ -66,33 +88,45 @@ void vkc_recorder_destroy(vkc_recorder *r)
 {
     if (!r) return;
     vkc_context *ctx = r->ctx;
-    vkc_gbuf_destroy(ctx, &r->acc);
-    vkc_gbuf_destroy(ctx, &r->rb);
+    vkc_gbuf_destroy(ctx, &r->wrange);
+    vkc_gbuf_destroy(ctx, &r->trange);
+    vkc_gbuf_destroy(ctx, &r->whist);
+    vkc_gbuf_destroy(ctx, &r->thist);
     for (uint32_t i = 0; i < r->npools; i++) vkDestroyDescriptorPool(ctx->dev, r->pools[i], NULL);
     free(r->pools);
     free(r);
 }
 
-/* Lays the buffer out for bins histogram counters. Only between reads, when
- * no submission can still hold the old buffer. */
-static vkc_status ensure_layout(vkc_recorder *r, uint32_t bins)
+/* Histogram buffers for bins counters. Only called when no histogram was
+ * recorded since the last read, so no pending submission can hold the old
+ * ones (range recordings never touch them). All or nothing. */
+static vkc_status ensure_hist(vkc_recorder *r, uint32_t bins)
 {
-    if (r->acc.buf && bins <= r->bins) return VKC_OK;
+    if (r->whist.buf && bins <= r->bins) return VKC_OK;
     vkc_context *ctx = r->ctx;
-    vkc_gbuf_destroy(ctx, &r->acc);
-    vkc_gbuf_destroy(ctx, &r->rb);
-    VkDeviceSize size = acc_size(bins);
-    vkc_status s = vkc_gbuf_create(ctx, size, host_acc(r), &r->acc);
-    if (s == VKC_OK && !host_acc(r)) s = vkc_gbuf_create(ctx, size, 1, &r->rb);
-    if (s != VKC_OK) return s;
+    vkc_gbuf w, t;
+    memset(&t, 0, sizeof t);
+    vkc_status s = vkc_gbuf_create(ctx, (VkDeviceSize)bins * 4, 0, &w);
+    if (s == VKC_OK) s = vkc_gbuf_create(ctx, (VkDeviceSize)bins * 8, 1, &t);
+    if (s == VKC_OK) s = clear_work(ctx, &w, (VkDeviceSize)bins * 4, 0);
+    if (s != VKC_OK) {
+        vkc_gbuf_destroy(ctx, &w);
+        vkc_gbuf_destroy(ctx, &t);
+        return s;
+    }
+    vkc_gbuf_destroy(ctx, &r->whist);
+    vkc_gbuf_destroy(ctx, &r->thist);
+    r->whist = w;
+    r->thist = t;
+    memset(t.map, 0, (size_t)bins * 8);
     r->bins = bins;
-    r->dirty = 1;
     return VKC_OK;
 }
 
 static vkc_status add_pool(vkc_recorder *r)
 {
     vkc_context *ctx = r->ctx;
+    r->used = 0;
     if (r->cur + 1 < r->npools) {
         r->cur++;
         return VKC_OK;
@@ -100,9 +134,9 @@ static vkc_status add_pool(vkc_recorder *r)
     VkDescriptorPool *p = realloc(r->pools, (r->npools + 1) * sizeof *p);
     if (!p) return vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
     r->pools = p;
-    VkDescriptorPoolSize ps = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 512};
+    VkDescriptorPoolSize ps = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 2 * POOL_SETS};
     VkDescriptorPoolCreateInfo dpi = {VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
-    dpi.maxSets = 256;
+    dpi.maxSets = POOL_SETS;
     dpi.poolSizeCount = 1;
     dpi.pPoolSizes = &ps;
     VKC_VK(ctx, vkCreateDescriptorPool(ctx->dev, &dpi, NULL, &r->pools[r->npools]));
@@ -110,42 +144,46 @@ static vkc_status add_pool(vkc_recorder *r)
     return VKC_OK;
 }
 
-/* One dispatch with a set from the current pool, moving to a fresh pool
- * when it is full. */
-static vkc_status dispatch(vkc_recorder *r, VkCommandBuffer cmd, vkc_pipe *pipe, const vkc_hist_spec *spec,
-                           const vkc_binding *in, uint32_t first, uint64_t m, const vkc_binding *out)
+/* A pool with room for one more set (every dispatch takes one, with at
+ * most two bindings: the pool is sized for that, so counting suffices). */
+static vkc_status pool_for_set(vkc_recorder *r)
 {
-    for (int attempt = 0; attempt < 2; attempt++) {
-        vkc_status s = VKC_OK;
-        if (!r->npools) s = add_pool(r);
-        if (s != VKC_OK) return s;
-        int full = 0;
-        if (pipe) s = vkc_gpu_record_pass(r->ctx, cmd, r->pools[r->cur], pipe, spec, r->inv, in, first, m, out, &full);
-        else {
-            /* The fold: in = the whole buffer, first = src, m = counters,
-             * out->offset = dst in words. */
-            vkc_pipe *fold;
-            s = vkc_pipe_get(r->ctx, "fold", NULL, 0, 1, 12, &fold);
-            uint32_t push[3] = {first, (uint32_t)out->offset, (uint32_t)m};
-            if (s == VKC_OK)
-                s = vkc_record_dispatch(r->ctx, cmd, r->pools[r->cur], fold, in, push, (uint32_t)((m + 63) / 64), 1,
-                                        1, &full);
-        }
-        if (s != VKC_OK || !full) return s;
-        if ((s = add_pool(r)) != VKC_OK) return s;
-    }
-    return vkc_fail(&r->ctx->msg, VKC_ERROR_VULKAN, "a fresh descriptor pool could not hold one set");
+    vkc_status s = VKC_OK;
+    if (!r->npools || r->used == POOL_SETS) s = add_pool(r);
+    if (s == VKC_OK) r->used++;
+    return s;
 }
 
-/* Everything the application wrote before -> our transfers and shaders. */
+static vkc_status dispatch_pass(vkc_recorder *r, VkCommandBuffer cmd, vkc_pipe *pipe, const vkc_hist_spec *spec,
+                                const vkc_binding *in, uint32_t first, uint64_t m, const vkc_binding *out)
+{
+    vkc_status s = pool_for_set(r);
+    if (s != VKC_OK) return s;
+    return vkc_gpu_record_pass(r->ctx, cmd, r->pools[r->cur], pipe, spec, r->inv, in, first, m, out, NULL);
+}
+
+/* The fold: counters work[src..src+n) into total[dst..dst+2n) as 64-bit
+ * pairs, and for the range record its three keys into total[0..3). */
+static vkc_status dispatch_fold(vkc_recorder *r, VkCommandBuffer cmd, const vkc_gbuf *work, const vkc_gbuf *total,
+                                uint32_t src, uint32_t dst, uint32_t n, uint32_t keys)
+{
+    vkc_pipe *fold;
+    vkc_status s = vkc_pipe_get(r->ctx, "fold", NULL, 0, 2, 16, &fold);
+    if (s == VKC_OK) s = pool_for_set(r);
+    if (s != VKC_OK) return s;
+    vkc_binding b[2] = {{work, 0, work->size}, {total, 0, total->size}};
+    uint32_t push[4] = {src, dst, n, keys};
+    return vkc_record_dispatch(r->ctx, cmd, r->pools[r->cur], fold, b, push, (n + 63) / 64, 1, 1, NULL);
+}
+
+/* Everything the application wrote before -> our shaders. */
 static void lead_barrier(VkCommandBuffer cmd)
 {
     VkMemoryBarrier mb = {VK_STRUCTURE_TYPE_MEMORY_BARRIER};
     mb.srcAccessMask = VK_ACCESS_MEMORY_WRITE_BIT;
-    mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
-                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0, NULL, 0,
-                         NULL);
+    mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &mb, 0,
+                         NULL, 0, NULL);
 }
 
 /* Our writes -> the host's read after the fence; our reads of the
@@ -153,9 +191,9 @@ static void lead_barrier(VkCommandBuffer cmd)
 static void tail_barrier(VkCommandBuffer cmd)
 {
     VkMemoryBarrier mb = {VK_STRUCTURE_TYPE_MEMORY_BARRIER};
-    mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+    mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
     mb.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
-    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                          VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 1, &mb, 0, NULL, 0,
                          NULL);
 }
@@ -173,12 +211,10 @@ static vkc_status record(vkc_recorder *r, VkCommandBuffer cmd, const vkc_buffer_
         if (r->have_spec && memcmp(spec, &r->spec, sizeof *spec) != 0)
             return vkc_fail(&ctx->msg, VKC_ERROR_MISMATCH,
                             "histogram spec differs from the one recorded since the last vkc_recorder_read");
-        if (!r->have_spec && (s = ensure_layout(r, spec->bins)) != VKC_OK) return s;
+        if (!r->have_spec && (s = ensure_hist(r, spec->bins)) != VKC_OK) return s;
         r->spec = *spec;
         r->inv = inv;
         r->have_spec = 1;
-    } else if ((s = ensure_layout(r, r->bins)) != VKC_OK) {
-        return s;
     }
     if (v->count == 0) return VKC_OK;
     vkc_pipe *pipe;
@@ -186,33 +222,21 @@ static vkc_status record(vkc_recorder *r, VkCommandBuffer cmd, const vkc_buffer_
     if (s != VKC_OK) return s;
 
     lead_barrier(cmd);
-    VkDeviceSize size = acc_size(r->bins);
-    if (r->dirty) {
-        vkCmdFillBuffer(cmd, r->acc.buf, 0, 4, 0xffffffffu); /* the min key starts at its top */
-        vkCmdFillBuffer(cmd, r->acc.buf, 4, size - 4, 0);
-        vkc_record_barrier(cmd);
-        r->dirty = 0;
-    }
     uint32_t esize = vkc_dtype_size(v->dtype);
     uint64_t step = vkc_gpu_chunk_bytes(ctx) / esize;
-    vkc_binding whole = {&r->acc, 0, size};
-    vkc_binding out = spec ? (vkc_binding){&r->acc, SEC_CNT, (VkDeviceSize)spec->bins * 4}
-                           : (vkc_binding){&r->acc, 0, 32};
-    uint32_t src = spec ? SEC_CNT / 4 : 3, n = spec ? spec->bins : 5;
-    vkc_binding dst = {NULL, spec ? sec_cnt64(r->bins) / 4 : SEC_REC64 / 4, 0};
+    const vkc_gbuf *work = spec ? &r->whist : &r->wrange, *total = spec ? &r->thist : &r->trange;
+    vkc_binding out = {work, 0, spec ? (VkDeviceSize)spec->bins * 4 : RANGE_WORDS * 4};
     for (uint64_t off = 0; off < v->count; off += step) {
         uint64_t m = v->count - off < step ? v->count - off : step;
         vkc_binding b;
         uint32_t first;
         vkc_gpu_view_chunk(ctx, &in, v->offset, esize, off, m, &b, &first);
-        if ((s = dispatch(r, cmd, pipe, spec, &b, first, m, &out)) != VKC_OK) return s;
+        if (off) vkc_record_barrier(cmd);
+        if ((s = dispatch_pass(r, cmd, pipe, spec, &b, first, m, &out)) != VKC_OK) return s;
         vkc_record_barrier(cmd);
-        if ((s = dispatch(r, cmd, NULL, NULL, &whole, src, n, &dst)) != VKC_OK) return s;
-        vkc_record_barrier(cmd);
-    }
-    if (!host_acc(r)) {
-        VkBufferCopy c = {0, 0, size};
-        vkCmdCopyBuffer(cmd, r->acc.buf, r->rb.buf, 1, &c);
+        s = spec ? dispatch_fold(r, cmd, work, total, 0, 0, spec->bins, 0)
+                 : dispatch_fold(r, cmd, work, total, 3, TOTAL_COUNTS, 5, 1);
+        if (s != VKC_OK) return s;
     }
     tail_barrier(cmd);
     return VKC_OK;
@@ -241,31 +265,29 @@ vkc_status vkc_recorder_read(vkc_recorder *r, vkc_stats *acc, uint64_t *counts)
 {
     if (!r) return VKC_ERROR_INVALID_ARGUMENT;
     vkc_context *ctx = r->ctx;
-    if (r->acc.buf && !r->dirty) {
-        const uint32_t *w = host_acc(r) ? r->acc.map : r->rb.map;
-        if (acc) {
-            /* Residual 32-bit counts are zero after every fold; adding them
-             * keeps the arithmetic honest anyway. The record's keys give
-             * min/max/absmax once anything finite was seen. */
-            uint64_t count = u64_at(w, SEC_REC64 / 4) + w[3];
-            uint32_t rec[8] = {w[0], w[1], w[2], count != 0, 0, 0, 0, 0};
-            vkc_stats st = {0};
-            vkc_stats_add_record(&st, rec);
-            st.count = count;
-            st.zeros = u64_at(w, SEC_REC64 / 4 + 2) + w[4];
-            st.nan = u64_at(w, SEC_REC64 / 4 + 4) + w[5];
-            st.pos_inf = u64_at(w, SEC_REC64 / 4 + 6) + w[6];
-            st.neg_inf = u64_at(w, SEC_REC64 / 4 + 8) + w[7];
-            vkc_stats_merge(acc, &st);
-        }
-        if (counts && r->have_spec) {
-            size_t c64 = (size_t)(sec_cnt64(r->bins) / 4);
-            for (uint32_t b = 0; b < r->spec.bins; b++) counts[b] += u64_at(w, c64 + 2 * (size_t)b) + w[SEC_CNT / 4 + b];
-        }
+    const uint32_t *t = r->trange.map;
+    if (acc) {
+        /* The keys give min/max/absmax once anything finite was seen. */
+        uint64_t count = u64_at(t, TOTAL_COUNTS);
+        uint32_t rec[8] = {t[0], t[1], t[2], count != 0, 0, 0, 0, 0};
+        vkc_stats st = {0};
+        vkc_stats_add_record(&st, rec);
+        st.count = count;
+        st.zeros = u64_at(t, TOTAL_COUNTS + 2);
+        st.nan = u64_at(t, TOTAL_COUNTS + 4);
+        st.pos_inf = u64_at(t, TOTAL_COUNTS + 6);
+        st.neg_inf = u64_at(t, TOTAL_COUNTS + 8);
+        vkc_stats_merge(acc, &st);
     }
+    if (counts && r->have_spec) {
+        const uint32_t *h = r->thist.map;
+        for (uint32_t b = 0; b < r->spec.bins; b++) counts[b] += u64_at(h, 2 * (size_t)b);
+    }
+    reset_range_total(r);
+    if (r->thist.map) memset(r->thist.map, 0, (size_t)r->bins * 8);
+    r->have_spec = 0;
     for (uint32_t i = 0; i < r->npools; i++) VKC_VK(ctx, vkResetDescriptorPool(ctx->dev, r->pools[i], 0));
     r->cur = 0;
-    r->have_spec = 0;
-    r->dirty = 1;
+    r->used = 0;
     return VKC_OK;
 }

@@ -244,36 +244,114 @@ out:
     app_close(&a);
 }
 
-/* The fold shader on counters at the edge of the carry. */
+/* Submits the recorded command buffer once more, as is. */
+static int app_resubmit(app *a)
+{
+    VkSubmitInfo si = {VK_STRUCTURE_TYPE_SUBMIT_INFO};
+    si.commandBufferCount = 1;
+    si.pCommandBuffers = &a->cmd;
+    return vkQueueSubmit(a->ctx->queue, 1, &si, a->fence) == VK_SUCCESS &&
+           vkWaitForFences(a->ctx->dev, 1, &a->fence, VK_TRUE, UINT64_MAX) == VK_SUCCESS &&
+           vkResetFences(a->ctx->dev, 1, &a->fence) == VK_SUCCESS;
+}
+
+/* A fresh recorder gets a range and a histogram in one reusable command
+ * buffer, submitted twice before one read (everything counts twice), then
+ * a range in one submission and a histogram with more bins in a later one
+ * before the next read (neither may disturb the other). */
+static void check_recorder_reuse(vkc_context *ctx, const char *label, vkc_dtype t, const void *raw, uint64_t n,
+                                 const expect *e)
+{
+    app a;
+    vkc_recorder *r = NULL;
+    vkc_gbuf b;
+    uint32_t es = vkc_dtype_size(t);
+    REQUIRE(app_open(ctx, &a));
+    REQUIRE(make_buffer(ctx, raw, n * es, 0, &b));
+    REQUIREF(vkc_recorder_create(ctx, &r) == VKC_OK, "%s", vkc_context_error(ctx));
+    if (!r) goto out;
+    vkc_buffer_view v = {b.buf, 0, n, t};
+    VkCommandBufferBeginInfo bi = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO}; /* reusable */
+    REQUIRE(vkBeginCommandBuffer(a.cmd, &bi) == VK_SUCCESS);
+    REQUIREF(vkc_record_range(r, a.cmd, &v) == VKC_OK, "%s", vkc_context_error(ctx));
+    REQUIREF(vkc_record_histogram(r, a.cmd, &v, &e->abs) == VKC_OK, "%s", vkc_context_error(ctx));
+    REQUIRE(vkEndCommandBuffer(a.cmd) == VK_SUCCESS);
+    REQUIRE(app_resubmit(&a) && app_resubmit(&a));
+    vkc_stats st = {0};
+    uint64_t ha[2048] = {0};
+    REQUIREF(vkc_recorder_read(r, &st, ha) == VKC_OK, "%s", vkc_context_error(ctx));
+    int ok = st.count == 2 * e->st.count && st.zeros == 2 * e->st.zeros && st.nan == 2 * e->st.nan &&
+             vkc_f32_bits(st.min) == vkc_f32_bits(e->st.min) && vkc_f32_bits(st.max) == vkc_f32_bits(e->st.max);
+    for (int k = 0; k < 2048; k++) ok = ok && ha[k] == 2 * e->ha[k];
+    REQUIREF(ok, "%s: a command buffer submitted twice did not count twice", label);
+
+    /* Range now, a wider histogram later, one read. */
+    vkc_stats st2 = {0};
+    uint64_t hs[301] = {0};
+    REQUIRE(app_begin(&a));
+    REQUIREF(vkc_record_range(r, a.cmd, &v) == VKC_OK, "%s", vkc_context_error(ctx));
+    REQUIRE(app_submit(&a));
+    vkc_hist_spec narrow = {VKC_HIST_ABS, 100, 0.0f, 1.0f};
+    REQUIRE(app_begin(&a));
+    REQUIREF(vkc_record_histogram(r, a.cmd, &v, &narrow) == VKC_OK, "%s", vkc_context_error(ctx));
+    REQUIRE(app_submit(&a));
+    REQUIREF(vkc_recorder_read(r, &st2, NULL) == VKC_OK, "%s", vkc_context_error(ctx));
+    REQUIREF(st2.count == e->st.count && vkc_f32_bits(st2.max) == vkc_f32_bits(e->st.max),
+             "%s: a later histogram disturbed the recorded range", label);
+    REQUIRE(app_begin(&a));
+    REQUIREF(vkc_record_range(r, a.cmd, &v) == VKC_OK, "%s", vkc_context_error(ctx));
+    REQUIREF(vkc_record_histogram(r, a.cmd, &v, &e->sig) == VKC_OK, "%s", vkc_context_error(ctx));
+    REQUIRE(app_submit(&a));
+    memset(&st2, 0, sizeof st2);
+    REQUIREF(vkc_recorder_read(r, &st2, hs) == VKC_OK, "%s", vkc_context_error(ctx));
+    REQUIREF(memcmp(hs, e->hs, sizeof hs) == 0 && st2.count == e->st.count,
+             "%s: histogram with more bins after a range-only read", label);
+out:
+    vkc_recorder_destroy(r);
+    vkc_gbuf_destroy(ctx, &b);
+    app_close(&a);
+}
+
+/* The fold shader on counters at the edge of the carry, and on the range
+ * record's keys. */
 static void check_fold(vkc_context *ctx)
 {
-    vkc_gbuf b;
+    vkc_gbuf w, t;
     vkc_pipe *fold;
-    REQUIRE(vkc_gbuf_create(ctx, 4096, 1, &b) == VKC_OK);
-    REQUIRE(vkc_pipe_get(ctx, "fold", NULL, 0, 1, 12, &fold) == VKC_OK);
-    uint32_t *w = b.map;
+    REQUIRE(vkc_gbuf_create(ctx, 1024, 1, &w) == VKC_OK);
+    REQUIRE(vkc_gbuf_create(ctx, 2048, 1, &t) == VKC_OK);
+    REQUIRE(vkc_pipe_get(ctx, "fold", NULL, 0, 2, 16, &fold) == VKC_OK);
+    uint32_t *wm = w.map, *tm = t.map;
     enum { N = 70, SRC = 16, DST = 128 };
     uint64_t want[N];
+    memset(wm, 0, 1024);
+    memset(tm, 0, 2048);
     for (uint32_t i = 0; i < N; i++) {
         uint32_t v = i % 3 == 0 ? 0xffffffffu : i % 3 == 1 ? 1u : 0u;
         uint64_t base = i % 2 ? 0xfffffffeull : (0x5ull << 32) | 0xfffffff0u;
-        w[SRC + i] = v;
-        w[DST + 2 * i] = (uint32_t)base;
-        w[DST + 2 * i + 1] = (uint32_t)(base >> 32);
+        wm[SRC + i] = v;
+        tm[DST + 2 * i] = (uint32_t)base;
+        tm[DST + 2 * i + 1] = (uint32_t)(base >> 32);
         want[i] = base + v;
     }
-    uint32_t push[3] = {SRC, DST, N};
-    vkc_binding bind = {&b, 0, 4096};
+    wm[0] = 0x80000005u, wm[1] = 0x90000000u, wm[2] = 0x3f800000u; /* keys of this dispatch */
+    tm[0] = 0x80000009u, tm[1] = 0x80000001u, tm[2] = 0x40000000u; /* keys so far */
+    uint32_t push[4] = {SRC, DST, N, 1};
+    vkc_binding bind[2] = {{&w, 0, 1024}, {&t, 0, 2048}};
     REQUIRE(vkc_cmd_begin(ctx) == VKC_OK);
-    REQUIRE(vkc_cmd_dispatch(ctx, fold, &bind, push, (N + 63) / 64, 1, 1) == VKC_OK);
+    REQUIRE(vkc_cmd_dispatch(ctx, fold, bind, push, (N + 63) / 64, 1, 1) == VKC_OK);
     REQUIRE(vkc_cmd_submit_wait(ctx) == VKC_OK);
     int ok = 1;
     for (uint32_t i = 0; i < N; i++) {
-        uint64_t got = (uint64_t)w[DST + 2 * i] | (uint64_t)w[DST + 2 * i + 1] << 32;
-        if (got != want[i] || w[SRC + i] != 0) ok = 0;
+        uint64_t got = (uint64_t)tm[DST + 2 * i] | (uint64_t)tm[DST + 2 * i + 1] << 32;
+        if (got != want[i] || wm[SRC + i] != 0) ok = 0;
     }
-    REQUIREF(ok, "fold: 64-bit counters wrong or sources not cleared");
-    vkc_gbuf_destroy(ctx, &b);
+    REQUIREF(ok, "fold: 64-bit counters wrong or working counters not cleared");
+    REQUIREF(tm[0] == 0x80000005u && tm[1] == 0x90000000u && tm[2] == 0x40000000u, "fold: keys %08x %08x %08x",
+             tm[0], tm[1], tm[2]);
+    REQUIREF(wm[0] == 0xffffffffu && wm[1] == 0 && wm[2] == 0, "fold: working keys not reset");
+    vkc_gbuf_destroy(ctx, &w);
+    vkc_gbuf_destroy(ctx, &t);
 }
 
 static void half_known_values(void)
@@ -340,6 +418,8 @@ int main(void)
                 }
                 snprintf(label, sizeof label, "gpu recorder %s n=%llu", DNAME[d], (unsigned long long)n);
                 check_recorder(gpu, label, t, raw, n, &e);
+                snprintf(label, sizeof label, "gpu recorder reuse %s n=%llu", DNAME[d], (unsigned long long)n);
+                check_recorder_reuse(gpu, label, t, raw, n, &e);
                 if (n == 300001 || n == 4097) {
                     /* Hundreds of dispatches: the recorder's pools grow. */
                     snprintf(label, sizeof label, "gpu recorder 1KiB chunks %s n=%llu", DNAME[d],
@@ -375,6 +455,19 @@ int main(void)
     vkc_buffer_view bad = {VK_NULL_HANDLE, 0, 4, VKC_DTYPE_F32};
     vkc_stats st = {0};
     REQUIRE(vkc_range_host(cpu, "", 1, (vkc_dtype)7, &st) == VKC_ERROR_INVALID_ARGUMENT);
+    /* A misaligned host array is refused alike on every backend and path. */
+    static uint32_t words[1 << 19];
+    const char *byte1 = (const char *)words + 1, *half = (const char *)words + 2;
+    REQUIRE(vkc_range_host(cpu, byte1, 1000, VKC_DTYPE_F16, &st) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE(vkc_range_host(cpu, half, 1000, VKC_DTYPE_F32, &st) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE(strstr(vkc_context_error(cpu), "aligned") != NULL);
+    if (gpu) {
+        uint64_t h[16] = {0};
+        vkc_hist_spec sp = {VKC_HIST_ABS, 16, 0.0f, 1.0f};
+        REQUIRE(vkc_range_host(gpu, half, (1 << 19) - 1, VKC_DTYPE_F32, &st) == VKC_ERROR_INVALID_ARGUMENT);
+        REQUIRE(vkc_histogram_host(gpu, byte1, 1000, VKC_DTYPE_BF16, &sp, h) == VKC_ERROR_INVALID_ARGUMENT);
+        REQUIRE(vkc_range_host(gpu, half, 1000, VKC_DTYPE_F16, &st) == VKC_OK); /* 2-byte aligned is enough */
+    }
     REQUIRE(vkc_range_buffer(cpu, &bad, &st) == VKC_ERROR_UNSUPPORTED);
     vkc_recorder *r = NULL;
     REQUIRE(vkc_recorder_create(cpu, &r) == VKC_ERROR_UNSUPPORTED && r == NULL);
