@@ -185,17 +185,6 @@ calib() {
     return 0
 }
 
-# same FILE_A FILE_B WHAT: byte-identical files.
-same() {
-    if [ ! -f "$1" ] || [ ! -f "$2" ]; then
-        fail "$3: missing output ($1 or $2)"
-    elif cmp -s "$1" "$2"; then
-        pass
-    else
-        fail "$3: $1 and $2 differ: $(diff "$1" "$2" | head -6 | tr '\n' '|')"
-    fi
-}
-
 # ---- CPU == lavapipe, and determinism ------------------------------------------
 mkdir -p r
 variants=(

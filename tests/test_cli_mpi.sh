@@ -43,17 +43,6 @@ mpi() {
     "${MPIRUN[@]}" -n "$n" "$VKC" calibrate "$@" >"$name.out" 2>"$name.err"
 }
 
-# same A B WHAT: byte-identical files.
-same() {
-    if [ ! -f "$1" ] || [ ! -f "$2" ]; then
-        fail "$3: missing output ($1 or $2)"
-    elif cmp -s "$1" "$2"; then
-        pass
-    else
-        fail "$3: $1 and $2 differ: $(diff "$1" "$2" | head -6 | tr '\n' '|')"
-    fi
-}
-
 # ---- data --------------------------------------------------------------------
 # set/: 7 batches (.npz, keys = tensors). Under -n 2 rank 0 reads batches 0, 2,
 # 4, 6 and rank 1 batches 1, 3, 5: the minimum of "signed" is in batch 1, its

@@ -149,14 +149,21 @@ static int app_begin(app *a)
     return vkResetCommandBuffer(a->cmd, 0) == VK_SUCCESS && vkBeginCommandBuffer(a->cmd, &bi) == VK_SUCCESS;
 }
 
-static int app_submit(app *a)
+
+/* Submits the recorded command buffer (again, for a reusable one) and waits. */
+static int app_resubmit(app *a)
 {
     VkSubmitInfo si = {VK_STRUCTURE_TYPE_SUBMIT_INFO};
     si.commandBufferCount = 1;
     si.pCommandBuffers = &a->cmd;
-    return vkEndCommandBuffer(a->cmd) == VK_SUCCESS && vkQueueSubmit(a->ctx->queue, 1, &si, a->fence) == VK_SUCCESS &&
+    return vkQueueSubmit(a->ctx->queue, 1, &si, a->fence) == VK_SUCCESS &&
            vkWaitForFences(a->ctx->dev, 1, &a->fence, VK_TRUE, UINT64_MAX) == VK_SUCCESS &&
            vkResetFences(a->ctx->dev, 1, &a->fence) == VK_SUCCESS;
+}
+
+static int app_submit(app *a)
+{
+    return vkEndCommandBuffer(a->cmd) == VK_SUCCESS && app_resubmit(a);
 }
 
 static int app_open(vkc_context *ctx, app *a)
@@ -242,17 +249,6 @@ out:
     vkc_recorder_destroy(r);
     vkc_gbuf_destroy(ctx, &b);
     app_close(&a);
-}
-
-/* Submits the recorded command buffer once more, as is. */
-static int app_resubmit(app *a)
-{
-    VkSubmitInfo si = {VK_STRUCTURE_TYPE_SUBMIT_INFO};
-    si.commandBufferCount = 1;
-    si.pCommandBuffers = &a->cmd;
-    return vkQueueSubmit(a->ctx->queue, 1, &si, a->fence) == VK_SUCCESS &&
-           vkWaitForFences(a->ctx->dev, 1, &a->fence, VK_TRUE, UINT64_MAX) == VK_SUCCESS &&
-           vkResetFences(a->ctx->dev, 1, &a->fence) == VK_SUCCESS;
 }
 
 /* A fresh recorder gets a range and a histogram in one reusable command
