@@ -15,59 +15,21 @@
  * usage: bench_buffer [--n VALUES] [--reps R] [--device SEL] */
 #include "bench_util.h"
 #include "gpu.h"
+#include "vk_app.h" /* tests/: the stand-in application */
 
 #include <string.h>
 
 enum { P_STAGE, P_IMPORT, P_BUFFER, P_RECORD, P_CPU, NPATH };
 static const char *const PNAME[NPATH] = {"host/staging", "host/import", "buffer", "recorded", "cpu"};
 
-typedef struct app {
-    vkc_context *ctx;
-    VkCommandPool pool;
-    VkCommandBuffer cmd;
-    VkFence fence;
-} app;
-
-static int app_open(vkc_context *ctx, app *a)
-{
-    memset(a, 0, sizeof *a);
-    a->ctx = ctx;
-    VkCommandPoolCreateInfo pci = {VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
-    pci.queueFamilyIndex = ctx->qfam;
-    pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
-    VkCommandBufferAllocateInfo ai = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
-    ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-    ai.commandBufferCount = 1;
-    VkFenceCreateInfo fci = {VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    if (vkCreateCommandPool(ctx->dev, &pci, NULL, &a->pool) != VK_SUCCESS) return 0;
-    ai.commandPool = a->pool;
-    return vkAllocateCommandBuffers(ctx->dev, &ai, &a->cmd) == VK_SUCCESS &&
-           vkCreateFence(ctx->dev, &fci, NULL, &a->fence) == VK_SUCCESS;
-}
-
-static void app_close(app *a)
-{
-    if (a->fence) vkDestroyFence(a->ctx->dev, a->fence, NULL);
-    if (a->pool) vkDestroyCommandPool(a->ctx->dev, a->pool, NULL);
-}
-
 /* One recorded pass, the way an application would run it. */
 static vkc_status recorded(app *a, vkc_recorder *r, const vkc_buffer_view *v, const vkc_hist_spec *spec,
                            vkc_stats *st, uint64_t *counts)
 {
-    VkCommandBufferBeginInfo bi = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-    bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-    if (vkResetCommandBuffer(a->cmd, 0) != VK_SUCCESS || vkBeginCommandBuffer(a->cmd, &bi) != VK_SUCCESS)
-        return VKC_ERROR_VULKAN;
+    if (!app_begin(a)) return VKC_ERROR_VULKAN;
     vkc_status s = spec ? vkc_record_histogram(r, a->cmd, v, spec) : vkc_record_range(r, a->cmd, v);
     if (s != VKC_OK) return s;
-    VkSubmitInfo si = {VK_STRUCTURE_TYPE_SUBMIT_INFO};
-    si.commandBufferCount = 1;
-    si.pCommandBuffers = &a->cmd;
-    if (vkEndCommandBuffer(a->cmd) != VK_SUCCESS || vkQueueSubmit(a->ctx->queue, 1, &si, a->fence) != VK_SUCCESS ||
-        vkWaitForFences(a->ctx->dev, 1, &a->fence, VK_TRUE, UINT64_MAX) != VK_SUCCESS ||
-        vkResetFences(a->ctx->dev, 1, &a->fence) != VK_SUCCESS)
-        return VKC_ERROR_VULKAN;
+    if (!app_submit(a)) return VKC_ERROR_VULKAN;
     return vkc_recorder_read(r, st, counts);
 }
 
