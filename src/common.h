@@ -33,6 +33,21 @@ static inline int vkc_add_u64(uint64_t a, uint64_t b, uint64_t *out)
     return 1;
 }
 
+/* Little-endian loads at any alignment, on any host: the file formats
+ * (.npy, zip, .vkch) are little-endian whatever the machine. */
+static inline uint16_t vkc_ld16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (uint16_t)p[1] << 8);
+}
+static inline uint32_t vkc_ld32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t vkc_ld64(const uint8_t *p)
+{
+    return (uint64_t)vkc_ld32(p) | (uint64_t)vkc_ld32(p + 4) << 32;
+}
+
 /* float <-> bits without aliasing trouble. */
 uint32_t vkc_f32_bits(float f);
 float vkc_bits_f32(uint32_t u);

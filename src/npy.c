@@ -53,24 +53,9 @@ static int dtype_from_descr(const char *d, vkc_npy_type *out)
 
 /* ---- little-endian loads (any alignment, any host) ----------------------- */
 
-static uint16_t ld16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (uint16_t)p[1] << 8);
-}
-
-static uint32_t ld32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t ld64(const uint8_t *p)
-{
-    return (uint64_t)ld32(p) | (uint64_t)ld32(p + 4) << 32;
-}
-
 static double ld_f64(const uint8_t *p)
 {
-    uint64_t u = ld64(p);
+    uint64_t u = vkc_ld64(p);
     double d;
     memcpy(&d, &u, 8);
     return d;
@@ -103,7 +88,7 @@ vkc_status vkc_npy_header_bytes(const void *buf, size_t len, uint64_t file_size,
         return vkc_fail(msg, VKC_ERROR_FORMAT, "file is %" PRIu64 " bytes, too short for a .npy header", file_size);
     if (len < prefix)
         return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "need %" PRIu64 " bytes of the file, got %zu", prefix, len);
-    uint64_t hlen = major == 1 ? ld16(p + 8) : ld32(p + 8);
+    uint64_t hlen = major == 1 ? vkc_ld16(p + 8) : vkc_ld32(p + 8);
     if (hlen > VKC_NPY_MAX_HEADER)
         return vkc_fail(msg, VKC_ERROR_FORMAT, "header length %" PRIu64 " exceeds the limit of %u bytes", hlen,
                         VKC_NPY_MAX_HEADER);
@@ -376,10 +361,10 @@ void vkc_convert_to_f32(vkc_npy_type dt, const void *src, uint64_t count, float 
     const uint8_t *p = src;
     switch (dt) {
     case VKC_DT_F32:
-        for (uint64_t i = 0; i < count; i++) dst[i] = vkc_bits_f32(ld32(p + 4 * i));
+        for (uint64_t i = 0; i < count; i++) dst[i] = vkc_bits_f32(vkc_ld32(p + 4 * i));
         break;
     case VKC_DT_F16:
-        for (uint64_t i = 0; i < count; i++) dst[i] = vkc_half_to_float(ld16(p + 2 * i));
+        for (uint64_t i = 0; i < count; i++) dst[i] = vkc_half_to_float(vkc_ld16(p + 2 * i));
         break;
     case VKC_DT_F64:
         for (uint64_t i = 0; i < count; i++) dst[i] = f64_to_f32(ld_f64(p + 8 * i));
@@ -388,13 +373,13 @@ void vkc_convert_to_f32(vkc_npy_type dt, const void *src, uint64_t count, float 
         for (uint64_t i = 0; i < count; i++) dst[i] = (float)p[i];
         break;
     case VKC_DT_I32:
-        for (uint64_t i = 0; i < count; i++) dst[i] = (float)(int32_t)ld32(p + 4 * i);
+        for (uint64_t i = 0; i < count; i++) dst[i] = (float)(int32_t)vkc_ld32(p + 4 * i);
         break;
     case VKC_DT_I64:
-        for (uint64_t i = 0; i < count; i++) dst[i] = (float)(int64_t)ld64(p + 8 * i);
+        for (uint64_t i = 0; i < count; i++) dst[i] = (float)(int64_t)vkc_ld64(p + 8 * i);
         break;
     case VKC_DT_U64:
-        for (uint64_t i = 0; i < count; i++) dst[i] = (float)ld64(p + 8 * i);
+        for (uint64_t i = 0; i < count; i++) dst[i] = (float)vkc_ld64(p + 8 * i);
         break;
     }
 }
@@ -429,13 +414,13 @@ vkc_status vkc_convert_to_u64_at(vkc_npy_type dt, const void *src, uint64_t coun
     for (uint64_t i = 0; i < count && st == VKC_OK; i++) {
         uint64_t at = first_index + i;
         switch (dt) {
-        case VKC_DT_F32: st = float_count(vkc_bits_f32(ld32(p + 4 * i)), at, &dst[i], msg); break;
-        case VKC_DT_F16: st = float_count(vkc_half_to_float(ld16(p + 2 * i)), at, &dst[i], msg); break;
+        case VKC_DT_F32: st = float_count(vkc_bits_f32(vkc_ld32(p + 4 * i)), at, &dst[i], msg); break;
+        case VKC_DT_F16: st = float_count(vkc_half_to_float(vkc_ld16(p + 2 * i)), at, &dst[i], msg); break;
         case VKC_DT_F64: st = float_count(ld_f64(p + 8 * i), at, &dst[i], msg); break;
         case VKC_DT_U8: dst[i] = p[i]; break;
-        case VKC_DT_I32: st = int_count((int32_t)ld32(p + 4 * i), at, &dst[i], msg); break;
-        case VKC_DT_I64: st = int_count((int64_t)ld64(p + 8 * i), at, &dst[i], msg); break;
-        case VKC_DT_U64: dst[i] = ld64(p + 8 * i); break;
+        case VKC_DT_I32: st = int_count((int32_t)vkc_ld32(p + 4 * i), at, &dst[i], msg); break;
+        case VKC_DT_I64: st = int_count((int64_t)vkc_ld64(p + 8 * i), at, &dst[i], msg); break;
+        case VKC_DT_U64: dst[i] = vkc_ld64(p + 8 * i); break;
         }
     }
     return st;

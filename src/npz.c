@@ -34,21 +34,6 @@ static const char *errno_text(int err, char *buf, size_t n)
     return buf;
 }
 
-static uint16_t ld16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (uint16_t)p[1] << 8);
-}
-
-static uint32_t ld32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t ld64(const uint8_t *p)
-{
-    return (uint64_t)ld32(p) | (uint64_t)ld32(p + 4) << 32;
-}
-
 vkc_status vkc_blob_read(const vkc_blob *b, uint64_t off, void *dst, size_t n, vkc_msg *msg)
 {
     uint64_t end;
@@ -104,7 +89,7 @@ static vkc_status find_end(const vkc_blob *b, zip_end *e, vkc_msg *msg)
     int64_t found = -1;
     for (int64_t i = (int64_t)(tail - END_FIXED); i >= 0; i--) {
         const uint8_t *p = buf + i;
-        if (ld32(p) == SIG_END && (uint64_t)i + END_FIXED + ld16(p + 20) == tail) {
+        if (vkc_ld32(p) == SIG_END && (uint64_t)i + END_FIXED + vkc_ld16(p + 20) == tail) {
             found = i;
             break;
         }
@@ -114,8 +99,8 @@ static vkc_status find_end(const vkc_blob *b, zip_end *e, vkc_msg *msg)
         return vkc_fail(msg, VKC_ERROR_FORMAT, "not a zip file (no end of central directory record)");
     }
     const uint8_t *p = buf + found;
-    unsigned disk = ld16(p + 4), cd_disk = ld16(p + 6), n_disk = ld16(p + 8), n_total = ld16(p + 10);
-    uint32_t cd_size = ld32(p + 12), cd_offset = ld32(p + 16);
+    unsigned disk = vkc_ld16(p + 4), cd_disk = vkc_ld16(p + 6), n_disk = vkc_ld16(p + 8), n_total = vkc_ld16(p + 10);
+    uint32_t cd_size = vkc_ld32(p + 12), cd_offset = vkc_ld32(p + 16);
     e->pos = b->size - tail + (uint64_t)found;
     /* A zip64 end locator sits just before the end record. */
     uint8_t loc[4] = {0};
@@ -125,7 +110,7 @@ static vkc_status find_end(const vkc_blob *b, zip_end *e, vkc_msg *msg)
     }
     free(buf);
     if (st != VKC_OK) return st;
-    if (ld32(loc) == SIG_ZIP64_LOCATOR || n_disk == 0xffffu || n_total == 0xffffu || cd_size == 0xffffffffu ||
+    if (vkc_ld32(loc) == SIG_ZIP64_LOCATOR || n_disk == 0xffffu || n_total == 0xffffu || cd_size == 0xffffffffu ||
         cd_offset == 0xffffffffu)
         return vkc_fail(msg, VKC_ERROR_FORMAT, "zip64 archives are not supported");
     if (disk != 0 || cd_disk != 0 || n_disk != n_total)
@@ -152,7 +137,7 @@ static const uint8_t *find_extra(const uint8_t *x, size_t len, uint16_t id, size
 {
     size_t i = 0;
     while (i + 4 <= len) {
-        uint16_t rid = ld16(x + i), rlen = ld16(x + i + 2);
+        uint16_t rid = vkc_ld16(x + i), rlen = vkc_ld16(x + i + 2);
         if (i + 4 + rlen > len) break;
         if (rid == id) {
             *rec_len = rlen;
@@ -229,9 +214,9 @@ static vkc_status parse_directory(const uint8_t *cd, const zip_end *end, vkc_zip
     uint64_t at = 0;
     for (uint64_t k = 0; k < end->entries; k++) {
         const uint8_t *p = cd + at;
-        if (at + CENTRAL_FIXED > end->cd_size || ld32(p) != SIG_CENTRAL)
+        if (at + CENTRAL_FIXED > end->cd_size || vkc_ld32(p) != SIG_CENTRAL)
             return vkc_fail(msg, VKC_ERROR_FORMAT, "central directory entry %" PRIu64 " is malformed", k);
-        size_t nlen = ld16(p + 28), xlen = ld16(p + 30), clen = ld16(p + 32);
+        size_t nlen = vkc_ld16(p + 28), xlen = vkc_ld16(p + 30), clen = vkc_ld16(p + 32);
         if (at + CENTRAL_FIXED + nlen + xlen + clen > end->cd_size)
             return vkc_fail(msg, VKC_ERROR_FORMAT, "central directory entry %" PRIu64 " runs past the directory", k);
         const char *name = (const char *)p + CENTRAL_FIXED;
@@ -250,13 +235,13 @@ static vkc_status parse_directory(const uint8_t *cd, const zip_end *end, vkc_zip
         str[klen] = 0;
         e->key = str;
         str += klen + 1;
-        e->flags = ld16(p + 8);
-        e->method = ld16(p + 10);
-        e->crc = ld32(p + 16);
-        e->csize = ld32(p + 20);
-        e->usize = ld32(p + 24);
-        e->local_offset = ld32(p + 42);
-        vkc_status st = check_entry(e, p + CENTRAL_FIXED + nlen, xlen, ld16(p + 34), end, msg);
+        e->flags = vkc_ld16(p + 8);
+        e->method = vkc_ld16(p + 10);
+        e->crc = vkc_ld32(p + 16);
+        e->csize = vkc_ld32(p + 20);
+        e->usize = vkc_ld32(p + 24);
+        e->local_offset = vkc_ld32(p + 42);
+        vkc_status st = check_entry(e, p + CENTRAL_FIXED + nlen, xlen, vkc_ld16(p + 34), end, msg);
         if (st != VKC_OK) return st;
         z->count++;
     }
@@ -305,13 +290,13 @@ static int agrees(uint64_t local, uint64_t central, uint16_t flags)
 static vkc_status check_local_sizes(const vkc_zip_entry *e, const uint8_t *lh, const uint8_t *extra, size_t xlen,
                                     uint16_t lflags, vkc_msg *msg)
 {
-    uint64_t lcsize = ld32(lh + 18), lusize = ld32(lh + 22);
+    uint64_t lcsize = vkc_ld32(lh + 18), lusize = vkc_ld32(lh + 22);
     size_t rl = 0;
     const uint8_t *z64 = find_extra(extra, xlen, ZIP64_EXTRA_ID, &rl);
     if (z64) {
         if (rl < 16)
             return vkc_fail(msg, VKC_ERROR_FORMAT, "member '%s': local zip64 record is too short", e->name);
-        uint64_t zu = ld64(z64), zc = ld64(z64 + 8);
+        uint64_t zu = vkc_ld64(z64), zc = vkc_ld64(z64 + 8);
         if (!agrees(zu, e->usize, lflags) || !agrees(zc, e->csize, lflags))
             return vkc_fail(msg, VKC_ERROR_FORMAT, "member '%s': local zip64 sizes disagree with the central directory",
                             e->name);
@@ -329,9 +314,9 @@ static vkc_status check_local_sizes(const vkc_zip_entry *e, const uint8_t *lh, c
 
 static vkc_status check_local(const vkc_zip_entry *e, const uint8_t *lh, const uint8_t *name_extra, vkc_msg *msg)
 {
-    uint16_t lflags = ld16(lh + 6), lmethod = ld16(lh + 8);
-    size_t nlen = ld16(lh + 26), xlen = ld16(lh + 28);
-    if (ld32(lh) != SIG_LOCAL)
+    uint16_t lflags = vkc_ld16(lh + 6), lmethod = vkc_ld16(lh + 8);
+    size_t nlen = vkc_ld16(lh + 26), xlen = vkc_ld16(lh + 28);
+    if (vkc_ld32(lh) != SIG_LOCAL)
         return vkc_fail(msg, VKC_ERROR_FORMAT, "member '%s': no local header at offset %" PRIu64, e->name,
                         e->local_offset);
     if (nlen != strlen(e->name) || memcmp(name_extra, e->name, nlen) != 0)
@@ -341,7 +326,7 @@ static vkc_status check_local(const vkc_zip_entry *e, const uint8_t *lh, const u
     if (lmethod != e->method)
         return vkc_fail(msg, VKC_ERROR_FORMAT, "member '%s': local header method %u disagrees with the central "
                         "directory (%u)", e->name, lmethod, e->method);
-    if (!agrees(ld32(lh + 14), e->crc, lflags))
+    if (!agrees(vkc_ld32(lh + 14), e->crc, lflags))
         return vkc_fail(msg, VKC_ERROR_FORMAT, "member '%s': local header CRC-32 disagrees with the central directory",
                         e->name);
     return check_local_sizes(e, lh, name_extra + nlen, xlen, lflags, msg);
@@ -353,7 +338,7 @@ vkc_status vkc_zip_member_data(const vkc_blob *b, const vkc_zip *z, uint32_t i, 
     uint8_t lh[LOCAL_FIXED];
     vkc_status st = vkc_blob_read(b, e->local_offset, lh, sizeof lh, msg);
     if (st != VKC_OK) return st;
-    size_t vlen = (size_t)ld16(lh + 26) + ld16(lh + 28);
+    size_t vlen = (size_t)vkc_ld16(lh + 26) + vkc_ld16(lh + 28);
     uint64_t data = e->local_offset + LOCAL_FIXED + vlen, data_end;
     if (!vkc_add_u64(data, e->csize, &data_end) || data_end > z->cd_offset)
         return vkc_fail(msg, VKC_ERROR_FORMAT, "member '%s': data (%" PRIu64 " bytes at offset %" PRIu64

@@ -25,16 +25,6 @@ static void put64(vkc_buf *b, uint64_t v)
     put32(b, (uint32_t)(v >> 32));
 }
 
-static uint32_t get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 uint32_t vkc_state_find(const vkc_state *s, const char *name)
 {
     for (uint32_t k = 0; k < s->ntensors; k++)
@@ -154,17 +144,17 @@ vkc_status vkc_state_parse(const void *buf, size_t len, vkc_state *out, vkc_msg 
     memset(out, 0, sizeof *out);
     if (len < 28 || memcmp(p, "VKCH", 4) != 0)
         return vkc_fail(msg, VKC_ERROR_FORMAT, "not a vkcalib state file (no VKCH magic)");
-    if (crc_of(p, len - 4) != get32(end - 4))
+    if (crc_of(p, len - 4) != vkc_ld32(end - 4))
         return vkc_fail(msg, VKC_ERROR_FORMAT, "checksum mismatch: the file is damaged or truncated");
     end -= 4;
-    uint32_t version = get32(p + 4);
+    uint32_t version = vkc_ld32(p + 4);
     if (version != VKC_STATE_VERSION)
         return vkc_fail(msg, VKC_ERROR_UNSUPPORTED, "state version %u; this vkcalib reads version %u", version,
                         VKC_STATE_VERSION);
-    out->phase = get32(p + 8);
-    out->bins = get32(p + 12);
-    out->flags = get32(p + 16);
-    uint32_t n = get32(p + 20);
+    out->phase = vkc_ld32(p + 8);
+    out->bins = vkc_ld32(p + 12);
+    out->flags = vkc_ld32(p + 16);
+    uint32_t n = vkc_ld32(p + 20);
     p += 24;
     if (out->phase != VKC_STATE_RANGE && out->phase != VKC_STATE_HISTOGRAM)
         return vkc_fail(msg, VKC_ERROR_FORMAT, "unknown phase %u", out->phase);
@@ -172,7 +162,7 @@ vkc_status vkc_state_parse(const void *buf, size_t len, vkc_state *out, vkc_msg 
     vkc_status s = VKC_OK;
     for (uint32_t k = 0; k < n && s == VKC_OK; k++) {
         if (end - p < 4) { s = vkc_fail(msg, VKC_ERROR_FORMAT, "tensor %u: truncated", k); break; }
-        uint32_t nl = get32(p);
+        uint32_t nl = vkc_ld32(p);
         p += 4;
         size_t fixed = 16 + 40 + (out->phase == VKC_STATE_HISTOGRAM ? (size_t)out->bins * 8 : 0);
         if (nl == 0 || nl > MAX_NAME || (size_t)(end - p) < nl + fixed) {
@@ -185,21 +175,21 @@ vkc_status vkc_state_parse(const void *buf, size_t len, vkc_state *out, vkc_msg 
         if (memchr(name, 0, nl)) { s = vkc_fail(msg, VKC_ERROR_FORMAT, "tensor %u: NUL in name", k); break; }
         p += nl;
         vkc_stats st;
-        st.min = vkc_bits_f32(get32(p));
-        st.max = vkc_bits_f32(get32(p + 4));
-        st.absmax = vkc_bits_f32(get32(p + 8));
-        float hi = vkc_bits_f32(get32(p + 12));
-        st.count = get64(p + 16);
-        st.zeros = get64(p + 24);
-        st.nan = get64(p + 32);
-        st.pos_inf = get64(p + 40);
-        st.neg_inf = get64(p + 48);
+        st.min = vkc_bits_f32(vkc_ld32(p));
+        st.max = vkc_bits_f32(vkc_ld32(p + 4));
+        st.absmax = vkc_bits_f32(vkc_ld32(p + 8));
+        float hi = vkc_bits_f32(vkc_ld32(p + 12));
+        st.count = vkc_ld64(p + 16);
+        st.zeros = vkc_ld64(p + 24);
+        st.nan = vkc_ld64(p + 32);
+        st.pos_inf = vkc_ld64(p + 40);
+        st.neg_inf = vkc_ld64(p + 48);
         p += 56;
         uint64_t *counts = NULL;
         if (out->phase == VKC_STATE_HISTOGRAM) {
             counts = malloc((size_t)out->bins * 8);
             if (!counts) { s = vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory"); break; }
-            for (uint32_t j = 0; j < out->bins; j++) counts[j] = get64(p + 8 * (size_t)j);
+            for (uint32_t j = 0; j < out->bins; j++) counts[j] = vkc_ld64(p + 8 * (size_t)j);
             p += (size_t)out->bins * 8;
         }
         s = vkc_state_add(out, name, &st, hi, counts, msg);
