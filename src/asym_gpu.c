@@ -155,41 +155,6 @@ static int needs_windows(const vkc_asym_hist *ah, uint32_t n, double lo, double 
            fabs(hi) <= 0x1p900 && (hi - lo) / (double)n >= 0x1p-900;
 }
 
-vkc_status vkc_asym_entropy_gpu(vkc_context *ctx, const uint64_t *counts, uint32_t n, double lo, double hi,
-                                uint32_t start, vkc_asym_result *res)
-{
-    if (!ctx) return VKC_ERROR_INVALID_ARGUMENT;
-    if (ctx->is_cpu)
-        return vkc_asym_entropy_cpu_threads(counts, n, lo, hi, start, ctx->threads, res, &ctx->msg);
-    if (res) memset(res, 0, sizeof *res);
-    vkc_asym_hist ah;
-    vkc_status s = vkc_asym_hist_init(&ah, counts, n, VKC_ASYM_KL, &ctx->msg);
-    if (s != VKC_OK) return s;
-    const uint32_t st = start ? start : VKC_ASYM_DEFAULT_START;
-    const uint32_t threads = ctx->threads ? ctx->threads : 1;
-    const float *approx = NULL, *cells = NULL;
-    uint32_t *w = NULL;
-    size_t words = 0;
-    if (needs_windows(&ah, n, lo, hi, st)) {
-        if (n >= (1u << 24)) {
-            s = vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED, "asymmetric entropy on the GPU: %u bins (at most 2^24)",
-                         n);
-            goto done;
-        }
-        w = pack(&ah, st, (n - st + 1 + LOCAL_SIZE - 1) / LOCAL_SIZE, &words);
-        if (!w) {
-            s = vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory packing the histogram");
-            goto done;
-        }
-        if ((s = run_windows(ctx, "asym_entropy", w, words, n, st, &approx, &cells)) != VKC_OK) goto done;
-    }
-    s = vkc_asym_entropy_select(&ah, lo, hi, st, approx, cells, LOCAL_SIZE, threads, res, &ctx->msg);
-done:
-    free(w);
-    vkc_asym_hist_free(&ah);
-    return s;
-}
-
 /* Packed layout of shaders/asym_mse.comp, 32-bit words:
  *   [0..15]  header: n, start, rows, cells per width, nnz (non-empty bins),
  *            lam = lo / w, total, Gb >= max(|lo|, |hi|) / w, eta = 18 U Gb
@@ -222,14 +187,18 @@ static uint32_t *pack_mse(const vkc_asym_hist *ah, uint32_t start, uint32_t cpr,
     return w;
 }
 
-vkc_status vkc_asym_mse_gpu(vkc_context *ctx, const uint64_t *counts, uint32_t n, double lo, double hi,
-                            uint32_t start, vkc_asym_result *res)
+/* Both two-sided searches: the window pass on the GPU where there are
+ * windows to evaluate, then the method's selection on the host. */
+static vkc_status asym_gpu(vkc_context *ctx, const uint64_t *counts, uint32_t n, double lo, double hi,
+                           uint32_t start, int mse, vkc_asym_result *res)
 {
     if (!ctx) return VKC_ERROR_INVALID_ARGUMENT;
-    if (ctx->is_cpu) return vkc_asym_mse_cpu_threads(counts, n, lo, hi, start, ctx->threads, res, &ctx->msg);
+    if (ctx->is_cpu)
+        return (mse ? vkc_asym_mse_cpu_threads : vkc_asym_entropy_cpu_threads)(counts, n, lo, hi, start,
+                                                                              ctx->threads, res, &ctx->msg);
     if (res) memset(res, 0, sizeof *res);
     vkc_asym_hist ah;
-    vkc_status s = vkc_asym_hist_init(&ah, counts, n, VKC_ASYM_MSE, &ctx->msg);
+    vkc_status s = vkc_asym_hist_init(&ah, counts, n, mse ? VKC_ASYM_MSE : VKC_ASYM_KL, &ctx->msg);
     if (s != VKC_OK) return s;
     const uint32_t st = start ? start : VKC_ASYM_DEFAULT_START;
     const uint32_t threads = ctx->threads ? ctx->threads : 1;
@@ -237,20 +206,36 @@ vkc_status vkc_asym_mse_gpu(vkc_context *ctx, const uint64_t *counts, uint32_t n
     uint32_t *w = NULL;
     size_t words = 0;
     if (needs_windows(&ah, n, lo, hi, st)) {
-        if (n > (1u << 22)) {
-            s = vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED, "asymmetric MSE on the GPU: %u bins (at most 2^22)", n);
+        if (mse ? n > (1u << 22) : n >= (1u << 24)) {
+            s = vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED, "asymmetric %s on the GPU: %u bins (at most 2^%d)",
+                         mse ? "MSE" : "entropy", n, mse ? 22 : 24);
             goto done;
         }
-        w = pack_mse(&ah, st, (n - st + 1 + LOCAL_SIZE - 1) / LOCAL_SIZE, lo, hi, &words);
+        const uint32_t cpr = (n - st + 1 + LOCAL_SIZE - 1) / LOCAL_SIZE;
+        w = mse ? pack_mse(&ah, st, cpr, lo, hi, &words) : pack(&ah, st, cpr, &words);
         if (!w) {
             s = vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory packing the histogram");
             goto done;
         }
-        if ((s = run_windows(ctx, "asym_mse", w, words, n, st, &approx, &cells)) != VKC_OK) goto done;
+        s = run_windows(ctx, mse ? "asym_mse" : "asym_entropy", w, words, n, st, &approx, &cells);
+        if (s != VKC_OK) goto done;
     }
-    s = vkc_asym_mse_select(&ah, lo, hi, st, approx, cells, LOCAL_SIZE, threads, res, &ctx->msg);
+    s = (mse ? vkc_asym_mse_select : vkc_asym_entropy_select)(&ah, lo, hi, st, approx, cells, LOCAL_SIZE, threads,
+                                                              res, &ctx->msg);
 done:
     free(w);
     vkc_asym_hist_free(&ah);
     return s;
+}
+
+vkc_status vkc_asym_entropy_gpu(vkc_context *ctx, const uint64_t *counts, uint32_t n, double lo, double hi,
+                                uint32_t start, vkc_asym_result *res)
+{
+    return asym_gpu(ctx, counts, n, lo, hi, start, 0, res);
+}
+
+vkc_status vkc_asym_mse_gpu(vkc_context *ctx, const uint64_t *counts, uint32_t n, double lo, double hi,
+                            uint32_t start, vkc_asym_result *res)
+{
+    return asym_gpu(ctx, counts, n, lo, hi, start, 1, res);
 }
