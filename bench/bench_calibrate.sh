@@ -55,33 +55,19 @@ if [ ! -f "$data/.complete" ]; then
     mkdir -p "$data"
     echo "generating $TENSORS tensors x $BATCHES batches x $ELEMS float32 in $data ..."
     t0=$(date +%s.%N)
-    "$PYTHON" - "$data" "$TENSORS" "$BATCHES" "$ELEMS" <<'EOF'
+    PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" - "$data" "$TENSORS" "$BATCHES" "$ELEMS" <<'EOF'
 import os, sys
 import numpy as np
+from activations import KINDS, make
 out, tensors, batches, elems = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 rng = np.random.default_rng(20261201)
-kinds = ["relu", "preact", "heavy", "softmax", "gelu"]
-def make(kind, n, scale):
-    if kind == "relu":       # post-ReLU: more than half exact zeros
-        return np.maximum(rng.standard_normal(n, dtype=np.float32) * scale - 0.2 * scale, 0)
-    if kind == "preact":     # signed, skewed
-        return rng.standard_normal(n, dtype=np.float32) * scale + 0.3 * scale
-    if kind == "heavy":      # Student-t(3) with rare huge outliers
-        x = rng.standard_t(3, n).astype(np.float32) * scale
-        x[rng.random(n) < 1e-4] *= 50
-        return x
-    if kind == "softmax":    # probabilities, mostly tiny
-        e = np.exp(rng.standard_normal(n) * 3.0)
-        return (e / e.max()).astype(np.float32)
-    g = rng.standard_normal(n, dtype=np.float32) * scale  # GELU-like
-    return 0.5 * g * (1 + np.tanh(0.7978845608 * (g + 0.044715 * g ** 3)))
 for t in range(tensors):
-    kind = kinds[t % len(kinds)]
+    kind = KINDS[t % len(KINDS)]
     d = os.path.join(out, "layer%02d_%s" % (t, kind))
     os.makedirs(d)
     scale = float(0.5 + 2.0 * rng.random())
     for b in range(batches):
-        np.save(os.path.join(d, "batch_%03d.npy" % b), make(kind, elems, scale).astype(np.float32))
+        np.save(os.path.join(d, "batch_%03d.npy" % b), make(rng, kind, elems, scale))
 EOF
     touch "$data/.complete"
     echo "generated in $(elapsed "$t0") s"

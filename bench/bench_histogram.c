@@ -323,14 +323,6 @@ static void print_ratio(const result *a, const result *b)
     else printf(" %12s", "-");
 }
 
-static int parse_u64(const char *s, uint64_t *v)
-{
-    char *end;
-    if (!s || !*s || *s == '-') return 0;
-    *v = strtoull(s, &end, 10);
-    return *end == 0;
-}
-
 static void usage(void)
 {
     fputs("Usage: bench_histogram [--n N] [--runs R] [--device D] [--bins B] [--dist relu|heavy|all]\n"

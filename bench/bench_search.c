@@ -398,14 +398,6 @@ static void dump(FILE *f, const char *scenario, const tensor *ts, uint32_t count
     }
 }
 
-static int parse_u64(const char *s, uint64_t *v)
-{
-    char *end;
-    if (!s || !*s || *s == '-') return 0;
-    *v = strtoull(s, &end, 10);
-    return *end == 0;
-}
-
 static void usage(void)
 {
     fputs("Usage: bench_search [--runs R] [--ref-runs R] [--device D] [--no-gpu] [--set N] [--only 2048|8192|set]\n"

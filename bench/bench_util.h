@@ -28,6 +28,15 @@ static inline double median(double *v, int n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* A decimal option value: 1 on success (no sign, nothing after the digits). */
+static inline int parse_u64(const char *s, uint64_t *v)
+{
+    char *end;
+    if (!s || !*s || *s == '-') return 0;
+    *v = strtoull(s, &end, 10);
+    return *end == 0;
+}
+
 /* The machine's load when we start: timings on a busy machine are noisy. */
 static inline const char *load_average(void)
 {
