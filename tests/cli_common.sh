@@ -23,6 +23,27 @@ same() {
     fi
 }
 
+# test_device: "INDEX<TAB>NAME" of the Vulkan device the GPU halves of the
+# tests use: VKCALIB_TEST_DEVICE when set (index, name substring or UUID),
+# else lavapipe (llvmpipe) when listed (CI), else the first device. Prints
+# nothing when vkcalib lists no device; fails when `vkcalib devices --json`
+# does or prints no valid JSON.
+test_device() {
+    local json
+    json=$("$VKC" devices --json 2>/dev/null) || return 1
+    printf '%s' "$json" | "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)["devices"]
+want = sys.argv[1]
+pick = None
+if want:
+    pick = next((x for x in d if want == str(x["index"]) or want in x["name"] or want == x["uuid"]), None)
+if pick is None:
+    pick = next((x for x in d if "llvmpipe" in x["name"]), d[0] if d else None)
+if pick is not None:
+    print("%d\t%s" % (pick["index"], pick["name"]))' "${VKCALIB_TEST_DEVICE:-}" 2>/dev/null
+}
+
 case $VKC in /*) ;; *) VKC=$PWD/$VKC ;; esac
 if [ ! -x "$VKC" ]; then
     echo "vkcalib not found at $VKC" >&2

@@ -142,27 +142,16 @@ echo "data generated after $((SECONDS - t0)) s" >&2
 # The Vulkan device: VKCALIB_TEST_DEVICE when set, else lavapipe (llvmpipe) when
 # listed (CI), else the first device. GPU=--device argument, empty for none.
 GPU=
-if "$VKC" devices --json >devices.json 2>devices.err; then
-    if "$PY" -m json.tool devices.json >/dev/null 2>&1; then pass; else fail "devices --json is not valid JSON"; fi
-    GPU=$("$PY" - "${VKCALIB_TEST_DEVICE:-}" <<'PYEOF' 2>/dev/null
-import json, sys
-d = json.load(open("devices.json"))["devices"]
-want = sys.argv[1]
-pick = None
-if want:
-    pick = next((x for x in d if want == str(x["index"]) or want in x["name"] or want == x["uuid"]), None)
-if pick is None:
-    pick = next((x for x in d if "llvmpipe" in x["name"]), d[0] if d else None)
-print("" if pick is None else pick["index"])
-PYEOF
-)
+if dev=$(test_device); then
+    pass
+    GPU=${dev%%$'\t'*}
+    gpu_name=${dev#*$'\t'}
 else
-    fail "vkcalib devices --json exited non-zero: $(head -c 300 devices.err)"
+    fail "vkcalib devices --json failed or printed no valid JSON"
 fi
 have_gpu=0
 if [ -n "$GPU" ]; then
     have_gpu=1
-    gpu_name=$("$PY" -c 'import json,sys; print([x["name"] for x in json.load(open("devices.json"))["devices"] if x["index"] == int(sys.argv[1])][0])' "$GPU")
     echo "Vulkan device: $GPU ($gpu_name)" >&2
     # the plain listing names the device too
     if "$VKC" devices >devices.txt 2>&1 && grep -qF "${gpu_name%% (*}" devices.txt; then pass; else fail "vkcalib devices does not list $gpu_name"; fi

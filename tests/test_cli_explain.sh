@@ -286,14 +286,7 @@ if [ $? -eq 2 ]; then pass; else fail "explain --method nope: expected exit 2"; 
 if "$VKC" explain --help | grep -q "Usage: vkcalib explain"; then pass; else fail "explain --help"; fi
 
 # ---- a Vulkan device gives the same numbers -----------------------------------------
-GPU=$("$VKC" devices --json 2>/dev/null | "$PY" -c '
-import json, sys
-try:
-    d = json.load(sys.stdin)["devices"]
-except Exception:
-    d = []
-p = next((x for x in d if "llvmpipe" in x["name"]), d[0] if d else None)
-print("" if p is None else p["index"])' 2>/dev/null)
+GPU=$(test_device | cut -f1)
 if [ -n "$GPU" ]; then
     if explain ex_gpu set --tensor relu --device "$GPU"; then
         if diff <(sed -n '/^5\. /,/^6\. /p' ex_relu.out) <(sed -n '/^5\. /,/^6\. /p' ex_gpu.out) >/dev/null; then

@@ -106,14 +106,7 @@ if [ $? -ne 0 ]; then pass; else fail "report into a missing directory: expected
 if "$VKC" report --help | grep -q "Usage: vkcalib report"; then pass; else fail "report --help"; fi
 
 # ---- a Vulkan device: the same thresholds and plots ----------------------------------
-GPU=$("$VKC" devices --json 2>/dev/null | "$PY" -c '
-import json, sys
-try:
-    d = json.load(sys.stdin)["devices"]
-except Exception:
-    d = []
-p = next((x for x in d if "llvmpipe" in x["name"]), d[0] if d else None)
-print("" if p is None else p["index"])' 2>/dev/null)
+GPU=$(test_device | cut -f1)
 if [ -n "$GPU" ]; then
     if "$VKC" report set -o report_gpu.html --device "$GPU" -q >gpu.log 2>&1; then
         check_html "report (device $GPU)" report_gpu.html

@@ -7,31 +7,12 @@
 # Env:   VKC_TESTDATA_DIR (shared/testdata), VKC_SOURCE_DIR (the source tree).
 set -u
 
-VKC=${1:?usage: test_cli_search.sh VKCALIB WORKDIR}
-WORK=${2:?usage: test_cli_search.sh VKCALIB WORKDIR}
-PY=${VKC_PYTHON:-/usr/bin/python3}
+. "$(dirname "$0")/cli_common.sh" "$@"
 GOLDEN=${VKC_TESTDATA_DIR:-${VKC_SOURCE_DIR:-.}/../shared/testdata}/golden_histograms.json
 
-passed=0
-failed=0
-pass() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*" >&2
-}
-
-case $VKC in /*) ;; *) VKC=$PWD/$VKC ;; esac
-if [ ! -x "$VKC" ]; then
-    echo "vkcalib not found at $VKC" >&2
-    exit 1
-fi
 if [ ! -f "$GOLDEN" ]; then
     echo "golden histograms not found at $GOLDEN (set VKC_TESTDATA_DIR)" >&2
     exit 1
-fi
-if ! "$PY" -c 'import numpy' 2>/dev/null; then
-    echo "SKIP: $PY with numpy is needed to generate the test data" >&2
-    exit 77
 fi
 
 rm -rf "$WORK"
@@ -107,19 +88,11 @@ run_case() {
 # The Vulkan device: VKCALIB_TEST_DEVICE when set, else lavapipe (llvmpipe)
 # when listed (CI), else the first device. "label:device-substring:args".
 backends=("cpu:cpu:--cpu")
-"$VKC" devices --json >devices.json 2>/dev/null
-gpu=$("$PY" - "${VKCALIB_TEST_DEVICE:-}" <<'PYEOF' 2>/dev/null
-import json, sys
-d = json.load(open("devices.json"))["devices"]
-want = sys.argv[1]
-pick = None
-if want:
-    pick = next((x for x in d if want == str(x["index"]) or want in x["name"] or want == x["uuid"]), None)
-if pick is None:
-    pick = next((x for x in d if "llvmpipe" in x["name"]), d[0] if d else None)
-print("none" if pick is None else "%d\t%s" % (pick["index"], pick["name"]))
-PYEOF
-)
+if gpu=$(test_device); then
+    [ -n "$gpu" ] || gpu=none
+else
+    gpu=
+fi
 if [ -z "$gpu" ]; then
     fail "vkcalib devices --json did not print valid JSON"
 elif [ "$gpu" = none ]; then
