@@ -14,7 +14,7 @@
  *
  * usage: bench_buffer [--n VALUES] [--reps R] [--device SEL] */
 #include "bench_util.h"
-#include "gpu.h"
+#include "vk/gpu.h"
 #include "vk_app.h" /* tests/: the stand-in application */
 
 #include <string.h>

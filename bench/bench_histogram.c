@@ -19,9 +19,9 @@
  *                        [--dist relu|heavy|all] [--threads T] [--seed S] [--no-gpu]
  */
 #include "bench_util.h"
-#include "gpu.h"
-#include "passes.h"
-#include "reference.h"
+#include "vk/gpu.h"
+#include "pass/passes.h"
+#include "oracle/reference.h"
 
 #include <math.h>
 #include <pthread.h>

@@ -15,8 +15,8 @@
  * Options: --device D (default: the default rule, else llvmpipe), --runs R
  * (default 5), --bins N (default 2048), --ref-bins N (default 256). */
 #include "bench_util.h"
-#include "asym.h"
-#include "search.h"
+#include "search/asym.h"
+#include "search/search.h"
 
 #include <math.h>
 #include <stdio.h>

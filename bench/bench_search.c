@@ -22,8 +22,8 @@
  * format bench/numpy_entropy.py reads; --csv FILE writes the medians.
  */
 #include "bench_util.h"
-#include "entropy.h"
-#include "gpu.h"
+#include "search/entropy.h"
+#include "vk/gpu.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
 #ifndef VKC_BENCH_UTIL_H
 #define VKC_BENCH_UTIL_H
 
-#include "common.h"
+#include "base/common.h"
 
 #include <stdio.h>
 #include <stdlib.h>

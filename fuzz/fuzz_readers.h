@@ -9,7 +9,7 @@
 #ifndef VKC_FUZZ_READERS_H
 #define VKC_FUZZ_READERS_H
 
-#include "source.h"
+#include "read/source.h"
 
 #include <stdint.h>
 #include <stdio.h>

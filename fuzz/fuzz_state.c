@@ -2,7 +2,7 @@
  * and, when it parses, merged with itself. Half the inputs get a correct
  * CRC-32 written over their last four bytes, so that mutations reach the
  * field checks behind the checksum instead of stopping at it. */
-#include "state.h"
+#include "write/state.h"
 
 #include <stdint.h>
 #include <stdlib.h>

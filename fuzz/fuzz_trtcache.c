@@ -1,6 +1,6 @@
 /* libFuzzer target: a TensorRT calibration cache parsed from memory (the
  * buffer is not NUL-terminated, as the parser promises to handle). */
-#include "trtcache.h"
+#include "write/trtcache.h"
 
 #include <stdint.h>
 #include <string.h>

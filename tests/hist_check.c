@@ -1,5 +1,5 @@
 #include "hist_check.h"
-#include "reference.h"
+#include "oracle/reference.h"
 
 #include <float.h>
 #include <math.h>

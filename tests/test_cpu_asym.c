@@ -5,8 +5,8 @@
  * window of a subset; the reference agrees with an independent long-double
  * evaluation written here from DESIGN.md §3; edge cases and fallbacks; the
  * tie rule; timing at N = 2048. */
-#include "asym.h"
-#include "entropy.h"
+#include "search/asym.h"
+#include "search/entropy.h"
 #include "hist_gen.h"
 #include "asym_gen.h"
 #include "testutil.h"

@@ -2,8 +2,8 @@
  * implementation, an independent long-double KL written here from the
  * definition, and the fast evaluator and the selection cascade against the
  * double reference on many random histograms. */
-#include "entropy.h"
-#include "json_parse.h"
+#include "search/entropy.h"
+#include "base/json_parse.h"
 #include "hist_gen.h"
 #include "testutil.h"
 

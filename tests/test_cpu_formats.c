@@ -2,12 +2,12 @@
  * file writes, the JSON emitter and the range policy. */
 #include "testutil.h"
 
-#include "atomic_file.h"
-#include "json_write.h"
-#include "ranges.h"
-#include "state.h"
-#include "strbuf.h"
-#include "trtcache.h"
+#include "base/atomic_file.h"
+#include "base/json_write.h"
+#include "policy/range_policy.h"
+#include "write/state.h"
+#include "base/strbuf.h"
+#include "write/trtcache.h"
 
 #include <dirent.h>
 #include <errno.h>

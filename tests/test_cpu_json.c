@@ -1,7 +1,7 @@
 /* JSON parser: valid documents, escapes, numbers, the nesting limit, and
  * malformed or mutated input, always from exact-size heap copies so that
  * ASan sees any read past the end. */
-#include "json_parse.h"
+#include "base/json_parse.h"
 #include "testutil.h"
 
 #include <locale.h>

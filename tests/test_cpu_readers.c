@@ -11,9 +11,9 @@
 #include "testutil.h"
 
 #include "../fuzz/fuzz_readers.h"
-#include "npy.h"
-#include "npz.h"
-#include "source.h"
+#include "read/npy.h"
+#include "read/zip.h"
+#include "read/source.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -24,7 +24,7 @@
 
 #if defined(__has_include)
 #if __has_include("trtcache.h")
-#include "trtcache.h"
+#include "write/trtcache.h"
 #define HAVE_TRTCACHE 1
 #endif
 #endif

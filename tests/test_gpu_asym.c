@@ -6,8 +6,8 @@
  * N = 2048 in one dispatch; the same with subgroup arithmetic masked, with
  * the output split over several dispatches, and (entropy) with the
  * workgroup summary ignored. Prints the GPU times at N = 2048. */
-#include "asym.h"
-#include "gpu.h"
+#include "search/asym.h"
+#include "vk/gpu.h"
 #include "hist_gen.h"
 #include "asym_gen.h"
 #include "testutil.h"

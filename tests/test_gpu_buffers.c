@@ -5,8 +5,8 @@
  * the plain reference over the same values widened to float32 on the host.
  * The fold shader that keeps recorded counters exact past 2^32 is checked on
  * its own with counters near the carry. */
-#include "gpu.h"
-#include "reference.h"
+#include "vk/gpu.h"
+#include "oracle/reference.h"
 #include "testutil.h"
 #include "vk_app.h"
 

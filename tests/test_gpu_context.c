@@ -2,7 +2,7 @@
  * the capability record, validation that really reports, and the CPU
  * fallback when no GPU can be used. */
 #include "testutil.h"
-#include "gpu.h"
+#include "vk/gpu.h"
 
 #include <stdlib.h>
 #include <string.h>

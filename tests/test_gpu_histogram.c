@@ -4,7 +4,7 @@
  * (chunking and uint32 flushing), and on one input over 128 MiB. Validation
  * is on; any message fails the test. */
 #include "hist_check.h"
-#include "gpu.h"
+#include "vk/gpu.h"
 
 #include <stdlib.h>
 #include <string.h>

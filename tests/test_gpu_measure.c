@@ -2,7 +2,7 @@
  * computation, and the extra bit of unsigned and asymmetric ranges is real
  * (for a non-negative tensor their SQNR is at least the symmetric SQNR at
  * the same threshold). */
-#include "ranges.h"
+#include "policy/range_policy.h"
 #include "testutil.h"
 
 #include <math.h>

@@ -2,10 +2,10 @@
  * the golden cases (through vkc_search, all cases in one dispatch), 1000+
  * seeded random histograms in batches (and the fast CPU path on the same),
  * edge cases, the subgroup-free fallback, and one dispatch per batch. */
-#include "entropy.h"
+#include "search/entropy.h"
 #include "hist_gen.h"
-#include "json_parse.h"
-#include "search_gpu.h"
+#include "base/json_parse.h"
+#include "search/search_gpu.h"
 #include "testutil.h"
 
 #include <math.h>

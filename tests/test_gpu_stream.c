@@ -3,8 +3,8 @@
  * range, bit for bit, whatever the batch order and size, on the CPU backend
  * and the Vulkan device. Also reports how far the streaming threshold lands
  * from the exact-mode one (and checks it stays within 5%). */
-#include "entropy.h"
-#include "reference.h"
+#include "search/entropy.h"
+#include "oracle/reference.h"
 #include "testutil.h"
 
 #include <math.h>

@@ -3,8 +3,8 @@
  * time (two contexts on the test device, lavapipe in CI, standing in for two
  * devices, beside two CPU contexts), and every result equals the
  * single-threaded reference. */
-#include "entropy.h"
-#include "reference.h"
+#include "search/entropy.h"
+#include "oracle/reference.h"
 #include "testutil.h"
 
 #include <pthread.h>

@@ -3,7 +3,7 @@
 #ifndef VKC_TESTUTIL_H
 #define VKC_TESTUTIL_H
 
-#include "common.h"
+#include "base/common.h"
 #include "vkcalib.h"
 
 #include <stdint.h>

@@ -4,7 +4,7 @@
 #ifndef VKC_VK_APP_H
 #define VKC_VK_APP_H
 
-#include "gpu.h"
+#include "vk/gpu.h"
 
 #include <string.h>
 

@@ -1,10 +1,10 @@
 #include "calib.h"
-#include "asym.h"
+#include "search/asym.h"
 #include "dist.h"
 #include "feeder.h"
 #include "progress.h"
-#include "source.h"
-#include "state.h"
+#include "read/source.h"
+#include "write/state.h"
 
 #include <errno.h>
 #include <math.h>

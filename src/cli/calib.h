@@ -7,7 +7,7 @@
 #include "cli.h"
 #include "dataset.h"
 #include "feeder.h"
-#include "ranges.h"
+#include "policy/range_policy.h"
 
 typedef struct tensor_state {
     vkc_stats st;

@@ -1,19 +1,19 @@
 /* vkcalib calibrate: activation dumps -> TensorRT calibration cache or JSON. */
 /* sched_getaffinity and CPU_COUNT are GNU. */
 #define _GNU_SOURCE
-#include "atomic_file.h"
+#include "base/atomic_file.h"
 #include "calib.h"
-#include "entropy.h"
+#include "search/entropy.h"
 #include "cli.h"
 #include "dataset.h"
 #include "dist.h"
 #include "feeder.h"
-#include "json_write.h"
-#include "npy.h"
+#include "base/json_write.h"
+#include "read/npy.h"
 #include "progress.h"
-#include "ranges.h"
-#include "strbuf.h"
-#include "trtcache.h"
+#include "policy/range_policy.h"
+#include "base/strbuf.h"
+#include "write/trtcache.h"
 
 #include <errno.h>
 #include <math.h>

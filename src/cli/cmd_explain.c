@@ -8,7 +8,7 @@
  * only when stdout is a terminal and NO_COLOR is unset (or with --color). */
 #include "cli.h"
 #include "report_html.h"
-#include "trtcache.h"
+#include "write/trtcache.h"
 
 #include <langinfo.h>
 #include <locale.h>

@@ -1,11 +1,11 @@
 /* vkcalib inspect: the tensors, scales and ranges of a TensorRT calibration
  * cache or of a vkcalib JSON, as a table or as JSON. */
 #include "cli.h"
-#include "json_parse.h"
-#include "json_write.h"
-#include "ranges.h"
-#include "strbuf.h"
-#include "trtcache.h"
+#include "base/json_parse.h"
+#include "base/json_write.h"
+#include "policy/range_policy.h"
+#include "base/strbuf.h"
+#include "write/trtcache.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 /* vkcalib report: one self-contained HTML file about a whole calibration. */
-#include "atomic_file.h"
+#include "base/atomic_file.h"
 #include "cli.h"
 #include "progress.h"
 #include "report_html.h"

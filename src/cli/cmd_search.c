@@ -1,10 +1,10 @@
 /* vkcalib search: a threshold search on a histogram the user brings. */
-#include "asym.h"
+#include "search/asym.h"
 #include "cli.h"
-#include "json_write.h"
-#include "ranges.h"
-#include "source.h"
-#include "strbuf.h"
+#include "base/json_write.h"
+#include "policy/range_policy.h"
+#include "read/source.h"
+#include "base/strbuf.h"
 
 #include <errno.h>
 #include <math.h>

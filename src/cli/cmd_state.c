@@ -2,7 +2,7 @@
  * machines through state files (src/state.h), merged exactly. */
 #include "calib.h"
 #include "cli.h"
-#include "state.h"
+#include "write/state.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
 
 #include "dataset.h"
 #include "cli.h"
-#include "source.h"
+#include "read/source.h"
 
 #include <dirent.h>
 #include <errno.h>

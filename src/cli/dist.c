@@ -1,7 +1,7 @@
 /* MPI for vkcalib calibrate (dist.h); single-process stubs without
  * VKC_WITH_MPI or without a launcher. */
 #include "dist.h"
-#include "common.h"
+#include "base/common.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 #include "feeder.h"
-#include "source.h"
+#include "read/source.h"
 
 #include <stdlib.h>
 #include <string.h>

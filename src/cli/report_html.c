@@ -4,10 +4,10 @@
 #include "report_html.h"
 
 #include "feeder.h"
-#include "json_parse.h"
-#include "json_write.h"
+#include "base/json_parse.h"
+#include "base/json_write.h"
 #include "progress.h"
-#include "ranges.h"
+#include "policy/range_policy.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -24,8 +24,8 @@
 #define VKC_REPORT_HTML_H
 
 #include "calib.h"
-#include "entropy.h"
-#include "strbuf.h"
+#include "search/entropy.h"
+#include "base/strbuf.h"
 
 enum { RV_SYM = 0, RV_ALT = 1, RV_NKINDS = 2 };
 #define RV_NMETHODS 4 /* indexed by vkc_method: entropy, percentile, mse, max */

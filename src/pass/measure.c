@@ -1,0 +1,139 @@
+/* Quality pass: fake quantization at a chosen range, SQNR and clipping. */
+#include "pass/passes.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+
+double vkc_quality_sqnr_db(const vkc_quality *q)
+{
+    if (!q || q->count == 0) return 0.0;
+    if (q->noise == 0.0) return INFINITY;
+    if (q->signal == 0.0) return -INFINITY;
+    return 10.0 * log10(q->signal / q->noise);
+}
+
+static vkc_status check_quant(vkc_context *ctx, const vkc_quant *q)
+{
+    if (!q || !(q->scale > 0) || !isfinite(q->scale) || q->qmin > q->qmax || q->zero_point < q->qmin ||
+        q->zero_point > q->qmax)
+        return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT,
+                        "quantizer needs a finite scale > 0 and qmin <= zero_point <= qmax");
+    return VKC_OK;
+}
+
+typedef struct measure_part {
+    const float *x;
+    uint64_t n;
+    vkc_quant q;
+    vkc_quality acc;
+} measure_part;
+
+/* The shader's arithmetic in float32, sums in double. */
+static void *measure_worker(void *arg)
+{
+    measure_part *p = arg;
+    const float lo = (float)(p->q.qmin - p->q.zero_point), hi = (float)(p->q.qmax - p->q.zero_point);
+    double sig = 0, err = 0;
+    uint64_t clip = 0, cnt = 0;
+    for (uint64_t i = 0; i < p->n; i++) {
+        float v = p->x[i];
+        if (!isfinite(v)) continue;
+        float r = nearbyintf(v / p->q.scale);
+        if (r < lo || r > hi) clip++;
+        float c = r < lo ? lo : (r > hi ? hi : r);
+        float d = v - c * p->q.scale;
+        sig += (double)v * v;
+        err += (double)d * d;
+        cnt++;
+    }
+    p->acc.signal = sig;
+    p->acc.noise = err;
+    p->acc.clipped = clip;
+    p->acc.count = cnt;
+    return NULL;
+}
+
+static vkc_status cpu_measure(vkc_context *ctx, const float *x, uint64_t n, const vkc_quant *q, vkc_quality *acc)
+{
+    enum { MAXT = 64 };
+    /* A thread per million values, at most one per processor. */
+    uint64_t want = (n >> 20) + 1;
+    uint32_t nt = ctx->threads < MAXT ? ctx->threads : MAXT;
+    if (want < nt) nt = (uint32_t)want;
+    if (nt == 0) nt = 1;
+    measure_part parts[MAXT];
+    pthread_t th[MAXT];
+    int started[MAXT] = {0};
+    uint64_t per = n / nt;
+    for (uint32_t t = 0; t < nt; t++) {
+        memset(&parts[t], 0, sizeof parts[t]);
+        parts[t].x = x + t * per;
+        parts[t].n = t + 1 == nt ? n - t * per : per;
+        parts[t].q = *q;
+        if (t > 0) started[t] = pthread_create(&th[t], NULL, measure_worker, &parts[t]) == 0;
+    }
+    measure_worker(&parts[0]);
+    for (uint32_t t = 1; t < nt; t++) {
+        if (started[t]) pthread_join(th[t], NULL);
+        else measure_worker(&parts[t]);
+    }
+    for (uint32_t t = 0; t < nt; t++) {
+        acc->signal += parts[t].acc.signal;
+        acc->noise += parts[t].acc.noise;
+        acc->clipped += parts[t].acc.clipped;
+        acc->count += parts[t].acc.count;
+    }
+    return VKC_OK;
+}
+
+#define LOCAL_SIZE 256u
+#define MAX_GROUPS 1024u
+
+typedef struct measure_push {
+    uint32_t n;
+    float scale;
+    int32_t zp, qmin, qmax;
+} measure_push;
+
+static vkc_status gpu_measure(vkc_context *ctx, const float *x, uint64_t n, const vkc_quant *q, vkc_quality *acc)
+{
+    uint32_t spec[1] = {LOCAL_SIZE};
+    vkc_pipe *pipe;
+    vkc_status s = vkc_pipe_get(ctx, "measure", spec, 1, 2, sizeof(measure_push), &pipe);
+    if (s == VKC_OK) s = vkc_gbuf_reserve(ctx, &ctx->out, MAX_GROUPS * 16, 1);
+    if (s != VKC_OK) return s;
+    uint64_t step = vkc_gpu_chunk_bytes(ctx) / 4;
+    ctx->last_gpu_ns = 0;
+    for (uint64_t off = 0; off < n; off += step) {
+        uint64_t m = n - off < step ? n - off : step;
+        vkc_binding b[2];
+        if ((s = vkc_gpu_upload(ctx, x + off, m * 4, &b[0])) != VKC_OK) return s;
+        uint64_t g = (m + LOCAL_SIZE * 64 - 1) / (LOCAL_SIZE * 64);
+        uint32_t groups = (uint32_t)(g < 1 ? 1 : g > MAX_GROUPS ? MAX_GROUPS : g);
+        b[1] = (vkc_binding){&ctx->out, 0, (VkDeviceSize)groups * 16};
+        measure_push push = {(uint32_t)m, q->scale, q->zero_point, q->qmin, q->qmax};
+        if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
+        vkc_gpu_record_upload(ctx, m * 4);
+        s = vkc_cmd_dispatch(ctx, pipe, b, &push, groups, 1, 1);
+        if (s == VKC_OK) s = vkc_cmd_submit_wait(ctx);
+        if (s != VKC_OK) return s;
+        const uint32_t *part = ctx->out.map;
+        for (uint32_t k = 0; k < groups; k++) {
+            acc->signal += vkc_bits_f32(part[4 * k]);
+            acc->noise += vkc_bits_f32(part[4 * k + 1]);
+            acc->clipped += part[4 * k + 2];
+            acc->count += part[4 * k + 3];
+        }
+    }
+    return VKC_OK;
+}
+
+vkc_status vkc_measure_f32(vkc_context *ctx, const float *x, uint64_t n, const vkc_quant *q, vkc_quality *acc)
+{
+    if (!ctx) return VKC_ERROR_INVALID_ARGUMENT;
+    if (!acc || (!x && n)) return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_measure_f32: NULL argument");
+    vkc_status s = check_quant(ctx, q);
+    if (s != VKC_OK || n == 0) return s;
+    return ctx->is_cpu ? cpu_measure(ctx, x, n, q, acc) : gpu_measure(ctx, x, n, q, acc);
+}

@@ -1,0 +1,425 @@
+/* Public entry points of the data passes, the shared geometry rules, and the
+ * Vulkan implementation of both passes. */
+#include "pass/passes.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Below this width a bin index could depend on whether a device flushes
+ * denormals; such a range puts everything in bin 0 on every backend. */
+#define VKC_MIN_WIDTH 7.8886090522101181e-31f /* 2^-100 */
+#define VKC_MAX_BINS (1u << 20)
+
+vkc_status vkc_hist_check(const vkc_hist_spec *spec, float *inv, vkc_msg *msg)
+{
+    if (!spec) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "histogram spec is NULL");
+    if (spec->bins == 0 || spec->bins > VKC_MAX_BINS)
+        return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "bin count %u outside 1..%u", spec->bins, VKC_MAX_BINS);
+    float lo = spec->kind == VKC_HIST_ABS ? 0.0f : spec->lo;
+    if (!isfinite(lo) || !isfinite(spec->hi) || spec->hi < lo)
+        return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "histogram range [%g, %g] is not a finite interval",
+                        (double)lo, (double)spec->hi);
+    float width = spec->hi - lo;
+    if (!isfinite(width))
+        return vkc_fail(msg, VKC_ERROR_UNSUPPORTED,
+                        "histogram range [%g, %g] is wider than float32 can represent", (double)lo,
+                        (double)spec->hi);
+    *inv = width >= VKC_MIN_WIDTH ? (float)spec->bins / width : 0.0f;
+    return VKC_OK;
+}
+
+float vkc_hist_inv(const vkc_hist_spec *spec)
+{
+    float inv = 0.0f;
+    return vkc_hist_check(spec, &inv, NULL) == VKC_OK ? inv : 0.0f;
+}
+
+static vkc_msg *ctx_msg(vkc_context *ctx)
+{
+    return &ctx->msg;
+}
+
+uint32_t vkc_dtype_size(vkc_dtype t)
+{
+    return t == VKC_DTYPE_F32 ? 4 : (t == VKC_DTYPE_F16 || t == VKC_DTYPE_BF16) ? 2 : 0;
+}
+
+static vkc_status check_dtype(vkc_context *ctx, vkc_dtype t)
+{
+    if (vkc_dtype_size(t)) return VKC_OK;
+    return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "unknown dtype %d", (int)t);
+}
+
+/* The same rule on every backend and path: an import would otherwise read
+ * from a rounded-down address. */
+static vkc_status check_host_array(vkc_context *ctx, const void *x, vkc_dtype t)
+{
+    vkc_status s = check_dtype(ctx, t);
+    if (s == VKC_OK && (uintptr_t)x % vkc_dtype_size(t))
+        s = vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "host array at %p is not aligned to its %u-byte elements",
+                     x, vkc_dtype_size(t));
+    return s;
+}
+
+/* The CPU backend bins float32: 16-bit inputs are widened in blocks
+ * (exactly), float16 through a table of all 65536 values. */
+static float half_table[65536];
+static pthread_once_t half_once = PTHREAD_ONCE_INIT;
+
+static void half_table_init(void)
+{
+    for (uint32_t h = 0; h < 65536; h++) half_table[h] = vkc_half_to_float((uint16_t)h);
+}
+
+static void widen(const unsigned char *x, uint64_t n, vkc_dtype t, float *w)
+{
+    uint16_t h;
+    if (t == VKC_DTYPE_F16) {
+        pthread_once(&half_once, half_table_init);
+        for (uint64_t i = 0; i < n; i++) {
+            memcpy(&h, x + 2 * i, 2); /* x need not be 2-byte aligned */
+            w[i] = half_table[h];
+        }
+    } else {
+        for (uint64_t i = 0; i < n; i++) {
+            memcpy(&h, x + 2 * i, 2);
+            uint32_t u = (uint32_t)h << 16;
+            memcpy(&w[i], &u, 4);
+        }
+    }
+}
+
+static vkc_status cpu_pass_16(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype t, const vkc_hist_spec *spec,
+                              float inv, vkc_stats *acc, uint64_t *counts)
+{
+    enum { BLOCK16 = 1 << 20 };
+    float *w = malloc((size_t)(n < BLOCK16 ? n : BLOCK16) * sizeof *w);
+    if (!w) return vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory widening 16-bit values");
+    vkc_status s = VKC_OK;
+    for (uint64_t off = 0; s == VKC_OK && off < n; off += BLOCK16) {
+        uint64_t m = n - off < BLOCK16 ? n - off : BLOCK16;
+        widen((const unsigned char *)x + 2 * off, m, t, w);
+        s = acc ? vkc_cpu_range(ctx, w, m, acc) : vkc_cpu_histogram(ctx, w, m, spec, inv, counts);
+    }
+    free(w);
+    return s;
+}
+
+vkc_status vkc_range_host(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype, vkc_stats *acc)
+{
+    if (!ctx || !acc || (!x && n))
+        return vkc_fail(ctx ? ctx_msg(ctx) : NULL, VKC_ERROR_INVALID_ARGUMENT, "vkc_range_host: NULL argument");
+    vkc_status s = check_host_array(ctx, x, dtype);
+    if (s != VKC_OK || n == 0) return s;
+    if (ctx->is_cpu)
+        return dtype == VKC_DTYPE_F32 ? vkc_cpu_range(ctx, x, n, acc) : cpu_pass_16(ctx, x, n, dtype, NULL, 0, acc, NULL);
+    return vkc_gpu_range_any(ctx, x, n, dtype, acc);
+}
+
+vkc_status vkc_histogram_host(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype,
+                              const vkc_hist_spec *spec, uint64_t *counts)
+{
+    if (!ctx || !counts || (!x && n))
+        return vkc_fail(ctx ? ctx_msg(ctx) : NULL, VKC_ERROR_INVALID_ARGUMENT,
+                        "vkc_histogram_host: NULL argument");
+    float inv;
+    vkc_status s = check_host_array(ctx, x, dtype);
+    if (s == VKC_OK) s = vkc_hist_check(spec, &inv, ctx_msg(ctx));
+    if (s != VKC_OK || n == 0) return s;
+    return vkc_histogram_inv(ctx, x, n, dtype, spec, inv, counts);
+}
+
+vkc_status vkc_histogram_inv(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype, const vkc_hist_spec *spec,
+                             float inv, uint64_t *counts)
+{
+    if (ctx->is_cpu)
+        return dtype == VKC_DTYPE_F32 ? vkc_cpu_histogram(ctx, x, n, spec, inv, counts)
+                                      : cpu_pass_16(ctx, x, n, dtype, spec, inv, NULL, counts);
+    return vkc_gpu_histogram_any(ctx, x, n, dtype, spec, inv, counts);
+}
+
+vkc_status vkc_range_f32(vkc_context *ctx, const float *x, uint64_t n, vkc_stats *acc)
+{
+    return vkc_range_host(ctx, x, n, VKC_DTYPE_F32, acc);
+}
+
+vkc_status vkc_histogram_f32(vkc_context *ctx, const float *x, uint64_t n, const vkc_hist_spec *spec,
+                             uint64_t *counts)
+{
+    return vkc_histogram_host(ctx, x, n, VKC_DTYPE_F32, spec, counts);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Vulkan                                                                    */
+
+#define LOCAL_SIZE 256u
+
+static uint32_t groups_for(const vkc_context *ctx, uint64_t n, uint64_t per_group, uint32_t cap)
+{
+    uint64_t g = (n + per_group - 1) / per_group;
+    if (g < 1) g = 1;
+    if (g > cap) g = cap;
+    if (g > ctx->caps.max_workgroup_count[0]) g = ctx->caps.max_workgroup_count[0];
+    return (uint32_t)g;
+}
+
+/* Elements per flush window: uint32 counters in the shaders must not wrap. */
+static uint64_t flush_window(const vkc_context *ctx)
+{
+    return ctx->flush_window && ctx->flush_window < 0xffffffffull ? ctx->flush_window : 0xffffffffull;
+}
+
+static void record_init(uint32_t *rec)
+{
+    rec[0] = 0xffffffffu;
+    for (int k = 1; k < 8; k++) rec[k] = 0;
+}
+
+/* One data pass (range or histogram) over chunks of one tensor: which
+ * pipeline, and where the results accumulate on the host. */
+typedef struct pass {
+    vkc_dtype dtype;
+    uint32_t esize;
+    const vkc_hist_spec *spec; /* NULL: the range pass */
+    float inv;
+    vkc_pipe *pipe;
+    vkc_stats *acc;
+    uint64_t *counts;
+} pass;
+
+typedef struct hist_push {
+    uint32_t n, kind;
+    float inv, lo;
+    uint32_t first;
+} hist_push;
+
+vkc_status vkc_gpu_pipe_range(vkc_context *ctx, vkc_dtype dtype, vkc_pipe **pipe)
+{
+    uint32_t spec[3] = {LOCAL_SIZE, (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC), (uint32_t)dtype};
+    return vkc_pipe_get(ctx, "range", spec, 3, 2, 8, pipe);
+}
+
+vkc_status vkc_gpu_pipe_hist(vkc_context *ctx, vkc_dtype dtype, uint32_t bins, vkc_pipe **pipe)
+{
+    int shared = vkc_gpu_has(ctx, VKC_FEATURE_SHARED_HISTOGRAM) &&
+                 (uint64_t)bins * 4 + 64 <= ctx->caps.max_shared_memory;
+    uint32_t spec[5] = {LOCAL_SIZE, bins, (uint32_t)shared, shared ? bins : 1u, (uint32_t)dtype};
+    return vkc_pipe_get(ctx, "hist", spec, 5, 2, sizeof(hist_push), pipe);
+}
+
+/* Records the dispatch of one chunk: m elements of in, from element first. */
+vkc_status vkc_gpu_record_pass(vkc_context *ctx, VkCommandBuffer cmd, VkDescriptorPool pool, vkc_pipe *pipe,
+                               const vkc_hist_spec *spec, float inv, const vkc_binding *in, uint32_t first,
+                               uint64_t m, const vkc_binding *out, int *pool_full)
+{
+    vkc_binding b[2] = {*in, *out};
+    if (!spec) {
+        uint32_t push[2] = {(uint32_t)m, first};
+        return vkc_record_dispatch(ctx, cmd, pool, pipe, b, push, groups_for(ctx, m, LOCAL_SIZE * 16, 4096), 1, 1,
+                                   pool_full);
+    }
+    hist_push push = {(uint32_t)m, spec->kind == VKC_HIST_SIGNED, inv,
+                      spec->kind == VKC_HIST_SIGNED ? spec->lo : 0.0f, first};
+    return vkc_record_dispatch(ctx, cmd, pool, pipe, b, &push, groups_for(ctx, m, LOCAL_SIZE * 64, 1024), 1, 1,
+                               pool_full);
+}
+
+static vkc_status pass_setup(vkc_context *ctx, pass *p, vkc_dtype dtype, const vkc_hist_spec *spec, float inv,
+                             vkc_stats *acc, uint64_t *counts)
+{
+    *p = (pass){dtype, vkc_dtype_size(dtype), spec, inv, NULL, acc, counts};
+    vkc_status s = spec ? vkc_gpu_pipe_hist(ctx, dtype, spec->bins, &p->pipe) : vkc_gpu_pipe_range(ctx, dtype, &p->pipe);
+    VkDeviceSize out = spec ? (VkDeviceSize)spec->bins * 4 : 32;
+    if (s == VKC_OK) s = vkc_gbuf_reserve(ctx, &ctx->out, out, 1);
+    if (s != VKC_OK) return s;
+    if (spec) memset(ctx->out.map, 0, (size_t)out);
+    else record_init(ctx->out.map);
+    ctx->last_gpu_ns = 0;
+    return VKC_OK;
+}
+
+/* Moves the device's 32-bit results into the host's accumulators. */
+static void pass_flush(vkc_context *ctx, pass *p)
+{
+    uint32_t *c = ctx->out.map;
+    if (!p->spec) {
+        vkc_stats_add_record(p->acc, c);
+        record_init(c);
+        return;
+    }
+    for (uint32_t b = 0; b < p->spec->bins; b++) p->counts[b] += c[b];
+    memset(c, 0, (size_t)p->spec->bins * 4);
+}
+
+static vkc_binding pass_out(vkc_context *ctx, const pass *p)
+{
+    return (vkc_binding){&ctx->out, 0, p->spec ? (VkDeviceSize)p->spec->bins * 4 : 32};
+}
+
+/* Host arrays: each chunk is copied (or imported) and submitted alone. */
+static vkc_status gpu_pass_host(vkc_context *ctx, pass *p, const void *x, uint64_t n)
+{
+    uint64_t window = 0, step = vkc_gpu_chunk_bytes(ctx) / p->esize;
+    vkc_binding out = pass_out(ctx, p);
+    for (uint64_t off = 0; off < n; off += step) {
+        uint64_t m = n - off < step ? n - off : step;
+        if (window + m > flush_window(ctx)) {
+            pass_flush(ctx, p);
+            window = 0;
+        }
+        vkc_binding in;
+        uint32_t first;
+        int copied;
+        vkc_status s = vkc_gpu_upload_input(ctx, (const char *)x + off * p->esize, m * p->esize, p->esize, &in,
+                                            &first, &copied);
+        if (s != VKC_OK) return s;
+        if ((s = vkc_cmd_begin(ctx)) == VKC_OK) {
+            if (copied) vkc_gpu_record_upload(ctx, m * p->esize);
+            s = vkc_gpu_record_pass(ctx, ctx->cmd, ctx->desc_pool, p->pipe, p->spec, p->inv, &in, first, m, &out,
+                                    NULL);
+        }
+        if (s == VKC_OK) s = vkc_cmd_submit_wait(ctx);
+        if (s != VKC_OK) {
+            /* Nothing may refer to the caller's pages once we return. */
+            vkc_gpu_release_import(ctx);
+            return s;
+        }
+        window += m;
+    }
+    pass_flush(ctx, p);
+    return VKC_OK;
+}
+
+vkc_status vkc_gpu_range_any(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype, vkc_stats *acc)
+{
+    pass p;
+    vkc_status s = pass_setup(ctx, &p, dtype, NULL, 0, acc, NULL);
+    return s == VKC_OK ? gpu_pass_host(ctx, &p, x, n) : s;
+}
+
+vkc_status vkc_gpu_histogram_any(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype,
+                                 const vkc_hist_spec *spec, float inv, uint64_t *counts)
+{
+    pass p;
+    vkc_status s = pass_setup(ctx, &p, dtype, spec, inv, NULL, counts);
+    return s == VKC_OK ? gpu_pass_host(ctx, &p, x, n) : s;
+}
+
+vkc_status vkc_gpu_range(vkc_context *ctx, const float *x, uint64_t n, vkc_stats *acc)
+{
+    return vkc_gpu_range_any(ctx, x, n, VKC_DTYPE_F32, acc);
+}
+
+vkc_status vkc_gpu_histogram(vkc_context *ctx, const float *x, uint64_t n, const vkc_hist_spec *spec,
+                             float inv, uint64_t *counts)
+{
+    return vkc_gpu_histogram_any(ctx, x, n, VKC_DTYPE_F32, spec, inv, counts);
+}
+
+void vkc_gpu_view_chunk(const vkc_context *ctx, const vkc_gbuf *buf, VkDeviceSize base, uint32_t esize,
+                        uint64_t off, uint64_t m, vkc_binding *b, uint32_t *first)
+{
+    /* At least word-aligned: the shaders read the input as 32-bit words. */
+    VkDeviceSize pos = base + off * esize, al = ctx->caps.min_storage_buffer_offset_alignment;
+    if (al < 4) al = 4;
+    VkDeviceSize at = pos - pos % al;
+    *first = (uint32_t)((pos - at) / esize);
+    *b = (vkc_binding){buf, at, (pos - at + m * esize + 3) & ~(VkDeviceSize)3};
+}
+
+/* Data already on the device: every chunk's dispatch in one command buffer
+ * per flush window. */
+static vkc_status gpu_pass_buffer(vkc_context *ctx, pass *p, const vkc_gbuf *in, VkDeviceSize base, uint64_t n)
+{
+    uint64_t window = 0, step = vkc_gpu_chunk_bytes(ctx) / p->esize;
+    vkc_binding out = pass_out(ctx, p);
+    vkc_status s = vkc_cmd_begin(ctx);
+    if (s != VKC_OK) return s;
+    for (uint64_t off = 0; off < n; off += step) {
+        uint64_t m = n - off < step ? n - off : step;
+        if (window + m > flush_window(ctx)) {
+            if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) return s;
+            pass_flush(ctx, p);
+            window = 0;
+            if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
+        }
+        vkc_binding b;
+        uint32_t first;
+        vkc_gpu_view_chunk(ctx, in, base, p->esize, off, m, &b, &first);
+        /* Atomic adds into the same counters commute, but synchronization
+         * validation still wants the dependency made explicit. */
+        if (off) vkc_cmd_barrier(ctx);
+        s = vkc_gpu_record_pass(ctx, ctx->cmd, ctx->desc_pool, p->pipe, p->spec, p->inv, &b, first, m, &out, NULL);
+        if (s != VKC_OK) return s;
+        window += m;
+    }
+    if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) return s;
+    pass_flush(ctx, p);
+    return VKC_OK;
+}
+
+vkc_status vkc_gpu_histogram_buffer(vkc_context *ctx, const vkc_gbuf *in, VkDeviceSize offset, uint64_t n,
+                                    vkc_dtype dtype, const vkc_hist_spec *spec, float inv, uint64_t *counts)
+{
+    pass p;
+    vkc_status s = pass_setup(ctx, &p, dtype, spec, inv, NULL, counts);
+    return s == VKC_OK ? gpu_pass_buffer(ctx, &p, in, offset, n) : s;
+}
+
+vkc_status vkc_gpu_range_buffer(vkc_context *ctx, const vkc_gbuf *in, VkDeviceSize offset, uint64_t n,
+                                vkc_dtype dtype, vkc_stats *acc)
+{
+    pass p;
+    vkc_status s = pass_setup(ctx, &p, dtype, NULL, 0, acc, NULL);
+    return s == VKC_OK ? gpu_pass_buffer(ctx, &p, in, offset, n) : s;
+}
+
+vkc_status vkc_gpu_check_view(vkc_context *ctx, const vkc_buffer_view *v, vkc_gbuf *b)
+{
+    if (ctx->is_cpu)
+        return vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED, "a device buffer needs a Vulkan context, not the CPU backend");
+    if (!v) return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "buffer view is NULL");
+    if (!v->buffer) return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "VkBuffer is VK_NULL_HANDLE");
+    vkc_status s = check_dtype(ctx, v->dtype);
+    if (s != VKC_OK) return s;
+    uint32_t es = vkc_dtype_size(v->dtype);
+    uint64_t bytes;
+    if (v->offset % es)
+        return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT,
+                        "buffer offset %llu is not a multiple of the element size (%u bytes)",
+                        (unsigned long long)v->offset, es);
+    if (!vkc_mul_u64(v->count, es, &bytes) || !vkc_add_u64(bytes, v->offset, &bytes))
+        return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "buffer view of %llu elements overflows",
+                        (unsigned long long)v->count);
+    /* The application's buffer seen through a vkc_gbuf that owns nothing. */
+    memset(b, 0, sizeof *b);
+    b->buf = v->buffer;
+    b->size = bytes;
+    return VKC_OK;
+}
+
+vkc_status vkc_range_buffer(vkc_context *ctx, const vkc_buffer_view *v, vkc_stats *acc)
+{
+    if (!ctx) return VKC_ERROR_INVALID_ARGUMENT;
+    if (!acc) return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_range_buffer: NULL stats");
+    vkc_gbuf b;
+    vkc_status s = vkc_gpu_check_view(ctx, v, &b);
+    if (s != VKC_OK || v->count == 0) return s;
+    return vkc_gpu_range_buffer(ctx, &b, v->offset, v->count, v->dtype, acc);
+}
+
+vkc_status vkc_histogram_buffer(vkc_context *ctx, const vkc_buffer_view *v, const vkc_hist_spec *spec,
+                                uint64_t *counts)
+{
+    if (!ctx) return VKC_ERROR_INVALID_ARGUMENT;
+    if (!counts) return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_histogram_buffer: NULL counts");
+    float inv = 0.0f;
+    vkc_gbuf b;
+    vkc_status s = vkc_hist_check(spec, &inv, &ctx->msg);
+    if (s == VKC_OK) s = vkc_gpu_check_view(ctx, v, &b);
+    if (s != VKC_OK || v->count == 0) return s;
+    return vkc_gpu_histogram_buffer(ctx, &b, v->offset, v->count, v->dtype, spec, inv, counts);
+}

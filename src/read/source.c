@@ -1,0 +1,611 @@
+/* Streaming sources over .npy files, raw float32 files, memory, and .npz
+ * members. Two layers: a stream delivers the decoded bytes of one .npy
+ * image in order (stored or inflated, CRC-checked when it comes from a zip),
+ * and a source parses the header and converts elements. */
+#define _FILE_OFFSET_BITS 64 /* files past 2 GiB on 32-bit hosts */
+#include "read/source.h"
+
+#include "read/zip.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define DEFAULT_CHUNK (256u << 10)
+/* zlib counts bytes in 32 bits and Linux reads at most ~2 GiB at a time,
+ * so big requests are served in pieces of this size. */
+#define MAX_PIECE ((size_t)1 << 30)
+
+typedef struct stream {
+    vkc_blob blob;
+    uint64_t start;      /* first (compressed) byte in the blob */
+    uint64_t csize;      /* compressed bytes; equals usize when stored */
+    uint64_t usize;      /* decoded bytes: the .npy image's size */
+    int deflated;
+    int check_crc;       /* zip members carry a CRC-32 of the decoded bytes */
+    uint32_t expect_crc, crc;
+    uint64_t cpos, upos; /* compressed bytes fetched, decoded bytes delivered */
+    int finished;        /* end checks done */
+    z_stream z;
+    int z_live, z_ended;
+    uint8_t *in;         /* compressed input */
+    size_t in_cap;
+} stream;
+
+struct vkc_source {
+    char *name;          /* "path" or "path[member]" */
+    stream st;
+    vkc_npy_header h;
+    uint64_t pos;        /* elements delivered */
+    size_t chunk;
+    uint8_t *scratch;    /* chunk bytes for conversion and skipping */
+    int owns_fd;
+    vkc_status broken;   /* a failed read's status, until rewind */
+};
+
+struct vkc_npz {
+    char *path;
+    vkc_blob blob;       /* owns blob.fd for files */
+    vkc_zip zip;
+};
+
+static const char *errno_text(int err, char *buf, size_t n)
+{
+    if (strerror_r(err, buf, n) != 0) snprintf(buf, n, "error %d", err);
+    return buf;
+}
+
+static int host_is_le(void)
+{
+    const uint16_t one = 1;
+    uint8_t b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+static char *dup_string(const char *a, const char *b)
+{
+    size_t n = strlen(a) + (b ? strlen(b) + 2 : 0) + 1;
+    char *s = malloc(n);
+    if (!s) return NULL;
+    if (b) snprintf(s, n, "%s[%s]", a, b);
+    else memcpy(s, a, n);
+    return s;
+}
+
+/* Prefixes msg (written without a name by a lower layer) with name. */
+static vkc_status named(const char *name, vkc_status st, vkc_msg *msg)
+{
+    if (msg && st != VKC_OK) {
+        /* Truncation is fine: the start of the message matters most. */
+        char inner[sizeof msg->text];
+        size_t cap = sizeof msg->text, nl = strlen(name), il;
+        memcpy(inner, msg->text, sizeof inner);
+        inner[sizeof inner - 1] = 0;
+        il = strlen(inner);
+        if (nl > cap - 3) nl = cap - 3;
+        memcpy(msg->text, name, nl);
+        memcpy(msg->text + nl, ": ", 2);
+        if (il > cap - 1 - nl - 2) il = cap - 1 - nl - 2;
+        memcpy(msg->text + nl + 2, inner, il);
+        msg->text[nl + 2 + il] = 0;
+    }
+    return st;
+}
+
+/* ---- streams --------------------------------------------------------------- */
+
+static vkc_status stream_fill(stream *s, vkc_msg *msg)
+{
+    if (s->z.avail_in > 0 || s->cpos == s->csize) return VKC_OK;
+    uint64_t left = s->csize - s->cpos;
+    size_t n = left < s->in_cap ? (size_t)left : s->in_cap;
+    vkc_status st = vkc_blob_read(&s->blob, s->start + s->cpos, s->in, n, msg);
+    if (st != VKC_OK) return st;
+    s->cpos += n;
+    s->z.next_in = s->in;
+    s->z.avail_in = (uInt)n;
+    return VKC_OK;
+}
+
+static vkc_status inflate_error(stream *s, int r, vkc_msg *msg)
+{
+    if (r == Z_MEM_ERROR) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory inflating");
+    return vkc_fail(msg, VKC_ERROR_FORMAT, "corrupt deflate data after %" PRIu64 " bytes (%s)", s->upos,
+                    s->z.msg ? s->z.msg : zError(r));
+}
+
+/* Inflates exactly n (<= MAX_PIECE) bytes into dst. */
+static vkc_status stream_inflate(stream *s, uint8_t *dst, size_t n, vkc_msg *msg)
+{
+    s->z.next_out = dst;
+    s->z.avail_out = (uInt)n;
+    while (s->z.avail_out > 0) {
+        uint64_t have = s->upos + (n - s->z.avail_out);
+        if (s->z_ended)
+            return vkc_fail(msg, VKC_ERROR_FORMAT, "deflate data ends after %" PRIu64 " of %" PRIu64 " bytes", have,
+                            s->usize);
+        vkc_status st = stream_fill(s, msg);
+        if (st != VKC_OK) return st;
+        if (s->z.avail_in == 0)
+            return vkc_fail(msg, VKC_ERROR_FORMAT, "compressed data is truncated after %" PRIu64 " of %" PRIu64
+                            " bytes", have, s->usize);
+        int r = inflate(&s->z, Z_NO_FLUSH);
+        if (r == Z_STREAM_END) s->z_ended = 1;
+        else if (r != Z_OK) return inflate_error(s, r, msg);
+    }
+    return VKC_OK;
+}
+
+/* After the last byte: the deflate stream must end exactly there, and the
+ * CRC-32 must match. */
+static vkc_status stream_finish(stream *s, vkc_msg *msg)
+{
+    s->finished = 1;
+    while (s->deflated && !s->z_ended) {
+        uint8_t extra;
+        s->z.next_out = &extra;
+        s->z.avail_out = 1;
+        vkc_status st = stream_fill(s, msg);
+        if (st != VKC_OK) return st;
+        if (s->z.avail_in == 0)
+            return vkc_fail(msg, VKC_ERROR_FORMAT, "compressed data is truncated (no end of the deflate stream)");
+        int r = inflate(&s->z, Z_NO_FLUSH);
+        if (s->z.avail_out == 0)
+            return vkc_fail(msg, VKC_ERROR_FORMAT, "deflate data is longer than the %" PRIu64 " bytes declared",
+                            s->usize);
+        if (r == Z_STREAM_END) s->z_ended = 1;
+        else if (r != Z_OK) return inflate_error(s, r, msg);
+    }
+    if (s->deflated && (s->z.avail_in != 0 || s->cpos != s->csize))
+        return vkc_fail(msg, VKC_ERROR_FORMAT, "%" PRIu64 " bytes of compressed data follow the end of the deflate "
+                        "stream", s->csize - s->cpos + s->z.avail_in);
+    if (s->check_crc && s->crc != s->expect_crc)
+        return vkc_fail(msg, VKC_ERROR_FORMAT, "CRC-32 mismatch: data has %08" PRIx32 ", archive says %08" PRIx32,
+                        s->crc, s->expect_crc);
+    return VKC_OK;
+}
+
+/* Delivers the next n decoded bytes (the caller keeps within usize). */
+static vkc_status stream_read(stream *s, void *dst, uint64_t n, vkc_msg *msg)
+{
+    uint8_t *p = dst;
+    if (n > s->usize - s->upos) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "read past the end of the data");
+    while (n > 0) {
+        size_t k = n > MAX_PIECE ? MAX_PIECE : (size_t)n;
+        vkc_status st = s->deflated ? stream_inflate(s, p, k, msg)
+                                    : vkc_blob_read(&s->blob, s->start + s->upos, p, k, msg);
+        if (st != VKC_OK) return st;
+        if (s->check_crc) s->crc = (uint32_t)crc32(s->crc, p, (uInt)k);
+        s->upos += k;
+        p += k;
+        n -= k;
+    }
+    if (s->upos == s->usize && !s->finished) return stream_finish(s, msg);
+    return VKC_OK;
+}
+
+static void stream_rewind(stream *s)
+{
+    s->upos = s->cpos = 0;
+    s->crc = 0;
+    s->finished = 0;
+    s->z_ended = 0;
+    if (s->z_live) {
+        inflateReset(&s->z);
+        s->z.next_in = s->in;
+        s->z.avail_in = 0;
+    }
+}
+
+static vkc_status stream_set_buffer(stream *s, size_t bytes, vkc_msg *msg)
+{
+    if (!s->deflated) return VKC_OK;
+    uint8_t *in = realloc(s->in, bytes);
+    if (!in) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    s->in = in;
+    s->in_cap = bytes;
+    if (!s->z_live) {
+        memset(&s->z, 0, sizeof s->z);
+        if (inflateInit2(&s->z, -MAX_WBITS) != Z_OK)
+            return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "cannot initialise zlib");
+        s->z_live = 1;
+    }
+    stream_rewind(s);
+    return VKC_OK;
+}
+
+/* ---- sources ----------------------------------------------------------------- */
+
+static vkc_status source_alloc(const char *name, const char *member, vkc_source **out, vkc_msg *msg)
+{
+    vkc_source *s = calloc(1, sizeof *s);
+    if (s) s->name = dup_string(name, member);
+    if (s) s->scratch = malloc(DEFAULT_CHUNK);
+    if (!s || !s->name || !s->scratch) {
+        if (s) free(s->name);
+        free(s);
+        return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "%s: out of memory", name);
+    }
+    s->chunk = DEFAULT_CHUNK;
+    s->st.blob.fd = -1;
+    *out = s;
+    return VKC_OK;
+}
+
+/* Reads the fixed prefix and then the header it sizes, never more, so the
+ * stream stands at the first data byte. */
+static vkc_status read_npy_header(vkc_source *s, vkc_msg *msg)
+{
+    stream *st = &s->st;
+    uint8_t pre[VKC_NPY_PREFIX];
+    size_t n = st->usize < 10 ? (size_t)st->usize : 10;
+    vkc_status r = stream_read(st, pre, n, msg);
+    if (r == VKC_OK && n == 10 && pre[6] >= 2 && st->usize >= 12) {
+        r = stream_read(st, pre + 10, 2, msg);
+        n = 12;
+    }
+    uint64_t hbytes = 0;
+    if (r == VKC_OK) r = vkc_npy_header_bytes(pre, n, st->usize, &hbytes, msg);
+    if (r != VKC_OK) return r;
+    uint8_t *hbuf = malloc((size_t)hbytes);
+    if (!hbuf) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    memcpy(hbuf, pre, n);
+    r = stream_read(st, hbuf + n, hbytes - n, msg);
+    if (r == VKC_OK) r = vkc_npy_parse_header(hbuf, (size_t)hbytes, st->usize, &s->h, msg);
+    free(hbuf);
+    return r;
+}
+
+static vkc_status source_start_npy(vkc_source *s, vkc_source **out, vkc_msg *msg)
+{
+    vkc_status r = stream_set_buffer(&s->st, s->chunk, msg);
+    if (r == VKC_OK) r = read_npy_header(s, msg);
+    if (r != VKC_OK) {
+        named(s->name, r, msg);
+        vkc_source_close(s);
+        return r;
+    }
+    *out = s;
+    return VKC_OK;
+}
+
+static vkc_status open_file(const char *path, vkc_blob *b, vkc_msg *msg)
+{
+    char e[128];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return vkc_fail(msg, VKC_ERROR_IO, "%s: cannot open: %s", path, errno_text(errno, e, sizeof e));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int err = errno;
+        close(fd);
+        return vkc_fail(msg, VKC_ERROR_IO, "%s: cannot stat: %s", path, errno_text(err, e, sizeof e));
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return vkc_fail(msg, VKC_ERROR_IO, "%s: not a regular file", path);
+    }
+    b->fd = fd;
+    b->mem = NULL;
+    b->size = (uint64_t)sb.st_size;
+    return VKC_OK;
+}
+
+vkc_status vkc_source_open_npy(const char *path, vkc_source **out, vkc_msg *msg)
+{
+    vkc_source *s = NULL;
+    if (!path || !out) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_source_open_npy: NULL argument");
+    vkc_status r = source_alloc(path, NULL, &s, msg);
+    if (r != VKC_OK) return r;
+    if ((r = open_file(path, &s->st.blob, msg)) != VKC_OK) {
+        vkc_source_close(s);
+        return r;
+    }
+    s->owns_fd = 1;
+    s->st.csize = s->st.usize = s->st.blob.size;
+    return source_start_npy(s, out, msg);
+}
+
+vkc_status vkc_source_open_mem_npy(const void *buf, size_t len, vkc_source **out, vkc_msg *msg)
+{
+    vkc_source *s = NULL;
+    if ((!buf && len) || !out) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_source_open_mem_npy: NULL argument");
+    vkc_status r = source_alloc("<memory>", NULL, &s, msg);
+    if (r != VKC_OK) return r;
+    static const uint8_t empty[1];
+    s->st.blob.mem = buf ? buf : empty;
+    s->st.blob.size = len;
+    s->st.csize = s->st.usize = len;
+    return source_start_npy(s, out, msg);
+}
+
+vkc_status vkc_source_open_raw(const char *path, uint64_t count, vkc_source **out, vkc_msg *msg)
+{
+    vkc_source *s = NULL;
+    uint64_t bytes;
+    if (!path || !out) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_source_open_raw: NULL argument");
+    if (!vkc_mul_u64(count, 4, &bytes))
+        return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "%s: %" PRIu64 " elements is too many", path, count);
+    vkc_status r = source_alloc(path, NULL, &s, msg);
+    if (r != VKC_OK) return r;
+    if ((r = open_file(path, &s->st.blob, msg)) != VKC_OK) {
+        vkc_source_close(s);
+        return r;
+    }
+    s->owns_fd = 1;
+    if (s->st.blob.size != bytes) {
+        r = vkc_fail(msg, VKC_ERROR_FORMAT, "%s: raw float32 file is %" PRIu64 " bytes, %" PRIu64
+                     " elements need %" PRIu64, path, s->st.blob.size, count, bytes);
+        vkc_source_close(s);
+        return r;
+    }
+    s->st.csize = s->st.usize = bytes;
+    s->h.dtype = VKC_DT_F32;
+    s->h.ndim = 1;
+    s->h.shape[0] = count;
+    s->h.count = count;
+    s->h.data_bytes = bytes;
+    *out = s;
+    return VKC_OK;
+}
+
+uint64_t vkc_source_count(const vkc_source *s)
+{
+    return s->h.count;
+}
+
+vkc_npy_type vkc_source_dtype(const vkc_source *s)
+{
+    return s->h.dtype;
+}
+
+const vkc_npy_header *vkc_source_header(const vkc_source *s)
+{
+    return &s->h;
+}
+
+const char *vkc_source_name(const vkc_source *s)
+{
+    return s->name;
+}
+
+/* Common start of the read calls: how many elements this call delivers. */
+static vkc_status read_begin(vkc_source *s, const void *dst, uint64_t max, uint64_t *got, uint64_t *n,
+                             vkc_msg *msg)
+{
+    if (!s || !got || (!dst && max))
+        return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_source_read: NULL argument");
+    *got = 0;
+    if (s->broken)
+        return vkc_fail(msg, s->broken, "%s: an earlier read failed; rewind to read again", s->name);
+    uint64_t left = s->h.count - s->pos;
+    *n = max < left ? max : left;
+    return VKC_OK;
+}
+
+static vkc_status read_failed(vkc_source *s, vkc_status r, vkc_msg *msg)
+{
+    s->broken = r;
+    return named(s->name, r, msg);
+}
+
+vkc_status vkc_source_read_raw(vkc_source *s, void *dst, uint64_t max, uint64_t *got, vkc_msg *msg)
+{
+    uint64_t n = 0;
+    vkc_status r = read_begin(s, dst, max, got, &n, msg);
+    if (r != VKC_OK || n == 0) return r;
+    r = stream_read(&s->st, dst, n * vkc_npy_type_size(s->h.dtype), msg);
+    if (r != VKC_OK) return read_failed(s, r, msg);
+    s->pos += n;
+    *got = n;
+    return VKC_OK;
+}
+
+/* Elements per conversion piece: as many as the scratch buffer holds. */
+static uint64_t piece_elems(const vkc_source *s)
+{
+    size_t es = vkc_npy_type_size(s->h.dtype);
+    return s->chunk >= es ? s->chunk / es : 1;
+}
+
+vkc_status vkc_source_read_f32(vkc_source *s, float *dst, uint64_t max, uint64_t *got, vkc_msg *msg)
+{
+    uint64_t n = 0;
+    vkc_status r = read_begin(s, dst, max, got, &n, msg);
+    if (r != VKC_OK || n == 0) return r;
+    if (s->h.dtype == VKC_DT_F32 && host_is_le()) {
+        r = stream_read(&s->st, dst, n * 4, msg);
+    } else {
+        size_t es = vkc_npy_type_size(s->h.dtype);
+        for (uint64_t done = 0; done < n && r == VKC_OK; ) {
+            uint64_t k = n - done < piece_elems(s) ? n - done : piece_elems(s);
+            r = stream_read(&s->st, s->scratch, k * es, msg);
+            if (r == VKC_OK) vkc_convert_to_f32(s->h.dtype, s->scratch, k, dst + done);
+            done += k;
+        }
+    }
+    if (r != VKC_OK) return read_failed(s, r, msg);
+    s->pos += n;
+    *got = n;
+    return VKC_OK;
+}
+
+vkc_status vkc_source_read_u64(vkc_source *s, uint64_t *dst, uint64_t max, uint64_t *got, vkc_msg *msg)
+{
+    uint64_t n = 0;
+    vkc_status r = read_begin(s, dst, max, got, &n, msg);
+    if (r != VKC_OK || n == 0) return r;
+    size_t es = vkc_npy_type_size(s->h.dtype);
+    for (uint64_t done = 0; done < n && r == VKC_OK; ) {
+        uint64_t k = n - done < piece_elems(s) ? n - done : piece_elems(s);
+        r = stream_read(&s->st, s->scratch, k * es, msg);
+        if (r == VKC_OK) r = vkc_convert_to_u64_at(s->h.dtype, s->scratch, k, s->pos + done, dst + done, msg);
+        done += k;
+    }
+    if (r != VKC_OK) return read_failed(s, r, msg);
+    s->pos += n;
+    *got = n;
+    return VKC_OK;
+}
+
+/* Back to the first data byte. A zip member's header is decoded again,
+ * since neither inflate nor the CRC can skip. */
+vkc_status vkc_source_rewind(vkc_source *s, vkc_msg *msg)
+{
+    if (!s) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_source_rewind: NULL source");
+    stream *st = &s->st;
+    stream_rewind(st);
+    s->pos = 0;
+    s->broken = VKC_OK;
+    vkc_status r = VKC_OK;
+    if (!st->deflated && !st->check_crc) {
+        st->upos = s->h.data_offset;
+        if (s->h.data_bytes == 0) st->finished = 1;
+    } else {
+        for (uint64_t left = s->h.data_offset; left > 0 && r == VKC_OK; ) {
+            size_t k = left < s->chunk ? (size_t)left : s->chunk;
+            r = stream_read(st, s->scratch, k, msg);
+            left -= k;
+        }
+    }
+    if (r != VKC_OK) return read_failed(s, r, msg);
+    return VKC_OK;
+}
+
+vkc_status vkc_source_set_chunk_bytes(vkc_source *s, size_t bytes, vkc_msg *msg)
+{
+    if (bytes == 0) bytes = 1;
+    /* The scratch buffer must hold one element of any dtype. */
+    uint8_t *p = realloc(s->scratch, bytes < 8 ? 8 : bytes);
+    if (!p) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "%s: out of memory", s->name);
+    s->scratch = p;
+    s->chunk = bytes;
+    vkc_status r = stream_set_buffer(&s->st, bytes, msg);
+    if (r != VKC_OK) return named(s->name, r, msg);
+    return vkc_source_rewind(s, msg);
+}
+
+void vkc_source_close(vkc_source *s)
+{
+    if (!s) return;
+    if (s->st.z_live) inflateEnd(&s->st.z);
+    if (s->owns_fd && s->st.blob.fd >= 0) close(s->st.blob.fd);
+    free(s->st.in);
+    free(s->scratch);
+    free(s->name);
+    free(s);
+}
+
+/* ---- npz ----------------------------------------------------------------------- */
+
+static vkc_status npz_finish_open(vkc_npz *z, vkc_npz **out, vkc_msg *msg)
+{
+    vkc_status r = vkc_zip_read_directory(&z->blob, &z->zip, msg);
+    if (r != VKC_OK) {
+        named(z->path, r, msg);
+        vkc_npz_close(z);
+        return r;
+    }
+    *out = z;
+    return VKC_OK;
+}
+
+static vkc_npz *npz_alloc(const char *path)
+{
+    vkc_npz *z = calloc(1, sizeof *z);
+    if (z) z->path = dup_string(path, NULL);
+    if (z && !z->path) {
+        free(z);
+        return NULL;
+    }
+    if (z) z->blob.fd = -1;
+    return z;
+}
+
+vkc_status vkc_npz_open(const char *path, vkc_npz **out, vkc_msg *msg)
+{
+    if (!path || !out) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_npz_open: NULL argument");
+    vkc_npz *z = npz_alloc(path);
+    if (!z) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+    vkc_status r = open_file(path, &z->blob, msg);
+    if (r != VKC_OK) {
+        vkc_npz_close(z);
+        return r;
+    }
+    return npz_finish_open(z, out, msg);
+}
+
+vkc_status vkc_npz_open_mem(const void *buf, size_t len, vkc_npz **out, vkc_msg *msg)
+{
+    static const uint8_t empty[1];
+    if ((!buf && len) || !out) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_npz_open_mem: NULL argument");
+    vkc_npz *z = npz_alloc("<memory>");
+    if (!z) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "<memory>: out of memory");
+    z->blob.mem = buf ? buf : empty;
+    z->blob.size = len;
+    return npz_finish_open(z, out, msg);
+}
+
+uint32_t vkc_npz_count(const vkc_npz *z)
+{
+    return z ? z->zip.count : 0;
+}
+
+const char *vkc_npz_key(const vkc_npz *z, uint32_t i)
+{
+    return z && i < z->zip.count ? z->zip.entries[i].key : NULL;
+}
+
+uint32_t vkc_npz_find(const vkc_npz *z, const char *key)
+{
+    for (uint32_t i = 0; z && key && i < z->zip.count; i++)
+        if (strcmp(z->zip.entries[i].key, key) == 0) return i;
+    return UINT32_MAX;
+}
+
+vkc_status vkc_npz_source(vkc_npz *z, uint32_t i, vkc_source **out, vkc_msg *msg)
+{
+    if (!z || !out || i >= z->zip.count)
+        return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "%s: no member %" PRIu32, z ? z->path : "npz", i);
+    const vkc_zip_entry *e = &z->zip.entries[i];
+    uint64_t data;
+    vkc_status r = vkc_zip_member_data(&z->blob, &z->zip, i, &data, msg);
+    if (r != VKC_OK) return named(z->path, r, msg);
+    vkc_source *s = NULL;
+    if ((r = source_alloc(z->path, e->name, &s, msg)) != VKC_OK) return r;
+    s->st.blob = z->blob;
+    if (!z->blob.mem) {
+        /* Our own descriptor lets the source outlive the archive. */
+        char err[128];
+        s->st.blob.fd = fcntl(z->blob.fd, F_DUPFD_CLOEXEC, 0);
+        if (s->st.blob.fd < 0) {
+            r = vkc_fail(msg, VKC_ERROR_IO, "%s: cannot duplicate descriptor: %s", s->name,
+                         errno_text(errno, err, sizeof err));
+            vkc_source_close(s);
+            return r;
+        }
+        s->owns_fd = 1;
+    }
+    s->st.start = data;
+    s->st.csize = e->csize;
+    s->st.usize = e->usize;
+    s->st.deflated = e->method == 8;
+    s->st.check_crc = 1;
+    s->st.expect_crc = e->crc;
+    return source_start_npy(s, out, msg);
+}
+
+void vkc_npz_close(vkc_npz *z)
+{
+    if (!z) return;
+    if (!z->blob.mem && z->blob.fd >= 0) close(z->blob.fd);
+    vkc_zip_free(&z->zip);
+    free(z->path);
+    free(z);
+}

@@ -1,0 +1,253 @@
+/* vkc_search: the threshold methods on |x| histograms, on the context's
+ * backend. Entropy runs on the GPU when there is one; percentile, max and
+ * MSE are exact integer computations on the host. */
+#include "search/entropy.h"
+#include "vk/gpu.h"
+#include "base/parallel.h"
+#include "search/search.h"
+#include "search/search_gpu.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void fallback(vkc_search_result *r, uint32_t n, double range_max, const char *why)
+{
+    r->i = n;
+    r->threshold = range_max;
+    r->fallback = 1;
+    snprintf(r->message, sizeof r->message, "%s", why);
+}
+
+static uint64_t total_of(const uint64_t *h, uint32_t n, int *overflow)
+{
+    uint64_t t = 0;
+    *overflow = 0;
+    for (uint32_t j = 0; j < n; j++)
+        if (!vkc_add_u64(t, h[j], &t)) *overflow = 1;
+    return t;
+}
+
+/* Percentile p as an exact fraction P / 10^6: p has at most 4 decimals. */
+static int percentile_fraction(double p, uint64_t *num)
+{
+    if (!(p > 0.0 && p <= 100.0)) return 0;
+    double scaled = p * 10000.0;
+    double r = nearbyint(scaled);
+    if (fabs(scaled - r) > 1e-6 * (r > 1 ? r : 1)) return 0;
+    *num = (uint64_t)r;
+    return 1;
+}
+
+vkc_status vkc_percentile_search(const vkc_histogram *h, double p, vkc_search_result *r, vkc_msg *msg)
+{
+    memset(r, 0, sizeof *r);
+    uint64_t num;
+    if (!percentile_fraction(p, &num))
+        return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT,
+                        "percentile %g must lie in (0, 100] with at most 4 decimals", p);
+    int ovf;
+    uint64_t total = total_of(h->counts, h->bins, &ovf);
+    if (ovf) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "histogram total overflows 64 bits");
+    r->candidates = h->bins;
+    if (total == 0) {
+        fallback(r, h->bins, h->range_max, "empty histogram: threshold is the range maximum");
+        return VKC_OK;
+    }
+    /* First k with cum[k] / total >= num / 10^6, in exact integers. */
+    unsigned __int128 need = (unsigned __int128)total * num, cum = 0;
+    uint32_t k = 0;
+    for (; k < h->bins; k++) {
+        cum += h->counts[k];
+        if (cum * 1000000u >= need) break;
+    }
+    if (k >= h->bins) k = h->bins - 1;
+    r->i = k;
+    r->threshold = (double)k * (h->range_max / h->bins);
+    if (!(r->threshold > 0)) {
+        fallback(r, h->bins, h->range_max, "the percentile falls in bin 0: threshold is the range maximum");
+    }
+    return VKC_OK;
+}
+
+/* MSE of candidate i in exact integers: with c_j = (j + 0.5) w and
+ * amax = c_i, c_j / amax = (2j+1) / (2i+1) exactly, so the quantized code
+ * q_j = round((2j+1) * bound / (2i+1)) (no exact halves exist) and the
+ * squared error is w^2 (q_j (2i+1) - (2j+1) bound)^2 / (2 bound)^2. The sum
+ * below is that error times (2 bound)^2 / w^2; the common factor does not
+ * change the order of candidates. */
+static unsigned __int128 mse_sum(const uint64_t *h, uint32_t n, uint32_t i, uint32_t bound)
+{
+    unsigned __int128 s = 0;
+    uint64_t den = 2ull * i + 1;
+    for (uint32_t j = 0; j < n; j++) {
+        if (!h[j]) continue;
+        uint64_t a = (2ull * j + 1) * bound;
+        uint64_t q = (2 * a + den) / (2 * den);
+        if (q > bound) q = bound;
+        uint64_t qd = q * den;
+        uint64_t e = qd > a ? qd - a : a - qd;
+        s += (unsigned __int128)h[j] * ((unsigned __int128)e * e);
+    }
+    return s;
+}
+
+/* Relative error bound of the GPU's float32 MSE sums: all terms are
+ * non-negative, so float rounding of counts, squares and at most a few
+ * thousand additions stays below about 1e-5 of the sum; 1e-4 leaves a
+ * tenfold margin. */
+#define MSE_GPU_REL 1e-4
+
+vkc_status vkc_mse_select(const vkc_histogram *h, uint32_t start, uint32_t bound, const float *approx,
+                          vkc_search_result *r, vkc_msg *msg)
+{
+    memset(r, 0, sizeof *r);
+    int ovf;
+    uint64_t total = total_of(h->counts, h->bins, &ovf);
+    if (ovf || total >> 62) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "histogram total too large for MSE");
+    if (total == 0 || h->bins <= start) {
+        fallback(r, h->bins, h->range_max,
+                 total == 0 ? "empty histogram: threshold is the range maximum"
+                            : "fewer bins than the start bin: threshold is the range maximum");
+        return VKC_OK;
+    }
+    uint32_t nc = h->bins - start;
+    double *val = malloc(nc * sizeof *val);
+    if (!val) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    /* With GPU values, only candidates the relative band cannot exclude
+     * are summed exactly; the others stay +inf. The band contains the
+     * exact minimum and every candidate tied with it (DESIGN.md §2). */
+    double cut = INFINITY;
+    if (approx) {
+        double m = INFINITY;
+        for (uint32_t c = 0; c < nc; c++)
+            if (approx[c] < m) m = approx[c];
+        if (isfinite(m)) cut = m * (1.0 + 3.0 * MSE_GPU_REL) + 1e-30;
+    }
+    double best = INFINITY;
+    for (uint32_t c = 0; c < nc; c++) {
+        val[c] = INFINITY;
+        if (approx && isfinite(cut) && !(approx[c] <= cut) && !isnan(approx[c])) continue;
+        val[c] = (double)mse_sum(h->counts, h->bins, start + c, bound);
+        r->reevaluated++;
+        if (val[c] < best) best = val[c];
+    }
+    /* The first candidate tied with the minimum (DESIGN.md §2). */
+    double tol = vkc_kl_tie_tol(best);
+    uint32_t pick = 0;
+    while (!(val[pick] <= best + tol)) pick++;
+    free(val);
+    double w = h->range_max / h->bins;
+    r->i = start + pick;
+    r->candidates = nc;
+    r->threshold = ((double)r->i + 0.5) * w;
+    /* Report the mean squared error in the data's units. */
+    r->kl = best * w * w / (4.0 * bound * (double)bound) / (double)total;
+    if (!(r->threshold > 0) || !isfinite(r->threshold))
+        fallback(r, h->bins, h->range_max, "degenerate range: threshold is the range maximum");
+    return VKC_OK;
+}
+
+/* Runs fn for every tensor on the context's threads; each tensor's search
+ * is independent. Reports the first failure in tensor order. */
+typedef vkc_status (*tensor_fn)(const void *job, uint32_t t, vkc_msg *msg);
+
+typedef struct tensor_lanes {
+    tensor_fn fn;
+    const void *job;
+    vkc_status *status;
+    vkc_msg *msg;
+} tensor_lanes;
+
+static void run_tensor(void *arg, uint32_t t)
+{
+    tensor_lanes *l = arg;
+    l->status[t] = l->fn(l->job, t, &l->msg[t]);
+}
+
+static vkc_status for_each_tensor(vkc_context *ctx, uint32_t count, tensor_fn fn, const void *job)
+{
+    tensor_lanes l = {fn, job, calloc(count ? count : 1, sizeof(vkc_status)), calloc(count ? count : 1, sizeof(vkc_msg))};
+    vkc_status s = VKC_OK;
+    if (!l.status || !l.msg) s = vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    if (s == VKC_OK) vkc_parallel_for(ctx->threads, count, run_tensor, &l);
+    for (uint32_t t = 0; s == VKC_OK && t < count; t++)
+        if (l.status[t] != VKC_OK) {
+            ctx->msg = l.msg[t];
+            s = l.status[t];
+        }
+    free(l.status);
+    free(l.msg);
+    return s;
+}
+
+typedef struct search_job {
+    const vkc_histogram *hists;
+    vkc_search_result *res;
+    const vkc_kl_params *kp;
+    uint32_t bound;
+} search_job;
+
+static vkc_status entropy_one(const void *job, uint32_t t, vkc_msg *msg)
+{
+    const search_job *j = job;
+    return vkc_entropy_cpu(j->hists[t].counts, j->hists[t].bins, j->hists[t].range_max, j->kp, &j->res[t], msg);
+}
+
+static vkc_status mse_one(const void *job, uint32_t t, vkc_msg *msg)
+{
+    const search_job *j = job;
+    return vkc_mse_select(&j->hists[t], j->kp->start, j->bound, NULL, &j->res[t], msg);
+}
+
+vkc_status vkc_search(vkc_context *ctx, const vkc_histogram *hists, uint32_t count, const vkc_search_params *params,
+                      vkc_search_result *results)
+{
+    vkc_search_params defaults;
+    if (!ctx) return VKC_ERROR_INVALID_ARGUMENT;
+    if (!hists || !results) return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_search: NULL argument");
+    if (!params) {
+        memset(&defaults, 0, sizeof defaults);
+        params = &defaults;
+    }
+    if (params->mode == VKC_MODE_ASYMMETRIC || params->mode == VKC_MODE_AUTO)
+        return vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED,
+                        "vkc_search works on |x| histograms: mode must be symmetric or unsigned "
+                        "(resolve auto per tensor first)");
+    for (uint32_t t = 0; t < count; t++) {
+        if (!hists[t].counts || hists[t].bins == 0)
+            return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "histogram %u is empty or NULL", t);
+        if (!(hists[t].range_max >= 0) || !isfinite(hists[t].range_max))
+            return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "histogram %u: range_max %g is not finite and >= 0",
+                            t, hists[t].range_max);
+        memset(&results[t], 0, sizeof results[t]);
+    }
+    vkc_kl_params kp;
+    vkc_kl_params_from(params, &kp);
+    uint32_t bound = params->mode == VKC_MODE_UNSIGNED ? 255 : 127;
+    double p = params->percentile > 0 ? params->percentile : 99.99;
+    search_job job = {hists, results, &kp, bound};
+    vkc_status s = VKC_OK;
+    switch (params->method) {
+    case VKC_METHOD_ENTROPY:
+        if (!ctx->is_cpu) return vkc_entropy_gpu(ctx, hists, count, &kp, results);
+        return for_each_tensor(ctx, count, entropy_one, &job);
+    case VKC_METHOD_PERCENTILE:
+        for (uint32_t t = 0; s == VKC_OK && t < count; t++)
+            s = vkc_percentile_search(&hists[t], p, &results[t], &ctx->msg);
+        return s;
+    case VKC_METHOD_MSE:
+        if (!ctx->is_cpu) return vkc_mse_gpu(ctx, hists, count, kp.start, bound, results);
+        return for_each_tensor(ctx, count, mse_one, &job);
+    case VKC_METHOD_MAX:
+        for (uint32_t t = 0; t < count; t++) {
+            results[t].i = hists[t].bins;
+            results[t].threshold = hists[t].range_max;
+            if (!(hists[t].range_max > 0))
+                fallback(&results[t], hists[t].bins, hists[t].range_max, "all-zero tensor: range is 0");
+        }
+        return VKC_OK;
+    }
+    return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "unknown method %d", (int)params->method);
+}

@@ -1,0 +1,16 @@
+#ifndef VKC_SEARCH_H
+#define VKC_SEARCH_H
+
+#include "base/common.h"
+
+/* Percentile p (at most 4 decimals), modelopt convention: threshold = left
+ * edge of the first bin whose cumulative count reaches p / 100 of the total,
+ * compared exactly in integers. */
+vkc_status vkc_percentile_search(const vkc_histogram *h, double p, vkc_search_result *r, vkc_msg *msg);
+/* MSE over bin centres from start (DESIGN.md §2), exact integer errors;
+ * bound 127 (signed, narrow range) or 255 (unsigned). approx: the GPU's
+ * float32 sums per candidate, or NULL to sum every candidate exactly. */
+vkc_status vkc_mse_select(const vkc_histogram *h, uint32_t start, uint32_t bound, const float *approx,
+                          vkc_search_result *r, vkc_msg *msg);
+
+#endif

@@ -1,0 +1,237 @@
+/* Entropy search on a Vulkan device: every candidate of every tensor in one
+ * dispatch of shaders/entropy.comp, then vkc_kl_select on the host. */
+#include "search/entropy.h"
+#include "vk/gpu.h"
+#include "base/parallel.h"
+#include "search/search.h"
+#include "search/search_gpu.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOCAL_SIZE 64u
+#define REC 12u
+
+/* Packed layout, in 32-bit words:
+ *   [t * 12 ...]   tensor records (n, start, stride, levels, ncand, bins
+ *                  offset, prefix offset, out offset, total f32, hmax f32)
+ *   bins region    per bin: float(h), float(ln h - ln hmax)
+ *   prefix region  per position 0..n: uint64 prefix sum (lo, hi), non-empty count */
+/* Writes tensor t's record, bins and prefix regions at the offsets the
+ * caller reserved (r[5], r[6] already set). */
+static void pack_tensor(uint32_t *w, uint32_t t, const vkc_kl_hist *kh, const vkc_kl_params *kp, uint32_t ncand,
+                        uint32_t out_off)
+{
+    uint32_t n = kh->n, *r = w + (size_t)t * REC;
+    uint64_t hmax = 0;
+    for (uint32_t j = 0; j < n; j++) hmax = kh->h[j] > hmax ? kh->h[j] : hmax;
+    double lnmax = hmax ? log((double)hmax) : 0.0;
+    r[0] = n;
+    r[1] = kp->start;
+    r[2] = kp->stride;
+    r[3] = kp->levels;
+    r[4] = ncand;
+    uint32_t *bins = w + r[5], *pre = w + r[6];
+    for (uint32_t j = 0; j < n; j++) {
+        bins[2 * j] = vkc_f32_bits((float)kh->h[j]);
+        bins[2 * j + 1] = vkc_f32_bits(kh->h[j] ? (float)(log((double)kh->h[j]) - lnmax) : 0.0f);
+    }
+    for (uint32_t j = 0; j <= n; j++) {
+        pre[3 * j] = (uint32_t)kh->pre[j];
+        pre[3 * j + 1] = (uint32_t)(kh->pre[j] >> 32);
+        pre[3 * j + 2] = kh->nz[j];
+    }
+    r[7] = out_off;
+    r[8] = vkc_f32_bits((float)kh->total);
+    r[9] = vkc_f32_bits((float)hmax);
+    r[10] = r[11] = 0;
+}
+
+/* The host's share of a batch, spread over threads: preparing each
+ * histogram, packing it, and choosing after the dispatch. */
+typedef struct batch {
+    const vkc_histogram *hists;
+    const vkc_kl_params *kp;
+    vkc_kl_hist *kh;
+    vkc_search_result *res;
+    uint32_t *ncand, *out_off;
+    uint32_t *w;
+    const float *out;
+    vkc_status *status;
+    vkc_msg *msg;
+} batch;
+
+static void prepare_one(void *arg, uint32_t t)
+{
+    batch *b = arg;
+    b->status[t] = vkc_kl_hist_init(&b->kh[t], b->hists[t].counts, b->hists[t].bins, b->kp, &b->msg[t]);
+}
+
+static void pack_one(void *arg, uint32_t t)
+{
+    batch *b = arg;
+    if (b->ncand[t]) pack_tensor(b->w, t, &b->kh[t], b->kp, b->ncand[t], b->out_off[t]);
+}
+
+static void select_one(void *arg, uint32_t t)
+{
+    batch *b = arg;
+    uint32_t nc = b->ncand[t];
+    float *approx = malloc((nc ? nc : 1) * 2 * sizeof *approx);
+    if (!approx) {
+        b->status[t] = vkc_fail(&b->msg[t], VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+        return;
+    }
+    float *err = approx + (nc ? nc : 1);
+    for (uint32_t c = 0; c < nc; c++) {
+        approx[c] = b->out[2 * ((size_t)b->out_off[t] + c)];
+        err[c] = b->out[2 * ((size_t)b->out_off[t] + c) + 1];
+    }
+    b->status[t] = vkc_kl_select(&b->kh[t], b->kp, nc ? approx : NULL, nc ? err : NULL, b->hists[t].range_max,
+                                 &b->res[t], &b->msg[t]);
+    free(approx);
+}
+
+static vkc_status first_error(vkc_context *ctx, const batch *b, uint32_t count)
+{
+    for (uint32_t t = 0; t < count; t++)
+        if (b->status[t] != VKC_OK) {
+            ctx->msg = b->msg[t];
+            return b->status[t];
+        }
+    return VKC_OK;
+}
+
+vkc_status vkc_entropy_gpu(vkc_context *ctx, const vkc_histogram *hists, uint32_t count, const vkc_kl_params *kp,
+                           vkc_search_result *res)
+{
+    vkc_status s = VKC_OK;
+    size_t n1 = count ? count : 1;
+    batch b = {hists, kp, calloc(n1, sizeof(vkc_kl_hist)), res, calloc(n1, 4), calloc(n1, 4), NULL, NULL,
+               calloc(n1, sizeof(vkc_status)), calloc(n1, sizeof(vkc_msg))};
+    if (!b.kh || !b.ncand || !b.out_off || !b.status || !b.msg) {
+        s = vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory for %u histograms", count);
+        goto done;
+    }
+    vkc_parallel_for(ctx->threads, count, prepare_one, &b);
+    if ((s = first_error(ctx, &b, count)) != VKC_OK) goto done;
+    uint64_t total_cand = 0, max_cand = 0, words = (uint64_t)count * REC;
+    for (uint32_t t = 0; t < count; t++) {
+        b.ncand[t] = b.kh[t].total ? vkc_kl_candidate_count(hists[t].bins, kp) : 0;
+        if (b.ncand[t] > ctx->caps.max_workgroup_count[0]) {
+            s = vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED, "%u candidates exceed the device's workgroup count %u",
+                         b.ncand[t], ctx->caps.max_workgroup_count[0]);
+            goto done;
+        }
+        b.out_off[t] = (uint32_t)total_cand;
+        total_cand += b.ncand[t];
+        max_cand = b.ncand[t] > max_cand ? b.ncand[t] : max_cand;
+        words += b.ncand[t] ? 2ull * hists[t].bins + 3ull * (hists[t].bins + 1ull) : 0;
+    }
+    if (count > ctx->caps.max_workgroup_count[1] || words > 0xffffffffull ||
+        words * 4 > ctx->caps.max_storage_buffer_range || total_cand * 8 > ctx->caps.max_storage_buffer_range) {
+        s = vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED, "search batch too large for one dispatch");
+        goto done;
+    }
+    if (max_cand) {
+        b.w = calloc((size_t)words, 4);
+        if (!b.w) {
+            s = vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory packing histograms");
+            goto done;
+        }
+        uint64_t at = (uint64_t)count * REC;
+        for (uint32_t t = 0; t < count; t++) {
+            if (!b.ncand[t]) continue;
+            b.w[(size_t)t * REC + 5] = (uint32_t)at;
+            at += 2ull * hists[t].bins;
+            b.w[(size_t)t * REC + 6] = (uint32_t)at;
+            at += 3ull * (hists[t].bins + 1ull);
+        }
+        vkc_parallel_for(ctx->threads, count, pack_one, &b);
+        uint32_t spec[2] = {LOCAL_SIZE, (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC)};
+        vkc_pipe *pipe;
+        vkc_binding bind[2];
+        if ((s = vkc_pipe_get(ctx, "entropy", spec, 2, 2, 0, &pipe)) != VKC_OK) goto done;
+        if ((s = vkc_gpu_upload(ctx, b.w, (VkDeviceSize)words * 4, &bind[0])) != VKC_OK) goto done;
+        if ((s = vkc_gbuf_reserve(ctx, &ctx->out, total_cand * 8, 1)) != VKC_OK) goto done;
+        bind[1] = (vkc_binding){&ctx->out, 0, total_cand * 8};
+        ctx->last_gpu_ns = 0;
+        if ((s = vkc_cmd_begin(ctx)) != VKC_OK) goto done;
+        vkc_gpu_record_upload(ctx, (VkDeviceSize)words * 4);
+        if ((s = vkc_cmd_dispatch(ctx, pipe, bind, NULL, (uint32_t)max_cand, count, 1)) != VKC_OK) goto done;
+        if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) goto done;
+        b.out = ctx->out.map;
+    }
+    vkc_parallel_for(ctx->threads, count, select_one, &b);
+    s = first_error(ctx, &b, count);
+done:
+    for (uint32_t t = 0; b.kh && t < count; t++) vkc_kl_hist_free(&b.kh[t]);
+    free(b.kh);
+    free(b.ncand);
+    free(b.out_off);
+    free(b.w);
+    free(b.status);
+    free(b.msg);
+    return s;
+}
+
+/* Packed layout of shaders/mse.comp, in words: per tensor a record of 8
+ * (n, start, ncand, bound, counts offset, out offset), then float32 counts. */
+vkc_status vkc_mse_gpu(vkc_context *ctx, const vkc_histogram *hists, uint32_t count, uint32_t start, uint32_t bound,
+                       vkc_search_result *res)
+{
+    uint64_t words = (uint64_t)count * 8, total_cand = 0, max_cand = 0;
+    for (uint32_t t = 0; t < count; t++) {
+        uint32_t nc = hists[t].bins > start ? hists[t].bins - start : 0;
+        words += hists[t].bins;
+        total_cand += nc;
+        max_cand = nc > max_cand ? nc : max_cand;
+    }
+    if (count > ctx->caps.max_workgroup_count[1] || max_cand > ctx->caps.max_workgroup_count[0] ||
+        words * 4 > ctx->caps.max_storage_buffer_range || total_cand * 4 > ctx->caps.max_storage_buffer_range)
+        return vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED, "MSE batch too large for one dispatch");
+    uint32_t *w = calloc(words ? words : 1, 4);
+    float *approx = malloc((max_cand ? max_cand : 1) * sizeof *approx);
+    vkc_status s = VKC_OK;
+    if (!w || !approx) {
+        s = vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory packing histograms");
+        goto done;
+    }
+    size_t len = (size_t)count * 8;
+    uint32_t out_off = 0;
+    for (uint32_t t = 0; t < count; t++) {
+        uint32_t *r = w + (size_t)t * 8, nc = hists[t].bins > start ? hists[t].bins - start : 0;
+        r[0] = hists[t].bins;
+        r[1] = start;
+        r[2] = nc;
+        r[3] = bound;
+        r[4] = (uint32_t)len;
+        r[5] = out_off;
+        for (uint32_t j = 0; j < hists[t].bins; j++) w[len++] = vkc_f32_bits((float)hists[t].counts[j]);
+        out_off += nc;
+    }
+    if (max_cand) {
+        uint32_t spec[2] = {LOCAL_SIZE, (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC)};
+        vkc_pipe *pipe;
+        vkc_binding b[2];
+        if ((s = vkc_pipe_get(ctx, "mse", spec, 2, 2, 0, &pipe)) != VKC_OK) goto done;
+        if ((s = vkc_gpu_upload(ctx, w, (VkDeviceSize)len * 4, &b[0])) != VKC_OK) goto done;
+        if ((s = vkc_gbuf_reserve(ctx, &ctx->out, total_cand * 4, 1)) != VKC_OK) goto done;
+        b[1] = (vkc_binding){&ctx->out, 0, total_cand * 4};
+        ctx->last_gpu_ns = 0;
+        if ((s = vkc_cmd_begin(ctx)) != VKC_OK) goto done;
+        vkc_gpu_record_upload(ctx, (VkDeviceSize)len * 4);
+        if ((s = vkc_cmd_dispatch(ctx, pipe, b, NULL, (uint32_t)max_cand, count, 1)) != VKC_OK) goto done;
+        if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) goto done;
+    }
+    for (uint32_t t = 0; s == VKC_OK && t < count; t++) {
+        uint32_t nc = w[(size_t)t * 8 + 2], off = w[(size_t)t * 8 + 5];
+        if (nc) memcpy(approx, (const float *)ctx->out.map + off, nc * sizeof *approx);
+        s = vkc_mse_select(&hists[t], start, bound, nc ? approx : NULL, &res[t], &ctx->msg);
+    }
+done:
+    free(w);
+    free(approx);
+    return s;
+}

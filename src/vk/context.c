@@ -1,0 +1,618 @@
+/* Context: owns or borrows a Vulkan instance, device and compute queue, or
+ * stands for the native CPU backend. Device records and selection live here. */
+#include "vk/gpu.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <strings.h>
+
+static const char *const kValidationLayer = "VK_LAYER_KHRONOS_validation";
+
+static int env_flag(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v && strcmp(v, "0") != 0;
+}
+
+/* volk keeps one process-wide table of entry points. It is filled once
+ * (pthread_once); instance loads then rewrite it under a lock, always with
+ * the loader's trampolines, which dispatch on the handle and so serve every
+ * instance and device: contexts on different threads never see a pointer
+ * that is wrong for them. */
+static pthread_once_t volk_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t volk_lock = PTHREAD_MUTEX_INITIALIZER;
+static VkResult volk_init_result;
+
+static void init_volk(void)
+{
+    volk_init_result = volkInitialize();
+}
+
+static vkc_status load_vulkan(vkc_msg *msg)
+{
+    pthread_once(&volk_once, init_volk);
+    if (volk_init_result != VK_SUCCESS)
+        return vkc_fail(msg, VKC_ERROR_NO_VULKAN,
+                        "no Vulkan loader found (libvulkan.so.1); install libvulkan1 and a driver, "
+                        "or use the CPU backend (--cpu)");
+    return VKC_OK;
+}
+
+static void load_instance(VkInstance inst)
+{
+    pthread_mutex_lock(&volk_lock);
+    volkLoadInstance(inst);
+    pthread_mutex_unlock(&volk_lock);
+}
+
+static int has_layer(const char *name)
+{
+    uint32_t n = 0;
+    if (vkEnumerateInstanceLayerProperties(&n, NULL) != VK_SUCCESS || n == 0) return 0;
+    VkLayerProperties *props = calloc(n, sizeof *props);
+    if (!props) return 0;
+    int found = 0;
+    if (vkEnumerateInstanceLayerProperties(&n, props) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n; i++)
+            if (strcmp(props[i].layerName, name) == 0) found = 1;
+    free(props);
+    return found;
+}
+
+static int has_instance_ext(const char *name)
+{
+    uint32_t n = 0;
+    if (vkEnumerateInstanceExtensionProperties(NULL, &n, NULL) != VK_SUCCESS || n == 0) return 0;
+    VkExtensionProperties *props = calloc(n, sizeof *props);
+    if (!props) return 0;
+    int found = 0;
+    if (vkEnumerateInstanceExtensionProperties(NULL, &n, props) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n; i++)
+            if (strcmp(props[i].extensionName, name) == 0) found = 1;
+    free(props);
+    return found;
+}
+
+static VKAPI_ATTR VkBool32 VKAPI_CALL on_debug_message(VkDebugUtilsMessageSeverityFlagBitsEXT sev,
+                                                       VkDebugUtilsMessageTypeFlagsEXT type,
+                                                       const VkDebugUtilsMessengerCallbackDataEXT *data,
+                                                       void *user)
+{
+    (void)type;
+    vkc_context *ctx = user;
+    if (sev & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) ctx->val_errors++;
+    else if (sev & VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) ctx->val_warnings++;
+    else return VK_FALSE;
+    if (!ctx->val_first[0] && data && data->pMessage)
+        snprintf(ctx->val_first, sizeof ctx->val_first, "%s", data->pMessage);
+    return VK_FALSE;
+}
+
+static const VkDebugUtilsMessengerCreateInfoEXT *messenger_info(vkc_context *ctx,
+                                                                VkDebugUtilsMessengerCreateInfoEXT *ci)
+{
+    memset(ci, 0, sizeof *ci);
+    ci->sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT;
+    ci->messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
+                          VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
+    ci->messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT |
+                      VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                      VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT;
+    ci->pfnUserCallback = on_debug_message;
+    ci->pUserData = ctx;
+    return ci;
+}
+
+/* ctx may be NULL (enumeration only). */
+static vkc_status create_instance(vkc_context *ctx, int validate, VkInstance *out, vkc_msg *msg)
+{
+    VkApplicationInfo app = {VK_STRUCTURE_TYPE_APPLICATION_INFO};
+    app.pApplicationName = "vkcalib";
+    app.applicationVersion = VK_MAKE_VERSION(VKC_VERSION_MAJOR, VKC_VERSION_MINOR, VKC_VERSION_PATCH);
+    app.pEngineName = "vkcalib";
+    app.apiVersion = VK_API_VERSION_1_1;
+
+    const char *exts[4];
+    uint32_t next = 0;
+    const char *layers[1];
+    uint32_t nlayers = 0;
+    VkInstanceCreateInfo ci = {VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
+    VkDebugUtilsMessengerCreateInfoEXT dci;
+    VkValidationFeatureEnableEXT enables[] = {VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT};
+    VkValidationFeaturesEXT vf = {VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT};
+    if (has_instance_ext(VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME)) {
+        exts[next++] = VK_KHR_PORTABILITY_ENUMERATION_EXTENSION_NAME;
+        ci.flags |= VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR;
+    }
+    if (validate && ctx) {
+        if (!has_layer(kValidationLayer))
+            return vkc_fail(msg, VKC_ERROR_UNSUPPORTED,
+                            "validation was requested but %s is not installed "
+                            "(Debian: vulkan-validationlayers)", kValidationLayer);
+        layers[nlayers++] = kValidationLayer;
+        exts[next++] = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
+        vf.enabledValidationFeatureCount = 1;
+        vf.pEnabledValidationFeatures = enables;
+        vf.pNext = messenger_info(ctx, &dci);
+        ci.pNext = &vf;
+    }
+    ci.pApplicationInfo = &app;
+    ci.enabledExtensionCount = next;
+    ci.ppEnabledExtensionNames = exts;
+    ci.enabledLayerCount = nlayers;
+    ci.ppEnabledLayerNames = layers;
+    VkResult r = vkCreateInstance(&ci, NULL, out);
+    if (r == VK_ERROR_INCOMPATIBLE_DRIVER)
+        return vkc_fail(msg, VKC_ERROR_NO_DEVICE,
+                        "no Vulkan driver found (vkCreateInstance: VK_ERROR_INCOMPATIBLE_DRIVER); install a GPU "
+                        "driver or mesa-vulkan-drivers, or use the CPU backend (--cpu)");
+    if (r != VK_SUCCESS)
+        return vkc_fail(msg, VKC_ERROR_VULKAN, "vkCreateInstance failed: %s", vkc_vk_result_name(r));
+    load_instance(*out);
+    if (validate && ctx) {
+        VkDebugUtilsMessengerCreateInfoEXT mci;
+        r = vkCreateDebugUtilsMessengerEXT(*out, messenger_info(ctx, &mci), NULL, &ctx->messenger);
+        if (r != VK_SUCCESS) {
+            vkDestroyInstance(*out, NULL);
+            *out = VK_NULL_HANDLE;
+            return vkc_fail(msg, VKC_ERROR_VULKAN, "vkCreateDebugUtilsMessengerEXT failed: %s",
+                            vkc_vk_result_name(r));
+        }
+    }
+    return VKC_OK;
+}
+
+static int compute_queue_family(VkPhysicalDevice pd, uint32_t *family, int *timestamps)
+{
+    uint32_t n = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, NULL);
+    VkQueueFamilyProperties props[32];
+    if (n > 32) n = 32;
+    vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, props);
+    int best = -1;
+    /* Prefer a compute queue without graphics: async compute engines. */
+    for (uint32_t i = 0; i < n; i++) {
+        if (!(props[i].queueFlags & VK_QUEUE_COMPUTE_BIT)) continue;
+        if (best < 0 || !(props[i].queueFlags & VK_QUEUE_GRAPHICS_BIT)) best = (int)i;
+    }
+    if (best < 0) return 0;
+    *family = (uint32_t)best;
+    *timestamps = props[best].timestampValidBits > 0;
+    return 1;
+}
+
+static int device_has_extension(VkPhysicalDevice pd, const char *name)
+{
+    uint32_t n = 0;
+    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || n == 0) return 0;
+    VkExtensionProperties *props = calloc(n, sizeof *props);
+    int found = 0;
+    if (props && vkEnumerateDeviceExtensionProperties(pd, NULL, &n, props) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n && !found; i++) found = strcmp(props[i].extensionName, name) == 0;
+    free(props);
+    return found;
+}
+
+static void fill_caps(VkPhysicalDevice pd, uint32_t index, vkc_device_caps *c)
+{
+    memset(c, 0, sizeof *c);
+    c->index = index;
+    VkPhysicalDeviceProperties props;
+    vkGetPhysicalDeviceProperties(pd, &props);
+    VkPhysicalDeviceSubgroupProperties sg = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+    VkPhysicalDeviceIDProperties idp = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
+    VkPhysicalDeviceSubgroupSizeControlPropertiesEXT sgc = {
+        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES_EXT};
+    VkPhysicalDeviceDriverPropertiesKHR drv = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES_KHR};
+    VkPhysicalDeviceExternalMemoryHostPropertiesEXT hostp = {
+        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT};
+    VkPhysicalDeviceProperties2 p2 = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+    int host_import = device_has_extension(pd, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
+    sg.pNext = &idp;
+    p2.pNext = &sg;
+    if (host_import) {
+        hostp.pNext = p2.pNext;
+        p2.pNext = &hostp;
+    }
+    /* Driver and size-control records are 1.2/1.3 or extensions: chain them
+     * only where the device reports the version that makes them core. */
+    if (props.apiVersion >= VK_API_VERSION_1_2) {
+        idp.pNext = &drv;
+        if (props.apiVersion >= VK_API_VERSION_1_3) drv.pNext = &sgc;
+    }
+    vkGetPhysicalDeviceProperties2(pd, &p2);
+    snprintf(c->name, sizeof c->name, "%s", props.deviceName);
+    c->type = props.deviceType;
+    c->vendor_id = props.vendorID;
+    c->device_id = props.deviceID;
+    c->api_version = props.apiVersion;
+    c->driver_version = props.driverVersion;
+    memcpy(c->uuid, idp.deviceUUID, 16);
+    if (props.apiVersion >= VK_API_VERSION_1_2) {
+        c->driver_id = (uint32_t)drv.driverID;
+        snprintf(c->driver_name, sizeof c->driver_name, "%s", drv.driverName);
+        snprintf(c->driver_info, sizeof c->driver_info, "%s", drv.driverInfo);
+    }
+    c->subgroup_size = sg.subgroupSize;
+    c->min_subgroup_size = sgc.minSubgroupSize ? sgc.minSubgroupSize : sg.subgroupSize;
+    c->max_subgroup_size = sgc.maxSubgroupSize ? sgc.maxSubgroupSize : sg.subgroupSize;
+    c->subgroup_arithmetic = (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                             (sg.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
+                             (sg.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT);
+    c->host_import = host_import;
+    c->min_imported_host_pointer_alignment = host_import ? hostp.minImportedHostPointerAlignment : 0;
+    c->max_storage_buffer_range = props.limits.maxStorageBufferRange;
+    c->min_storage_buffer_offset_alignment = props.limits.minStorageBufferOffsetAlignment;
+    c->max_shared_memory = props.limits.maxComputeSharedMemorySize;
+    for (int k = 0; k < 3; k++) c->max_workgroup_count[k] = props.limits.maxComputeWorkGroupCount[k];
+    c->max_workgroup_invocations = props.limits.maxComputeWorkGroupInvocations;
+    uint32_t fam = 0;
+    int ts = 0;
+    compute_queue_family(pd, &fam, &ts);
+    c->timestamps = ts && props.limits.timestampPeriod > 0;
+    c->timestamp_period_ns = props.limits.timestampPeriod;
+    VkPhysicalDeviceMemoryProperties mp;
+    vkGetPhysicalDeviceMemoryProperties(pd, &mp);
+    c->heap_count = mp.memoryHeapCount < 16 ? mp.memoryHeapCount : 16;
+    for (uint32_t h = 0; h < c->heap_count; h++) {
+        c->heap_size[h] = mp.memoryHeaps[h].size;
+        c->heap_device_local[h] = (mp.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0;
+    }
+}
+
+/* DESIGN.md §2b: first discrete, else integrated, else virtual. CPU devices
+ * (lavapipe, SwiftShader) only when named. Returns -1 when none qualifies. */
+static int default_device(const vkc_device_caps *caps, uint32_t n)
+{
+    static const VkPhysicalDeviceType order[] = {VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU,
+                                                 VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU,
+                                                 VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU};
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
+        for (uint32_t i = 0; i < n; i++)
+            if (caps[i].type == order[k]) return (int)i;
+    return -1;
+}
+
+static void uuid_string(const uint8_t u[16], char out[37])
+{
+    static const char *hex = "0123456789abcdef";
+    int o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
+        out[o++] = hex[u[i] >> 4];
+        out[o++] = hex[u[i] & 15];
+    }
+    out[o] = 0;
+}
+
+static int contains_nocase(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++) {
+        size_t k = 0;
+        while (k < n && hay[k] && tolower((unsigned char)hay[k]) == tolower((unsigned char)needle[k])) k++;
+        if (k == n) return 1;
+    }
+    return n == 0;
+}
+
+/* Selector: a decimal index, a UUID, or a name substring (case-insensitive). */
+static int match_device(const vkc_device_caps *caps, uint32_t n, const char *sel)
+{
+    char *end = NULL;
+    unsigned long idx = strtoul(sel, &end, 10);
+    if (*sel && end && *end == 0) return idx < n ? (int)idx : -1;
+    for (uint32_t i = 0; i < n; i++) {
+        char u[37];
+        uuid_string(caps[i].uuid, u);
+        if (strcasecmp(u, sel) == 0) return (int)i;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (contains_nocase(caps[i].name, sel)) return (int)i;
+    return -1;
+}
+
+void vkc_uuid_string(const uint8_t u[16], char out[37]);
+void vkc_uuid_string(const uint8_t u[16], char out[37])
+{
+    uuid_string(u, out);
+}
+
+static vkc_status enumerate(VkInstance inst, vkc_device_caps *caps, VkPhysicalDevice *pds, uint32_t *count,
+                            vkc_msg *msg)
+{
+    uint32_t n = 0;
+    VkResult r = vkEnumeratePhysicalDevices(inst, &n, NULL);
+    if (r != VK_SUCCESS)
+        return vkc_fail(msg, VKC_ERROR_VULKAN, "vkEnumeratePhysicalDevices failed: %s", vkc_vk_result_name(r));
+    VkPhysicalDevice all[64];
+    if (n > 64) n = 64;
+    r = vkEnumeratePhysicalDevices(inst, &n, all);
+    if (r != VK_SUCCESS && r != VK_INCOMPLETE)
+        return vkc_fail(msg, VKC_ERROR_VULKAN, "vkEnumeratePhysicalDevices failed: %s", vkc_vk_result_name(r));
+    uint32_t cap = *count, kept = 0;
+    for (uint32_t i = 0; i < n && kept < cap; i++) {
+        uint32_t fam;
+        int ts;
+        if (!compute_queue_family(all[i], &fam, &ts)) continue;
+        fill_caps(all[i], i, &caps[kept]);
+        if (pds) pds[kept] = all[i];
+        kept++;
+    }
+    int d = default_device(caps, kept);
+    if (d >= 0) caps[d].is_default = 1;
+    *count = kept;
+    return VKC_OK;
+}
+
+vkc_status vkc_enumerate_devices(vkc_device_caps *caps, uint32_t *count, vkc_msg *msg)
+{
+    if (!caps || !count) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "caps and count are required");
+    vkc_status s = load_vulkan(msg);
+    if (s != VKC_OK) return s;
+    VkInstance inst;
+    s = create_instance(NULL, 0, &inst, msg);
+    if (s != VKC_OK) return s;
+    s = enumerate(inst, caps, NULL, count, msg);
+    vkDestroyInstance(inst, NULL);
+    return s;
+}
+
+static void find_uma(vkc_context *ctx)
+{
+    ctx->uma = 1;
+    for (uint32_t i = 0; i < ctx->memprops.memoryTypeCount; i++) {
+        VkMemoryPropertyFlags f = ctx->memprops.memoryTypes[i].propertyFlags;
+        if ((f & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) && !(f & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT))
+            ctx->uma = 0;
+    }
+}
+
+static vkc_status create_device(vkc_context *ctx)
+{
+    float prio = 1.0f;
+    int ts = 0;
+    if (!compute_queue_family(ctx->phys, &ctx->qfam, &ts))
+        return vkc_fail(&ctx->msg, VKC_ERROR_NO_DEVICE, "%s has no compute queue", ctx->caps.name);
+    VkDeviceQueueCreateInfo qci = {VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
+    qci.queueFamilyIndex = ctx->qfam;
+    qci.queueCount = 1;
+    qci.pQueuePriorities = &prio;
+    VkDeviceCreateInfo dci = {VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+    dci.queueCreateInfoCount = 1;
+    dci.pQueueCreateInfos = &qci;
+    /* Lets host arrays be read in place (vkc_gpu_upload_input). */
+    const char *ext = VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME;
+    /* It builds on VK_KHR_external_memory, core only from Vulkan 1.1. */
+    if (ctx->caps.host_import && ctx->caps.api_version >= VK_API_VERSION_1_1) {
+        dci.enabledExtensionCount = 1;
+        dci.ppEnabledExtensionNames = &ext;
+        ctx->host_import = 1;
+    }
+    VKC_VK(ctx, vkCreateDevice(ctx->phys, &dci, NULL, &ctx->dev));
+    ctx->owns_device = 1;
+    vkGetDeviceQueue(ctx->dev, ctx->qfam, 0, &ctx->queue);
+    return VKC_OK;
+}
+
+static vkc_status create_common(vkc_context *ctx)
+{
+    vkGetPhysicalDeviceMemoryProperties(ctx->phys, &ctx->memprops);
+    find_uma(ctx);
+    ctx->import_align = ctx->caps.min_imported_host_pointer_alignment;
+    long page = sysconf(_SC_PAGESIZE);
+    ctx->page_size = page > 0 ? (uint64_t)page : 0;
+    /* Below this, pinning pages costs more than copying them. */
+    ctx->import_min_bytes = 1u << 20;
+    VkCommandPoolCreateInfo pci = {VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+    pci.queueFamilyIndex = ctx->qfam;
+    pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+    VKC_VK(ctx, vkCreateCommandPool(ctx->dev, &pci, NULL, &ctx->cmd_pool));
+    VkCommandBufferAllocateInfo ai = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+    ai.commandPool = ctx->cmd_pool;
+    ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    ai.commandBufferCount = 1;
+    VKC_VK(ctx, vkAllocateCommandBuffers(ctx->dev, &ai, &ctx->cmd));
+    VkFenceCreateInfo fci = {VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    VKC_VK(ctx, vkCreateFence(ctx->dev, &fci, NULL, &ctx->fence));
+    /* Sized for the largest command buffer we record: one set per
+     * dispatch, at most a few hundred dispatches between submits. */
+    VkDescriptorPoolSize ps = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4096 * VKC_MAX_BINDINGS};
+    VkDescriptorPoolCreateInfo dpi = {VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
+    dpi.maxSets = 4096;
+    dpi.poolSizeCount = 1;
+    dpi.pPoolSizes = &ps;
+    VKC_VK(ctx, vkCreateDescriptorPool(ctx->dev, &dpi, NULL, &ctx->desc_pool));
+    if (vkc_gpu_has(ctx, VKC_FEATURE_TIMESTAMPS)) {
+        VkQueryPoolCreateInfo qpi = {VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
+        qpi.queryType = VK_QUERY_TYPE_TIMESTAMP;
+        qpi.queryCount = 2;
+        VKC_VK(ctx, vkCreateQueryPool(ctx->dev, &qpi, NULL, &ctx->query_pool));
+    }
+    return VKC_OK;
+}
+
+static uint32_t parse_disable_env(void)
+{
+    const char *v = getenv("VKCALIB_DISABLE");
+    uint32_t mask = 0;
+    if (!v) return 0;
+    if (strstr(v, "subgroup")) mask |= VKC_FEATURE_SUBGROUP_ARITHMETIC;
+    if (strstr(v, "shared")) mask |= VKC_FEATURE_SHARED_HISTOGRAM;
+    if (strstr(v, "timestamp")) mask |= VKC_FEATURE_TIMESTAMPS;
+    if (strstr(v, "import")) mask |= VKC_FEATURE_HOST_IMPORT;
+    return mask;
+}
+
+static vkc_status open_owned(vkc_context *ctx, const vkc_context_info *info, int *fallback_cpu)
+{
+    vkc_status s = load_vulkan(&ctx->msg);
+    if (s != VKC_OK) return s;
+    int validate = info->validate || env_flag("VKCALIB_VALIDATE");
+    s = create_instance(ctx, validate, &ctx->instance, &ctx->msg);
+    if (s != VKC_OK) return s;
+    ctx->owns_instance = 1;
+    vkc_device_caps caps[64];
+    VkPhysicalDevice pds[64];
+    uint32_t n = 64;
+    s = enumerate(ctx->instance, caps, pds, &n, &ctx->msg);
+    if (s != VKC_OK) return s;
+    const char *sel = info->device;
+    if (!sel || !*sel) sel = getenv("VKCALIB_DEVICE");
+    int d;
+    if (sel && *sel) {
+        d = match_device(caps, n, sel);
+        if (d < 0)
+            return vkc_fail(&ctx->msg, VKC_ERROR_NO_DEVICE,
+                            "no Vulkan device matches '%s' (%u found; see `vkcalib devices`)", sel, n);
+    } else {
+        d = default_device(caps, n);
+        if (d < 0) {
+            /* Only CPU Vulkan devices (or none): the native backend is faster. */
+            *fallback_cpu = 1;
+            return vkc_fail(&ctx->msg, VKC_ERROR_NO_DEVICE,
+                            n ? "only CPU Vulkan devices found (name one to use it)" : "no Vulkan device found");
+        }
+    }
+    ctx->caps = caps[d];
+    ctx->phys = pds[d];
+    s = create_device(ctx);
+    if (s != VKC_OK) return s;
+    return create_common(ctx);
+}
+
+static vkc_status open_borrowed(vkc_context *ctx, const vkc_context_info *info)
+{
+    vkc_status s = load_vulkan(&ctx->msg);
+    if (s != VKC_OK) return s;
+    if (!info->instance || !info->physical_device || !info->device_handle || !info->queue)
+        return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT,
+                        "borrowing needs instance, physical_device, device_handle and queue");
+    ctx->instance = info->instance;
+    ctx->phys = info->physical_device;
+    ctx->dev = info->device_handle;
+    ctx->queue = info->queue;
+    ctx->qfam = info->queue_family;
+    load_instance(ctx->instance);
+    fill_caps(ctx->phys, 0, &ctx->caps);
+    ctx->host_import = info->external_memory_host && ctx->caps.host_import &&
+                       ctx->caps.api_version >= VK_API_VERSION_1_1;
+    return create_common(ctx);
+}
+
+vkc_status vkc_context_create(const vkc_context_info *info, vkc_context **out, vkc_msg *msg)
+{
+    vkc_context_info defaults;
+    if (!out) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "out is NULL");
+    *out = NULL;
+    if (!info) {
+        memset(&defaults, 0, sizeof defaults);
+        info = &defaults;
+    }
+    vkc_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    ctx->threads = info->cpu_threads ? info->cpu_threads : vkc_cpu_count();
+    ctx->max_chunk_bytes = info->max_chunk_bytes;
+    ctx->disabled = info->disable_features | parse_disable_env();
+    const char *sel = info->device ? info->device : getenv("VKCALIB_DEVICE");
+    vkc_backend backend = info->backend;
+    if (backend == VKC_BACKEND_AUTO && sel && strcmp(sel, "cpu") == 0) backend = VKC_BACKEND_CPU;
+    if (backend == VKC_BACKEND_CPU) {
+        ctx->is_cpu = 1;
+        *out = ctx;
+        return VKC_OK;
+    }
+    int fallback_cpu = 0;
+    vkc_status s = info->device_handle ? open_borrowed(ctx, info) : open_owned(ctx, info, &fallback_cpu);
+    /* No loader, no driver, or only CPU Vulkan devices, and nobody named a
+     * device: DESIGN.md §2b says the native CPU backend runs. */
+    int named = sel && *sel;
+    if (s != VKC_OK && backend == VKC_BACKEND_AUTO && !info->device_handle &&
+        (fallback_cpu || (!named && (s == VKC_ERROR_NO_VULKAN || s == VKC_ERROR_NO_DEVICE)))) {
+        vkc_context_destroy(ctx);
+        ctx = calloc(1, sizeof *ctx);
+        if (!ctx) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+        ctx->is_cpu = 1;
+        ctx->threads = info->cpu_threads ? info->cpu_threads : vkc_cpu_count();
+        *out = ctx;
+        return VKC_OK;
+    }
+    if (s != VKC_OK) {
+        if (msg) *msg = ctx->msg;
+        vkc_context_destroy(ctx);
+        return s;
+    }
+    *out = ctx;
+    return VKC_OK;
+}
+
+void vkc_context_destroy(vkc_context *ctx)
+{
+    if (!ctx) return;
+    if (ctx->dev) {
+        vkDeviceWaitIdle(ctx->dev);
+        for (uint32_t i = 0; i < ctx->npipes; i++) {
+            vkDestroyPipeline(ctx->dev, ctx->pipes[i].pipeline, NULL);
+            vkDestroyPipelineLayout(ctx->dev, ctx->pipes[i].layout, NULL);
+            vkDestroyDescriptorSetLayout(ctx->dev, ctx->pipes[i].dsl, NULL);
+        }
+        vkc_gbuf_destroy(ctx, &ctx->stage);
+        vkc_gbuf_destroy(ctx, &ctx->devin);
+        vkc_gbuf_destroy(ctx, &ctx->out);
+        vkc_gbuf_destroy(ctx, &ctx->imported);
+        if (ctx->query_pool) vkDestroyQueryPool(ctx->dev, ctx->query_pool, NULL);
+        if (ctx->desc_pool) vkDestroyDescriptorPool(ctx->dev, ctx->desc_pool, NULL);
+        if (ctx->fence) vkDestroyFence(ctx->dev, ctx->fence, NULL);
+        if (ctx->cmd_pool) vkDestroyCommandPool(ctx->dev, ctx->cmd_pool, NULL);
+        if (ctx->owns_device) vkDestroyDevice(ctx->dev, NULL);
+    }
+    if (ctx->messenger) vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, NULL);
+    if (ctx->owns_instance && ctx->instance) vkDestroyInstance(ctx->instance, NULL);
+    free(ctx);
+}
+
+const char *vkc_context_error(const vkc_context *ctx)
+{
+    return ctx ? ctx->msg.text : "no context";
+}
+
+const char *vkc_context_device_name(const vkc_context *ctx)
+{
+    return ctx->is_cpu ? "cpu" : ctx->caps.name;
+}
+
+int vkc_context_is_cpu(const vkc_context *ctx)
+{
+    return ctx->is_cpu;
+}
+
+const vkc_device_caps *vkc_context_caps(const vkc_context *ctx)
+{
+    return ctx->is_cpu ? NULL : &ctx->caps;
+}
+
+void vkc_context_validation_counts(const vkc_context *ctx, uint32_t *warnings, uint32_t *errors)
+{
+    if (warnings) *warnings = ctx->val_warnings;
+    if (errors) *errors = ctx->val_errors;
+}
+
+const char *vkc_context_validation_first(const vkc_context *ctx);
+const char *vkc_context_validation_first(const vkc_context *ctx)
+{
+    return ctx->val_first;
+}
+
+uint64_t vkc_context_dispatch_count(const vkc_context *ctx)
+{
+    return ctx->dispatches;
+}
+
+double vkc_context_last_gpu_ns(const vkc_context *ctx)
+{
+    return ctx->last_gpu_ns;
+}

@@ -1,0 +1,160 @@
+/* Internal Vulkan plumbing: the context structure, buffers, pipelines and a
+ * one-command-buffer-at-a-time submission model. */
+#ifndef VKC_GPU_H
+#define VKC_GPU_H
+
+#include "base/common.h"
+
+#include <volk.h>
+
+#define VKC_MAX_PIPELINES 64
+#define VKC_MAX_BINDINGS 6
+#define VKC_MAX_SPEC 6
+
+typedef struct vkc_pipe {
+    char shader[32];
+    uint32_t spec[VKC_MAX_SPEC];
+    uint32_t nspec;
+    uint32_t nbind;
+    uint32_t push_size;
+    VkDescriptorSetLayout dsl;
+    VkPipelineLayout layout;
+    VkPipeline pipeline;
+} vkc_pipe;
+
+typedef struct vkc_gbuf {
+    VkBuffer buf;
+    VkDeviceMemory mem;
+    VkDeviceSize size;
+    void *map;           /* non-NULL for host-visible buffers */
+    int device_local;
+} vkc_gbuf;
+
+struct vkc_context {
+    vkc_msg msg;
+    int is_cpu;
+    uint32_t threads;
+    uint64_t max_chunk_bytes;
+    /* Values between read-backs of the uint32 counters (tests lower it). */
+    uint64_t flush_window;
+    uint32_t disabled;
+    uint64_t dispatches;
+    double last_gpu_ns;
+
+    /* Vulkan; all null on the CPU backend. */
+    int owns_device;
+    int owns_instance;
+    VkInstance instance;
+    VkPhysicalDevice phys;
+    VkDevice dev;
+    VkQueue queue;
+    uint32_t qfam;
+    VkDebugUtilsMessengerEXT messenger;
+    uint32_t val_warnings, val_errors;
+    char val_first[1024];
+    vkc_device_caps caps;
+    VkPhysicalDeviceMemoryProperties memprops;
+    int uma;             /* a device-local type is also host-visible */
+
+    VkCommandPool cmd_pool;
+    VkCommandBuffer cmd;
+    VkFence fence;
+    VkDescriptorPool desc_pool;
+    VkQueryPool query_pool;
+    int recording;
+    int timing;          /* timestamps written in the current command buffer */
+
+    vkc_pipe pipes[VKC_MAX_PIPELINES];
+    uint32_t npipes;
+
+    /* Reused by the data passes: host-visible staging for input chunks, a
+     * device-local copy target on discrete devices, a read-back buffer. */
+    vkc_gbuf stage, devin, out;
+
+    /* VK_EXT_external_memory_host: enabled on the device, the pointer
+     * alignment it needs, the smallest input worth importing, the import
+     * of the chunk in flight (released after its submission), and how many
+     * imports ran (tests check the path is taken). */
+    int host_import;
+    uint64_t import_align;
+    uint64_t page_size;
+    uint64_t import_min_bytes;
+    vkc_gbuf imported;
+    uint64_t imports;
+};
+
+/* Grows *b to at least size bytes (contents are not kept). */
+vkc_status vkc_gbuf_reserve(vkc_context *ctx, vkc_gbuf *b, VkDeviceSize size, int host_visible);
+
+/* Records the failing call, its VkResult and file:line, and returns the
+ * matching status (device loss and memory exhaustion keep their own). */
+vkc_status vkc_vk_fail(vkc_context *ctx, VkResult r, const char *expr, const char *file, int line);
+#define VKC_VK(ctx, call)                                                        \
+    do {                                                                          \
+        VkResult vkc_r_ = (call);                                                 \
+        if (vkc_r_ != VK_SUCCESS) return vkc_vk_fail((ctx), vkc_r_, #call, __FILE__, __LINE__); \
+    } while (0)
+
+const char *vkc_vk_result_name(VkResult r);
+
+/* Buffers. host_visible = 1: mapped, coherent, for staging and read-back;
+ * 0: device-local (falls back to any type on devices with one heap). */
+vkc_status vkc_gbuf_create(vkc_context *ctx, VkDeviceSize size, int host_visible, vkc_gbuf *out);
+void vkc_gbuf_destroy(vkc_context *ctx, vkc_gbuf *b);
+
+/* A compute pipeline for an embedded shader with specialization constants
+ * 0..nspec-1, nbind storage buffers at bindings 0..nbind-1, push constants of
+ * push_size bytes. Cached for the context's lifetime. */
+vkc_status vkc_pipe_get(vkc_context *ctx, const char *shader, const uint32_t *spec, uint32_t nspec,
+                        uint32_t nbind, uint32_t push_size, vkc_pipe **out);
+
+/* Command recording: begin resets the pool; dispatch binds a fresh
+ * descriptor set; barrier makes earlier shader and transfer writes visible
+ * to later shader and transfer access; submit waits for completion. */
+vkc_status vkc_cmd_begin(vkc_context *ctx);
+typedef struct vkc_binding {
+    const vkc_gbuf *buf;
+    VkDeviceSize offset;
+    VkDeviceSize range;
+} vkc_binding;
+vkc_status vkc_cmd_dispatch(vkc_context *ctx, vkc_pipe *pipe, const vkc_binding *binds,
+                            const void *push, uint32_t gx, uint32_t gy, uint32_t gz);
+void vkc_cmd_barrier(vkc_context *ctx);
+
+/* The same into any command buffer, with descriptor sets from pool (the
+ * recorder's, for the application's command buffers). When pool_full is
+ * not NULL, an exhausted pool sets it and records nothing, so the caller
+ * can add a pool and retry. */
+vkc_status vkc_record_dispatch(vkc_context *ctx, VkCommandBuffer cmd, VkDescriptorPool pool, vkc_pipe *pipe,
+                               const vkc_binding *binds, const void *push, uint32_t gx, uint32_t gy, uint32_t gz,
+                               int *pool_full);
+void vkc_record_barrier(VkCommandBuffer cmd);
+void vkc_cmd_copy(vkc_context *ctx, const vkc_gbuf *src, VkDeviceSize src_off, const vkc_gbuf *dst,
+                  VkDeviceSize dst_off, VkDeviceSize size);
+void vkc_cmd_fill(vkc_context *ctx, const vkc_gbuf *dst, VkDeviceSize off, VkDeviceSize size, uint32_t value);
+vkc_status vkc_cmd_submit_wait(vkc_context *ctx);
+
+/* Copies bytes of host data where a shader can read them (the staging
+ * buffer on unified memory, a device-local copy otherwise) and returns the
+ * binding to read them through; vkc_gpu_record_upload records the copy and
+ * its barrier in the current command buffer where the device needs one. */
+vkc_status vkc_gpu_upload(vkc_context *ctx, const void *data, VkDeviceSize bytes, vkc_binding *b);
+void vkc_gpu_record_upload(vkc_context *ctx, VkDeviceSize bytes);
+
+/* The same for an activation chunk of esize-byte elements, which may
+ * instead be imported in place (VK_EXT_external_memory_host): the binding
+ * then starts at an aligned address before data and *first counts the
+ * elements to skip. The import lives until the next submission completes.
+ * *copied says whether vkc_gpu_record_upload is still needed. */
+vkc_status vkc_gpu_upload_input(vkc_context *ctx, const void *data, VkDeviceSize bytes, uint32_t esize,
+                                vkc_binding *b, uint32_t *first, int *copied);
+/* Drops the import in flight, after the queue is idle (error paths). */
+void vkc_gpu_release_import(vkc_context *ctx);
+
+/* Largest input chunk in bytes one dispatch may bind: maxStorageBufferRange
+ * less 256 (a chunk may start up to one alignment unit into its binding),
+ * the test cap, and 1 GiB, aligned down to 256. */
+VkDeviceSize vkc_gpu_chunk_bytes(const vkc_context *ctx);
+int vkc_gpu_has(const vkc_context *ctx, uint32_t feature);
+
+#endif

@@ -1,0 +1,274 @@
+#include "write/state.h"
+#include "base/atomic_file.h"
+#include "base/strbuf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#define MAX_NAME 65536u
+#define MAX_BINS (1u << 20)
+#define MAX_FILE ((size_t)1 << 34)
+
+static void put32(vkc_buf *b, uint32_t v)
+{
+    unsigned char c[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16), (unsigned char)(v >> 24)};
+    vkc_buf_append(b, c, 4);
+}
+
+static void put64(vkc_buf *b, uint64_t v)
+{
+    put32(b, (uint32_t)v);
+    put32(b, (uint32_t)(v >> 32));
+}
+
+uint32_t vkc_state_find(const vkc_state *s, const char *name)
+{
+    for (uint32_t k = 0; k < s->ntensors; k++)
+        if (strcmp(s->t[k].name, name) == 0) return k;
+    return UINT32_MAX;
+}
+
+/* Shards of one set list their tensors in the same order, so the hint
+ * (the position in the other file) almost always hits: merging N files
+ * of T tensors costs O(N T), not O(N T^2). */
+static uint32_t find_hint(const vkc_state *s, const char *name, uint32_t hint)
+{
+    if (hint < s->ntensors && strcmp(s->t[hint].name, name) == 0) return hint;
+    return vkc_state_find(s, name);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A name listed twice, found by sorting: O(T log T) for any order. */
+static vkc_status check_unique(const vkc_state *s, vkc_msg *msg)
+{
+    if (s->ntensors < 2) return VKC_OK;
+    char **names = malloc(s->ntensors * sizeof *names);
+    if (!names) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    for (uint32_t k = 0; k < s->ntensors; k++) names[k] = s->t[k].name;
+    qsort(names, s->ntensors, sizeof *names, cmp_name);
+    vkc_status st = VKC_OK;
+    for (uint32_t k = 1; k < s->ntensors && st == VKC_OK; k++)
+        if (strcmp(names[k - 1], names[k]) == 0) st = vkc_fail(msg, VKC_ERROR_FORMAT, "tensor '%s' twice", names[k]);
+    free(names);
+    return st;
+}
+
+vkc_status vkc_state_add(vkc_state *s, const char *name, const vkc_stats *st, float hist_hi, const uint64_t *counts,
+                         vkc_msg *msg)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len > MAX_NAME) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "bad tensor name length %zu", len);
+    vkc_state_tensor *g = realloc(s->t, (s->ntensors + 1) * sizeof *g);
+    if (!g) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    s->t = g;
+    vkc_state_tensor *t = &s->t[s->ntensors];
+    memset(t, 0, sizeof *t);
+    t->name = malloc(len + 1);
+    if (!t->name) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    memcpy(t->name, name, len + 1);
+    t->st = *st;
+    t->hist_hi = hist_hi;
+    if (counts) {
+        t->counts = malloc((size_t)s->bins * 8);
+        if (!t->counts) {
+            free(t->name);
+            return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+        }
+        memcpy(t->counts, counts, (size_t)s->bins * 8);
+    }
+    s->ntensors++;
+    return VKC_OK;
+}
+
+vkc_status vkc_state_save(const char *path, const vkc_state *s, vkc_msg *msg)
+{
+    vkc_buf b = {0};
+    vkc_buf_append(&b, "VKCH", 4);
+    put32(&b, VKC_STATE_VERSION);
+    put32(&b, s->phase);
+    put32(&b, s->bins);
+    put32(&b, s->flags);
+    put32(&b, s->ntensors);
+    for (uint32_t k = 0; k < s->ntensors; k++) {
+        const vkc_state_tensor *t = &s->t[k];
+        uint32_t len = (uint32_t)strlen(t->name);
+        put32(&b, len);
+        vkc_buf_append(&b, t->name, len);
+        put32(&b, vkc_f32_bits(t->st.min));
+        put32(&b, vkc_f32_bits(t->st.max));
+        put32(&b, vkc_f32_bits(t->st.absmax));
+        put32(&b, vkc_f32_bits(t->hist_hi));
+        put64(&b, t->st.count);
+        put64(&b, t->st.zeros);
+        put64(&b, t->st.nan);
+        put64(&b, t->st.pos_inf);
+        put64(&b, t->st.neg_inf);
+        if (s->phase == VKC_STATE_HISTOGRAM)
+            for (uint32_t j = 0; j < s->bins; j++) put64(&b, t->counts[j]);
+    }
+    vkc_status st = VKC_OK;
+    if (b.oom) st = vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+    else {
+        put32(&b, (uint32_t)crc32(crc32(0L, Z_NULL, 0), (const Bytef *)b.data, (uInt)b.len));
+        st = b.oom ? vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path)
+                   : vkc_atomic_write(path, b.data, b.len, msg);
+    }
+    vkc_buf_free(&b);
+    return st;
+}
+
+/* zlib's crc32 takes a uInt length: feed large buffers in pieces. */
+static uint32_t crc_of(const unsigned char *p, size_t len)
+{
+    uLong c = crc32(0L, Z_NULL, 0);
+    while (len) {
+        uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
+        c = crc32(c, p, n);
+        p += n;
+        len -= n;
+    }
+    return (uint32_t)c;
+}
+
+vkc_status vkc_state_parse(const void *buf, size_t len, vkc_state *out, vkc_msg *msg)
+{
+    const unsigned char *p = buf, *end = p + len;
+    memset(out, 0, sizeof *out);
+    if (len < 28 || memcmp(p, "VKCH", 4) != 0)
+        return vkc_fail(msg, VKC_ERROR_FORMAT, "not a vkcalib state file (no VKCH magic)");
+    if (crc_of(p, len - 4) != vkc_ld32(end - 4))
+        return vkc_fail(msg, VKC_ERROR_FORMAT, "checksum mismatch: the file is damaged or truncated");
+    end -= 4;
+    uint32_t version = vkc_ld32(p + 4);
+    if (version != VKC_STATE_VERSION)
+        return vkc_fail(msg, VKC_ERROR_UNSUPPORTED, "state version %u; this vkcalib reads version %u", version,
+                        VKC_STATE_VERSION);
+    out->phase = vkc_ld32(p + 8);
+    out->bins = vkc_ld32(p + 12);
+    out->flags = vkc_ld32(p + 16);
+    uint32_t n = vkc_ld32(p + 20);
+    p += 24;
+    if (out->phase != VKC_STATE_RANGE && out->phase != VKC_STATE_HISTOGRAM)
+        return vkc_fail(msg, VKC_ERROR_FORMAT, "unknown phase %u", out->phase);
+    if (out->bins == 0 || out->bins > MAX_BINS) return vkc_fail(msg, VKC_ERROR_FORMAT, "bad bin count %u", out->bins);
+    vkc_status s = VKC_OK;
+    for (uint32_t k = 0; k < n && s == VKC_OK; k++) {
+        if (end - p < 4) { s = vkc_fail(msg, VKC_ERROR_FORMAT, "tensor %u: truncated", k); break; }
+        uint32_t nl = vkc_ld32(p);
+        p += 4;
+        size_t fixed = 16 + 40 + (out->phase == VKC_STATE_HISTOGRAM ? (size_t)out->bins * 8 : 0);
+        if (nl == 0 || nl > MAX_NAME || (size_t)(end - p) < nl + fixed) {
+            s = vkc_fail(msg, VKC_ERROR_FORMAT, "tensor %u: truncated or bad name length %u", k, nl);
+            break;
+        }
+        char name[MAX_NAME + 1];
+        memcpy(name, p, nl);
+        name[nl] = 0;
+        if (memchr(name, 0, nl)) { s = vkc_fail(msg, VKC_ERROR_FORMAT, "tensor %u: NUL in name", k); break; }
+        p += nl;
+        vkc_stats st;
+        st.min = vkc_bits_f32(vkc_ld32(p));
+        st.max = vkc_bits_f32(vkc_ld32(p + 4));
+        st.absmax = vkc_bits_f32(vkc_ld32(p + 8));
+        float hi = vkc_bits_f32(vkc_ld32(p + 12));
+        st.count = vkc_ld64(p + 16);
+        st.zeros = vkc_ld64(p + 24);
+        st.nan = vkc_ld64(p + 32);
+        st.pos_inf = vkc_ld64(p + 40);
+        st.neg_inf = vkc_ld64(p + 48);
+        p += 56;
+        uint64_t *counts = NULL;
+        if (out->phase == VKC_STATE_HISTOGRAM) {
+            counts = malloc((size_t)out->bins * 8);
+            if (!counts) { s = vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory"); break; }
+            for (uint32_t j = 0; j < out->bins; j++) counts[j] = vkc_ld64(p + 8 * (size_t)j);
+            p += (size_t)out->bins * 8;
+        }
+        s = vkc_state_add(out, name, &st, hi, counts, msg);
+        free(counts);
+    }
+    if (s == VKC_OK) s = check_unique(out, msg);
+    if (s == VKC_OK && p != end) s = vkc_fail(msg, VKC_ERROR_FORMAT, "%zu unexpected bytes after the tensors", (size_t)(end - p));
+    if (s != VKC_OK) vkc_state_free(out);
+    return s;
+}
+
+vkc_status vkc_state_load(const char *path, vkc_state *out, vkc_msg *msg)
+{
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    if (!f) return vkc_fail(msg, VKC_ERROR_IO, "%s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > MAX_FILE) {
+        fclose(f);
+        return vkc_fail(msg, VKC_ERROR_IO, "%s: not a regular file of a sensible size", path);
+    }
+    size_t len = (size_t)sb.st_size;
+    unsigned char *buf = malloc(len ? len : 1);
+    if (!buf) {
+        fclose(f);
+        return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+    }
+    size_t got = fread(buf, 1, len, f);
+    fclose(f);
+    vkc_status s;
+    if (got != len) s = vkc_fail(msg, VKC_ERROR_IO, "%s: short read", path);
+    else {
+        vkc_msg inner = {{0}};
+        s = vkc_state_parse(buf, len, out, &inner);
+        if (s != VKC_OK) vkc_fail(msg, s, "%s: %s", path, inner.text);
+    }
+    free(buf);
+    return s;
+}
+
+vkc_status vkc_state_merge(vkc_state *a, const vkc_state *b, vkc_msg *msg)
+{
+    if (a->phase != b->phase)
+        return vkc_fail(msg, VKC_ERROR_MISMATCH, "cannot merge a %s state with a %s state",
+                        a->phase == VKC_STATE_RANGE ? "range" : "histogram",
+                        b->phase == VKC_STATE_RANGE ? "range" : "histogram");
+    if (a->bins != b->bins) return vkc_fail(msg, VKC_ERROR_MISMATCH, "bin counts differ: %u and %u", a->bins, b->bins);
+    if (a->flags != b->flags)
+        return vkc_fail(msg, VKC_ERROR_MISMATCH, "one state excluded non-finite values and the other did not");
+    if (a->ntensors != b->ntensors)
+        return vkc_fail(msg, VKC_ERROR_MISMATCH, "tensor sets differ: %u and %u tensors", a->ntensors, b->ntensors);
+    for (uint32_t k = 0; k < b->ntensors; k++) {
+        uint32_t i = find_hint(a, b->t[k].name, k);
+        if (i == UINT32_MAX) return vkc_fail(msg, VKC_ERROR_MISMATCH, "tensor '%s' is in one state only", b->t[k].name);
+        if (a->phase == VKC_STATE_HISTOGRAM && vkc_f32_bits(a->t[i].hist_hi) != vkc_f32_bits(b->t[k].hist_hi))
+            return vkc_fail(msg, VKC_ERROR_MISMATCH,
+                            "tensor '%s': histograms over different ranges (%g and %g): collect both over the same "
+                            "merged ranges (--range-from)",
+                            b->t[k].name, (double)a->t[i].hist_hi, (double)b->t[k].hist_hi);
+    }
+    for (uint32_t k = 0; k < b->ntensors; k++) {
+        vkc_state_tensor *t = &a->t[find_hint(a, b->t[k].name, k)];
+        if (a->phase == VKC_STATE_RANGE) vkc_stats_merge(&t->st, &b->t[k].st);
+        else
+            for (uint32_t j = 0; j < a->bins; j++)
+                if (!vkc_add_u64(t->counts[j], b->t[k].counts[j], &t->counts[j]))
+                    return vkc_fail(msg, VKC_ERROR_MISMATCH, "tensor '%s': a count overflows 64 bits", t->name);
+    }
+    return VKC_OK;
+}
+
+void vkc_state_free(vkc_state *s)
+{
+    for (uint32_t k = 0; s && k < s->ntensors; k++) {
+        free(s->t[k].name);
+        free(s->t[k].counts);
+    }
+    if (s) {
+        free(s->t);
+        memset(s, 0, sizeof *s);
+    }
+}
