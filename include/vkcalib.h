@@ -1,17 +1,35 @@
 /*
  * vkcalib: INT8 activation calibration on any Vulkan device.
  *
- * The library never exits, aborts or prints. Every call returns a vkc_status;
- * the message of the last failure is available from the context (or from the
- * vkc_msg a context-free call was given).
+ * This header is the whole public API, in the order of the data flow
+ * (DESIGN.md §1): devices and contexts, the data passes, the threshold
+ * searches, the range policy, the calibrator that ties them together, the
+ * calibration documents it produces (TensorRT cache, JSON) and the state
+ * files that split it over processes, then the readers of activation dumps
+ * and the small utilities the command-line tool shares with embedders. It
+ * is one file on purpose: an embedder includes one header, and the CLI and
+ * the Python package (ctypes) are clients of exactly this text.
  *
- * Two layers:
- *   - a context that either owns a Vulkan instance/device/queue (the CLI) or
- *     borrows the application's (embedding), or runs the native CPU backend;
- *   - passes over activations (range statistics, histograms) and threshold
- *     searches over histograms, usable on any of those backends.
+ * Conventions:
+ *   - The library never exits, aborts or prints. Every call that can fail
+ *     returns a vkc_status; the message of the last failure is available
+ *     from the object the call was made on (context, calibrator), or from
+ *     the vkc_msg a context-free call was given.
+ *   - Extensible structs begin with sType and pNext, as Vulkan's do. A
+ *     zeroed struct is valid (sType 0 is accepted for the struct's own type)
+ *     and means defaults; pNext must be NULL until an extension struct is
+ *     defined (VKC_ERROR_UNSUPPORTED otherwise). Output structs get their
+ *     sType set by the library; their pNext is left as the caller set it.
+ *     Plain value types (vkc_stats, vkc_hist_spec, vkc_quant, ...) have no
+ *     header: their layout is their meaning.
+ *   - Enumerations use Vulkan's two-call pattern: a NULL array asks for the
+ *     count; a short array is filled and VKC_INCOMPLETE says so.
+ *   - Thread safety: a context, and everything created from it, is used by
+ *     one thread at a time. Different contexts may be used concurrently.
  *
- * Thread safety: a context is used by one thread at a time.
+ * ABI: vkcalib is 0.x; 0.2 broke the ABI of 0.1 (sType/pNext headers, the
+ * calibrator, two-call enumeration), and the SONAME says so
+ * (libvkcalib.so.0.2).
  */
 #ifndef VKCALIB_H
 #define VKCALIB_H
@@ -29,9 +47,9 @@ extern "C" {
 #endif
 
 #define VKC_VERSION_MAJOR 0
-#define VKC_VERSION_MINOR 1
+#define VKC_VERSION_MINOR 2
 #define VKC_VERSION_PATCH 0
-#define VKC_VERSION_STRING "0.1.0"
+#define VKC_VERSION_STRING "0.2.0"
 
 #if defined(VKC_BUILDING_SHARED) && defined(__GNUC__)
 #define VKC_API __attribute__((visibility("default")))
@@ -41,14 +59,18 @@ extern "C" {
 
 /* Status codes. Numeric ranges say which phase failed (as VkFFT does):
  * -1..-19 caller's arguments, -20..-39 input data and files,
- * -40..-59 Vulkan and devices, -60.. the host. */
+ * -40..-59 Vulkan and devices, -60.. the host. Positive codes are
+ * successes with a remark. */
 typedef enum vkc_status {
     VKC_OK = 0,
+    VKC_INCOMPLETE = 1,          /* an enumeration filled a short array */
     VKC_ERROR_INVALID_ARGUMENT = -1,
     VKC_ERROR_UNSUPPORTED = -2,
+    VKC_ERROR_WRONG_PASS = -3,   /* a calibrator call made in a pass that does not take it */
     VKC_ERROR_FORMAT = -20,      /* a file or buffer is malformed */
     VKC_ERROR_NONFINITE = -21,   /* NaN or Inf in a tensor (error by default) */
     VKC_ERROR_MISMATCH = -22,    /* tensors, shapes or settings disagree */
+    VKC_ERROR_EMPTY = -23,       /* a tensor without a single finite value */
     VKC_ERROR_NO_VULKAN = -40,   /* no Vulkan loader on this system */
     VKC_ERROR_NO_DEVICE = -41,   /* no (matching) Vulkan device */
     VKC_ERROR_VULKAN = -42,      /* a Vulkan call failed */
@@ -65,6 +87,21 @@ VKC_API const char *vkc_version(void);
 typedef struct vkc_msg {
     char text[1024];
 } vkc_msg;
+
+typedef enum vkc_structure_type {
+    VKC_STRUCTURE_TYPE_UNSET = 0, /* accepted for any struct's own type */
+    VKC_STRUCTURE_TYPE_DEVICE_CAPS = 1,
+    VKC_STRUCTURE_TYPE_CONTEXT_INFO = 2,
+    VKC_STRUCTURE_TYPE_SEARCH_PARAMS = 3,
+    VKC_STRUCTURE_TYPE_SEARCH_RESULT = 4,
+    VKC_STRUCTURE_TYPE_CALIBRATOR_INFO = 5,
+    VKC_STRUCTURE_TYPE_TENSOR_RESULT = 6,
+    VKC_STRUCTURE_TYPE_WRITE_INFO = 7,
+    VKC_STRUCTURE_TYPE_CALIBRATION_SETTINGS = 8
+} vkc_structure_type;
+
+/* Frees memory the library returned to the caller (formatted text). */
+VKC_API void vkc_free(void *p);
 
 /* ------------------------------------------------------------------------ */
 /* Devices                                                                   */
@@ -86,6 +123,8 @@ enum {
 };
 
 typedef struct vkc_device_caps {
+    vkc_structure_type sType;    /* VKC_STRUCTURE_TYPE_DEVICE_CAPS */
+    void *pNext;
     uint32_t index;              /* position in vkEnumeratePhysicalDevices */
     char name[256];
     VkPhysicalDeviceType type;
@@ -113,9 +152,17 @@ typedef struct vkc_device_caps {
     int is_default;              /* chosen by the default rule */
 } vkc_device_caps;
 
-/* Enumerates Vulkan devices. *count in: capacity of caps, out: devices found.
- * VKC_ERROR_NO_VULKAN when no loader exists. */
+/* The Vulkan devices vkcalib can use, two-call style: caps NULL sets
+ * *count to the number of devices; otherwise up to *count are filled,
+ * *count is set to the number filled, and VKC_INCOMPLETE is returned when
+ * more exist. A GPU that two drivers expose (the same deviceUUID twice:
+ * a vendor driver and a Mesa one, an ICD listed twice) is listed once, as
+ * the first physical device that has it, so that `--devices all` never
+ * opens one GPU twice. VKC_ERROR_NO_VULKAN when no loader exists. */
 VKC_API vkc_status vkc_enumerate_devices(vkc_device_caps *caps, uint32_t *count, vkc_msg *msg);
+
+/* "6d657361-2033-2e31-..." (36 characters and a NUL). */
+VKC_API void vkc_uuid_string(const uint8_t uuid[16], char out[37]);
 
 /* ------------------------------------------------------------------------ */
 /* Context                                                                   */
@@ -124,6 +171,8 @@ typedef struct vkc_context vkc_context;
 
 /* Zero value means defaults. */
 typedef struct vkc_context_info {
+    vkc_structure_type sType;    /* VKC_STRUCTURE_TYPE_CONTEXT_INFO (or 0) */
+    const void *pNext;           /* NULL */
     vkc_backend backend;
     /* Device selector: index ("0"), UUID ("6d657361-..."), or a name
      * substring ("llvmpipe"). NULL: the VKCALIB_DEVICE environment variable,
@@ -147,6 +196,13 @@ typedef struct vkc_context_info {
      * VK_EXT_external_memory_host enabled: host arrays are then imported
      * rather than copied. */
     int external_memory_host;
+    /* Optional, borrowed or owned alike: the application's pipeline cache
+     * (vkcalib's pipelines are created through it, so a warm cache skips
+     * shader compilation), and the loader entry point to use instead of
+     * the system's libvulkan (an application with its own loader, or
+     * MoltenVK linked statically). */
+    VkPipelineCache pipeline_cache;
+    PFN_vkGetInstanceProcAddr get_instance_proc_addr;
 } vkc_context_info;
 
 VKC_API vkc_status vkc_context_create(const vkc_context_info *info, vkc_context **out, vkc_msg *msg);
@@ -156,8 +212,10 @@ VKC_API const char *vkc_context_error(const vkc_context *ctx);
 VKC_API const char *vkc_context_device_name(const vkc_context *ctx);
 VKC_API int vkc_context_is_cpu(const vkc_context *ctx);
 VKC_API const vkc_device_caps *vkc_context_caps(const vkc_context *ctx); /* NULL on CPU */
-/* Validation messages counted so far (0 when validation is off). */
+/* Validation messages counted so far (0 when validation is off), and the
+ * first one ("" when none). */
 VKC_API void vkc_context_validation_counts(const vkc_context *ctx, uint32_t *warnings, uint32_t *errors);
+VKC_API const char *vkc_context_validation_first(const vkc_context *ctx);
 /* Dispatches recorded since creation; lets tests check batching. */
 VKC_API uint64_t vkc_context_dispatch_count(const vkc_context *ctx);
 /* GPU time of the last pass in nanoseconds from timestamp queries; 0 when
@@ -319,6 +377,17 @@ typedef struct vkc_quality {
  * the CPU: results agree to about 1e-6 relative, not bit for bit. */
 VKC_API vkc_status vkc_measure_f32(vkc_context *ctx, const float *x, uint64_t n, const vkc_quant *q,
                                    vkc_quality *acc);
+/* The same for a host array of any vkc_dtype (16-bit values widened
+ * exactly first). */
+VKC_API vkc_status vkc_measure_host(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype, const vkc_quant *q,
+                                    vkc_quality *acc);
+/* An estimate from a histogram of |x| over [0, spec->hi] (spec->kind
+ * VKC_HIST_ABS), with no pass over the data: every value at the centre of
+ * its bin, the exact zeros (zeros of them, taken out of bin 0) at 0. Exact
+ * for a symmetric or unsigned grid up to the bin width; what `report` shows
+ * from a JSON and what the quality guards compare. Replaces *out. */
+VKC_API vkc_status vkc_quality_estimate(const uint64_t *counts, const vkc_hist_spec *spec, uint64_t zeros,
+                                        const vkc_quant *q, vkc_quality *out);
 /* 10 log10(signal / noise); +inf for a lossless quantization. */
 VKC_API double vkc_quality_sqnr_db(const vkc_quality *q);
 
@@ -340,42 +409,109 @@ typedef enum vkc_flavor {
 typedef enum vkc_mode {
     VKC_MODE_SYMMETRIC = 0, /* [-T, T], int8, 128 levels */
     VKC_MODE_UNSIGNED,      /* [0, T], uint8, 256 levels */
-    VKC_MODE_ASYMMETRIC,
-    VKC_MODE_AUTO
+    VKC_MODE_ASYMMETRIC,    /* [lo, hi] with a zero point: every window of a histogram of x */
+    VKC_MODE_AUTO           /* unsigned where the tensor is never negative, else symmetric */
 } vkc_mode;
+
+/* Names as the CLI and the JSON use them ("entropy", "symmetric",
+ * "modelopt", ...); "unknown" for values outside the enum. The parsers take
+ * exactly those names and return 1, else 0 (leaving *out alone). */
+VKC_API const char *vkc_method_name(vkc_method m);
+VKC_API int vkc_method_parse(const char *s, vkc_method *out);
+VKC_API const char *vkc_mode_name(vkc_mode m);
+VKC_API int vkc_mode_parse(const char *s, vkc_mode *out);
+VKC_API const char *vkc_flavor_name(vkc_flavor f);
+VKC_API int vkc_flavor_parse(const char *s, vkc_flavor *out);
 
 /* Zero value means defaults. */
 typedef struct vkc_search_params {
+    vkc_structure_type sType; /* VKC_STRUCTURE_TYPE_SEARCH_PARAMS (or 0) */
+    const void *pNext;        /* NULL */
     vkc_method method;
     vkc_flavor flavor;
-    vkc_mode mode;
-    uint32_t start_bin;  /* 0 -> 128 */
-    uint32_t stride;     /* 0 -> 1 */
-    double percentile;   /* 0 -> 99.99 */
+    vkc_mode mode;            /* symmetric, unsigned or asymmetric (auto is the calibrator's) */
+    uint32_t start_bin;       /* 0 -> 128: first candidate bin, or the narrowest window */
+    uint32_t stride;          /* 0 -> 1 */
+    double percentile;        /* 0 -> 99.99 */
 } vkc_search_params;
 
-/* A histogram of |x| over [0, range_max] supplied by the caller. */
+/* A histogram supplied by the caller: counts of |x| over [0, range_max]
+ * (kind VKC_HIST_ABS: the symmetric and unsigned searches), or of x over
+ * [range_min, range_max] (kind VKC_HIST_SIGNED: the two-sided searches of
+ * mode asymmetric, DESIGN.md §3). */
 typedef struct vkc_histogram {
     const uint64_t *counts;
     uint32_t bins;
     double range_max;
+    vkc_hist_kind kind;
+    double range_min;         /* VKC_HIST_SIGNED only */
 } vkc_histogram;
 
 typedef struct vkc_search_result {
-    uint32_t i;              /* chosen candidate (threshold bin edge) */
-    double threshold;        /* amax */
-    double kl;               /* divergence at i (entropy), error (MSE) */
-    uint32_t candidates;     /* candidates evaluated */
-    uint32_t inf_candidates; /* candidates with infinite divergence */
-    uint32_t reevaluated;    /* candidates re-evaluated in double */
-    int fallback;            /* 1: threshold fell back to range_max */
-    char message[160];       /* why, when fallback */
+    vkc_structure_type sType;   /* VKC_STRUCTURE_TYPE_SEARCH_RESULT */
+    void *pNext;
+    uint32_t i;                 /* chosen candidate (threshold bin edge); window end b */
+    uint32_t window_a, window_b;/* two-sided: the chosen window of bins a..b-1 */
+    double threshold;           /* amax; two-sided: the range's upper end */
+    double lo, hi;              /* the range found, before the range policy: [-T, T],
+                                   [0, T], or the window's (MSE: widened to 0) */
+    double kl;                  /* divergence at i (entropy), error (MSE) */
+    uint64_t candidates;        /* candidates (windows) evaluated */
+    uint64_t inf_candidates;    /* candidates with infinite divergence */
+    uint64_t reevaluated;       /* candidates re-evaluated in double */
+    int fallback;               /* 1: threshold fell back to the histogram's range */
+    char message[160];          /* why, when fallback */
 } vkc_search_result;
 
 /* Searches count histograms (on the GPU in one dispatch when the context
- * has a device; on the CPU otherwise). */
+ * has a device; on the CPU otherwise). Mode asymmetric takes
+ * VKC_HIST_SIGNED histograms and the methods entropy, mse and max, and
+ * searches every window exhaustively (one dispatch per histogram); the
+ * other modes take VKC_HIST_ABS ones. */
 VKC_API vkc_status vkc_search(vkc_context *ctx, const vkc_histogram *hists, uint32_t count,
                               const vkc_search_params *params, vkc_search_result *results);
+
+/* The entropy search's divergence at every candidate i = first, first +
+ * stride, ... (+inf for infinite candidates, NaN for an empty histogram),
+ * for plots: about 1e-12 from the reference. Two-call: values NULL sets
+ * *count; otherwise up to *count are written (VKC_INCOMPLETE when more
+ * exist). *first (may be NULL) gets the first candidate. Symmetric and
+ * unsigned modes, method entropy. */
+VKC_API vkc_status vkc_search_curve(const vkc_histogram *h, const vkc_search_params *params, double *values,
+                                    uint32_t *count, uint32_t *first, vkc_msg *msg);
+
+/* ------------------------------------------------------------------------ */
+/* Range policy (DESIGN.md §3)                                               */
+
+/* The smallest amax written anywhere (2^-24, the smallest float16
+ * subnormal): an all-zero tensor would otherwise get scale 0. */
+#define VKC_AMAX_FLOOR (1.0 / 16777216.0)
+
+/* A calibrated range as scale and zero point. Dequantization is x =
+ * (q - zero_point) * scale with q in [-128, 127] (int8) or [0, 255]
+ * (uint8). Symmetric: [-T, T] with T = max(|lo|, |hi|), scale T/127, the
+ * narrow codes -127..127 (as TensorRT). Unsigned: [0, hi], scale hi/255,
+ * uint8. Asymmetric: [min(lo,0), max(hi,0)], scale (hi-lo)/255, zero point
+ * round(-lo/scale) - 128. Auto: unsigned when lo >= 0, else symmetric. A
+ * range narrower than VKC_AMAX_FLOOR is widened to it (floored = 1). */
+typedef struct vkc_qparams {
+    double lo, hi;       /* the range represented, after widening and the floor */
+    double scale;        /* > 0, finite */
+    int32_t zero_point;  /* 0 except asymmetric; in [-128, 127] */
+    int is_unsigned;     /* int type: 0 int8, 1 uint8 */
+    vkc_mode mode;       /* the mode applied: never VKC_MODE_AUTO */
+    int floored;         /* 1 when the floor widened the range */
+} vkc_qparams;
+
+/* VKC_ERROR_INVALID_ARGUMENT for NaN or infinite ends, lo > hi, lo < 0 in
+ * unsigned mode, an unknown mode, or a range whose scale overflows. */
+VKC_API vkc_status vkc_qparams_from_range(vkc_mode mode, double lo, double hi, vkc_qparams *out, vkc_msg *msg);
+/* The integer grid of q: codes [-127, 127] symmetric, [0, 255] unsigned,
+ * [-128, 127] asymmetric. */
+VKC_API vkc_quant vkc_quant_of(const vkc_qparams *q);
+/* The symmetric envelope max(|lo|, |hi|) of q (q->hi when symmetric): what a
+ * symmetric-only format (a TensorRT cache) can hold. */
+VKC_API double vkc_qparams_amax(const vkc_qparams *q);
 
 /* ------------------------------------------------------------------------ */
 /* Streaming                                                                 */
@@ -402,15 +538,419 @@ VKC_API void vkc_stream_result(const vkc_stream *s, vkc_histogram *h, vkc_stats 
 VKC_API void vkc_stream_destroy(vkc_stream *s);
 
 /* ------------------------------------------------------------------------ */
-/* Output                                                                    */
+/* The calibrator: the whole calibration of DESIGN.md §1 as one object       */
 
-/* Writes a TensorRT calibration cache atomically (temporary file, fsync,
- * rename): header TRT-<trt_version>-<algo> (0 and NULL mean 8601 and
- * EntropyCalibration2), then `name: <hex of float32 amax/127>` per tensor in
- * the given order. amax below 2^-24 (all-zero tensors) is raised to 2^-24;
- * NaN, infinite or negative amax is an error naming the tensor. */
+/* A calibrator holds the tensors of one calibration set and takes their
+ * values pass by pass:
+ *
+ *   exact (default)  VKC_PASS_RANGE      min, max, absmax, NaN/Inf counts
+ *                    VKC_PASS_HISTOGRAM  counts over each tensor's range
+ *                    [VKC_PASS_MEASURE]  fake-quantized SQNR (info.measure)
+ *   streaming        VKC_PASS_STREAM     one pass, a doubling range
+ *                    [VKC_PASS_MEASURE]
+ *   then             VKC_PASS_DONE       results
+ *
+ * The application asks vkc_calibrator_pass() which pass is wanted, feeds
+ * every batch of every tensor (in any order, in pieces of any size: the
+ * result does not depend on either), then calls vkc_calibrator_end_pass().
+ * Ending the range pass applies the NaN/Inf policy, resolves mode auto per
+ * tensor and fixes each histogram's geometry; ending the histogram (or
+ * stream) pass runs the searches (each mode's tensors in one dispatch) and
+ * the range policy. An exact calibration needs the data twice: when
+ * info.memory_budget is large enough to keep every host array fed in the
+ * range pass, the calibrator keeps copies and runs the histogram pass
+ * itself, so ending the range pass goes straight on (to VKC_PASS_MEASURE
+ * or VKC_PASS_DONE) and the data is read once.
+ *
+ * Errors leave the calibrator in the pass it was in; the message is
+ * vkc_calibrator_error(), and vkc_calibrator_failed_tensor() names the
+ * tensor it concerns (UINT32_MAX when none). A NaN or Inf with nonfinite
+ * VKC_NONFINITE_ERROR is VKC_ERROR_NONFINITE at the end of the range (or
+ * stream) pass, naming the tensor and the counts; a tensor with no finite
+ * value is VKC_ERROR_EMPTY. */
+typedef struct vkc_calibrator vkc_calibrator;
+
+typedef enum vkc_nonfinite {
+    VKC_NONFINITE_ERROR = 0,  /* NaN or Inf in a tensor is an error */
+    VKC_NONFINITE_EXCLUDE = 1 /* they are counted, then left out */
+} vkc_nonfinite;
+
+typedef enum vkc_range_kind {
+    VKC_RANGE_EXACT = 0,      /* a range pass, then histograms over [0, absmax] */
+    VKC_RANGE_STREAMING = 1   /* one pass, a power-of-two range (vkc_stream) */
+} vkc_range_kind;
+
+typedef enum vkc_pass {
+    VKC_PASS_RANGE = 1,
+    VKC_PASS_HISTOGRAM = 2,
+    VKC_PASS_STREAM = 3,
+    VKC_PASS_MEASURE = 4,
+    VKC_PASS_DONE = 5
+} vkc_pass;
+
+/* Zero value means defaults: entropy, symmetric, modelopt, 2048 bins, start
+ * bin 128, stride 1, percentile 99.99, NaN is an error, exact range, no
+ * measure pass, no data kept. */
+typedef struct vkc_calibrator_info {
+    vkc_structure_type sType; /* VKC_STRUCTURE_TYPE_CALIBRATOR_INFO (or 0) */
+    const void *pNext;        /* NULL */
+    vkc_method method;
+    vkc_mode mode;
+    vkc_flavor flavor;
+    uint32_t bins;            /* 0 -> 2048; at most 65536 */
+    uint32_t start_bin;       /* 0 -> 128 */
+    uint32_t stride;          /* 0 -> 1 */
+    double percentile;        /* 0 -> 99.99; (0, 100], at most 4 decimals */
+    vkc_nonfinite nonfinite;
+    vkc_range_kind range;
+    int measure;              /* 1: a measure pass after the search */
+    uint64_t memory_budget;   /* bytes of host arrays the range pass may keep */
+} vkc_calibrator_info;
+
+VKC_API vkc_status vkc_calibrator_create(vkc_context *ctx, const vkc_calibrator_info *info, vkc_calibrator **out);
+VKC_API void vkc_calibrator_destroy(vkc_calibrator *c);
+VKC_API const char *vkc_calibrator_error(const vkc_calibrator *c);
+VKC_API uint32_t vkc_calibrator_failed_tensor(const vkc_calibrator *c);
+VKC_API vkc_pass vkc_calibrator_pass(const vkc_calibrator *c);
+VKC_API const vkc_calibrator_info *vkc_calibrator_settings(const vkc_calibrator *c); /* defaults filled in */
+
+/* Tensors, in the order of their first mention (the order of every
+ * output). vkc_calibrator_tensor returns the index of name, declaring it in
+ * the first pass (VKC_ERROR_WRONG_PASS for a new name later). Names are any
+ * non-empty byte strings without NUL. */
+VKC_API vkc_status vkc_calibrator_tensor(vkc_calibrator *c, const char *name, uint32_t *index);
+VKC_API uint32_t vkc_calibrator_find(const vkc_calibrator *c, const char *name); /* UINT32_MAX: none */
+VKC_API uint32_t vkc_calibrator_tensor_count(const vkc_calibrator *c);
+VKC_API const char *vkc_calibrator_tensor_name(const vkc_calibrator *c, uint32_t t);
+
+/* Feeding tensor t in the current pass: a host array (any vkc_dtype, aligned
+ * to its element size; see vkc_range_host), an application's VkBuffer read
+ * in place (vkc_range_buffer's rules), or commands recorded into the
+ * application's command buffer (vkc_recorder's rules; the calibrator reads
+ * its recorders when the pass ends, so every submission holding them must
+ * have completed by then). Buffers and recording serve the range and
+ * histogram passes; the stream and measure passes take host arrays. */
+VKC_API vkc_status vkc_calibrator_feed(vkc_calibrator *c, uint32_t t, const void *x, uint64_t n, vkc_dtype dtype);
+VKC_API vkc_status vkc_calibrator_feed_buffer(vkc_calibrator *c, uint32_t t, const vkc_buffer_view *v);
+VKC_API vkc_status vkc_calibrator_record(vkc_calibrator *c, uint32_t t, VkCommandBuffer cmd,
+                                         const vkc_buffer_view *v);
+VKC_API vkc_status vkc_calibrator_end_pass(vkc_calibrator *c);
+
+/* Exact reductions across calibrators (devices in one process) and
+ * processes. Calibrators that share the work must be created with the same
+ * info and declare the same tensors in the same order.
+ *   - vkc_calibrator_merge adds src's data of the current pass into dst
+ *     (both in the same pass, before it ends): statistics merge as if one
+ *     calibrator had seen both shares, counts add. src's recordings are
+ *     read first (their submissions must have completed), and src keeps
+ *     what it had.
+ *   - vkc_calibrator_adopt gives dst the state src reached by ending a pass
+ *     (its pass, each tensor's statistics, mode and histogram geometry),
+ *     with empty accumulators: after the range pass ended on the merged
+ *     calibrator, the others adopt it and histogram their own shares.
+ *   - vkc_calibrator_stats / vkc_calibrator_counts expose tensor t's
+ *     accumulators in the range (stream) and histogram passes, for
+ *     reductions the application makes itself (MPI): the pointers stay
+ *     valid until the pass ends; NULL in other passes. */
+VKC_API vkc_status vkc_calibrator_merge(vkc_calibrator *dst, vkc_calibrator *src);
+VKC_API vkc_status vkc_calibrator_adopt(vkc_calibrator *dst, const vkc_calibrator *src);
+VKC_API vkc_stats *vkc_calibrator_stats(vkc_calibrator *c, uint32_t t);
+VKC_API uint64_t *vkc_calibrator_counts(vkc_calibrator *c, uint32_t t, uint32_t *bins);
+
+/* State files (.vkch): what a pass accumulated, saved before it ends (range
+ * pass: statistics; histogram pass: statistics and counts), so that shards
+ * calibrated anywhere merge exactly (vkc_state_merge_files). Loading a
+ * range state into a calibrator in its range pass ends that pass with the
+ * file's statistics (the calibrator takes the file's bin count and
+ * non-finite policy; tensors it declared must all be in the file, in any
+ * order, and the file may not hold others; with none declared it takes the
+ * file's). With want VKC_PASS_HISTOGRAM the file must be a histogram state
+ * (VKC_ERROR_WRONG_PASS for a range state): its counts fill the histogram
+ * pass, which is left to be ended. Histogram states hold histograms of
+ * |x|: modes symmetric, unsigned and auto. */
+VKC_API vkc_status vkc_calibrator_save_state(vkc_calibrator *c, const char *path);
+VKC_API vkc_status vkc_calibrator_load_state(vkc_calibrator *c, const char *path, vkc_pass want);
+/* Adds n state files of one round into out (written atomically); they must
+ * agree on round, bins, non-finite policy, tensors and (histogram round)
+ * ranges. */
+VKC_API vkc_status vkc_state_merge_files(const char *const *paths, uint32_t n, const char *out, vkc_msg *msg);
+
+/* ------------------------------------------------------------------------ */
+/* Calibration results and the files that hold them                          */
+
+typedef struct vkc_calibration vkc_calibration;
+
+typedef enum vkc_int_type { VKC_INT8 = 0, VKC_UINT8 = 1 } vkc_int_type;
+
+typedef enum vkc_calibration_source {
+    VKC_SOURCE_CALIBRATOR = 0, /* computed here */
+    VKC_SOURCE_JSON = 1,       /* read from a vkcalib calibration JSON */
+    VKC_SOURCE_TRT_CACHE = 2   /* read from a TensorRT calibration cache */
+} vkc_calibration_source;
+
+/* What a tensor result should make its reader look twice at. */
+enum {
+    VKC_WARNING_NONFINITE_EXCLUDED = 1u << 0, /* NaN/Inf values left out (stats count them) */
+    VKC_WARNING_FLOORED = 1u << 1,            /* range raised to VKC_AMAX_FLOOR (an all-zero tensor) */
+    VKC_WARNING_FALLBACK = 1u << 2            /* the search fell back to the full range (search.message) */
+};
+
+/* Which parts of a tensor result are known (a TensorRT cache holds scales
+ * only). */
+enum {
+    VKC_RESULT_RANGE = 1u << 0,     /* threshold, lo, hi, scale, zero point, int type */
+    VKC_RESULT_STATS = 1u << 1,     /* stats */
+    VKC_RESULT_SEARCH = 1u << 2,    /* method, search (i, window, kl, fallback) and spec */
+    VKC_RESULT_HISTOGRAM = 1u << 3, /* counts */
+    VKC_RESULT_QUALITY = 1u << 4    /* quality, from a measure pass */
+};
+
+typedef struct vkc_tensor_result {
+    vkc_structure_type sType;   /* VKC_STRUCTURE_TYPE_TENSOR_RESULT */
+    void *pNext;
+    const char *name;
+    uint32_t fields;            /* VKC_RESULT_* */
+    uint32_t warnings;          /* VKC_WARNING_* */
+    vkc_method method;
+    vkc_mode mode;              /* as applied: never auto */
+    vkc_int_type int_type;
+    double threshold;           /* the search's threshold (two-sided: the upper end) */
+    double lo, hi;              /* the range represented (vkc_qparams) */
+    double scale;
+    int32_t zero_point;
+    int floored;                /* the range was widened to VKC_AMAX_FLOOR */
+    double amax;                /* symmetric envelope: what a TensorRT cache holds */
+    uint32_t cache_scale_bits;  /* float32 bits of amax/127 as a cache writes (or held) them */
+    vkc_stats stats;
+    vkc_hist_spec spec;         /* the histogram searched */
+    const uint64_t *counts;     /* spec.bins counts, or NULL */
+    vkc_search_result search;
+    vkc_quality quality;
+} vkc_tensor_result;
+
+typedef struct vkc_calibration_settings {
+    vkc_structure_type sType;   /* VKC_STRUCTURE_TYPE_CALIBRATION_SETTINGS */
+    void *pNext;
+    vkc_calibration_source source;
+    vkc_method method;
+    vkc_mode mode;              /* as asked: may be auto */
+    vkc_flavor flavor;
+    uint32_t bins, start_bin, stride;
+    double percentile;
+    vkc_nonfinite nonfinite;
+    vkc_range_kind range;
+    uint32_t trt_version;       /* a TensorRT cache's header (0 otherwise) */
+    const char *trt_algo;       /* NULL otherwise */
+    const char *producer;       /* the "vkcalib" version a JSON names ("" if none) */
+} vkc_calibration_settings;
+
+/* The results of a calibrator in VKC_PASS_MEASURE or VKC_PASS_DONE (quality
+ * only in DONE), owned by it: valid until it is destroyed. NULL in earlier
+ * passes. */
+VKC_API const vkc_calibration *vkc_calibrator_results(const vkc_calibrator *c);
+
+VKC_API uint32_t vkc_calibration_count(const vkc_calibration *cal);
+VKC_API const vkc_tensor_result *vkc_calibration_tensor(const vkc_calibration *cal, uint32_t t);
+VKC_API uint32_t vkc_calibration_find(const vkc_calibration *cal, const char *name); /* UINT32_MAX: none */
+VKC_API const vkc_calibration_settings *vkc_calibration_get_settings(const vkc_calibration *cal);
+
+/* Reads a calibration JSON (what vkc_calibration_write writes) or a
+ * TensorRT calibration cache, told apart by content (JSON starts with '{'
+ * after optional white space). Messages name the file (name, for a
+ * buffer). A cache keeps its lines in file order, duplicates included. */
+VKC_API vkc_status vkc_calibration_read(const char *path, vkc_calibration **out, vkc_msg *msg);
+VKC_API vkc_status vkc_calibration_parse(const void *buf, size_t len, const char *name, vkc_calibration **out,
+                                         vkc_msg *msg);
+/* Frees a calibration read by the two calls above (not a calibrator's). */
+VKC_API void vkc_calibration_free(vkc_calibration *cal);
+
+typedef enum vkc_format {
+    VKC_FORMAT_TRT_CACHE = 0, /* TensorRT calibration cache (symmetric ranges only) */
+    VKC_FORMAT_JSON = 1       /* vkcalib calibration JSON (format_version 1) */
+} vkc_format;
+
+/* Zero value means defaults: TensorRT version 8601, EntropyCalibration2,
+ * no envelope, no histograms. */
+typedef struct vkc_write_info {
+    vkc_structure_type sType; /* VKC_STRUCTURE_TYPE_WRITE_INFO (or 0) */
+    const void *pNext;        /* NULL */
+    uint32_t trt_version;     /* cache header: TensorRT's version integer (vkc_trt_version_parse) */
+    const char *trt_algo;     /* cache header: the calibrator name */
+    int envelope;             /* cache: write non-symmetric ranges as their envelope amax */
+    int histograms;           /* JSON: each tensor's counts and, for entropy, the KL curve */
+} vkc_write_info;
+
+/* Formats cal as text (*text NUL-terminated, *len bytes without the NUL;
+ * free with vkc_free), or writes it to path atomically (temporary file,
+ * fsync, rename: an existing file is replaced only on success). A cache
+ * line is `name: <8 hex digits of the float32 bits of amax/127>`; a
+ * non-symmetric range needs info->envelope (VKC_ERROR_INVALID_ARGUMENT
+ * otherwise, naming the tensor). JSON: format "vkcalib-calibration",
+ * format_version 1, deterministic bytes (README: JSON). */
+VKC_API vkc_status vkc_calibration_format(const vkc_calibration *cal, vkc_format fmt, const vkc_write_info *info,
+                                          char **text, size_t *len, vkc_msg *msg);
+VKC_API vkc_status vkc_calibration_write(const vkc_calibration *cal, const char *path, vkc_format fmt,
+                                         const vkc_write_info *info, vkc_msg *msg);
+
+/* TensorRT's version integer: "8.6.1" -> 8601 (major*1000 + minor*100 +
+ * patch before 10), "10.3.0" -> 100300 (major*10000 + minor*100 + patch
+ * from 10 on); a string of digits is the integer itself. 1 on success. */
+VKC_API int vkc_trt_version_parse(const char *s, uint32_t *out);
+
+/* The float32 scale a TensorRT cache holds for amax: amax/127 after the
+ * floor VKC_AMAX_FLOOR; negative for a NaN, infinite, negative or too large
+ * amax. */
+VKC_API float vkc_trt_scale(double amax);
+
+/* Writes a TensorRT calibration cache atomically from names and amax
+ * values (the low-level form of vkc_calibration_write): header
+ * TRT-<trt_version>-<algo> (0 and NULL mean 8601 and EntropyCalibration2),
+ * then `name: <hex of float32 amax/127>` per tensor in the given order.
+ * amax below VKC_AMAX_FLOOR (all-zero tensors) is raised to it; NaN,
+ * infinite or negative amax is an error naming the tensor. */
 VKC_API vkc_status vkc_write_trt_cache(const char *path, uint32_t trt_version, const char *algo,
                                        const char *const *names, const double *amax, size_t n, vkc_msg *msg);
+
+/* ------------------------------------------------------------------------ */
+/* Reading activation dumps: .npy files, .npz members, raw float32           */
+
+/* Element types of .npy files (the floats are activations; the integers
+ * histogram counts, `vkcalib search --counts`). */
+typedef enum vkc_npy_type {
+    VKC_DT_F32, /* '<f4' */
+    VKC_DT_F16, /* '<f2' */
+    VKC_DT_F64, /* '<f8' */
+    VKC_DT_U8,  /* '|u1' */
+    VKC_DT_I32, /* '<i4' */
+    VKC_DT_I64, /* '<i8' */
+    VKC_DT_U64  /* '<u8' */
+} vkc_npy_type;
+
+VKC_API size_t vkc_npy_type_size(vkc_npy_type dt);
+VKC_API const char *vkc_npy_type_name(vkc_npy_type dt); /* "<f4" */
+
+#define VKC_NPY_MAX_DIMS 32
+
+typedef struct vkc_npy_header {
+    vkc_npy_type dtype;
+    uint32_t ndim;
+    uint64_t shape[VKC_NPY_MAX_DIMS];
+    uint64_t count;       /* product of shape; 1 for shape () */
+    uint64_t data_offset; /* bytes before the data: prefix + header */
+    uint64_t data_bytes;  /* count * element size */
+} vkc_npy_header;
+
+/* "shape (1, 1024), <f4" into out (always terminated). */
+VKC_API void vkc_npy_describe(const vkc_npy_header *h, char *out, size_t out_size);
+
+/* A streaming tensor source: a .npy file, raw little-endian float32, an
+ * .npy image in memory, or a member of an .npz (stored or deflated), read in
+ * pieces of the caller's choosing so that no file is ever loaded whole.
+ * Every message names the file (and the member, as "path[member]"). Hostile
+ * files give errors, never crashes (the readers are fuzzed). */
+typedef struct vkc_source vkc_source;
+
+VKC_API vkc_status vkc_source_open_npy(const char *path, vkc_source **out, vkc_msg *msg);
+/* The file must be exactly 4 * count bytes. */
+VKC_API vkc_status vkc_source_open_raw(const char *path, uint64_t count, vkc_source **out, vkc_msg *msg);
+/* Does not copy: buf must outlive the source. Messages call it "<memory>". */
+VKC_API vkc_status vkc_source_open_mem_npy(const void *buf, size_t len, vkc_source **out, vkc_msg *msg);
+
+typedef struct vkc_npz vkc_npz;
+/* Reads the archive's directory once; members are read on demand. */
+VKC_API vkc_status vkc_npz_open(const char *path, vkc_npz **out, vkc_msg *msg);
+VKC_API vkc_status vkc_npz_open_mem(const void *buf, size_t len, vkc_npz **out, vkc_msg *msg);
+VKC_API uint32_t vkc_npz_count(const vkc_npz *z);
+/* Member name without its trailing ".npy"; NULL when i is out of range. */
+VKC_API const char *vkc_npz_key(const vkc_npz *z, uint32_t i);
+VKC_API uint32_t vkc_npz_find(const vkc_npz *z, const char *key); /* UINT32_MAX: none */
+/* A source over member i: checks its local header and .npy header, then
+ * streams (inflating as it goes) and checks the CRC-32 at the last byte.
+ * It may outlive the archive. */
+VKC_API vkc_status vkc_npz_source(vkc_npz *z, uint32_t i, vkc_source **out, vkc_msg *msg);
+VKC_API void vkc_npz_close(vkc_npz *z);
+
+VKC_API uint64_t vkc_source_count(const vkc_source *s);
+VKC_API vkc_npy_type vkc_source_dtype(const vkc_source *s);
+VKC_API const vkc_npy_header *vkc_source_header(const vkc_source *s);
+VKC_API const char *vkc_source_name(const vkc_source *s); /* "path" or "path[member]" */
+/* Up to max elements converted to float32 (float16 exactly, the others
+ * rounded to nearest); *got = 0 at the end. After an error, reads fail
+ * until a rewind. */
+VKC_API vkc_status vkc_source_read_f32(vkc_source *s, float *dst, uint64_t max, uint64_t *got, vkc_msg *msg);
+/* Up to max elements in the file's own dtype, raw little-endian bytes. */
+VKC_API vkc_status vkc_source_read_raw(vkc_source *s, void *dst, uint64_t max, uint64_t *got, vkc_msg *msg);
+/* Up to max elements as uint64 counts; VKC_ERROR_FORMAT naming the element
+ * for a negative, fractional or non-finite value. */
+VKC_API vkc_status vkc_source_read_u64(vkc_source *s, uint64_t *dst, uint64_t max, uint64_t *got, vkc_msg *msg);
+VKC_API vkc_status vkc_source_rewind(vkc_source *s, vkc_msg *msg);
+VKC_API void vkc_source_close(vkc_source *s);
+
+/* ------------------------------------------------------------------------ */
+/* Utilities: files and JSON as vkcalib writes and reads them                */
+
+/* Replaces path atomically: a temporary file in its directory, written,
+ * fsync'd, renamed over path, the directory fsync'd. On failure an existing
+ * file is left untouched and no temporary file remains. A symbolic link is
+ * followed; a path that exists and is not a regular file is refused. */
+VKC_API vkc_status vkc_write_file_atomic(const char *path, const void *data, size_t len, vkc_msg *msg);
+
+/* A deterministic JSON writer: 2-space indentation, one member or element
+ * per line; integers exact; doubles in the shortest form that reads back to
+ * the same bits ('.' whatever the locale), NaN and infinities as null;
+ * strings escaped, invalid UTF-8 bytes as \ufffd. Misuse (a value without
+ * a key in an object, unbalanced ends) is reported by vkc_jw_finish. */
+typedef struct vkc_jw vkc_jw;
+VKC_API vkc_jw *vkc_jw_create(void); /* NULL when out of memory */
+VKC_API void vkc_jw_destroy(vkc_jw *j);
+VKC_API void vkc_jw_begin_object(vkc_jw *j);
+VKC_API void vkc_jw_end_object(vkc_jw *j);
+VKC_API void vkc_jw_begin_array(vkc_jw *j);
+VKC_API void vkc_jw_end_array(vkc_jw *j);
+VKC_API void vkc_jw_key(vkc_jw *j, const char *key);
+VKC_API void vkc_jw_string(vkc_jw *j, const char *s); /* NULL writes null */
+VKC_API void vkc_jw_string_n(vkc_jw *j, const char *s, size_t n);
+VKC_API void vkc_jw_uint(vkc_jw *j, uint64_t v);
+VKC_API void vkc_jw_int(vkc_jw *j, int64_t v);
+VKC_API void vkc_jw_double(vkc_jw *j, double v);
+VKC_API void vkc_jw_bool(vkc_jw *j, int v);
+VKC_API void vkc_jw_null(vkc_jw *j);
+VKC_API void vkc_jw_kv_string(vkc_jw *j, const char *key, const char *s);
+VKC_API void vkc_jw_kv_uint(vkc_jw *j, const char *key, uint64_t v);
+VKC_API void vkc_jw_kv_int(vkc_jw *j, const char *key, int64_t v);
+VKC_API void vkc_jw_kv_double(vkc_jw *j, const char *key, double v);
+VKC_API void vkc_jw_kv_bool(vkc_jw *j, const char *key, int v);
+/* Checks that one complete value was written; *text (NUL-terminated, owned
+ * by j) and *len get it. */
+VKC_API vkc_status vkc_jw_finish(vkc_jw *j, const char **text, size_t *len, vkc_msg *msg);
+/* The shortest round-trip form of v ("null" for NaN and infinities) into
+ * out (at least 32 bytes); returns its length. */
+VKC_API size_t vkc_jw_format_double(double v, char *out, size_t size);
+
+/* A JSON (RFC 8259) DOM parser over a buffer: strict grammar, valid UTF-8,
+ * nesting limited, never a read outside [buf, buf + len). Accessors accept
+ * NULL and wrong types and return the absent value, so lookups chain. */
+typedef enum vkc_json_type {
+    VKC_JSON_NULL = 0,
+    VKC_JSON_BOOL,
+    VKC_JSON_NUMBER,
+    VKC_JSON_STRING,
+    VKC_JSON_ARRAY,
+    VKC_JSON_OBJECT
+} vkc_json_type;
+typedef struct vkc_json vkc_json;
+VKC_API vkc_status vkc_json_parse(const char *buf, size_t len, vkc_json **out, vkc_msg *msg);
+VKC_API void vkc_json_free(vkc_json *root);
+VKC_API vkc_json_type vkc_json_type_of(const vkc_json *v);
+VKC_API const char *vkc_json_type_name(vkc_json_type t);
+VKC_API size_t vkc_json_len(const vkc_json *v);
+VKC_API const vkc_json *vkc_json_at(const vkc_json *v, size_t i);
+VKC_API const char *vkc_json_key_at(const vkc_json *obj, size_t i, size_t *len);
+VKC_API const vkc_json *vkc_json_get(const vkc_json *obj, const char *key);
+VKC_API double vkc_json_number(const vkc_json *v);          /* NaN when not a number */
+VKC_API int vkc_json_uint64(const vkc_json *v, uint64_t *out); /* digits only, fits uint64 */
+VKC_API const char *vkc_json_string(const vkc_json *v, size_t *len);
+VKC_API int vkc_json_bool(const vkc_json *v, int *out);
 
 #ifdef __cplusplus
 }

@@ -107,10 +107,11 @@ static void check_cpu_vs_reference(const char *what, const uint64_t *h, uint32_t
              ref.threshold);
     REQUIREF(cpu.kl == ref.kl, "%s: kl %.17g vs %.17g", what, cpu.kl, ref.kl);
     REQUIREF(cpu.candidates == ref.candidates && cpu.inf_candidates == ref.inf_candidates,
-             "%s: candidates %u/%u inf %u/%u", what, cpu.candidates, ref.candidates,
-             cpu.inf_candidates, ref.inf_candidates);
-    REQUIREF(cpu.reevaluated <= cpu.candidates - cpu.inf_candidates, "%s: reevaluated %u", what,
-             cpu.reevaluated);
+             "%s: candidates %llu/%llu inf %llu/%llu", what, (unsigned long long)cpu.candidates,
+             (unsigned long long)ref.candidates, (unsigned long long)cpu.inf_candidates,
+             (unsigned long long)ref.inf_candidates);
+    REQUIREF(cpu.reevaluated <= cpu.candidates - cpu.inf_candidates, "%s: reevaluated %llu", what,
+             (unsigned long long)cpu.reevaluated);
     if (!ref.fallback) {
         REQUIREF(isfinite(ref.threshold) && ref.threshold > 0, "%s: threshold %g", what, ref.threshold);
         REQUIREF(ref.threshold == expected_threshold(kp, ref.i, n, range_max),

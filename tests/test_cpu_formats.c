@@ -655,7 +655,7 @@ static void build_doc(vkc_buf *b, double x)
     vkc_jw_end_object(&j);
     vkc_jw_end_object(&j);
     vkc_msg msg;
-    REQUIRE(vkc_jw_finish(&j, &msg) == VKC_OK);
+    REQUIRE(vkc_jw_check(&j, &msg) == VKC_OK);
 }
 
 static void test_json_structure(void)
@@ -693,34 +693,34 @@ static void test_json_structure(void)
     vkc_jw_begin_object(&j);
     vkc_jw_uint(&j, 1); /* no key */
     vkc_jw_end_object(&j);
-    REQUIRE(vkc_jw_finish(&j, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE(vkc_jw_check(&j, &msg) == VKC_ERROR_INVALID_ARGUMENT);
     vkc_buf_reset(&a);
     vkc_jw_init(&j, &a);
     vkc_jw_begin_array(&j);
     vkc_jw_key(&j, "k"); /* key in array */
-    REQUIRE(vkc_jw_finish(&j, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE(vkc_jw_check(&j, &msg) == VKC_ERROR_INVALID_ARGUMENT);
     vkc_buf_reset(&a);
     vkc_jw_init(&j, &a);
     vkc_jw_begin_array(&j);
     vkc_jw_end_object(&j); /* mismatched end */
-    REQUIRE(vkc_jw_finish(&j, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE(vkc_jw_check(&j, &msg) == VKC_ERROR_INVALID_ARGUMENT);
     vkc_buf_reset(&a);
     vkc_jw_init(&j, &a);
     vkc_jw_uint(&j, 1);
     vkc_jw_uint(&j, 2); /* second top-level value */
-    REQUIRE(vkc_jw_finish(&j, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE(vkc_jw_check(&j, &msg) == VKC_ERROR_INVALID_ARGUMENT);
     vkc_buf_reset(&a);
     vkc_jw_init(&j, &a);
     vkc_jw_begin_object(&j); /* incomplete */
-    REQUIRE(vkc_jw_finish(&j, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE(vkc_jw_check(&j, &msg) == VKC_ERROR_INVALID_ARGUMENT);
     vkc_buf_reset(&a);
     vkc_jw_init(&j, &a);
     for (int i = 0; i < VKC_JW_MAX_DEPTH + 1; i++) vkc_jw_begin_array(&j);
-    REQUIRE(vkc_jw_finish(&j, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE(vkc_jw_check(&j, &msg) == VKC_ERROR_INVALID_ARGUMENT);
     vkc_buf_reset(&a);
     vkc_jw_init(&j, &a);
     vkc_jw_double(&j, 3.0);
-    REQUIRE(vkc_jw_finish(&j, &msg) == VKC_OK && strcmp(a.data, "3") == 0);
+    REQUIRE(vkc_jw_check(&j, &msg) == VKC_OK && strcmp(a.data, "3") == 0);
     vkc_buf_free(&a);
 }
 

@@ -353,3 +353,8 @@ done:
     free(t.resolved);
     return st;
 }
+
+vkc_status vkc_write_file_atomic(const char *path, const void *data, size_t len, vkc_msg *msg)
+{
+    return vkc_atomic_write(path, data, len, msg);
+}

@@ -1,6 +1,7 @@
 #include "base/common.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,6 +18,23 @@ vkc_status vkc_fail(vkc_msg *m, vkc_status s, const char *fmt, ...)
     vkc_failv(m, s, fmt, ap);
     va_end(ap);
     return s;
+}
+
+vkc_status vkc_check_struct(vkc_structure_type stype, const void *pnext, vkc_structure_type want,
+                            const char *what, vkc_msg *msg)
+{
+    if (stype != VKC_STRUCTURE_TYPE_UNSET && stype != want)
+        return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "%s: sType is %d, expected %d (or 0)", what, (int)stype,
+                        (int)want);
+    if (pnext)
+        return vkc_fail(msg, VKC_ERROR_UNSUPPORTED, "%s: pNext must be NULL (no extension structs in %s)", what,
+                        VKC_VERSION_STRING);
+    return VKC_OK;
+}
+
+void vkc_free(void *p)
+{
+    free(p);
 }
 
 uint32_t vkc_f32_bits(float f)
@@ -56,6 +74,9 @@ const char *vkc_status_name(vkc_status s)
 {
     switch (s) {
     case VKC_OK: return "ok";
+    case VKC_INCOMPLETE: return "incomplete";
+    case VKC_ERROR_WRONG_PASS: return "call made in the wrong pass";
+    case VKC_ERROR_EMPTY: return "no finite values";
     case VKC_ERROR_INVALID_ARGUMENT: return "invalid argument";
     case VKC_ERROR_UNSUPPORTED: return "unsupported";
     case VKC_ERROR_FORMAT: return "malformed input";

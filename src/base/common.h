@@ -19,6 +19,12 @@
 vkc_status vkc_fail(vkc_msg *m, vkc_status s, const char *fmt, ...) VKC_PRINTF(3, 4);
 vkc_status vkc_failv(vkc_msg *m, vkc_status s, const char *fmt, va_list ap);
 
+/* The sType/pNext rule of vkcalib.h for an input struct: sType 0 or its
+ * own type, pNext NULL (no extension structs are defined yet). what names
+ * the struct in the message. */
+vkc_status vkc_check_struct(vkc_structure_type stype, const void *pnext, vkc_structure_type want,
+                            const char *what, vkc_msg *msg);
+
 /* Overflow-checked size arithmetic: return 0 on overflow. */
 static inline int vkc_mul_u64(uint64_t a, uint64_t b, uint64_t *out)
 {

@@ -21,16 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum vkc_json_type {
-    VKC_JSON_NULL = 0,
-    VKC_JSON_BOOL,
-    VKC_JSON_NUMBER,
-    VKC_JSON_STRING,
-    VKC_JSON_ARRAY,
-    VKC_JSON_OBJECT
-} vkc_json_type;
-
-typedef struct vkc_json vkc_json;
+/* vkc_json_type, vkc_json and the accessors below are public (vkcalib.h);
+ * the comments here are the full contract. */
 
 /* Nesting limit of vkc_json_parse: arrays and objects nested deeper fail. */
 #define VKC_JSON_MAX_DEPTH 64

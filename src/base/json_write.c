@@ -298,7 +298,7 @@ void vkc_jw_kv_bool(vkc_jw *j, const char *key, int v)
     vkc_jw_bool(j, v);
 }
 
-vkc_status vkc_jw_finish(vkc_jw *j, vkc_msg *msg)
+vkc_status vkc_jw_check(vkc_jw *j, vkc_msg *msg)
 {
     if (j->misuse)
         return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT,
@@ -308,5 +308,29 @@ vkc_status vkc_jw_finish(vkc_jw *j, vkc_msg *msg)
     if (j->out->oom) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "JSON writer: out of memory");
     if (!j->done || j->depth)
         return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "JSON writer: the document is incomplete");
+    return VKC_OK;
+}
+
+vkc_jw *vkc_jw_create(void)
+{
+    vkc_jw *j = calloc(1, sizeof *j);
+    if (j) vkc_jw_init(j, &j->own);
+    return j;
+}
+
+void vkc_jw_destroy(vkc_jw *j)
+{
+    if (!j) return;
+    vkc_buf_free(&j->own);
+    free(j);
+}
+
+vkc_status vkc_jw_finish(vkc_jw *j, const char **text, size_t *len, vkc_msg *msg)
+{
+    if (!j) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "JSON writer: NULL");
+    vkc_status s = vkc_jw_check(j, msg);
+    if (s != VKC_OK) return s;
+    if (text) *text = j->out->data ? j->out->data : "";
+    if (len) *len = j->out->len;
     return VKC_OK;
 }

@@ -18,7 +18,8 @@
  *
  * Misuse (a value without a key in an object, a key in an array, unbalanced
  * ends, a second top-level value, nesting deeper than VKC_JW_MAX_DEPTH) is
- * latched and reported by vkc_jw_finish, like the buffer's oom. */
+ * latched and reported by vkc_jw_check (vkc_jw_finish for a writer made by
+ * vkc_jw_create), like the buffer's oom. */
 #ifndef VKC_JSON_WRITE_H
 #define VKC_JSON_WRITE_H
 
@@ -30,15 +31,18 @@
 
 #define VKC_JW_MAX_DEPTH 32
 
-typedef struct vkc_jw {
+/* Library code writes into its own vkc_buf (vkc_jw_init); the public
+ * vkc_jw_create makes a writer that owns `own`. */
+struct vkc_jw {
     vkc_buf *out;
+    vkc_buf own;
     int depth;                     /* open containers */
     char kind[VKC_JW_MAX_DEPTH];   /* '{' or '[' per level */
     int count[VKC_JW_MAX_DEPTH];   /* members written per level */
     int have_key;                  /* a key waits for its value */
     int done;                      /* the top-level value is complete */
     int misuse;
-} vkc_jw;
+};
 
 void vkc_jw_init(vkc_jw *j, vkc_buf *out);
 void vkc_jw_begin_object(vkc_jw *j);
@@ -65,7 +69,7 @@ void vkc_jw_kv_bool(vkc_jw *j, const char *key, int v);
 /* Checks that exactly one complete top-level value was written, and that
  * neither misuse (VKC_ERROR_INVALID_ARGUMENT) nor out-of-memory
  * (VKC_ERROR_OUT_OF_MEMORY) happened. */
-vkc_status vkc_jw_finish(vkc_jw *j, vkc_msg *msg);
+vkc_status vkc_jw_check(vkc_jw *j, vkc_msg *msg);
 
 /* Writes the shortest round-trip form of a finite double into out (at
  * least 32 bytes) and returns its length; "null" for NaN and infinities.

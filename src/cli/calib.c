@@ -1,10 +1,6 @@
 #include "calib.h"
-#include "search/asym.h"
 #include "dist.h"
-#include "feeder.h"
 #include "progress.h"
-#include "read/source.h"
-#include "write/state.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,17 +10,71 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Runs one pass over every batch: fn is the range or histogram pass. */
-
-static uint64_t nonfinite(const vkc_stats *st)
+uint32_t total_files(const dataset *ds)
 {
-    return st->nan + st->pos_inf + st->neg_inf;
+    uint32_t n = 0;
+    for (uint32_t t = 0; t < ds->ntensors; t++) n += ds->tensors[t].nitems;
+    return n;
 }
 
-static vkc_status range_step(vkc_context *ctx, void *user, const feeder_chunk *c)
+int calib_pass(const dataset *ds, const calib_options *o, const char *name, int native16, calib_step fn, void *user)
 {
-    tensor_state *ts = user;
-    return vkc_range_host(ctx, c->raw, c->n, c->dtype, &ts[c->tensor].st);
+    vkc_msg msg = {{0}};
+    uint64_t slot = o->budget / 2 / sizeof(float);
+    if (slot > (64ull << 20)) slot = 64ull << 20; /* 256 MiB slots keep latency low */
+    feeder *f = feeder_start(ds, slot, native16, &msg);
+    if (!f) {
+        cli_error("%s", msg.text);
+        return 0;
+    }
+    progress p;
+    progress_begin(&p, name, ds->bytes, total_files(ds), o->quiet);
+    feeder_chunk c;
+    int ok = 1;
+    uint64_t bytes = 0;
+    uint32_t files = 0;
+    while (ok && feeder_next(f, &c)) {
+        if (!(ok = fn(user, &c)) && !o->quiet && p.tty) fputc('\n', stderr);
+        feeder_progress(f, &bytes, &files);
+        if (ok) progress_update(&p, bytes, files, 0);
+    }
+    vkc_status rs = feeder_finish(f, &msg, &bytes, &files);
+    if (!ok) return 0;
+    if (rs != VKC_OK) {
+        if (!o->quiet && p.tty) fputc('\n', stderr);
+        cli_error("%s", msg.text);
+        return 0;
+    }
+    progress_end(&p, bytes, files);
+    return 1;
+}
+
+/* ---- the calibrator's passes ------------------------------------------- */
+
+int calib_feed_step(void *user, const feeder_chunk *c)
+{
+    vkc_calibrator *cal = user;
+    if (vkc_calibrator_feed(cal, c->tensor, c->raw, c->n, c->dtype) == VKC_OK) return 1;
+    cli_error("%s", vkc_calibrator_error(cal));
+    return 0;
+}
+
+vkc_calibrator *calib_create(vkc_context *ctx, const dataset *ds, const calib_options *o)
+{
+    vkc_calibrator *cal = NULL;
+    if (vkc_calibrator_create(ctx, &o->ci, &cal) != VKC_OK) {
+        cli_error("%s", vkc_context_error(ctx));
+        return NULL;
+    }
+    for (uint32_t t = 0; ds && t < ds->ntensors; t++) {
+        uint32_t k;
+        if (vkc_calibrator_tensor(cal, ds->tensors[t].name, &k) != VKC_OK || k != t) {
+            cli_error("%s", k != t ? "a tensor is listed twice" : vkc_calibrator_error(cal));
+            vkc_calibrator_destroy(cal);
+            return NULL;
+        }
+    }
+    return cal;
 }
 
 /* The first batch of tensor t holding a NaN or Inf, found by reading its
@@ -51,322 +101,138 @@ static const ds_item *find_nonfinite(const dataset *ds, uint32_t t)
     return found;
 }
 
-static vkc_status hist_step(vkc_context *ctx, void *user, const feeder_chunk *c)
+/* The library's message, plus what only the tool knows: which file holds
+ * the NaN, and which option changes the rule. */
+static void end_pass_error(vkc_calibrator *cal, vkc_status s, const dataset *ds, const calib_options *o)
 {
-    tensor_state *ts = user;
-    return vkc_histogram_host(ctx, c->raw, c->n, c->dtype, &ts[c->tensor].spec, ts[c->tensor].hist);
-}
-
-static vkc_status measure_step(vkc_context *ctx, void *user, const feeder_chunk *c)
-{
-    tensor_state *ts = user;
-    return vkc_measure_f32(ctx, c->x, c->n, &ts[c->tensor].quant, &ts[c->tensor].quality);
-}
-
-/* The integer grid each mode quantizes to (ranges.h). */
-vkc_quant quant_of(const vkc_qparams *q)
-{
-    vkc_quant r = {(float)q->scale, q->zero_point, -127, 127};
-    if (q->mode == VKC_MODE_UNSIGNED) r.qmin = 0, r.qmax = 255;
-    else if (q->mode == VKC_MODE_ASYMMETRIC) r.qmin = -128, r.qmax = 127;
-    return r;
-}
-
-uint32_t total_files(const dataset *ds)
-{
-    uint32_t n = 0;
-    for (uint32_t t = 0; t < ds->ntensors; t++) n += ds->tensors[t].nitems;
-    return n;
-}
-
-/* native16: the step takes float16 chunks as they are (the range and
- * histogram passes on a GPU, which widens them itself). */
-static int calib_pass_dt(vkc_context *ctx, const dataset *ds, const calib_options *o, const char *name,
-                         calib_step fn, void *user, int native16)
-{
-    vkc_msg msg = {{0}};
-    uint64_t slot = o->budget / 2 / sizeof(float);
-    if (slot > (64ull << 20)) slot = 64ull << 20; /* 256 MiB slots keep latency low */
-    feeder *f = feeder_start(ds, slot, native16, &msg);
-    if (!f) {
-        cli_error("%s", msg.text);
-        return 0;
+    uint32_t t = vkc_calibrator_failed_tensor(cal);
+    const char *m = vkc_calibrator_error(cal);
+    if (s == VKC_ERROR_NONFINITE && ds && t < ds->ntensors && ds->tensors[t].nitems) {
+        const ds_item *it = find_nonfinite(ds, t);
+        if (!it) it = &ds->tensors[t].items[0];
+        cli_error("%s, first in %s%s%s%s (fix the dump, or --exclude-nonfinite to calibrate on the finite values)", m,
+                  it->path, it->member ? "[" : "", it->member ? it->member : "", it->member ? "]" : "");
+    } else if (s == VKC_ERROR_NONFINITE) {
+        cli_error("%s (collect with --exclude-nonfinite to calibrate on the finite values)", m);
+    } else if (o->ci.mode == VKC_MODE_UNSIGNED && s == VKC_ERROR_INVALID_ARGUMENT && t != UINT32_MAX) {
+        cli_error("%s (use --mode auto or symmetric)", m);
+    } else {
+        cli_error("%s", m);
     }
-    progress p;
-    progress_begin(&p, name, ds->bytes, total_files(ds), o->quiet);
-    feeder_chunk c;
-    vkc_status s = VKC_OK;
-    uint64_t bytes = 0;
-    uint32_t files = 0;
-    while (s == VKC_OK && feeder_next(f, &c)) {
-        s = fn(ctx, user, &c);
-        feeder_progress(f, &bytes, &files);
-        progress_update(&p, bytes, files, 0);
+}
+
+/* Per-tensor details of the search on stderr (--verbose). */
+static void print_verbose(const vkc_calibrator *cal)
+{
+    const vkc_calibration *res = vkc_calibrator_results(cal);
+    for (uint32_t t = 0; t < vkc_calibration_count(res); t++) {
+        const vkc_tensor_result *r = vkc_calibration_tensor(res, t);
+        const vkc_search_result *s = &r->search;
+        fprintf(stderr, "vkcalib: %s: i=%u threshold=%.9g kl=%.6g candidates=%llu inf=%llu reevaluated=%llu%s%s\n",
+                r->name, s->i, r->threshold, s->kl, (unsigned long long)s->candidates,
+                (unsigned long long)s->inf_candidates, (unsigned long long)s->reevaluated,
+                s->fallback ? " fallback: " : "", s->fallback ? s->message : "");
     }
-    vkc_status rs = feeder_finish(f, &msg, &bytes, &files);
+}
+
+static int end_pass(vkc_calibrator *cal, const dataset *ds, const calib_options *o)
+{
+    vkc_pass before = vkc_calibrator_pass(cal);
+    vkc_status s = vkc_calibrator_end_pass(cal);
     if (s != VKC_OK) {
-        if (!o->quiet && p.tty) fputc('\n', stderr);
-        cli_error("tensor '%s': %s", ds->tensors[c.tensor].name, vkc_context_error(ctx));
+        end_pass_error(cal, s, ds, o);
         return 0;
     }
-    if (rs != VKC_OK) {
-        if (!o->quiet && p.tty) fputc('\n', stderr);
-        cli_error("%s", msg.text);
-        return 0;
-    }
-    progress_end(&p, bytes, files);
-    return 1;
-}
-
-int calib_pass(vkc_context *ctx, const dataset *ds, const calib_options *o, const char *name, calib_step fn,
-               void *user)
-{
-    return calib_pass_dt(ctx, ds, o, name, fn, user, 0);
-}
-
-/* After the range pass: NaN/Inf policy, modes, histogram geometry. */
-int prepare_histograms(const dataset *ds, tensor_state *ts, const calib_options *o)
-{
-    for (uint32_t t = 0; t < ds->ntensors; t++) {
-        tensor_state *s = &ts[t];
-        const char *name = ds->tensors[t].name;
-        uint64_t bad = nonfinite(&s->st);
-        if (bad && !o->exclude_nonfinite) {
-            const ds_item *it = find_nonfinite(ds, t);
-            if (!it) it = &ds->tensors[t].items[0];
-            cli_error("tensor '%s': %llu NaN, %llu +Inf, %llu -Inf among %llu values, first in %s%s%s%s (fix the "
-                      "dump, or --exclude-nonfinite to calibrate on the finite values)",
-                      name, (unsigned long long)s->st.nan, (unsigned long long)s->st.pos_inf,
-                      (unsigned long long)s->st.neg_inf, (unsigned long long)(s->st.count + bad), it->path,
-                      it->member ? "[" : "", it->member ? it->member : "", it->member ? "]" : "");
-            return 0;
+    if (before == VKC_PASS_HISTOGRAM || before == VKC_PASS_STREAM) {
+        const vkc_calibration *res = vkc_calibrator_results(cal);
+        for (uint32_t t = 0; !o->quiet && t < vkc_calibration_count(res); t++) {
+            const vkc_tensor_result *r = vkc_calibration_tensor(res, t);
+            if (r->warnings & VKC_WARNING_NONFINITE_EXCLUDED)
+                cli_warn("tensor '%s': excluded %llu non-finite values", r->name,
+                         (unsigned long long)(r->stats.nan + r->stats.pos_inf + r->stats.neg_inf));
         }
-        if (bad && !o->quiet)
-            cli_warn("tensor '%s': excluded %llu non-finite values", name, (unsigned long long)bad);
-        if (s->st.count == 0) {
-            cli_error("tensor '%s': no finite values (empty tensor?)", name);
-            return 0;
-        }
-        s->mode = o->mode;
-        if (o->mode == VKC_MODE_AUTO) s->mode = s->st.min >= 0 ? VKC_MODE_UNSIGNED : VKC_MODE_SYMMETRIC;
-        if (s->mode == VKC_MODE_UNSIGNED && s->st.min < 0) {
-            cli_error("tensor '%s': --mode unsigned, but its minimum is %g (use auto or symmetric)", name,
-                      (double)s->st.min);
-            return 0;
-        }
-        /* Two-sided searches need the histogram of x over [min, max]
-         * (DESIGN.md §3); everything else the histogram of |x|. */
-        if (s->mode == VKC_MODE_ASYMMETRIC && o->sp.method != VKC_METHOD_MAX)
-            s->spec = (vkc_hist_spec){VKC_HIST_SIGNED, o->bins, s->st.min, s->st.max};
-        else
-            s->spec = (vkc_hist_spec){VKC_HIST_ABS, o->bins, 0.0f, s->st.absmax};
-        s->range_max = s->spec.hi;
-        s->hist = calloc(o->bins, sizeof *s->hist);
-        if (!s->hist) {
-            cli_error("out of memory for histograms");
-            return 0;
-        }
+        if (o->verbose) print_verbose(cal);
     }
     return 1;
 }
 
-/* The two-sided searches (src/asym.h), one tensor at a time: every window
- * of a tensor is already one dispatch. Fills s->win_* and a search result
- * in the symmetric searches' terms (i = b, kl = the window's value). */
-static int search_asymmetric(vkc_context *ctx, const dataset *ds, tensor_state *s, uint32_t t,
-                             const calib_options *o, vkc_search_result *r)
+int calib_run_pass(vkc_calibrator *cal, vkc_context *ctx, const dataset *ds, const calib_options *o)
 {
-    memset(r, 0, sizeof *r);
-    if (o->sp.method == VKC_METHOD_MAX) {
-        s->win_lo = s->st.min;
-        s->win_hi = s->st.max;
-        s->win_a = 0;
-        s->win_b = r->i = o->bins;
-        return 1;
-    }
-    vkc_asym_result a;
-    vkc_msg msg = {{0}};
-    double lo = s->spec.lo, hi = s->spec.hi;
-    int gpu = !vkc_context_is_cpu(ctx);
-    vkc_status st;
-    if (o->sp.method == VKC_METHOD_ENTROPY)
-        st = gpu ? vkc_asym_entropy_gpu(ctx, s->hist, o->bins, lo, hi, o->sp.start_bin, &a)
-                 : vkc_asym_entropy_cpu(s->hist, o->bins, lo, hi, o->sp.start_bin, &a, &msg);
-    else if (o->sp.method == VKC_METHOD_MSE)
-        st = gpu ? vkc_asym_mse_gpu(ctx, s->hist, o->bins, lo, hi, o->sp.start_bin, &a)
-                 : vkc_asym_mse_cpu(s->hist, o->bins, lo, hi, o->sp.start_bin, &a, &msg);
-    else {
-        cli_error("tensor '%s': --mode asymmetric supports the entropy, mse and max methods", ds->tensors[t].name);
-        return 0;
-    }
-    if (st != VKC_OK) {
-        cli_error("tensor '%s': %s", ds->tensors[t].name, gpu ? vkc_context_error(ctx) : msg.text);
-        return 0;
-    }
-    s->win_a = a.a;
-    s->win_b = a.b;
-    s->win_lo = a.lo;
-    s->win_hi = a.hi;
-    r->i = a.b;
-    r->kl = a.value;
-    r->candidates = a.windows > UINT32_MAX ? UINT32_MAX : (uint32_t)a.windows;
-    r->inf_candidates = a.inf_windows > UINT32_MAX ? UINT32_MAX : (uint32_t)a.inf_windows;
-    r->reevaluated = a.reevaluated > UINT32_MAX ? UINT32_MAX : (uint32_t)a.reevaluated;
-    r->fallback = a.fallback;
-    snprintf(r->message, sizeof r->message, "%s", a.message);
+    const vkc_pass p = vkc_calibrator_pass(cal);
+    const int gpu = !vkc_context_is_cpu(ctx);
+    const char *name = p == VKC_PASS_RANGE       ? "pass 1/2: range"
+                       : p == VKC_PASS_HISTOGRAM ? "pass 2/2: histogram"
+                       : p == VKC_PASS_STREAM    ? "pass 1/1: streaming histogram"
+                                                 : "pass 3/3: measure";
+    if (p == VKC_PASS_DONE) return 1;
+    /* A GPU widens float16 itself (half the bytes to move); the measure
+     * pass takes float32. */
+    return calib_pass(ds, o, name, gpu && p != VKC_PASS_MEASURE, calib_feed_step, cal) && end_pass(cal, ds, o);
+}
+
+int calib_run(vkc_calibrator *cal, vkc_context *ctx, const dataset *ds, const calib_options *o)
+{
+    while (vkc_calibrator_pass(cal) != VKC_PASS_DONE)
+        if (!calib_run_pass(cal, ctx, ds, o)) return 0;
     return 1;
 }
 
-/* One search call per mode group, so each is one GPU dispatch. */
-int search_all(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
+vkc_calibrator *calib_from_state(vkc_context *ctx, const char *path, const calib_options *o)
 {
-    uint32_t n = ds->ntensors;
-    vkc_histogram *h = malloc(n * sizeof *h);
-    vkc_search_result *r = malloc(n * sizeof *r);
-    uint32_t *idx = malloc(n * sizeof *idx);
-    int ok = h && r && idx;
-    static const vkc_mode groups[] = {VKC_MODE_SYMMETRIC, VKC_MODE_UNSIGNED, VKC_MODE_ASYMMETRIC};
-    for (size_t g = 0; ok && g < 3; g++) {
-        uint32_t m = 0;
-        for (uint32_t t = 0; t < n; t++)
-            if (ts[t].mode == groups[g]) {
-                idx[m] = t;
-                h[m++] = (vkc_histogram){ts[t].hist, o->bins, ts[t].range_max};
-            }
-        if (!m) continue;
-        vkc_search_params sp = o->sp;
-        sp.mode = groups[g];
-        if (groups[g] == VKC_MODE_ASYMMETRIC) {
-            for (uint32_t k = 0; ok && k < m; k++) ok = search_asymmetric(ctx, ds, &ts[idx[k]], idx[k], o, &r[k]);
-            if (!ok) break;
-        } else if (vkc_search(ctx, h, m, &sp, r) != VKC_OK) {
-            cli_error("search: %s", vkc_context_error(ctx));
-            ok = 0;
-            break;
-        }
-        for (uint32_t k = 0; k < m; k++) {
-            tensor_state *s = &ts[idx[k]];
-            s->res = r[k];
-            double lo, hi;
-            if (s->mode == VKC_MODE_ASYMMETRIC) lo = s->win_lo, hi = s->win_hi;
-            else lo = s->mode == VKC_MODE_UNSIGNED ? 0.0 : -r[k].threshold, hi = r[k].threshold;
-            vkc_msg msg = {{0}};
-            if (vkc_qparams_from_range(s->mode, lo, hi, &s->q, &msg) != VKC_OK) {
-                cli_error("tensor '%s': %s", ds->tensors[idx[k]].name, msg.text);
-                ok = 0;
-                break;
-            }
-            if (s->mode == VKC_MODE_ASYMMETRIC) s->res.threshold = s->q.hi;
-            if (o->verbose)
-                fprintf(stderr, "vkcalib: %s: i=%u threshold=%.9g kl=%.6g candidates=%u inf=%u reevaluated=%u%s%s\n",
-                        ds->tensors[idx[k]].name, s->res.i, s->res.threshold, s->res.kl, s->res.candidates,
-                        s->res.inf_candidates, s->res.reevaluated, s->res.fallback ? " fallback: " : "",
-                        s->res.fallback ? s->res.message : "");
-        }
+    vkc_calibrator *cal = calib_create(ctx, NULL, o);
+    if (!cal) return NULL;
+    vkc_status s = vkc_calibrator_load_state(cal, path, VKC_PASS_HISTOGRAM);
+    if (s != VKC_OK) {
+        if (s == VKC_ERROR_WRONG_PASS)
+            cli_error("%s holds range statistics only: run the histogram round (`vkcalib collect --range-from`) "
+                      "first",
+                      path);
+        else end_pass_error(cal, s, NULL, o);
+        vkc_calibrator_destroy(cal);
+        return NULL;
     }
-    if (!h || !r || !idx) cli_error("out of memory");
-    free(h);
-    free(r);
-    free(idx);
-    return ok;
-}
-
-/* The envelope of a range for a symmetric-only format. */
-double sym_amax(const tensor_state *s)
-{
-    double a = fabs(s->q.lo), b = fabs(s->q.hi);
-    return s->mode == VKC_MODE_SYMMETRIC ? s->q.hi : (a > b ? a : b);
-}
-
-
-int run_pass_range(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
-{
-    return calib_pass_dt(ctx, ds, o, "pass 1/2: range", range_step, ts, !vkc_context_is_cpu(ctx));
-}
-
-int run_pass_histogram(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
-{
-    return calib_pass_dt(ctx, ds, o, "pass 2/2: histogram", hist_step, ts, !vkc_context_is_cpu(ctx));
-}
-
-int run_pass_measure(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
-{
-    for (uint32_t t = 0; t < ds->ntensors; t++) ts[t].quant = quant_of(&ts[t].q);
-    return calib_pass(ctx, ds, o, "pass 3/3: measure", measure_step, ts);
-}
-
-/* Streaming range mode: one pass, each tensor's histogram over a range
- * that doubles as batches exceed it (vkc_stream_*). */
-static vkc_status stream_step(vkc_context *ctx, void *user, const feeder_chunk *c)
-{
-    (void)ctx;
-    return vkc_stream_add(((vkc_stream **)user)[c->tensor], c->raw, c->n, c->dtype);
-}
-
-static int calib_run_streaming(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
-{
-    vkc_stream **streams = calloc(ds->ntensors ? ds->ntensors : 1, sizeof *streams);
-    int ok = streams != NULL;
-    for (uint32_t t = 0; ok && t < ds->ntensors; t++)
-        if (vkc_stream_create(ctx, o->bins, &streams[t]) != VKC_OK) {
-            cli_error("%s", vkc_context_error(ctx));
-            ok = 0;
-        }
-    ok = ok && calib_pass_dt(ctx, ds, o, "pass 1/1: streaming histogram", stream_step, streams,
-                             !vkc_context_is_cpu(ctx));
-    for (uint32_t t = 0; ok && t < ds->ntensors; t++) vkc_stream_result(streams[t], NULL, &ts[t].st, NULL);
-    ok = ok && prepare_histograms(ds, ts, o);
-    for (uint32_t t = 0; ok && t < ds->ntensors; t++) {
-        vkc_histogram h;
-        vkc_stream_result(streams[t], &h, NULL, NULL);
-        memcpy(ts[t].hist, h.counts, (size_t)o->bins * sizeof *ts[t].hist);
-        ts[t].range_max = h.range_max;
-        ts[t].spec.hi = (float)h.range_max;
-        if (!isfinite(ts[t].spec.hi)) {
-            cli_error("tensor '%s': values near the float32 limit leave no power-of-two range; use exact mode",
-                      ds->tensors[t].name);
-            ok = 0;
-        }
+    if (!end_pass(cal, NULL, o)) {
+        vkc_calibrator_destroy(cal);
+        return NULL;
     }
-    for (uint32_t t = 0; streams && t < ds->ntensors; t++) vkc_stream_destroy(streams[t]);
-    free(streams);
-    return ok && search_all(ctx, ds, ts, o) && (!o->measure || run_pass_measure(ctx, ds, ts, o));
+    return cal;
 }
+
+/* ---- shares: devices and MPI ranks ------------------------------------- */
 
 /* Shares: the batches of every tensor split over devices (threads in this
  * process) and processes (MPI ranks). Share s of S holds batch k of every
  * tensor with k % S == s (dataset_share). Two rounds, each followed by an
  * exact reduction, so the result is byte-identical to one device:
- *   1. each share's range pass into its own tensor_state array; the
- *      statistics merged in share order (vkc_stats_merge: min, max, absmax
- *      and counts are exact), then across ranks; prepare_histograms once on
- *      the global statistics (NaN policy, modes, the histogram spec);
- *   2. each share's histogram pass over that global spec into its own
- *      uint64 arrays; the counts summed (integers), then across ranks to
- *      rank 0.
- * Rank 0 then searches (and measures) once on its first context. */
+ *   1. each share's range pass into its own calibrator; the statistics
+ *      merged into share 0's (vkc_calibrator_merge: min, max, absmax and
+ *      counts are exact), then across ranks; share 0's range pass ends on
+ *      the global statistics (NaN policy, modes, histogram geometry) and
+ *      the other shares adopt it;
+ *   2. each share's histogram pass over that geometry; the counts summed
+ *      into share 0's (integers), then across ranks to rank 0.
+ * Rank 0 then ends the histogram pass (the search) and measures. */
 typedef struct share_job {
     vkc_context *ctx;
     dataset sub;           /* shallow: this share's batches */
-    tensor_state *ts;      /* this share's statistics and counts */
+    vkc_calibrator *cal;
     calib_options o;
-    int round;             /* 1: range, 2: histogram */
     int ok;
 } share_job;
 
 static void *share_worker(void *arg)
 {
     share_job *j = arg;
-    j->ok = j->round == 1 ? run_pass_range(j->ctx, &j->sub, j->ts, &j->o)
-                          : run_pass_histogram(j->ctx, &j->sub, j->ts, &j->o);
+    j->ok = calib_pass(&j->sub, &j->o, vkc_calibrator_pass(j->cal) == VKC_PASS_RANGE ? "pass 1/2: range"
+                                                                                     : "pass 2/2: histogram",
+                       !vkc_context_is_cpu(j->ctx), calib_feed_step, j->cal);
     return NULL;
 }
 
 /* One round on every local share: in this thread for one, a thread (with
  * its own reader) per share for several. */
-static int run_round(share_job *jobs, uint32_t n, int round)
+static int run_round(share_job *jobs, uint32_t n)
 {
-    for (uint32_t k = 0; k < n; k++) jobs[k].round = round;
     if (n == 1) {
         share_worker(&jobs[0]);
         return jobs[0].ok;
@@ -392,26 +258,21 @@ static int run_round(share_job *jobs, uint32_t n, int round)
     return ok;
 }
 
-/* After prepare_histograms: a share histograms over the global mode and
- * spec into zeroed counts of its own. */
-static int share_histograms(tensor_state *part, const tensor_state *ts, uint32_t ntensors, uint32_t bins)
+/* Share 0 takes every other local share's data of the current pass. */
+static int merge_shares(share_job *jobs, uint32_t n)
 {
-    for (uint32_t t = 0; t < ntensors; t++) {
-        part[t].mode = ts[t].mode;
-        part[t].spec = ts[t].spec;
-        part[t].range_max = ts[t].range_max;
-        part[t].hist = calloc(bins, sizeof *part[t].hist);
-        if (!part[t].hist) {
-            cli_error("out of memory for histograms");
+    for (uint32_t k = 1; k < n; k++)
+        if (vkc_calibrator_merge(jobs[0].cal, jobs[k].cal) != VKC_OK) {
+            cli_error("%s", vkc_calibrator_error(jobs[0].cal));
             return 0;
         }
-    }
     return 1;
 }
 
-int calib_run_shares(vkc_context **ctxs, uint32_t n, const dataset *ds, tensor_state *ts, const calib_options *o)
+int calib_run_shares(vkc_context **ctxs, uint32_t n, const dataset *ds, const calib_options *o, vkc_calibrator **out)
 {
-    const uint32_t rank = dist_rank(), nranks = dist_size(), nt = ds->ntensors;
+    const uint32_t rank = dist_rank(), nranks = dist_size();
+    *out = NULL;
     share_job *jobs = calloc(n, sizeof *jobs);
     int ok = jobs != NULL;
     if (!ok) cli_error("out of memory");
@@ -420,64 +281,52 @@ int calib_run_shares(vkc_context **ctxs, uint32_t n, const dataset *ds, tensor_s
         jobs[k].o = *o;
         /* Progress only where one line stays readable: one device, rank 0. */
         jobs[k].o.quiet = o->quiet || n > 1 || rank != 0;
-        jobs[k].ts = calloc(nt ? nt : 1, sizeof *jobs[k].ts);
-        if (!jobs[k].ts) cli_error("out of memory");
-        ok = jobs[k].ts && dataset_share(ds, rank * n + k, nranks * n, &jobs[k].sub);
+        jobs[k].o.ci.measure = k == 0 && o->ci.measure; /* share 0 measures every batch */
+        ok = dataset_share(ds, rank * n + k, nranks * n, &jobs[k].sub) &&
+             (jobs[k].cal = calib_create(ctxs[k], ds, &jobs[k].o)) != NULL;
     }
     if (ok && !o->quiet && n > 1) fprintf(stderr, "vkcalib: range and histogram passes on %u devices\n", n);
+    vkc_calibrator *main = jobs ? jobs[0].cal : NULL;
 
     /* Round 1: range statistics. */
-    ok = ok && run_round(jobs, n, 1);
-    ok = dist_agree(ok, NULL);
-    for (uint32_t k = 0; ok && k < n; k++)
-        for (uint32_t t = 0; t < nt; t++) vkc_stats_merge(&ts[t].st, &jobs[k].ts[t].st);
-    if (ok) dist_allreduce_stats(ts, nt);
+    ok = ok && run_round(jobs, n);
+    ok = dist_agree(ok && merge_shares(jobs, n), NULL);
+    if (ok) dist_allreduce_stats(main, ds->ntensors);
     /* Every rank applies the policy to the same global statistics, so every
      * rank fails alike: rank 0 prints the error. */
     if (ok) {
         cli_mute_errors(rank != 0);
-        ok = prepare_histograms(ds, ts, o);
+        ok = end_pass(main, ds, o);
         cli_mute_errors(0);
     }
-    for (uint32_t k = 0; ok && k < n; k++) ok = share_histograms(jobs[k].ts, ts, nt, o->bins);
+    for (uint32_t k = 1; ok && k < n; k++)
+        if (vkc_calibrator_adopt(jobs[k].cal, main) != VKC_OK) {
+            cli_error("%s", vkc_calibrator_error(jobs[k].cal));
+            ok = 0;
+        }
     ok = dist_agree(ok, NULL);
 
-    /* Round 2: histograms over the global spec. */
-    ok = ok && run_round(jobs, n, 2);
-    ok = dist_agree(ok, NULL);
-    for (uint32_t k = 0; ok && k < n; k++)
-        for (uint32_t t = 0; t < nt; t++)
-            for (uint32_t b = 0; b < o->bins; b++) ts[t].hist[b] += jobs[k].ts[t].hist[b];
-    if (ok) dist_reduce_counts(ts, nt, o->bins);
+    /* Round 2: histograms over the global geometry. */
+    ok = ok && run_round(jobs, n);
+    ok = dist_agree(ok && merge_shares(jobs, n), NULL);
+    if (ok) dist_reduce_counts(main, ds->ntensors);
 
     for (uint32_t k = 0; jobs && k < n; k++) {
-        calib_free(jobs[k].ts, jobs[k].ts ? nt : 0);
+        if (k > 0) vkc_calibrator_destroy(jobs[k].cal);
         dataset_share_free(&jobs[k].sub);
     }
     free(jobs);
     /* The search and --measure (over every batch) on rank 0 alone. */
-    if (rank != 0) return ok;
-    return ok && search_all(ctxs[0], ds, ts, o) && (!o->measure || run_pass_measure(ctxs[0], ds, ts, o));
+    if (ok && rank == 0) ok = end_pass(main, ds, o) && calib_run(main, ctxs[0], ds, o);
+    if (!ok) {
+        vkc_calibrator_destroy(main);
+        return 0;
+    }
+    *out = main;
+    return 1;
 }
 
-int calib_run_devices(vkc_context **ctxs, uint32_t n, const dataset *ds, tensor_state *ts, const calib_options *o)
-{
-    if (n <= 1 || o->streaming) return calib_run(ctxs[0], ds, ts, o);
-    return calib_run_shares(ctxs, n, ds, ts, o);
-}
-
-int calib_run(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o)
-{
-    if (o->streaming) return calib_run_streaming(ctx, ds, ts, o);
-    return run_pass_range(ctx, ds, ts, o) && prepare_histograms(ds, ts, o) && run_pass_histogram(ctx, ds, ts, o) &&
-           search_all(ctx, ds, ts, o) && (!o->measure || run_pass_measure(ctx, ds, ts, o));
-}
-
-void calib_free(tensor_state *ts, uint32_t n)
-{
-    for (uint32_t t = 0; ts && t < n; t++) free(ts[t].hist);
-    free(ts);
-}
+/* ---- options ----------------------------------------------------------- */
 
 static int parse_size(const char *s, uint64_t *out)
 {
@@ -498,10 +347,12 @@ static int parse_size(const char *s, uint64_t *out)
 void calib_options_init(calib_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->bins = 2048;
+    o->ci.sType = VKC_STRUCTURE_TYPE_CALIBRATOR_INFO;
+    o->ci.bins = 2048;
+    o->ci.mode = VKC_MODE_SYMMETRIC;
+    o->wi.sType = VKC_STRUCTURE_TYPE_WRITE_INFO;
     o->budget = 1ull << 30;
     o->format = -1;
-    o->mode = VKC_MODE_SYMMETRIC;
 }
 
 int calib_parse_common(calib_options *o, const char *a, const char *v)
@@ -512,7 +363,7 @@ int calib_parse_common(calib_options *o, const char *a, const char *v)
             cli_error("--bins: expected 1..65536, got %s", v);
             return 2;
         }
-        o->bins = (uint32_t)u;
+        o->ci.bins = (uint32_t)u;
         return 1;
     }
     if (!strcmp(a, "--memory-budget")) {
@@ -523,50 +374,6 @@ int calib_parse_common(calib_options *o, const char *a, const char *v)
         return 1;
     }
     return 0;
-}
-
-int calib_from_state(const char *path, dataset *ds, tensor_state **out, calib_options *o)
-{
-    vkc_state st;
-    vkc_msg msg = {{0}};
-    memset(ds, 0, sizeof *ds);
-    *out = NULL;
-    if (vkc_state_load(path, &st, &msg) != VKC_OK) {
-        cli_error("%s", msg.text);
-        return 0;
-    }
-    int ok = 1;
-    if (st.phase != VKC_STATE_HISTOGRAM) {
-        cli_error("%s holds range statistics only: run the histogram round (`vkcalib collect --range-from`) first",
-                  path);
-        ok = 0;
-    }
-    o->bins = st.bins;
-    o->exclude_nonfinite = (st.flags & 1u) != 0;
-    ds->tensors = ok ? calloc(st.ntensors, sizeof *ds->tensors) : NULL;
-    tensor_state *ts = ok ? calloc(st.ntensors, sizeof *ts) : NULL;
-    ok = ok && ds->tensors && ts;
-    for (uint32_t t = 0; ok && t < st.ntensors; t++) {
-        size_t n = strlen(st.t[t].name) + 1;
-        ds->tensors[t].name = malloc(n);
-        if (!ds->tensors[t].name) { ok = 0; break; }
-        memcpy(ds->tensors[t].name, st.t[t].name, n);
-        ds->ntensors = ds->cap = t + 1;
-        ts[t].st = st.t[t].st;
-    }
-    ok = ok && prepare_histograms(ds, ts, o);
-    for (uint32_t t = 0; ok && t < st.ntensors; t++) {
-        if (vkc_f32_bits(ts[t].spec.hi) != vkc_f32_bits(st.t[t].hist_hi)) {
-            cli_error("%s: tensor '%s': histogram range %g differs from its absmax %g", path, st.t[t].name,
-                      (double)st.t[t].hist_hi, (double)ts[t].spec.hi);
-            ok = 0;
-            break;
-        }
-        memcpy(ts[t].hist, st.t[t].counts, (size_t)st.bins * 8);
-    }
-    vkc_state_free(&st);
-    *out = ts;
-    return ok;
 }
 
 /* Fails early when the output cannot be written, before hours of reading. */

@@ -1,73 +1,56 @@
-/* The computing part of a calibration, shared by calibrate, explain and
- * report: the range pass, the histogram pass, the searches and the quality
- * pass over a scanned calibration set. */
+/* Driving a vkc_calibrator over a scanned calibration set, shared by
+ * calibrate, collect, explain and report: the passes (file reading on the
+ * feeder's thread, feeding on this one), with progress; the same over
+ * several devices and MPI ranks (exact reductions); the messages that name
+ * the file a problem is in. The calibration itself is the library's. */
 #ifndef VKC_CALIB_H
 #define VKC_CALIB_H
 
 #include "cli.h"
 #include "dataset.h"
 #include "feeder.h"
-#include "policy/range_policy.h"
-
-typedef struct tensor_state {
-    vkc_stats st;
-    uint64_t *hist;
-    vkc_hist_spec spec;
-    vkc_mode mode;            /* resolved: never auto */
-    vkc_search_result res;
-    vkc_qparams q;
-    double range_max;         /* histogram range: absmax (exact) or the stream's */
-    uint32_t win_a, win_b;    /* asymmetric: the chosen window of bins */
-    double win_lo, win_hi;    /* asymmetric: its range (before widening to 0) */
-    vkc_quant quant;          /* --measure: the quantizer of q */
-    vkc_quality quality;
-} tensor_state;
 
 typedef struct calib_options {
     const char *out;
     int format;               /* 0 trt, 1 json */
-    vkc_search_params sp;
-    vkc_mode mode;
-    uint32_t bins;
-    uint32_t trt_version;
-    const char *trt_algo;
-    int envelope, exclude_nonfinite, allow_missing, quiet, verbose, measure, histograms;
+    vkc_calibrator_info ci;   /* method, mode, flavor, bins, start bin, percentile, NaN policy, range, measure */
+    vkc_write_info wi;        /* cache header, envelope, histograms */
+    int allow_missing, quiet, verbose;
     const char *from_state;
-    int streaming;            /* one pass, doubling range (--range streaming) */
     const char *devices;      /* --devices all|LIST */
-    uint64_t budget;
+    uint64_t budget;          /* host memory for the feeder's buffers */
     cli_device_opts dev;
 } calib_options;
 
 /* One streamed pass over every batch: fn sees each chunk (a chunk holds
- * values of one tensor, c->tensor); progress on stderr as name. Prints its
- * own errors; returns 0 on failure. */
-typedef vkc_status (*calib_step)(vkc_context *ctx, void *user, const feeder_chunk *c);
-int calib_pass(vkc_context *ctx, const dataset *ds, const calib_options *o, const char *name, calib_step fn,
-               void *user);
+ * values of one tensor, c->tensor); progress on stderr as name. native16:
+ * float16 batches arrive as float16 (a GPU widens them itself). fn returns
+ * 0 after printing its error. Returns 0 on failure. */
+typedef int (*calib_step)(void *user, const feeder_chunk *c);
+int calib_pass(const dataset *ds, const calib_options *o, const char *name, int native16, calib_step fn, void *user);
+/* The step that feeds each chunk to the vkc_calibrator user. */
+int calib_feed_step(void *user, const feeder_chunk *c);
 
-/* The passes, in order; each prints its own errors and returns 0 on failure.
- * calib_run does them all (measure only when o->measure). */
-int run_pass_range(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o);
-int prepare_histograms(const dataset *ds, tensor_state *ts, const calib_options *o);
-int run_pass_histogram(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o);
-int search_all(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o);
-int run_pass_measure(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o);
-int calib_run(vkc_context *ctx, const dataset *ds, tensor_state *ts, const calib_options *o);
-/* The same over n contexts (--devices): each device, on its own thread with
- * its own reader, runs both data passes on a share of every tensor's batches
- * (batch k to device k % n); the statistics and counts are reduced exactly
- * on the host and the search runs once on the first context, so the result
- * is byte-identical to one device. n <= 1 or streaming: calib_run. */
-int calib_run_devices(vkc_context **ctxs, uint32_t n, const dataset *ds, tensor_state *ts, const calib_options *o);
-/* The exact calibration over batch shares (calib.c explains): n local
- * contexts in this process, times dist_size() MPI ranks; share
- * dist_rank() * n + k of dist_size() * n runs on ctxs[k]. ts: zeroed, one
- * per tensor. Every rank returns the same result of the data passes (they
- * agree after each); rank 0 alone then searches and, with o->measure,
- * measures every batch, and holds the results. */
-int calib_run_shares(vkc_context **ctxs, uint32_t n, const dataset *ds, tensor_state *ts, const calib_options *o);
-void calib_free(tensor_state *ts, uint32_t n);
+/* A calibrator on ctx with o's settings and every tensor of ds declared in
+ * ds's order (so tensor t of ds is tensor t of the calibrator). NULL on
+ * failure (printed). */
+vkc_calibrator *calib_create(vkc_context *ctx, const dataset *ds, const calib_options *o);
+/* The pass the calibrator wants, over ds, then its end; prints errors
+ * (naming the batch that holds a NaN). */
+int calib_run_pass(vkc_calibrator *cal, vkc_context *ctx, const dataset *ds, const calib_options *o);
+/* Every pass, to VKC_PASS_DONE. */
+int calib_run(vkc_calibrator *cal, vkc_context *ctx, const dataset *ds, const calib_options *o);
+/* The exact calibration over batch shares: n local contexts in this
+ * process, times dist_size() MPI ranks; share dist_rank() * n + k of
+ * dist_size() * n runs on ctxs[k], batch j of every tensor in share j % S.
+ * Statistics and counts are reduced exactly, so the result is
+ * byte-identical to one device. Rank 0 alone searches (and measures every
+ * batch) on ctxs[0]; *out is its calibrator (on other ranks, one that has
+ * reached the histogram pass). */
+int calib_run_shares(vkc_context **ctxs, uint32_t n, const dataset *ds, const calib_options *o, vkc_calibrator **out);
+/* A calibrator whose histogram pass ended on a merged histogram-round state
+ * file (calibrate --from-state). */
+vkc_calibrator *calib_from_state(vkc_context *ctx, const char *path, const calib_options *o);
 
 uint32_t total_files(const dataset *ds);
 /* Fails early (with a message) when out cannot be written: a missing or
@@ -79,12 +62,5 @@ void calib_options_init(calib_options *o);
  * 1 when a consumed it with its value v, 2 on a bad value (printed), 0 when
  * a is not one of them. */
 int calib_parse_common(calib_options *o, const char *a, const char *v);
-/* Tensors, statistics and histograms from a merged histogram-round state
- * file, ready for search_all (names only in ds). */
-int calib_from_state(const char *path, dataset *ds, tensor_state **ts, calib_options *o);
-/* The integer grid each mode quantizes to. */
-vkc_quant quant_of(const vkc_qparams *q);
-/* The envelope of a range for a symmetric-only format. */
-double sym_amax(const tensor_state *s);
 
 #endif

@@ -48,6 +48,12 @@ void cli_close_context(vkc_context *ctx);
     "  --cpu          use the native CPU backend\n"                                            \
     "  --validate     enable the Khronos validation layer (also VKCALIB_VALIDATE=1)\n"
 
+/* Formats a message into m (when not NULL) and returns s, as the library's
+ * own calls report (`return cli_fail(msg, VKC_ERROR_FORMAT, "...")`). */
+vkc_status cli_fail(vkc_msg *m, vkc_status s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A float32's bits (what a TensorRT cache line holds). */
+uint32_t cli_f32_bits(float f);
+
 int cli_parse_u64(const char *s, unsigned long long *out);
 int cli_parse_double(const char *s, double *out);
 int cli_is_help(const char *s);

@@ -1,19 +1,10 @@
 /* vkcalib calibrate: activation dumps -> TensorRT calibration cache or JSON. */
 /* sched_getaffinity and CPU_COUNT are GNU. */
 #define _GNU_SOURCE
-#include "base/atomic_file.h"
 #include "calib.h"
-#include "search/entropy.h"
 #include "cli.h"
 #include "dataset.h"
 #include "dist.h"
-#include "feeder.h"
-#include "base/json_write.h"
-#include "read/npy.h"
-#include "progress.h"
-#include "policy/range_policy.h"
-#include "base/strbuf.h"
-#include "write/trtcache.h"
 
 #include <errno.h>
 #include <math.h>
@@ -137,11 +128,11 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
             (*inputs)[(*ninputs)++] = argv[i];
             continue;
         }
-        if (!strcmp(a, "--envelope")) { o->envelope = 1; continue; }
-        if (!strcmp(a, "--exclude-nonfinite")) { o->exclude_nonfinite = 1; continue; }
+        if (!strcmp(a, "--envelope")) { o->wi.envelope = 1; continue; }
+        if (!strcmp(a, "--exclude-nonfinite")) { o->ci.nonfinite = VKC_NONFINITE_EXCLUDE; continue; }
         if (!strcmp(a, "--allow-missing")) { o->allow_missing = 1; continue; }
-        if (!strcmp(a, "--measure")) { o->measure = 1; continue; }
-        if (!strcmp(a, "--histograms")) { o->histograms = 1; continue; }
+        if (!strcmp(a, "--measure")) { o->ci.measure = 1; continue; }
+        if (!strcmp(a, "--histograms")) { o->wi.histograms = 1; continue; }
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o->quiet = 1; continue; }
         if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) { o->verbose = 1; continue; }
         if (i + 1 >= argc) {
@@ -157,29 +148,27 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
             else if (!strcmp(v, "json")) o->format = 1;
             else { cli_error("--format: trt or json, not %s", v); return 2; }
         } else if (!strcmp(a, "--method")) {
-            if (!vkc_method_parse(v, &o->sp.method)) { cli_error("--method: entropy, percentile, mse or max, not %s", v); return 2; }
+            if (!vkc_method_parse(v, &o->ci.method)) { cli_error("--method: entropy, percentile, mse or max, not %s", v); return 2; }
         } else if (!strcmp(a, "--mode")) {
-            if (!vkc_mode_parse(v, &o->mode)) { cli_error("--mode: symmetric, unsigned, asymmetric or auto, not %s", v); return 2; }
+            if (!vkc_mode_parse(v, &o->ci.mode)) { cli_error("--mode: symmetric, unsigned, asymmetric or auto, not %s", v); return 2; }
         } else if (!strcmp(a, "--flavor")) {
-            if (!vkc_flavor_parse(v, &o->sp.flavor)) { cli_error("--flavor: modelopt or tensorrt, not %s", v); return 2; }
+            if (!vkc_flavor_parse(v, &o->ci.flavor)) { cli_error("--flavor: modelopt or tensorrt, not %s", v); return 2; }
         } else if (!strcmp(a, "--start-bin")) {
             if (!cli_parse_u64(v, &u) || u < 1 || u > 65536) { cli_error("--start-bin: expected 1..65536, got %s", v); return 2; }
-            o->sp.start_bin = (uint32_t)u;
+            o->ci.start_bin = (uint32_t)u;
         } else if (!strcmp(a, "--percentile")) {
-            if (!cli_parse_double(v, &o->sp.percentile) || !(o->sp.percentile > 0 && o->sp.percentile <= 100)) {
+            if (!cli_parse_double(v, &o->ci.percentile) || !(o->ci.percentile > 0 && o->ci.percentile <= 100)) {
                 cli_error("--percentile: expected a number in (0, 100], got %s", v);
                 return 2;
             }
         } else if (!strcmp(a, "--trt-version")) {
-            int ok = 0;
-            o->trt_version = vkc_trt_version_from_string(v, &ok);
-            if (!ok) { cli_error("--trt-version: expected like 8.6.1, 10.3.0 or 8601, got %s", v); return 2; }
-        } else if (!strcmp(a, "--trt-algo")) o->trt_algo = v;
+            if (!vkc_trt_version_parse(v, &o->wi.trt_version)) { cli_error("--trt-version: expected like 8.6.1, 10.3.0 or 8601, got %s", v); return 2; }
+        } else if (!strcmp(a, "--trt-algo")) o->wi.trt_algo = v;
         else if (!strcmp(a, "--from-state")) o->from_state = v;
         else if (!strcmp(a, "--devices")) o->devices = v;
         else if (!strcmp(a, "--range")) {
-            if (!strcmp(v, "exact")) o->streaming = 0;
-            else if (!strcmp(v, "streaming")) o->streaming = 1;
+            if (!strcmp(v, "exact")) o->ci.range = VKC_RANGE_EXACT;
+            else if (!strcmp(v, "streaming")) o->ci.range = VKC_RANGE_STREAMING;
             else { cli_error("--range: exact or streaming, not %s", v); return 2; }
         }
         else if ((r = calib_parse_common(o, a, v)) != 0) {
@@ -193,7 +182,8 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
         cli_error("calibrate: give INPUT... (or --from-state FILE) and -o OUT (see --help)");
         return 2;
     }
-    if (o->from_state && o->measure) {
+    const int streaming = o->ci.range == VKC_RANGE_STREAMING;
+    if (o->from_state && o->ci.measure) {
         cli_error("--measure needs the data: it cannot run from a state file");
         return 2;
     }
@@ -205,183 +195,77 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
             return 2;
         }
     }
-    if (o->format == 0 && o->mode != VKC_MODE_SYMMETRIC && !o->envelope) {
+    if (o->format == 0 && o->ci.mode != VKC_MODE_SYMMETRIC && !o->wi.envelope) {
         cli_error("a TensorRT cache holds symmetric ranges only; use --mode symmetric, --format json, or "
-                  "--envelope to write the symmetric envelope of %s ranges", vkc_mode_name(o->mode));
+                  "--envelope to write the symmetric envelope of %s ranges", vkc_mode_name(o->ci.mode));
         return 2;
     }
-    if (o->devices && (o->dev.device || o->dev.cpu || o->from_state || o->streaming)) {
+    if (o->devices && (o->dev.device || o->dev.cpu || o->from_state || streaming)) {
         cli_error("--devices replaces --device/--cpu, and works on data in exact mode");
         return 2;
     }
-    if (o->streaming && (o->from_state || o->mode == VKC_MODE_ASYMMETRIC)) {
+    if (streaming && (o->from_state || o->ci.mode == VKC_MODE_ASYMMETRIC)) {
         cli_error("--range streaming works on the data with |x| histograms (not with --from-state or --mode "
                   "asymmetric)");
         return 2;
     }
-    if (o->histograms && o->format != 1) {
+    if (o->wi.histograms && o->format != 1) {
         cli_error("--histograms needs JSON output (-o FILE.json or --format json)");
         return 2;
     }
-    if (o->mode == VKC_MODE_ASYMMETRIC && o->sp.method == VKC_METHOD_PERCENTILE) {
+    if (o->ci.mode == VKC_MODE_ASYMMETRIC && o->ci.method == VKC_METHOD_PERCENTILE) {
         cli_error("--mode asymmetric supports --method entropy, mse or max");
         return 2;
     }
-    if (o->from_state && o->mode == VKC_MODE_ASYMMETRIC && o->sp.method != VKC_METHOD_MAX) {
+    if (o->from_state && o->ci.mode == VKC_MODE_ASYMMETRIC && o->ci.method != VKC_METHOD_MAX) {
         cli_error("--from-state holds histograms of |x|: two-sided searches need the data (--mode asymmetric)");
         return 2;
     }
     return 0;
 }
 
-static int format_trt(const dataset *ds, const tensor_state *ts, const calib_options *o, vkc_buf *out)
+static void print_summary(const vkc_calibration *cal, int measure)
 {
-    uint32_t n = ds->ntensors, floored = 0;
-    const char **names = malloc(n * sizeof *names);
-    double *amax = malloc(n * sizeof *amax);
-    int ok = names && amax;
-    for (uint32_t t = 0; ok && t < n; t++) {
-        names[t] = ds->tensors[t].name;
-        amax[t] = sym_amax(&ts[t]);
-    }
-    vkc_msg msg = {{0}};
-    if (ok && vkc_trtcache_format(out, o->trt_version, o->trt_algo, names, amax, n, &floored, &msg) != VKC_OK) {
-        cli_error("%s: %s", o->out, msg.text);
-        ok = 0;
-    }
-    if (ok && floored && !o->quiet)
-        cli_warn("%u all-zero tensor(s) written with the minimum amax %g", floored, VKC_AMAX_FLOOR);
-    free(names);
-    free(amax);
-    return ok;
-}
-
-/* The |x| histogram and, for entropy, KL of every candidate: what a plot of
- * the calibration needs. KL values are the fast evaluator's (1e-12 from the
- * reference), identical on every backend since they are computed here. */
-static void json_histogram(vkc_jw *j, const tensor_state *s, const calib_options *o)
-{
-    vkc_jw_key(j, "histogram");
-    vkc_jw_begin_array(j);
-    for (uint32_t b = 0; b < s->spec.bins; b++) vkc_jw_uint(j, s->hist[b]);
-    vkc_jw_end_array(j);
-    if (o->sp.method != VKC_METHOD_ENTROPY || s->mode == VKC_MODE_ASYMMETRIC) return;
-    vkc_search_params sp = o->sp;
-    sp.mode = s->mode;
-    vkc_kl_params kp;
-    vkc_kl_params_from(&sp, &kp);
-    uint32_t nc = vkc_kl_candidate_count(s->spec.bins, &kp);
-    double *kl = malloc((nc ? nc : 1) * sizeof *kl);
-    vkc_msg msg;
-    if (!kl || vkc_kl_curve(s->hist, s->spec.bins, &kp, kl, &msg) != VKC_OK) {
-        free(kl);
-        return;
-    }
-    vkc_jw_kv_uint(j, "kl_start", kp.start);
-    vkc_jw_kv_uint(j, "kl_stride", kp.stride);
-    vkc_jw_key(j, "kl_curve");
-    vkc_jw_begin_array(j);
-    for (uint32_t c = 0; c < nc; c++) vkc_jw_double(j, kl[c]); /* +inf and NaN are written as null */
-    vkc_jw_end_array(j);
-    free(kl);
-}
-
-static void json_tensor(vkc_jw *j, const char *name, const tensor_state *s, const calib_options *o)
-{
-    vkc_jw_begin_object(j);
-    vkc_jw_kv_string(j, "name", name);
-    vkc_jw_kv_string(j, "method", vkc_method_name(o->sp.method));
-    vkc_jw_kv_string(j, "mode", vkc_mode_name(s->mode));
-    vkc_jw_kv_string(j, "int_type", s->q.is_unsigned ? "uint8" : "int8");
-    vkc_jw_kv_double(j, "threshold", s->res.threshold);
-    vkc_jw_kv_double(j, "lo", s->q.lo);
-    vkc_jw_kv_double(j, "hi", s->q.hi);
-    vkc_jw_kv_double(j, "scale", s->q.scale);
-    vkc_jw_kv_int(j, "zero_point", s->q.zero_point);
-    vkc_jw_kv_double(j, "amax", sym_amax(s));
-    vkc_jw_kv_double(j, "min", s->st.min);
-    vkc_jw_kv_double(j, "max", s->st.max);
-    vkc_jw_kv_double(j, "absmax", s->st.absmax);
-    vkc_jw_kv_uint(j, "elements", s->st.count + s->st.nan + s->st.pos_inf + s->st.neg_inf);
-    vkc_jw_kv_uint(j, "finite", s->st.count);
-    vkc_jw_kv_uint(j, "zeros", s->st.zeros);
-    vkc_jw_kv_uint(j, "nan", s->st.nan);
-    vkc_jw_kv_uint(j, "pos_inf", s->st.pos_inf);
-    vkc_jw_kv_uint(j, "neg_inf", s->st.neg_inf);
-    vkc_jw_kv_uint(j, "bins", s->spec.bins);
-    vkc_jw_kv_double(j, "bin_width", ((double)s->spec.hi - (double)s->spec.lo) / s->spec.bins);
-    vkc_jw_kv_uint(j, "i", s->res.i);
-    if (s->mode == VKC_MODE_ASYMMETRIC) {
-        vkc_jw_kv_uint(j, "window_a", s->win_a);
-        vkc_jw_kv_uint(j, "window_b", s->win_b);
-    }
-    if (o->sp.method == VKC_METHOD_ENTROPY || o->sp.method == VKC_METHOD_MSE)
-        vkc_jw_kv_double(j, o->sp.method == VKC_METHOD_ENTROPY ? "kl" : "mse", s->res.kl);
-    vkc_jw_kv_bool(j, "fallback", s->res.fallback);
-    if (s->res.fallback) vkc_jw_kv_string(j, "fallback_reason", s->res.message);
-    if (o->histograms) json_histogram(j, s, o);
-    vkc_jw_end_object(j);
-}
-
-static int format_json(const dataset *ds, const tensor_state *ts, const calib_options *o, vkc_buf *out)
-{
-    vkc_jw j;
-    vkc_jw_init(&j, out);
-    vkc_jw_begin_object(&j);
-    vkc_jw_kv_string(&j, "format", "vkcalib-calibration");
-    vkc_jw_kv_uint(&j, "format_version", 1);
-    vkc_jw_kv_string(&j, "vkcalib", vkc_version());
-    vkc_jw_key(&j, "settings");
-    vkc_jw_begin_object(&j);
-    vkc_jw_kv_string(&j, "method", vkc_method_name(o->sp.method));
-    vkc_jw_kv_string(&j, "mode", vkc_mode_name(o->mode));
-    vkc_jw_kv_string(&j, "flavor", vkc_flavor_name(o->sp.flavor));
-    vkc_jw_kv_uint(&j, "bins", o->bins);
-    vkc_jw_kv_uint(&j, "start_bin", o->sp.start_bin ? o->sp.start_bin : 128);
-    if (o->sp.method == VKC_METHOD_PERCENTILE)
-        vkc_jw_kv_double(&j, "percentile", o->sp.percentile > 0 ? o->sp.percentile : 99.99);
-    vkc_jw_kv_bool(&j, "exclude_nonfinite", o->exclude_nonfinite);
-    vkc_jw_kv_string(&j, "range", o->streaming ? "streaming" : "exact");
-    vkc_jw_end_object(&j);
-    vkc_jw_key(&j, "tensors");
-    vkc_jw_begin_array(&j);
-    for (uint32_t t = 0; t < ds->ntensors; t++) json_tensor(&j, ds->tensors[t].name, &ts[t], o);
-    vkc_jw_end_array(&j);
-    vkc_jw_end_object(&j);
-    vkc_msg msg = {{0}};
-    if (vkc_jw_finish(&j, &msg) != VKC_OK) {
-        cli_error("%s: %s", o->out, msg.text);
-        return 0;
-    }
-    vkc_buf_putc(out, '\n');
-    return 1;
-}
-
-static void print_summary(const dataset *ds, const tensor_state *ts, int measure)
-{
+    const uint32_t n = vkc_calibration_count(cal);
     int w = 6;
-    for (uint32_t t = 0; t < ds->ntensors; t++) {
-        int l = (int)strlen(ds->tensors[t].name);
+    for (uint32_t t = 0; t < n; t++) {
+        int l = (int)strlen(vkc_calibration_tensor(cal, t)->name);
         w = l > w ? l : w;
     }
     if (w > 40) w = 40;
     printf("%-*s %12s %12s %12s %12s %12s %-10s%s\n", w, "tensor", "elements", "min", "max", "threshold", "scale",
            "mode", measure ? "  SQNR dB  clipped" : "");
-    for (uint32_t t = 0; t < ds->ntensors; t++) {
-        const tensor_state *s = &ts[t];
-        const char *name = ds->tensors[t].name;
-        size_t l = strlen(name);
+    for (uint32_t t = 0; t < n; t++) {
+        const vkc_tensor_result *r = vkc_calibration_tensor(cal, t);
+        const vkc_stats *st = &r->stats;
+        size_t l = strlen(r->name);
         char shown[64];
-        if ((int)l > w) snprintf(shown, sizeof shown, "..%s", name + l - (size_t)(w - 2));
-        else snprintf(shown, sizeof shown, "%s", name);
+        if ((int)l > w) snprintf(shown, sizeof shown, "..%s", r->name + l - (size_t)(w - 2));
+        else snprintf(shown, sizeof shown, "%s", r->name);
         printf("%-*s %12llu %12.6g %12.6g %12.6g %12.6g %-10s", w, shown,
-               (unsigned long long)(s->st.count + s->st.nan + s->st.pos_inf + s->st.neg_inf), (double)s->st.min,
-               (double)s->st.max, s->res.threshold, s->q.scale, vkc_mode_name(s->mode));
+               (unsigned long long)(st->count + st->nan + st->pos_inf + st->neg_inf), (double)st->min,
+               (double)st->max, r->threshold, r->scale, vkc_mode_name(r->mode));
         if (measure)
-            printf(" %8.2f  %6.3f%%", vkc_quality_sqnr_db(&s->quality),
-                   s->quality.count ? 100.0 * (double)s->quality.clipped / (double)s->quality.count : 0.0);
-        printf("%s\n", s->res.fallback ? " (fallback to max)" : "");
+            printf(" %8.2f  %6.3f%%", vkc_quality_sqnr_db(&r->quality),
+                   r->quality.count ? 100.0 * (double)r->quality.clipped / (double)r->quality.count : 0.0);
+        printf("%s\n", r->search.fallback ? " (fallback to max)" : "");
     }
+}
+
+/* Writes the output: the format the options chose, atomically. */
+static int write_output(const vkc_calibration *cal, const calib_options *o)
+{
+    vkc_msg msg = {{0}};
+    if (vkc_calibration_write(cal, o->out, o->format == 0 ? VKC_FORMAT_TRT_CACHE : VKC_FORMAT_JSON, &o->wi, &msg) !=
+        VKC_OK) {
+        cli_error("%s", msg.text);
+        return 0;
+    }
+    uint32_t floored = 0;
+    for (uint32_t t = 0; t < vkc_calibration_count(cal); t++) floored += vkc_calibration_tensor(cal, t)->floored != 0;
+    if (o->format == 0 && floored && !o->quiet)
+        cli_warn("%u all-zero tensor(s) written with the minimum amax %g", floored, VKC_AMAX_FLOOR);
+    return 1;
 }
 
 #define MAX_DEVICES 16
@@ -396,7 +280,8 @@ static int device_selectors(const char *spec, char sel[][64], int max)
         vkc_device_caps caps[MAX_DEVICES];
         uint32_t count = MAX_DEVICES;
         vkc_msg msg = {{0}};
-        if (vkc_enumerate_devices(caps, &count, &msg) == VKC_OK)
+        memset(caps, 0, sizeof caps);
+        if (vkc_enumerate_devices(caps, &count, &msg) >= VKC_OK)
             for (uint32_t k = 0; k < count && n < max; k++)
                 if (caps[k].type != VK_PHYSICAL_DEVICE_TYPE_CPU) snprintf(sel[n++], 64, "%u", caps[k].index);
         if (n == 0) snprintf(sel[n++], 64, "cpu"); /* no GPU: the CPU backend */
@@ -472,7 +357,8 @@ static vkc_context *open_rank_device(const calib_options *o)
         vkc_device_caps caps[MAX_DEVICES];
         uint32_t count = MAX_DEVICES, same[MAX_DEVICES], m = 0;
         vkc_msg msg = {{0}};
-        if (vkc_enumerate_devices(caps, &count, &msg) == VKC_OK) {
+        memset(caps, 0, sizeof caps);
+        if (vkc_enumerate_devices(caps, &count, &msg) >= VKC_OK) {
             for (uint32_t k = 0; k < count; k++)
                 if (caps[k].is_default)
                     for (uint32_t j = 0; j < count; j++)
@@ -530,7 +416,8 @@ static int calibrate(int argc, char **argv)
     /* Several MPI ranks: every rank parsed the same arguments, so usage
      * errors are the same everywhere and need no agreement. */
     const uint32_t rank = dist_rank(), nranks = dist_size();
-    if (nranks > 1 && (o.from_state || o.streaming)) {
+    const int streaming = o.ci.range == VKC_RANGE_STREAMING;
+    if (nranks > 1 && (o.from_state || streaming)) {
         if (rank == 0)
             cli_error("under MPI (%u processes) calibrate works on the data in exact mode: --from-state and "
                       "--range streaming run in one process",
@@ -543,13 +430,13 @@ static int calibrate(int argc, char **argv)
     int ok = dist_agree(rank != 0 || calib_check_output(o.out), NULL);
     dataset ds;
     memset(&ds, 0, sizeof ds);
-    tensor_state *ts = NULL;
+    vkc_calibrator *cal = NULL;
     vkc_context *ctx = NULL, *extra[MAX_DEVICES];
     int nextra = 0;
     if (ok && o.from_state) {
-        ok = calib_from_state(o.from_state, &ds, &ts, &o);
-        ctx = ok ? cli_open_context(&o.dev, o.quiet) : NULL;
-        ok = ok && ctx && search_all(ctx, &ds, ts, &o);
+        ctx = cli_open_context(&o.dev, o.quiet);
+        cal = ctx ? calib_from_state(ctx, o.from_state, &o) : NULL;
+        ok = cal != NULL;
     } else if (ok) {
         ok = scan_agreed(&ds, inputs, ninputs, o.allow_missing);
         if (ok && nranks > 1) {
@@ -563,43 +450,37 @@ static int calibrate(int argc, char **argv)
             ctx = cli_open_context(&o.dev, o.quiet);
             ok = ctx != NULL;
         }
-        ts = ok ? calloc(ds.ntensors, sizeof *ts) : NULL;
-        if (ok && !ts) cli_error("out of memory");
-        ok = dist_agree(ok && ts, NULL);
+        ok = dist_agree(ok, NULL);
         if (ok && !o.quiet) {
             fprintf(stderr, "vkcalib: %u tensor%s, %u file%s, %.1f MB\n", ds.ntensors, ds.ntensors == 1 ? "" : "s",
                     total_files(&ds), total_files(&ds) == 1 ? "" : "s", ds.bytes / 1e6);
             if (nranks > 1)
                 fprintf(stderr, "vkcalib: %u MPI processes share the batches; progress is rank 0's share%s\n",
-                        nranks, o.measure ? " (--measure: rank 0 alone, over every batch)" : "");
+                        nranks, o.ci.measure ? " (--measure: rank 0 alone, over every batch)" : "");
         }
-        if (ok && nranks > 1) ok = calib_run_shares(&ctx, 1, &ds, ts, &o); /* one device per rank */
-        else if (ok && nextra > 1) ok = calib_run_devices(extra, (uint32_t)nextra, &ds, ts, &o);
-        else if (ok) ok = calib_run(ctx, &ds, ts, &o);
+        if (ok && nranks > 1) {
+            ok = calib_run_shares(&ctx, 1, &ds, &o, &cal); /* one device per rank */
+        } else if (ok && nextra > 1 && !streaming) {
+            ok = calib_run_shares(extra, (uint32_t)nextra, &ds, &o, &cal);
+        } else if (ok) {
+            cal = calib_create(ctx, &ds, &o);
+            ok = cal && calib_run(cal, ctx, &ds, &o);
+        }
     }
     free(inputs);
     /* Rank 0 writes; the others wait for its word, so that all exit alike. */
-    vkc_buf out = {0};
     if (rank == 0) {
-        if (ok) ok = o.format == 0 ? format_trt(&ds, ts, &o, &out) : format_json(&ds, ts, &o, &out);
-        if (ok && out.oom) {
-            cli_error("out of memory formatting %s", o.out);
-            ok = 0;
-        }
-        vkc_msg msg = {{0}};
-        if (ok && vkc_atomic_write(o.out, out.data, out.len, &msg) != VKC_OK) {
-            cli_error("%s", msg.text);
-            ok = 0;
-        }
+        const vkc_calibration *res = ok ? vkc_calibrator_results(cal) : NULL;
+        ok = ok && write_output(res, &o);
         if (ok && !o.quiet) {
-            print_summary(&ds, ts, o.measure);
+            print_summary(res, o.ci.measure);
             fprintf(stderr, "vkcalib: wrote %s (%s, %u tensor%s)\n", o.out,
-                    o.format == 0 ? "TensorRT cache" : "JSON", ds.ntensors, ds.ntensors == 1 ? "" : "s");
+                    o.format == 0 ? "TensorRT cache" : "JSON", vkc_calibration_count(res),
+                    vkc_calibration_count(res) == 1 ? "" : "s");
         }
     }
     ok = dist_agree(ok, NULL);
-    vkc_buf_free(&out);
-    calib_free(ts, ts ? ds.ntensors : 0);
+    vkc_calibrator_destroy(cal);
     dataset_free(&ds);
     if (nextra)
         for (int k = 0; k < nextra; k++) cli_close_context(extra[k]);

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void vkc_uuid_string(const uint8_t u[16], char out[37]);
 
 static const char *type_name(VkPhysicalDeviceType t)
 {
@@ -127,10 +126,14 @@ int cmd_devices(int argc, char **argv)
             return 2;
         }
     }
-    vkc_device_caps caps[32];
-    uint32_t n = 32;
+    /* Two calls: how many, then all of them. */
+    uint32_t n = 0;
     vkc_msg msg = {{0}};
-    vkc_status s = vkc_enumerate_devices(caps, &n, &msg);
+    vkc_status s = vkc_enumerate_devices(NULL, &n, &msg);
+    vkc_device_caps *caps = calloc(n ? n : 1, sizeof *caps);
+    if (s == VKC_OK && !caps) s = cli_fail(&msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    if (s == VKC_OK) s = vkc_enumerate_devices(caps, &n, &msg);
+    if (s == VKC_INCOMPLETE) s = VKC_OK; /* a device appeared between the calls */
     if (s != VKC_OK) {
         n = 0;
         fprintf(stderr, "vkcalib: %s\n", msg.text);
@@ -138,5 +141,6 @@ int cmd_devices(int argc, char **argv)
     if (json) print_json(caps, n);
     else if (n == 0) printf("No Vulkan devices. Commands run on the native CPU backend.\n");
     else print_table(caps, n);
+    free(caps);
     return 0;
 }

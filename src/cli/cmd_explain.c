@@ -8,7 +8,6 @@
  * only when stdout is a terminal and NO_COLOR is unset (or with --color). */
 #include "cli.h"
 #include "report_html.h"
-#include "write/trtcache.h"
 
 #include <langinfo.h>
 #include <locale.h>
@@ -402,7 +401,7 @@ static void section_hist(const ex *e, double T)
 
 /* KL of candidate i computed here from the definition, with the share of
  * bin i-1 (where the outliers go): for the walkthrough only. */
-static double kl_last_share(const rv_tensor *t, const vkc_kl_params *kp, uint32_t i, double *last_term)
+static double kl_last_share(const rv_tensor *t, const rv_kl *kp, uint32_t i, double *last_term)
 {
     uint64_t *h = malloc(t->bins * sizeof *h);
     if (!h) return NAN;
@@ -440,7 +439,7 @@ static double kl_last_share(const rv_tensor *t, const vkc_kl_params *kp, uint32_
 static void section_candidates(const ex *e, const rv_range *r)
 {
     const rv_tensor *t = e->t;
-    const vkc_kl_params *kp = &t->kp[e->kind];
+    const rv_kl *kp = &t->kp[e->kind];
     uint32_t L = kp->levels, i = r->res.i;
     double w = width_bin(t);
     heading(e, "3. What a candidate threshold means");
@@ -510,7 +509,7 @@ static void section_candidates(const ex *e, const rv_range *r)
 static void section_kl_curve(const ex *e, const rv_range *r, const rv_range *entropy)
 {
     const rv_tensor *t = e->t;
-    const vkc_kl_params *kp = &t->kp[e->kind];
+    const rv_kl *kp = &t->kp[e->kind];
     const double *kl = t->kl[e->kind];
     uint32_t nc = t->nkl[e->kind];
     heading(e, "4. KL divergence of every candidate");
@@ -562,9 +561,9 @@ static void section_kl_curve(const ex *e, const rv_range *r, const rv_range *ent
              near < 8 ? "a sharp minimum" : "a flat minimum, where nearby thresholds do about as well");
     }
     if (entropy->res.inf_candidates)
-        wrap(3, "%u candidates are +inf: their bin i-1 is empty while values lie beyond it, so Q is 0 where P "
+        wrap(3, "%llu candidates are +inf: their bin i-1 is empty while values lie beyond it, so Q is 0 where P "
                 "is not; they can never win.",
-             entropy->res.inf_candidates);
+             (unsigned long long)entropy->res.inf_candidates);
     wrap(3, "Candidates within 1e-9 (relative) of the least count as tied; the %s i wins, as in NVIDIA's "
             "reference, the same on every device.",
          kp->tie_largest ? "largest" : "smallest");
@@ -679,8 +678,11 @@ static void section_scale(const ex *e, const rv_range *r)
     safe_name(e, t->name, name, sizeof name);
     heading(e, "5. Threshold and scale");
     if (r->mode == VKC_MODE_SYMMETRIC) {
-        float sc = vkc_trt_scale(r->q.hi);
-        uint32_t bits = vkc_f32_bits(sc);
+        /* What a cache holds: the float32 of T / 127 (T is already at
+         * least VKC_AMAX_FLOOR, the cache writer's floor). */
+        float sc = (float)r->q.scale;
+        uint32_t bits;
+        memcpy(&bits, &sc, 4);
         int centre = r->method == VKC_METHOD_ENTROPY && e->s->sp.flavor == VKC_FLAVOR_TENSORRT;
         printf("     %-12s T = %.9g (bin edge i = %u%s)\n", "threshold", r->res.threshold, r->res.i,
                centre || r->method == VKC_METHOD_MSE ? ", + half a bin" : "");
@@ -702,7 +704,7 @@ static void section_scale(const ex *e, const rv_range *r)
                        : "");
         printf("     %-12s %s = %.9g (float32 0x%08x)\n", "scale",
                r->mode == VKC_MODE_UNSIGNED ? "T / 255" : "(hi - lo) / 255", r->q.scale,
-               vkc_f32_bits((float)r->q.scale));
+               cli_f32_bits((float)r->q.scale));
         printf("     %-12s %d\n", "zero point", r->q.zero_point);
         printf("     %-12s q = clamp(round(x / scale) + %d, %d, %d)\n", "quantize", r->q.zero_point,
                r->quant.qmin, r->quant.qmax);

@@ -1,6 +1,5 @@
 /* vkcalib histogram: the range pass and the histogram pass on one tensor. */
 #include "cli.h"
-#include "read/source.h"
 
 #include <math.h>
 #include <stdlib.h>

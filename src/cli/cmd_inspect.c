@@ -1,11 +1,6 @@
 /* vkcalib inspect: the tensors, scales and ranges of a TensorRT calibration
  * cache or of a vkcalib JSON, as a table or as JSON. */
 #include "cli.h"
-#include "base/json_parse.h"
-#include "base/json_write.h"
-#include "policy/range_policy.h"
-#include "base/strbuf.h"
-#include "write/trtcache.h"
 
 #include <errno.h>
 #include <math.h>
@@ -183,46 +178,57 @@ static int finish_stdout(void)
     return 0;
 }
 
-static int emit_json(vkc_buf *out, vkc_jw *j)
+/* Prints the writer's document and destroys it. */
+static int emit_json(vkc_jw *j)
 {
     vkc_msg msg = {{0}};
-    if (vkc_jw_finish(j, &msg) != VKC_OK) {
+    const char *text;
+    size_t len;
+    if (vkc_jw_finish(j, &text, &len, &msg) != VKC_OK) {
         cli_error("%s", msg.text);
+        vkc_jw_destroy(j);
         return 1;
     }
-    fwrite(out->data, 1, out->len, stdout);
+    fwrite(text, 1, len, stdout);
     fputc('\n', stdout);
+    vkc_jw_destroy(j);
     return finish_stdout();
 }
 
 /* ---- TensorRT cache ----------------------------------------------------- */
 
-static const vkc_trtcache *g_sort_cache; /* qsort has no user pointer in C11 */
+static const vkc_calibration *g_sort_cache; /* qsort has no user pointer in C11 */
+
+static const char *entry_name(const vkc_calibration *c, size_t i)
+{
+    return vkc_calibration_tensor(c, (uint32_t)i)->name;
+}
 
 static int cmp_entry(const void *a, const void *b)
 {
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    int c = strcmp(g_sort_cache->entries[x].name, g_sort_cache->entries[y].name);
+    int c = strcmp(entry_name(g_sort_cache, x), entry_name(g_sort_cache, y));
     return c ? c : (x > y) - (x < y);
 }
 
 /* dup[i] = 1 when an earlier entry has the same name; the first of a name
  * not. Returns the number of names that occur more than once, or -1 when
  * out of memory. O(n log n), so a huge cache stays fast. */
-static long mark_duplicates(const vkc_trtcache *c, unsigned char *dup, const char *path)
+static long mark_duplicates(const vkc_calibration *c, unsigned char *dup, const char *path)
 {
-    size_t *order = malloc((c->count ? c->count : 1) * sizeof *order);
+    const size_t count = vkc_calibration_count(c);
+    size_t *order = malloc((count ? count : 1) * sizeof *order);
     if (!order) return -1;
-    for (size_t i = 0; i < c->count; i++) order[i] = i;
+    for (size_t i = 0; i < count; i++) order[i] = i;
     g_sort_cache = c;
-    qsort(order, c->count, sizeof *order, cmp_entry);
+    qsort(order, count, sizeof *order, cmp_entry);
     long names = 0;
-    for (size_t k = 1; k < c->count; k++) {
-        if (strcmp(c->entries[order[k]].name, c->entries[order[k - 1]].name) != 0) continue;
+    for (size_t k = 1; k < count; k++) {
+        if (strcmp(entry_name(c, order[k]), entry_name(c, order[k - 1])) != 0) continue;
         dup[order[k]] = 1; /* same name, later in the file (ties sort by position) */
-        if (k == 1 || strcmp(c->entries[order[k - 1]].name, c->entries[order[k - 2]].name) != 0) {
+        if (k == 1 || strcmp(entry_name(c, order[k - 1]), entry_name(c, order[k - 2])) != 0) {
             cli_warn("%s: tensor '%s' appears more than once; readers keep only one of its scales", path,
-                     c->entries[order[k]].name);
+                     entry_name(c, order[k]));
             names++;
         }
     }
@@ -232,27 +238,30 @@ static long mark_duplicates(const vkc_trtcache *c, unsigned char *dup, const cha
 
 static int inspect_cache(const char *path, const char *buf, size_t len, int json)
 {
-    vkc_trtcache c;
+    vkc_calibration *c = NULL;
     vkc_msg msg = {{0}};
-    if (vkc_trtcache_parse(buf, len, &c, &msg) != VKC_OK) {
-        cli_error("%s: %s", path, msg.text);
+    if (vkc_calibration_parse(buf, len, path, &c, &msg) != VKC_OK) {
+        cli_error("%s", msg.text);
         if (len >= 6 && memcmp(buf, "\x93NUMPY", 6) == 0)
             fprintf(stderr, "  (%s is a .npy array, an input of `vkcalib calibrate`, not a cache)\n", path);
         else if (len >= 4 && memcmp(buf, "PK\x03\x04", 4) == 0)
             fprintf(stderr, "  (%s is a zip/.npz file, an input of `vkcalib calibrate`, not a cache)\n", path);
         return 1;
     }
+    const vkc_calibration_settings *set = vkc_calibration_get_settings(c);
+    const size_t count = vkc_calibration_count(c);
     size_t zeros = 0, subnormal = 0;
-    unsigned char *dup = calloc(c.count ? c.count : 1, 1);
-    if (!dup || mark_duplicates(&c, dup, path) < 0) {
+    unsigned char *dup = calloc(count ? count : 1, 1);
+    if (!dup || mark_duplicates(c, dup, path) < 0) {
         cli_error("out of memory");
         free(dup);
-        vkc_trtcache_free(&c);
+        vkc_calibration_free(c);
         return 1;
     }
-    for (size_t i = 0; i < c.count; i++) {
-        if (c.entries[i].bits == 0) zeros++;
-        else if ((c.entries[i].bits & 0x7f800000u) == 0) subnormal++;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t bits = vkc_calibration_tensor(c, (uint32_t)i)->cache_scale_bits;
+        if (bits == 0) zeros++;
+        else if ((bits & 0x7f800000u) == 0) subnormal++;
     }
     if (zeros)
         cli_warn("%s: %zu tensor(s) with scale 0, i.e. amax 0 (how TensorRT writes an all-zero tensor); "
@@ -261,64 +270,67 @@ static int inspect_cache(const char *path, const char *buf, size_t len, int json
     if (subnormal) cli_warn("%s: %zu tensor(s) with a subnormal float32 scale (1/scale overflows)", path, subnormal);
 
     char ver[32];
-    int have_ver = version_string(c.version, ver, sizeof ver);
+    int have_ver = version_string(set->trt_version, ver, sizeof ver);
     int rc;
     if (json) {
-        vkc_buf out = {0};
-        vkc_jw j;
-        vkc_jw_init(&j, &out);
-        vkc_jw_begin_object(&j);
-        vkc_jw_kv_string(&j, "source", "trt");
-        vkc_jw_kv_string(&j, "file", path);
-        vkc_jw_kv_uint(&j, "version", c.version);
-        vkc_jw_kv_string(&j, "tensorrt_version", have_ver ? ver : NULL);
-        vkc_jw_kv_string(&j, "algo", c.algo);
-        vkc_jw_kv_uint(&j, "count", c.count);
-        vkc_jw_key(&j, "tensors");
-        vkc_jw_begin_array(&j);
-        for (size_t i = 0; i < c.count; i++) {
-            const vkc_trtcache_entry *e = &c.entries[i];
-            char bits[16];
-            snprintf(bits, sizeof bits, "%08x", (unsigned)e->bits);
-            vkc_jw_begin_object(&j);
-            vkc_jw_kv_string(&j, "name", e->name);
-            vkc_jw_kv_double(&j, "scale", (double)e->scale);
-            vkc_jw_kv_string(&j, "scale_bits", bits);
-            vkc_jw_kv_double(&j, "amax", e->amax);
-            vkc_jw_end_object(&j);
+        vkc_jw *j = vkc_jw_create();
+        if (!j) {
+            cli_error("out of memory");
+            free(dup);
+            vkc_calibration_free(c);
+            return 1;
         }
-        vkc_jw_end_array(&j);
-        vkc_jw_end_object(&j);
-        rc = emit_json(&out, &j);
-        vkc_buf_free(&out);
+        vkc_jw_begin_object(j);
+        vkc_jw_kv_string(j, "source", "trt");
+        vkc_jw_kv_string(j, "file", path);
+        vkc_jw_kv_uint(j, "version", set->trt_version);
+        vkc_jw_kv_string(j, "tensorrt_version", have_ver ? ver : NULL);
+        vkc_jw_kv_string(j, "algo", set->trt_algo);
+        vkc_jw_kv_uint(j, "count", count);
+        vkc_jw_key(j, "tensors");
+        vkc_jw_begin_array(j);
+        for (size_t i = 0; i < count; i++) {
+            const vkc_tensor_result *e = vkc_calibration_tensor(c, (uint32_t)i);
+            char bits[16];
+            snprintf(bits, sizeof bits, "%08x", (unsigned)e->cache_scale_bits);
+            vkc_jw_begin_object(j);
+            vkc_jw_kv_string(j, "name", e->name);
+            vkc_jw_kv_double(j, "scale", e->scale);
+            vkc_jw_kv_string(j, "scale_bits", bits);
+            vkc_jw_kv_double(j, "amax", e->amax);
+            vkc_jw_end_object(j);
+        }
+        vkc_jw_end_array(j);
+        vkc_jw_end_object(j);
+        rc = emit_json(j);
     } else {
-        printf("%s: TensorRT calibration cache, version %u", path, (unsigned)c.version);
+        printf("%s: TensorRT calibration cache, version %u", path, (unsigned)set->trt_version);
         if (have_ver) printf(" (TensorRT %s)", ver);
-        printf(", calibrator %s, %zu tensor%s\n", c.algo, c.count, c.count == 1 ? "" : "s");
-        const char **names = calloc(c.count ? c.count : 1, sizeof *names);
+        printf(", calibrator %s, %zu tensor%s\n", set->trt_algo, count, count == 1 ? "" : "s");
+        const char **names = calloc(count ? count : 1, sizeof *names);
         if (!names) {
             cli_error("out of memory");
             free(dup);
-            vkc_trtcache_free(&c);
+            vkc_calibration_free(c);
             return 1;
         }
-        for (size_t i = 0; i < c.count; i++) names[i] = c.entries[i].name;
-        int w = name_width(names, c.count);
+        for (size_t i = 0; i < count; i++) names[i] = entry_name(c, i);
+        int w = name_width(names, count);
         free(names);
-        if (c.count) {
+        if (count) {
             put_name("tensor", w);
             printf(" %16s %8s %16s\n", "scale", "bits", "amax");
         }
-        for (size_t i = 0; i < c.count; i++) {
-            const vkc_trtcache_entry *e = &c.entries[i];
+        for (size_t i = 0; i < count; i++) {
+            const vkc_tensor_result *e = vkc_calibration_tensor(c, (uint32_t)i);
             put_name(e->name, w);
-            printf(" %16.9g %08x %16.9g%s\n", (double)e->scale, (unsigned)e->bits, e->amax,
+            printf(" %16.9g %08x %16.9g%s\n", e->scale, (unsigned)e->cache_scale_bits, e->amax,
                    dup[i] ? "  (duplicate)" : "");
         }
         rc = finish_stdout();
     }
     free(dup);
-    vkc_trtcache_free(&c);
+    vkc_calibration_free(c);
     return rc;
 }
 
@@ -458,53 +470,54 @@ static int inspect_json(const char *path, const char *buf, size_t len, int json)
     const char *flavor = vkc_json_string(vkc_json_get(settings, "flavor"), NULL);
     const char *producer = vkc_json_string(vkc_json_get(root, "vkcalib"), NULL);
     if (json) {
-        vkc_buf out = {0};
-        vkc_jw j;
-        vkc_jw_init(&j, &out);
-        vkc_jw_begin_object(&j);
-        vkc_jw_kv_string(&j, "source", "vkcalib-json");
-        vkc_jw_kv_string(&j, "file", path);
-        /* "version" and "algo" describe a cache header; a JSON has neither. */
-        vkc_jw_key(&j, "version");
-        vkc_jw_null(&j);
-        vkc_jw_key(&j, "algo");
-        vkc_jw_null(&j);
-        if (have_fv) vkc_jw_kv_uint(&j, "format_version", fv);
-        vkc_jw_kv_string(&j, "vkcalib", producer);
-        if (settings) {
-            vkc_jw_key(&j, "settings");
-            copy_value(&j, settings);
+        vkc_jw *jw = vkc_jw_create();
+        if (!jw) {
+            cli_error("out of memory");
+            goto done;
         }
-        vkc_jw_kv_uint(&j, "count", n);
-        vkc_jw_key(&j, "tensors");
-        vkc_jw_begin_array(&j);
+        vkc_jw_begin_object(jw);
+        vkc_jw_kv_string(jw, "source", "vkcalib-json");
+        vkc_jw_kv_string(jw, "file", path);
+        /* "version" and "algo" describe a cache header; a JSON has neither. */
+        vkc_jw_key(jw, "version");
+        vkc_jw_null(jw);
+        vkc_jw_key(jw, "algo");
+        vkc_jw_null(jw);
+        if (have_fv) vkc_jw_kv_uint(jw, "format_version", fv);
+        vkc_jw_kv_string(jw, "vkcalib", producer);
+        if (settings) {
+            vkc_jw_key(jw, "settings");
+            copy_value(jw, settings);
+        }
+        vkc_jw_kv_uint(jw, "count", n);
+        vkc_jw_key(jw, "tensors");
+        vkc_jw_begin_array(jw);
         for (size_t i = 0; i < n; i++) {
             const vkc_json *t = vkc_json_at(tensors, i);
-            vkc_jw_begin_object(&j);
-            vkc_jw_kv_string(&j, "name", rows[i].name);
-            vkc_jw_kv_double(&j, "scale", rows[i].scale);
-            vkc_jw_kv_double(&j, "amax", rows[i].amax);
+            vkc_jw_begin_object(jw);
+            vkc_jw_kv_string(jw, "name", rows[i].name);
+            vkc_jw_kv_double(jw, "scale", rows[i].scale);
+            vkc_jw_kv_double(jw, "amax", rows[i].amax);
             for (size_t k = 0; k < vkc_json_len(t); k++) {
                 const char *key = vkc_json_key_at(t, k, NULL);
                 if (!strcmp(key, "name") || !strcmp(key, "scale") || !strcmp(key, "amax")) continue;
-                vkc_jw_key(&j, key);
-                copy_value(&j, vkc_json_at(t, k));
+                vkc_jw_key(jw, key);
+                copy_value(jw, vkc_json_at(t, k));
             }
             float cs = isnan(rows[i].amax) ? -1.0f : vkc_trt_scale(rows[i].amax);
             if (cs >= 0) {
                 char bits[16];
-                snprintf(bits, sizeof bits, "%08x", (unsigned)vkc_f32_bits(cs));
-                vkc_jw_kv_string(&j, "cache_scale_bits", bits);
+                snprintf(bits, sizeof bits, "%08x", (unsigned)cli_f32_bits(cs));
+                vkc_jw_kv_string(jw, "cache_scale_bits", bits);
             } else {
-                vkc_jw_key(&j, "cache_scale_bits");
-                vkc_jw_null(&j);
+                vkc_jw_key(jw, "cache_scale_bits");
+                vkc_jw_null(jw);
             }
-            vkc_jw_end_object(&j);
+            vkc_jw_end_object(jw);
         }
-        vkc_jw_end_array(&j);
-        vkc_jw_end_object(&j);
-        rc = emit_json(&out, &j);
-        vkc_buf_free(&out);
+        vkc_jw_end_array(jw);
+        vkc_jw_end_object(jw);
+        rc = emit_json(jw);
         goto done;
     }
 

@@ -1,5 +1,4 @@
 /* vkcalib report: one self-contained HTML file about a whole calibration. */
-#include "base/atomic_file.h"
 #include "cli.h"
 #include "progress.h"
 #include "report_html.h"
@@ -95,23 +94,26 @@ int cmd_report(int argc, char **argv)
     rv_set set;
     int ok = rv_build(ctx, inputs, ninputs, &o, NULL, NULL, NULL, &set);
     free(inputs);
-    vkc_buf html = {0};
-    if (ok) {
+    cli_buf html;
+    if (ok && !cli_buf_open(&html)) {
+        cli_error("out of memory writing the report");
+        ok = 0;
+    } else if (ok) {
         rv_html(&set, &html);
-        if (html.oom) {
+        if (!cli_buf_take(&html)) {
             cli_error("out of memory writing the report");
             ok = 0;
         }
     }
     vkc_msg msg = {{0}};
-    if (ok && vkc_atomic_write(out, html.data, html.len, &msg) != VKC_OK) {
+    if (ok && vkc_write_file_atomic(out, html.data, html.len, &msg) != VKC_OK) {
         cli_error("%s", msg.text);
         ok = 0;
     }
     if (ok && !o.co.quiet)
         fprintf(stderr, "vkcalib: wrote %s (%u tensor%s, %.1f kB, %.2f s)\n", out, set.n, set.n == 1 ? "" : "s",
                 html.len / 1e3, progress_now() - t0);
-    vkc_buf_free(&html);
+    if (ok || html.f || html.data) cli_buf_free(&html);
     rv_free(&set);
     cli_close_context(ctx);
     return ok ? 0 : 1;

@@ -1,10 +1,5 @@
 /* vkcalib search: a threshold search on a histogram the user brings. */
-#include "search/asym.h"
 #include "cli.h"
-#include "base/json_write.h"
-#include "policy/range_policy.h"
-#include "read/source.h"
-#include "base/strbuf.h"
 
 #include <errno.h>
 #include <math.h>
@@ -142,36 +137,6 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* Two-sided searches over every window of a histogram of x (src/asym.h). */
-static vkc_status search_two_sided(vkc_context *ctx, const uint64_t *counts, uint32_t bins, double lo, double hi,
-                                   const vkc_search_params *sp, vkc_asym_result *ar, vkc_search_result *res,
-                                   vkc_msg *msg)
-{
-    memset(res, 0, sizeof *res);
-    memset(ar, 0, sizeof *ar);
-    int gpu = !vkc_context_is_cpu(ctx);
-    vkc_status s = VKC_OK;
-    if (sp->method == VKC_METHOD_MAX) {
-        ar->lo = lo;
-        ar->hi = hi;
-        ar->b = bins;
-    } else if (sp->method == VKC_METHOD_ENTROPY) {
-        s = gpu ? vkc_asym_entropy_gpu(ctx, counts, bins, lo, hi, sp->start_bin, ar)
-                : vkc_asym_entropy_cpu(counts, bins, lo, hi, sp->start_bin, ar, msg);
-    } else {
-        s = gpu ? vkc_asym_mse_gpu(ctx, counts, bins, lo, hi, sp->start_bin, ar)
-                : vkc_asym_mse_cpu(counts, bins, lo, hi, sp->start_bin, ar, msg);
-    }
-    res->i = ar->b;
-    res->threshold = ar->hi;
-    res->kl = ar->value;
-    res->candidates = ar->windows > UINT32_MAX ? UINT32_MAX : (uint32_t)ar->windows;
-    res->inf_candidates = ar->inf_windows > UINT32_MAX ? UINT32_MAX : (uint32_t)ar->inf_windows;
-    res->fallback = ar->fallback;
-    snprintf(res->message, sizeof res->message, "%s", ar->message);
-    return s;
-}
-
 int cmd_search(int argc, char **argv)
 {
     const char *counts_path = NULL;
@@ -258,75 +223,75 @@ int cmd_search(int argc, char **argv)
         free(counts);
         return 1;
     }
-    vkc_histogram h = {counts, bins, range_max};
-    vkc_search_result res;
-    vkc_asym_result ar = {0};
+    vkc_histogram h = {counts, bins, range_max, asym ? VKC_HIST_SIGNED : VKC_HIST_ABS, asym ? range_min : 0.0};
+    vkc_search_result res = {0};
     vkc_msg msg = {{0}};
-    vkc_status s;
-    if (asym) s = search_two_sided(ctx, counts, bins, range_min, range_max, &sp, &ar, &res, &msg);
-    else s = vkc_search(ctx, &h, 1, &sp, &res);
     int rc = 0;
-    if (s != VKC_OK) {
-        cli_error("%s: %s", counts_path, msg.text[0] ? msg.text : vkc_context_error(ctx));
+    if (vkc_search(ctx, &h, 1, &sp, &res) != VKC_OK) {
+        cli_error("%s: %s", counts_path, vkc_context_error(ctx));
         rc = 1;
     }
     vkc_qparams q;
-    double qlo = asym ? ar.lo : sp.mode == VKC_MODE_UNSIGNED ? 0 : -res.threshold, qhi = asym ? ar.hi : res.threshold;
-    if (rc == 0 && vkc_qparams_from_range(sp.mode, qlo, qhi, &q, &msg) != VKC_OK) {
+    if (rc == 0 && vkc_qparams_from_range(sp.mode, res.lo, res.hi, &q, &msg) != VKC_OK) {
         cli_error("%s: %s", counts_path, msg.text);
         rc = 1;
     }
+    vkc_jw *jw = rc == 0 && json ? vkc_jw_create() : NULL;
+    if (rc == 0 && json && !jw) {
+        cli_error("out of memory");
+        rc = 1;
+    }
     if (rc == 0 && json) {
-        vkc_buf out = {0};
-        vkc_jw j;
-        vkc_jw_init(&j, &out);
-        vkc_jw_begin_object(&j);
-        vkc_jw_kv_string(&j, "method", vkc_method_name(sp.method));
-        vkc_jw_kv_string(&j, "mode", vkc_mode_name(sp.mode));
-        vkc_jw_kv_string(&j, "flavor", vkc_flavor_name(sp.flavor));
-        vkc_jw_kv_uint(&j, "bins", bins);
-        vkc_jw_kv_double(&j, "range_max", range_max);
-        if (asym) vkc_jw_kv_double(&j, "range_min", range_min);
-        vkc_jw_kv_uint(&j, "i", res.i);
+        vkc_jw_begin_object(jw);
+        vkc_jw_kv_string(jw, "method", vkc_method_name(sp.method));
+        vkc_jw_kv_string(jw, "mode", vkc_mode_name(sp.mode));
+        vkc_jw_kv_string(jw, "flavor", vkc_flavor_name(sp.flavor));
+        vkc_jw_kv_uint(jw, "bins", bins);
+        vkc_jw_kv_double(jw, "range_max", range_max);
+        if (asym) vkc_jw_kv_double(jw, "range_min", range_min);
+        vkc_jw_kv_uint(jw, "i", res.i);
         if (asym) {
-            vkc_jw_kv_uint(&j, "window_a", ar.a);
-            vkc_jw_kv_uint(&j, "window_b", ar.b);
+            vkc_jw_kv_uint(jw, "window_a", res.window_a);
+            vkc_jw_kv_uint(jw, "window_b", res.window_b);
         }
-        vkc_jw_kv_double(&j, "threshold", res.threshold);
-        if (sp.method == VKC_METHOD_ENTROPY) vkc_jw_kv_double(&j, "kl", res.kl);
-        if (sp.method == VKC_METHOD_MSE) vkc_jw_kv_double(&j, "mse", res.kl);
-        vkc_jw_kv_uint(&j, "candidates", res.candidates);
-        vkc_jw_kv_uint(&j, "inf_candidates", res.inf_candidates);
-        vkc_jw_kv_bool(&j, "fallback", res.fallback);
-        vkc_jw_kv_string(&j, "message", res.message[0] ? res.message : NULL);
-        vkc_jw_kv_double(&j, "lo", q.lo);
-        vkc_jw_kv_double(&j, "hi", q.hi);
-        vkc_jw_kv_double(&j, "scale", q.scale);
-        vkc_jw_kv_int(&j, "zero_point", q.zero_point);
-        vkc_jw_kv_string(&j, "int_type", q.is_unsigned ? "uint8" : "int8");
-        vkc_jw_kv_string(&j, "device", vkc_context_device_name(ctx));
-        vkc_jw_end_object(&j);
-        if (vkc_jw_finish(&j, &msg) != VKC_OK) {
+        vkc_jw_kv_double(jw, "threshold", res.threshold);
+        if (sp.method == VKC_METHOD_ENTROPY) vkc_jw_kv_double(jw, "kl", res.kl);
+        if (sp.method == VKC_METHOD_MSE) vkc_jw_kv_double(jw, "mse", res.kl);
+        vkc_jw_kv_uint(jw, "candidates", res.candidates);
+        vkc_jw_kv_uint(jw, "inf_candidates", res.inf_candidates);
+        vkc_jw_kv_bool(jw, "fallback", res.fallback);
+        vkc_jw_kv_string(jw, "message", res.message[0] ? res.message : NULL);
+        vkc_jw_kv_double(jw, "lo", q.lo);
+        vkc_jw_kv_double(jw, "hi", q.hi);
+        vkc_jw_kv_double(jw, "scale", q.scale);
+        vkc_jw_kv_int(jw, "zero_point", q.zero_point);
+        vkc_jw_kv_string(jw, "int_type", q.is_unsigned ? "uint8" : "int8");
+        vkc_jw_kv_string(jw, "device", vkc_context_device_name(ctx));
+        vkc_jw_end_object(jw);
+        const char *text;
+        size_t len;
+        if (vkc_jw_finish(jw, &text, &len, &msg) != VKC_OK) {
             cli_error("%s", msg.text);
             rc = 1;
         } else {
-            fwrite(out.data, 1, out.len, stdout);
+            fwrite(text, 1, len, stdout);
             fputc('\n', stdout);
         }
-        vkc_buf_free(&out);
     } else if (rc == 0) {
         printf("%s, %s, %s: %u bins over [%g, %g]\n", vkc_method_name(sp.method), vkc_mode_name(sp.mode),
                vkc_flavor_name(sp.flavor), bins, asym ? range_min : 0.0, range_max);
-        if (asym) printf("  chosen window: bins %u..%u", ar.a, ar.b);
+        if (asym) printf("  chosen window: bins %u..%u", res.window_a, res.window_b);
         else printf("  chosen i = %u, threshold = %.9g", res.i, res.threshold);
         if (sp.method == VKC_METHOD_ENTROPY) printf(", KL = %.6g", res.kl);
         printf("\n  range [%.9g, %.9g], scale %.9g, zero point %d, %s\n", q.lo, q.hi, q.scale, q.zero_point,
                q.is_unsigned ? "uint8" : "int8");
         if (sp.method == VKC_METHOD_ENTROPY)
-            printf("  %u candidates, %u with infinite divergence, %u re-evaluated in double (%s)\n", res.candidates,
-                   res.inf_candidates, res.reevaluated, vkc_context_device_name(ctx));
+            printf("  %llu candidates, %llu with infinite divergence, %llu re-evaluated in double (%s)\n",
+                   (unsigned long long)res.candidates, (unsigned long long)res.inf_candidates,
+                   (unsigned long long)res.reevaluated, vkc_context_device_name(ctx));
         if (res.fallback) printf("  fallback: %s\n", res.message);
     }
+    vkc_jw_destroy(jw);
     cli_close_context(ctx);
     free(counts);
     return rc;

@@ -2,7 +2,6 @@
  * machines through state files (src/state.h), merged exactly. */
 #include "calib.h"
 #include "cli.h"
-#include "write/state.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +54,7 @@ int cmd_collect(int argc, char **argv)
         if (r) continue;
         if (cli_is_help(a)) { fputs(kCollectHelp, stdout); free(inputs); return 0; }
         if (a[0] != '-') { inputs[ninputs++] = argv[i]; continue; }
-        if (!strcmp(a, "--exclude-nonfinite")) { o.exclude_nonfinite = 1; continue; }
+        if (!strcmp(a, "--exclude-nonfinite")) { o.ci.nonfinite = VKC_NONFINITE_EXCLUDE; continue; }
         if (!strcmp(a, "--allow-missing")) { o.allow_missing = 1; continue; }
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o.quiet = 1; continue; }
         int r2 = i + 1 < argc ? calib_parse_common(&o, a, argv[i + 1]) : -1;
@@ -72,63 +71,28 @@ int cmd_collect(int argc, char **argv)
         free(inputs);
         return 2;
     }
-    vkc_msg msg = {{0}};
-    vkc_state ranges = {0};
-    if (range_from) {
-        if (vkc_state_load(range_from, &ranges, &msg) != VKC_OK) {
-            cli_error("%s", msg.text);
-            free(inputs);
-            return 1;
-        }
-        o.bins = ranges.bins;
-        o.exclude_nonfinite = (ranges.flags & 1u) != 0;
-    }
     dataset ds;
     int ok = dataset_scan(&ds, inputs, ninputs, o.allow_missing);
     free(inputs);
     vkc_context *ctx = ok ? cli_open_context(&o.dev, o.quiet) : NULL;
-    tensor_state *ts = ok ? calloc(ds.ntensors, sizeof *ts) : NULL;
-    ok = ok && ctx && ts;
-    if (ok && range_from && ranges.ntensors != ds.ntensors) {
-        cli_error("%s holds %u tensors, the inputs %u: collect every shard with the same tensors", range_from,
-                  ranges.ntensors, ds.ntensors);
+    vkc_calibrator *cal = ctx ? calib_create(ctx, &ds, &o) : NULL;
+    ok = ok && cal;
+    /* Round 2: the merged ranges end the range pass, and the bin count and
+     * NaN policy come from them. */
+    if (ok && range_from && vkc_calibrator_load_state(cal, range_from, VKC_PASS_RANGE) != VKC_OK) {
+        cli_error("%s", vkc_calibrator_error(cal));
         ok = 0;
     }
-    for (uint32_t t = 0; ok && range_from && t < ds.ntensors; t++) {
-        uint32_t k = vkc_state_find(&ranges, ds.tensors[t].name);
-        if (k == UINT32_MAX) {
-            cli_error("tensor '%s' is not in %s", ds.tensors[t].name, range_from);
-            ok = 0;
-        } else {
-            ts[t].st = ranges.t[k].st;
-        }
-    }
-    vkc_state out = {0};
-    out.bins = o.bins;
-    out.flags = o.exclude_nonfinite ? 1u : 0u;
-    if (ok && !range_from) {
-        out.phase = VKC_STATE_RANGE;
-        ok = run_pass_range(ctx, &ds, ts, &o);
-    } else if (ok) {
-        out.phase = VKC_STATE_HISTOGRAM;
-        ok = prepare_histograms(&ds, ts, &o) && run_pass_histogram(ctx, &ds, ts, &o);
-    }
-    for (uint32_t t = 0; ok && t < ds.ntensors; t++)
-        if (vkc_state_add(&out, ds.tensors[t].name, &ts[t].st, ts[t].spec.hi, range_from ? ts[t].hist : NULL, &msg) !=
-            VKC_OK) {
-            cli_error("%s", msg.text);
-            ok = 0;
-        }
-    if (ok && vkc_state_save(state_path, &out, &msg) != VKC_OK) {
-        cli_error("%s", msg.text);
+    ok = ok && calib_pass(&ds, &o, range_from ? "pass 2/2: histogram" : "pass 1/2: range", !vkc_context_is_cpu(ctx),
+                          calib_feed_step, cal);
+    if (ok && vkc_calibrator_save_state(cal, state_path) != VKC_OK) {
+        cli_error("%s", vkc_calibrator_error(cal));
         ok = 0;
     }
     if (ok && !o.quiet)
         fprintf(stderr, "vkcalib: wrote %s (%s round, %u tensors)\n", state_path,
                 range_from ? "histogram" : "range", ds.ntensors);
-    vkc_state_free(&out);
-    vkc_state_free(&ranges);
-    calib_free(ts, ts ? ds.ntensors : 0);
+    vkc_calibrator_destroy(cal);
     dataset_free(&ds);
     cli_close_context(ctx);
     return ok ? 0 : 1;
@@ -152,20 +116,8 @@ int cmd_merge(int argc, char **argv)
         return 2;
     }
     vkc_msg msg = {{0}};
-    vkc_state acc = {0}, next = {0};
-    int ok = vkc_state_load(inputs[0], &acc, &msg) == VKC_OK;
-    for (int k = 1; ok && k < n; k++) {
-        ok = vkc_state_load(inputs[k], &next, &msg) == VKC_OK;
-        if (ok && vkc_state_merge(&acc, &next, &msg) != VKC_OK) {
-            vkc_msg m2 = msg;
-            vkc_fail(&msg, VKC_ERROR_MISMATCH, "%s and %s: %s", inputs[0], inputs[k], m2.text);
-            ok = 0;
-        }
-        vkc_state_free(&next);
-    }
-    if (ok) ok = vkc_state_save(out_path, &acc, &msg) == VKC_OK;
+    int ok = vkc_state_merge_files((const char *const *)inputs, (uint32_t)n, out_path, &msg) == VKC_OK;
     if (!ok) cli_error("%s", msg.text);
-    vkc_state_free(&acc);
     free(inputs);
     return ok ? 0 : 1;
 }

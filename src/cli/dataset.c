@@ -3,7 +3,6 @@
 
 #include "dataset.h"
 #include "cli.h"
-#include "read/source.h"
 
 #include <dirent.h>
 #include <errno.h>

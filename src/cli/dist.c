@@ -1,7 +1,6 @@
 /* MPI for vkcalib calibrate (dist.h); single-process stubs without
  * VKC_WITH_MPI or without a launcher. */
 #include "dist.h"
-#include "base/common.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -130,7 +129,40 @@ int dist_same(uint64_t v)
     return m[0] == ~m[1];
 }
 
-void dist_allreduce_stats(tensor_state *ts, uint32_t ntensors)
+#ifdef VKC_WITH_MPI
+/* A float's bits as an integer that orders like the float (IEEE total
+ * order: -0 < +0), so MPI_MIN and MPI_MAX on integers are min and max. */
+static uint32_t order_key(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+static float order_key_inv(uint32_t k)
+{
+    uint32_t u = (k & 0x80000000u) ? (k & 0x7fffffffu) : ~k;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static uint32_t float_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
+static float bits_float(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+#endif
+
+void dist_allreduce_stats(vkc_calibrator *cal, uint32_t ntensors)
 {
 #ifdef VKC_WITH_MPI
     if (g.size <= 1) return;
@@ -145,22 +177,22 @@ void dist_allreduce_stats(tensor_state *ts, uint32_t ntensors)
     for (uint32_t t0 = 0; t0 < ntensors; t0 += BLOCK) {
         uint32_t m = ntensors - t0 < BLOCK ? ntensors - t0 : BLOCK;
         for (uint32_t k = 0; k < m; k++) {
-            const vkc_stats *s = &ts[t0 + k].st;
+            const vkc_stats *s = vkc_calibrator_stats(cal, t0 + k);
             sums[5 * k + 0] = s->count;
             sums[5 * k + 1] = s->zeros;
             sums[5 * k + 2] = s->nan;
             sums[5 * k + 3] = s->pos_inf;
             sums[5 * k + 4] = s->neg_inf;
-            keys[0][k] = s->count ? vkc_order_key(vkc_f32_bits(s->min)) : UINT32_MAX;
-            keys[1][k] = s->count ? vkc_order_key(vkc_f32_bits(s->max)) : 0;
-            keys[2][k] = s->count ? vkc_f32_bits(s->absmax) : 0;
+            keys[0][k] = s->count ? order_key(s->min) : UINT32_MAX;
+            keys[1][k] = s->count ? order_key(s->max) : 0;
+            keys[2][k] = s->count ? float_bits(s->absmax) : 0;
         }
         MPI_Allreduce(MPI_IN_PLACE, sums, (int)(5 * m), MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
         MPI_Allreduce(MPI_IN_PLACE, keys[0], (int)m, MPI_UINT32_T, MPI_MIN, MPI_COMM_WORLD);
         MPI_Allreduce(MPI_IN_PLACE, keys[1], (int)m, MPI_UINT32_T, MPI_MAX, MPI_COMM_WORLD);
         MPI_Allreduce(MPI_IN_PLACE, keys[2], (int)m, MPI_UINT32_T, MPI_MAX, MPI_COMM_WORLD);
         for (uint32_t k = 0; k < m; k++) {
-            vkc_stats *s = &ts[t0 + k].st;
+            vkc_stats *s = vkc_calibrator_stats(cal, t0 + k);
             s->count = sums[5 * k + 0];
             s->zeros = sums[5 * k + 1];
             s->nan = sums[5 * k + 2];
@@ -168,30 +200,31 @@ void dist_allreduce_stats(tensor_state *ts, uint32_t ntensors)
             s->neg_inf = sums[5 * k + 4];
             /* No finite value anywhere: the zeros of a fresh vkc_stats, as
              * one process leaves them. */
-            s->min = s->count ? vkc_bits_f32(vkc_order_key_inv(keys[0][k])) : 0.0f;
-            s->max = s->count ? vkc_bits_f32(vkc_order_key_inv(keys[1][k])) : 0.0f;
-            s->absmax = s->count ? vkc_bits_f32(keys[2][k]) : 0.0f;
+            s->min = s->count ? order_key_inv(keys[0][k]) : 0.0f;
+            s->max = s->count ? order_key_inv(keys[1][k]) : 0.0f;
+            s->absmax = s->count ? bits_float(keys[2][k]) : 0.0f;
         }
     }
 #else
-    (void)ts;
+    (void)cal;
     (void)ntensors;
 #endif
 }
 
-void dist_reduce_counts(tensor_state *ts, uint32_t ntensors, uint32_t bins)
+void dist_reduce_counts(vkc_calibrator *cal, uint32_t ntensors)
 {
 #ifdef VKC_WITH_MPI
     if (g.size <= 1) return;
     for (uint32_t t = 0; t < ntensors; t++) {
+        uint32_t bins = 0;
+        uint64_t *counts = vkc_calibrator_counts(cal, t, &bins);
         if (g.rank == 0)
-            MPI_Reduce(MPI_IN_PLACE, ts[t].hist, (int)bins, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+            MPI_Reduce(MPI_IN_PLACE, counts, (int)bins, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
         else
-            MPI_Reduce(ts[t].hist, NULL, (int)bins, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+            MPI_Reduce(counts, NULL, (int)bins, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
     }
 #else
-    (void)ts;
+    (void)cal;
     (void)ntensors;
-    (void)bins;
 #endif
 }

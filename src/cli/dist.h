@@ -37,11 +37,12 @@ uint32_t dist_local_size(void);
 int dist_agree(int ok, int *root_ok);
 /* 1 when every rank passed the same v. */
 int dist_same(uint64_t v);
-/* Range statistics: ts[t].st of every rank merged exactly (as
- * vkc_stats_merge would) into ts[t].st on every rank. */
-void dist_allreduce_stats(tensor_state *ts, uint32_t ntensors);
-/* Histograms: ts[t].hist (bins counts) of every rank summed into rank 0's
- * ts[t].hist; the other ranks' arrays are left as they were. */
-void dist_reduce_counts(tensor_state *ts, uint32_t ntensors, uint32_t bins);
+/* Range statistics: every rank's accumulated statistics of each tensor
+ * (the calibrator in its range pass) merged exactly, as vkc_stats_merge
+ * would, on every rank. */
+void dist_allreduce_stats(vkc_calibrator *cal, uint32_t ntensors);
+/* Histograms: every rank's counts (the calibrator in its histogram pass)
+ * summed into rank 0's; the other ranks' are left as they were. */
+void dist_reduce_counts(vkc_calibrator *cal, uint32_t ntensors);
 
 #endif

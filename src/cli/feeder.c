@@ -1,5 +1,5 @@
 #include "feeder.h"
-#include "read/source.h"
+#include "cli.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +33,7 @@ vkc_status feeder_open_item(const ds_item *it, vkc_source **src, vkc_msg *msg)
     vkc_status s = vkc_npz_open(it->path, &z, msg);
     if (s != VKC_OK) return s;
     uint32_t k = vkc_npz_find(z, it->member);
-    if (k == UINT32_MAX) s = vkc_fail(msg, VKC_ERROR_FORMAT, "%s: member '%s' vanished", it->path, it->member);
+    if (k == UINT32_MAX) s = cli_fail(msg, VKC_ERROR_FORMAT, "%s: member '%s' vanished", it->path, it->member);
     else s = vkc_npz_source(z, k, src, msg);
     vkc_npz_close(z);
     return s;
@@ -85,7 +85,7 @@ static void *reader(void *arg)
             if (dt != VKC_DT_F32 && dt != VKC_DT_F16 && dt != VKC_DT_F64) {
                 /* Integer arrays are histogram counts or quantized data,
                  * not activations: calibrating them is a mistake. */
-                s = vkc_fail(&msg, VKC_ERROR_FORMAT, "%s: dtype %s is not an activation type (float16, float32 or float64)",
+                s = cli_fail(&msg, VKC_ERROR_FORMAT, "%s: dtype %s is not an activation type (float16, float32 or float64)",
                              vkc_source_name(src), vkc_npy_type_name(dt));
                 vkc_source_close(src);
                 break;
@@ -144,7 +144,7 @@ feeder *feeder_start(const dataset *ds, uint64_t slot_elems, int native16, vkc_m
 {
     feeder *f = calloc(1, sizeof *f);
     if (!f) {
-        vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+        cli_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
         return NULL;
     }
     f->ds = ds;
@@ -155,7 +155,7 @@ feeder *feeder_start(const dataset *ds, uint64_t slot_elems, int native16, vkc_m
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
     if (!f->buf[0] || !f->buf[1] || pthread_create(&f->th, NULL, reader, f) != 0) {
-        vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "cannot start the reader (%llu MiB of buffers)",
+        cli_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "cannot start the reader (%llu MiB of buffers)",
                  (unsigned long long)(2 * f->cap * sizeof(float) >> 20));
         free(f->buf[0]);
         free(f->buf[1]);

@@ -53,6 +53,24 @@ void cli_error(const char *fmt, ...)
     va_end(ap);
 }
 
+vkc_status cli_fail(vkc_msg *m, vkc_status s, const char *fmt, ...)
+{
+    if (m) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(m->text, sizeof m->text, fmt, ap);
+        va_end(ap);
+    }
+    return s;
+}
+
+uint32_t cli_f32_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+
 void cli_warn(const char *fmt, ...)
 {
     va_list ap;

@@ -4,10 +4,7 @@
 #include "report_html.h"
 
 #include "feeder.h"
-#include "base/json_parse.h"
-#include "base/json_write.h"
 #include "progress.h"
-#include "policy/range_policy.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -32,7 +29,7 @@ int rv_parse_option(int argc, char **argv, int *i, rv_options *o, const char *cm
     int r = cli_device_opt(argc, argv, i, &o->co.dev);
     if (r) return r;
     const char *a = argv[*i];
-    if (!strcmp(a, "--exclude-nonfinite")) { o->co.exclude_nonfinite = 1; return 1; }
+    if (!strcmp(a, "--exclude-nonfinite")) { o->co.ci.nonfinite = VKC_NONFINITE_EXCLUDE; return 1; }
     if (!strcmp(a, "--allow-missing")) { o->co.allow_missing = 1; return 1; }
     if (!strcmp(a, "--no-measure")) { o->measure = 0; return 1; }
     if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o->co.quiet = 1; return 1; }
@@ -47,7 +44,7 @@ int rv_parse_option(int argc, char **argv, int *i, rv_options *o, const char *cm
     const char *v = argv[++*i];
     unsigned long long u;
     if (!strcmp(a, "--flavor")) {
-        if (!vkc_flavor_parse(v, &o->co.sp.flavor)) {
+        if (!vkc_flavor_parse(v, &o->co.ci.flavor)) {
             cli_error("--flavor: modelopt or tensorrt, not %s", v);
             return -1;
         }
@@ -60,10 +57,10 @@ int rv_parse_option(int argc, char **argv, int *i, rv_options *o, const char *cm
             cli_error("--start-bin: expected 1..65536, got %s", v);
             return -1;
         }
-        o->co.sp.start_bin = (uint32_t)u;
+        o->co.ci.start_bin = (uint32_t)u;
         o->have_start = 1;
     } else if (!strcmp(a, "--percentile")) {
-        if (!cli_parse_double(v, &o->co.sp.percentile) || !(o->co.sp.percentile > 0 && o->co.sp.percentile <= 100)) {
+        if (!cli_parse_double(v, &o->co.ci.percentile) || !(o->co.ci.percentile > 0 && o->co.ci.percentile <= 100)) {
             cli_error("--percentile: expected a number in (0, 100], got %s", v);
             return -1;
         }
@@ -114,7 +111,7 @@ int rv_add_range(rv_tensor *t, vkc_method m, vkc_mode mode, const vkc_search_res
     r->method = m;
     r->mode = mode;
     if (res) r->res = *res;
-    r->quant = quant_of(&r->q);
+    r->quant = vkc_quant_of(&r->q);
     if (label) snprintf(r->label, sizeof r->label, "%s", label);
     return (int)t->nr++;
 }
@@ -239,12 +236,22 @@ static int search_all_rv(vkc_context *ctx, rv_set *s)
             vkc_search_params sp = s->sp;
             sp.method = VKC_METHOD_ENTROPY;
             sp.mode = kind == RV_SYM ? VKC_MODE_SYMMETRIC : VKC_MODE_UNSIGNED;
-            vkc_kl_params_from(&sp, &tt->kp[kind]);
-            uint32_t nc = vkc_kl_candidate_count(tt->bins, &tt->kp[kind]);
+            vkc_histogram hh = {tt->hist, tt->bins, tt->st.absmax, VKC_HIST_ABS, 0.0};
+            uint32_t nc = 0;
+            vkc_msg msg = {{0}};
+            rv_kl *kp = &tt->kp[kind];
+            kp->levels = kind == RV_SYM ? 128 : 256;
+            kp->stride = sp.stride ? sp.stride : 1;
+            kp->zero_bin_copy = kp->tie_largest = 1;
+            kp->edge_offset = sp.flavor == VKC_FLAVOR_TENSORRT ? 0.5 : 0.0;
+            if (vkc_search_curve(&hh, &sp, NULL, &nc, &kp->start, &msg) != VKC_OK) {
+                cli_error("tensor '%s': KL curve: %s", tt->name, msg.text);
+                ok = 0;
+                break;
+            }
             if (!nc) continue;
             tt->kl[kind] = malloc(nc * sizeof(double));
-            vkc_msg msg = {{0}};
-            if (!tt->kl[kind] || vkc_kl_curve(tt->hist, tt->bins, &tt->kp[kind], tt->kl[kind], &msg) != VKC_OK) {
+            if (!tt->kl[kind] || vkc_search_curve(&hh, &sp, tt->kl[kind], &nc, NULL, &msg) != VKC_OK) {
                 cli_error("tensor '%s': KL curve: %s", tt->name, tt->kl[kind] ? msg.text : "out of memory");
                 ok = 0;
                 break;
@@ -264,7 +271,7 @@ static int search_all_rv(vkc_context *ctx, rv_set *s)
  * of signed tensors need the signed values: not estimated. */
 static void estimate_quality(rv_tensor *t)
 {
-    double w = (double)t->st.absmax / t->bins;
+    const vkc_hist_spec spec = {VKC_HIST_ABS, t->bins, 0.0f, t->st.absmax};
     for (uint32_t k = 0; k < t->nr; k++) {
         rv_range *r = &t->r[k];
         memset(&r->quality, 0, sizeof r->quality);
@@ -273,36 +280,26 @@ static void estimate_quality(rv_tensor *t)
             continue;
         }
         r->qk = RV_Q_ESTIMATED;
-        double scale = (double)r->quant.scale, sig = 0, noise = 0;
-        uint64_t clip = 0, cnt = 0;
-        for (uint32_t j = 0; j < t->bins; j++) {
-            uint64_t c = t->hist[j];
-            if (j == 0) c = c > t->st.zeros ? c - t->st.zeros : 0;
-            if (!c) continue;
-            double x = (j + 0.5) * w;
-            double code = nearbyint(x / scale) + r->quant.zero_point;
-            if (code > r->quant.qmax) clip += c, code = r->quant.qmax;
-            if (code < r->quant.qmin) clip += c, code = r->quant.qmin;
-            double e = x - (code - r->quant.zero_point) * scale;
-            sig += (double)c * x * x;
-            noise += (double)c * e * e;
-            cnt += c;
-        }
-        r->quality.signal = sig;
-        r->quality.noise = noise;
-        r->quality.clipped = clip;
-        r->quality.count = cnt + t->st.zeros;
+        vkc_quality_estimate(t->hist, &spec, t->st.zeros, &r->quant, &r->quality);
     }
 }
 
+typedef struct measure_job {
+    vkc_context *ctx;
+    rv_set *s;
+} measure_job;
+
 /* Every range of the chunk's tensor, so the files are read once. */
-static vkc_status measure_step(vkc_context *ctx, void *user, const feeder_chunk *c)
+static int measure_step(void *user, const feeder_chunk *c)
 {
-    rv_tensor *t = &((rv_set *)user)->t[c->tensor];
-    vkc_status st = VKC_OK;
-    for (uint32_t k = 0; st == VKC_OK && k < t->nr; k++)
-        st = vkc_measure_f32(ctx, c->x, c->n, &t->r[k].quant, &t->r[k].quality);
-    return st;
+    measure_job *j = user;
+    rv_tensor *t = &j->s->t[c->tensor];
+    for (uint32_t k = 0; k < t->nr; k++)
+        if (vkc_measure_f32(j->ctx, c->x, c->n, &t->r[k].quant, &t->r[k].quality) != VKC_OK) {
+            cli_error("tensor '%s': %s", t->name, vkc_context_error(j->ctx));
+            return 0;
+        }
+    return 1;
 }
 
 /* The third pass: every range of every tensor on each chunk. */
@@ -313,7 +310,8 @@ static int measure_pass(vkc_context *ctx, const dataset *ds, rv_set *s, const ca
             memset(&s->t[t].r[k].quality, 0, sizeof s->t[t].r[k].quality);
             s->t[t].r[k].qk = RV_Q_MEASURED;
         }
-    return calib_pass(ctx, ds, o, "pass 3/3: measure", measure_step, s);
+    measure_job j = {ctx, s};
+    return calib_pass(ds, o, "pass 3/3: measure", 0, measure_step, &j);
 }
 
 static int alloc_tensors(rv_set *s, uint32_t n)
@@ -326,9 +324,11 @@ static int alloc_tensors(rv_set *s, uint32_t n)
 
 static void resolve_sp(rv_set *s, const rv_options *o)
 {
-    s->sp = o->co.sp;
-    if (!s->sp.start_bin) s->sp.start_bin = 128;
-    if (!(s->sp.percentile > 0)) s->sp.percentile = 99.99;
+    memset(&s->sp, 0, sizeof s->sp);
+    s->sp.flavor = o->co.ci.flavor;
+    s->sp.start_bin = o->co.ci.start_bin ? o->co.ci.start_bin : 128;
+    s->sp.stride = o->co.ci.stride;
+    s->sp.percentile = o->co.ci.percentile > 0 ? o->co.ci.percentile : 99.99;
 }
 
 static int build_from_dataset(vkc_context *ctx, char **inputs, int ninputs, const rv_options *o, const char *only,
@@ -357,29 +357,35 @@ static int build_from_dataset(vkc_context *ctx, char **inputs, int ninputs, cons
         uint32_t all = total_files(&ds);
         sub.bytes = all ? (uint64_t)((double)ds.bytes * ds.tensors[k].nitems / all) : 0;
     }
+    /* The histograms every method searches: a symmetric entropy
+     * calibration's (the searches of the grid run on them afterwards). */
     calib_options co = o->co;
-    co.mode = VKC_MODE_SYMMETRIC;
-    co.sp.method = VKC_METHOD_ENTROPY;
-    co.measure = co.histograms = co.verbose = 0;
-    tensor_state *ts = calloc(sub.ntensors ? sub.ntensors : 1, sizeof *ts);
-    int ok = ts && alloc_tensors(s, sub.ntensors);
+    co.ci.mode = VKC_MODE_SYMMETRIC;
+    co.ci.method = VKC_METHOD_ENTROPY;
+    co.ci.measure = co.wi.histograms = co.verbose = 0;
+    int ok = alloc_tensors(s, sub.ntensors);
     if (ok && !co.quiet)
         fprintf(stderr, "vkcalib: %u tensor%s, %u file%s, %.1f MB\n", sub.ntensors, sub.ntensors == 1 ? "" : "s",
                 total_files(&sub), total_files(&sub) == 1 ? "" : "s", sub.bytes / 1e6);
-    ok = ok && calib_run(ctx, &sub, ts, &co);
+    vkc_calibrator *cal = ok ? calib_create(ctx, &sub, &co) : NULL;
+    ok = cal && calib_run(cal, ctx, &sub, &co);
+    const vkc_calibration *res = ok ? vkc_calibrator_results(cal) : NULL;
     for (uint32_t t = 0; ok && t < sub.ntensors; t++) {
+        const vkc_tensor_result *r = vkc_calibration_tensor(res, t);
         rv_tensor *tt = &s->t[t];
-        tt->name = dup_str(sub.tensors[t].name);
-        tt->st = ts[t].st;
-        tt->hist = ts[t].hist;
-        ts[t].hist = NULL;
-        tt->bins = ts[t].spec.bins;
-        if (!tt->name) {
+        tt->name = dup_str(r->name);
+        tt->st = r->stats;
+        tt->bins = r->spec.bins;
+        tt->hist = malloc((size_t)tt->bins * sizeof *tt->hist);
+        if (!tt->name || !tt->hist) {
             cli_error("out of memory");
             ok = 0;
+            break;
         }
+        memcpy(tt->hist, r->counts, (size_t)tt->bins * sizeof *tt->hist);
     }
-    s->bins = co.bins;
+    vkc_calibrator_destroy(cal);
+    s->bins = co.ci.bins;
     ok = ok && search_all_rv(ctx, s);
     if (ok && extra)
         for (uint32_t t = 0; t < s->n; t++) extra(&s->t[t], user);
@@ -387,177 +393,82 @@ static int build_from_dataset(vkc_context *ctx, char **inputs, int ninputs, cons
         ok = measure_pass(ctx, &sub, s, &co);
         s->quality = RV_Q_MEASURED;
     }
-    calib_free(ts, sub.ntensors);
     dataset_free(&ds);
     return ok;
-}
-
-#define RV_JSON_MAX_BYTES (4ull << 30)
-
-static int read_file(const char *path, char **out, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        cli_error("%s: %s", path, strerror(errno));
-        return 0;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode)) {
-        cli_error("%s: not a regular file", path);
-        fclose(f);
-        return 0;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n == cap) {
-            if (cap >= RV_JSON_MAX_BYTES) {
-                cli_error("%s: larger than %llu bytes", path, (unsigned long long)RV_JSON_MAX_BYTES);
-                free(buf);
-                fclose(f);
-                return 0;
-            }
-            char *g = realloc(buf, cap * 2);
-            if (!g) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = g;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) break;
-    }
-    if (!buf) {
-        cli_error("%s: out of memory", path);
-        fclose(f);
-        return 0;
-    }
-    if (ferror(f)) {
-        cli_error("%s: read error", path);
-        free(buf);
-        fclose(f);
-        return 0;
-    }
-    fclose(f);
-    *out = buf;
-    *len = n;
-    return 1;
-}
-
-static int json_u64(const vkc_json *o, const char *key, uint64_t *out)
-{
-    return vkc_json_uint64(vkc_json_get(o, key), out);
 }
 
 static int build_from_json(vkc_context *ctx, const char *path, const rv_options *o, const char *only,
                            rv_extra_fn extra, void *user, rv_set *s)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    if (!read_file(path, &buf, &len)) return 0;
-    vkc_json *root = NULL;
+    vkc_calibration *cal = NULL;
     vkc_msg msg = {{0}};
-    int ok = 0;
-    if (vkc_json_parse(buf, len, &root, &msg) != VKC_OK) {
-        cli_error("%s: %s", path, msg.text);
-        free(buf);
+    if (vkc_calibration_read(path, &cal, &msg) != VKC_OK) {
+        cli_error("%s", msg.text);
         return 0;
     }
-    free(buf);
-    const char *format = vkc_json_string(vkc_json_get(root, "format"), NULL);
-    const vkc_json *settings = vkc_json_get(root, "settings"), *tensors = vkc_json_get(root, "tensors");
-    if (!format || strcmp(format, "vkcalib-calibration") != 0 || vkc_json_type_of(tensors) != VKC_JSON_ARRAY) {
-        cli_error("%s: not a vkcalib calibration JSON (written by `vkcalib calibrate -o FILE.json "
-                  "--histograms`)",
+    int ok = 0;
+    const vkc_calibration_settings *set = vkc_calibration_get_settings(cal);
+    const uint32_t n = vkc_calibration_count(cal);
+    if (set->source != VKC_SOURCE_JSON) {
+        cli_error("%s: not a vkcalib calibration JSON (written by `vkcalib calibrate -o FILE.json --histograms`)",
                   path);
         goto done;
     }
     rv_options eff = *o;
-    const char *fl = vkc_json_string(vkc_json_get(settings, "flavor"), NULL);
-    if (!o->have_flavor && fl) vkc_flavor_parse(fl, &eff.co.sp.flavor);
-    uint64_t u;
-    if (!o->have_start && json_u64(settings, "start_bin", &u) && u >= 1 && u <= 65536) eff.co.sp.start_bin = (uint32_t)u;
-    double pct = vkc_json_number(vkc_json_get(settings, "percentile"));
-    if (!o->have_percentile && pct > 0 && pct <= 100) eff.co.sp.percentile = pct;
-    const char *me = vkc_json_string(vkc_json_get(settings, "method"), NULL);
-    const char *mo = vkc_json_string(vkc_json_get(settings, "mode"), NULL);
-    s->json_have_method = me && vkc_method_parse(me, &s->json_method);
-    s->json_have_mode = mo && vkc_mode_parse(mo, &s->json_mode);
+    if (!o->have_flavor) eff.co.ci.flavor = set->flavor;
+    if (!o->have_start && set->start_bin) eff.co.ci.start_bin = set->start_bin;
+    if (!o->have_percentile && set->percentile > 0) eff.co.ci.percentile = set->percentile;
+    s->json_have_method = s->json_have_mode = 1;
+    s->json_method = set->method;
+    s->json_mode = set->mode;
     resolve_sp(s, &eff);
-    size_t n = vkc_json_len(tensors);
-    const char **names = malloc((n ? n : 1) * sizeof *names);
-    if (!names) {
-        cli_error("out of memory");
-        goto done;
-    }
-    for (size_t k = 0; k < n; k++) {
-        names[k] = vkc_json_string(vkc_json_get(vkc_json_at(tensors, k), "name"), NULL);
-        if (!names[k]) {
-            cli_error("%s: tensor %zu has no name", path, k);
-            free(names);
-            goto done;
-        }
-    }
-    size_t first = 0, count = n;
+    uint32_t first = 0, count = n;
     if (only) {
-        if (!*only && n == 1) only = names[0];
-        while (first < n && strcmp(names[first], only) != 0) first++;
-        if (first == n) {
-            not_found(only, names, (uint32_t)n);
+        if (!*only && n == 1) only = vkc_calibration_tensor(cal, 0)->name;
+        first = vkc_calibration_find(cal, only);
+        if (first == UINT32_MAX) {
+            const char **names = malloc((n ? n : 1) * sizeof *names);
+            for (uint32_t k = 0; names && k < n; k++) names[k] = vkc_calibration_tensor(cal, k)->name;
+            if (names) not_found(only, names, n);
             free(names);
             goto done;
         }
         count = 1;
     }
-    free(names);
-    if (!alloc_tensors(s, (uint32_t)count)) goto done;
-    for (size_t k = 0; k < count; k++) {
-        const vkc_json *jt = vkc_json_at(tensors, first + k);
+    if (!alloc_tensors(s, count)) goto done;
+    for (uint32_t k = 0; k < count; k++) {
+        const vkc_tensor_result *r = vkc_calibration_tensor(cal, first + k);
         rv_tensor *t = &s->t[k];
-        t->name = dup_str(vkc_json_string(vkc_json_get(jt, "name"), NULL));
-        const vkc_json *hist = vkc_json_get(jt, "histogram");
-        size_t nb = vkc_json_len(hist);
+        t->name = dup_str(r->name);
         if (!t->name) {
             cli_error("out of memory");
             goto done;
         }
-        if (vkc_json_type_of(hist) != VKC_JSON_ARRAY || nb == 0 || nb > 65536) {
+        if (!(r->fields & VKC_RESULT_HISTOGRAM)) {
             cli_error("%s: tensor '%s' has no histogram: write the JSON with `vkcalib calibrate ... -o %s "
                       "--histograms`",
                       path, t->name, path);
             goto done;
         }
-        if (o->have_bins && nb != o->co.bins) {
-            cli_error("%s: the histograms have %zu bins; --bins %u does not apply to a JSON input", path, nb,
-                      o->co.bins);
+        if (r->spec.kind != VKC_HIST_ABS) {
+            cli_error("%s: tensor '%s' holds a histogram of x (mode asymmetric); explain and report read "
+                      "histograms of |x| from a JSON",
+                      path, t->name);
             goto done;
         }
-        t->bins = (uint32_t)nb;
-        t->hist = malloc(nb * sizeof *t->hist);
+        if (o->have_bins && r->spec.bins != o->co.ci.bins) {
+            cli_error("%s: the histograms have %u bins; --bins %u does not apply to a JSON input", path,
+                      r->spec.bins, o->co.ci.bins);
+            goto done;
+        }
+        t->bins = r->spec.bins;
+        t->st = r->stats;
+        t->hist = malloc((size_t)t->bins * sizeof *t->hist);
         if (!t->hist) {
             cli_error("out of memory");
             goto done;
         }
-        for (size_t b = 0; b < nb; b++)
-            if (!vkc_json_uint64(vkc_json_at(hist, b), &t->hist[b])) {
-                cli_error("%s: tensor '%s': histogram entry %zu is not a count", path, t->name, b);
-                goto done;
-            }
-        double mn = vkc_json_number(vkc_json_get(jt, "min")), mx = vkc_json_number(vkc_json_get(jt, "max"));
-        double am = vkc_json_number(vkc_json_get(jt, "absmax"));
-        uint64_t fin, z = 0, nan = 0, pinf = 0, ninf = 0;
-        if (!isfinite(mn) || !isfinite(mx) || !isfinite(am) || am < 0 || !json_u64(jt, "finite", &fin)) {
-            cli_error("%s: tensor '%s' lacks min, max, absmax or finite", path, t->name);
-            goto done;
-        }
-        json_u64(jt, "zeros", &z);
-        json_u64(jt, "nan", &nan);
-        json_u64(jt, "pos_inf", &pinf);
-        json_u64(jt, "neg_inf", &ninf);
-        t->st = (vkc_stats){(float)mn, (float)mx, (float)am, fin, z, nan, pinf, ninf};
+        memcpy(t->hist, r->counts, (size_t)t->bins * sizeof *t->hist);
     }
     s->bins = s->n ? s->t[0].bins : 0;
     s->from_json = 1;
@@ -569,7 +480,7 @@ static int build_from_json(vkc_context *ctx, const char *path, const rv_options 
         s->quality = RV_Q_ESTIMATED;
     }
 done:
-    vkc_json_free(root);
+    vkc_calibration_free(cal);
     return ok;
 }
 
@@ -610,21 +521,21 @@ int rv_build(vkc_context *ctx, char **inputs, int ninputs, const rv_options *o, 
 
 /* Text as HTML: &<>"' escaped; invalid UTF-8 bytes and control characters
  * become U+FFFD, so the file is valid UTF-8 whatever the tensor names. */
-static void put_esc(vkc_buf *b, const char *s)
+static void put_esc(cli_buf *b, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         unsigned c = *p;
         if (c < 0x80) {
             switch (c) {
-            case '&': vkc_buf_puts(b, "&amp;"); break;
-            case '<': vkc_buf_puts(b, "&lt;"); break;
-            case '>': vkc_buf_puts(b, "&gt;"); break;
-            case '"': vkc_buf_puts(b, "&quot;"); break;
-            case '\'': vkc_buf_puts(b, "&#39;"); break;
+            case '&': cli_buf_puts(b, "&amp;"); break;
+            case '<': cli_buf_puts(b, "&lt;"); break;
+            case '>': cli_buf_puts(b, "&gt;"); break;
+            case '"': cli_buf_puts(b, "&quot;"); break;
+            case '\'': cli_buf_puts(b, "&#39;"); break;
             default:
-                if (c < 0x20 || c == 0x7f) vkc_buf_puts(b, "\xef\xbf\xbd");
-                else vkc_buf_putc(b, (char)c);
+                if (c < 0x20 || c == 0x7f) cli_buf_puts(b, "\xef\xbf\xbd");
+                else cli_buf_putc(b, (char)c);
             }
             p++;
             continue;
@@ -641,11 +552,11 @@ static void put_esc(vkc_buf *b, const char *s)
             good = cp >= 0x10000 && cp <= 0x10ffff;
         }
         if (!good) {
-            vkc_buf_puts(b, "\xef\xbf\xbd");
+            cli_buf_puts(b, "\xef\xbf\xbd");
             p++;
             continue;
         }
-        vkc_buf_append(b, p, (size_t)len);
+        cli_buf_append(b, p, (size_t)len);
         p += len;
     }
 }
@@ -660,35 +571,35 @@ static const char *num6(double v, char *out, size_t size)
 }
 
 /* A number for data-v attributes: sortable by parseFloat, "" for NaN. */
-static void put_datav(vkc_buf *b, double v)
+static void put_datav(cli_buf *b, double v)
 {
-    if (isnan(v)) vkc_buf_puts(b, " data-v=\"\"");
-    else if (isinf(v)) vkc_buf_puts(b, v > 0 ? " data-v=\"Infinity\"" : " data-v=\"-Infinity\"");
-    else vkc_buf_printf(b, " data-v=\"%.9g\"", v);
+    if (isnan(v)) cli_buf_puts(b, " data-v=\"\"");
+    else if (isinf(v)) cli_buf_puts(b, v > 0 ? " data-v=\"Infinity\"" : " data-v=\"-Infinity\"");
+    else cli_buf_printf(b, " data-v=\"%.9g\"", v);
 }
 
 /* The shortest round-trip double, for data- attributes tests compare
  * exactly with the JSON. */
-static void put_exact(vkc_buf *b, double v)
+static void put_exact(cli_buf *b, double v)
 {
     char t[40];
     vkc_jw_format_double(v, t, sizeof t);
-    vkc_buf_puts(b, t);
+    cli_buf_puts(b, t);
 }
 
 /* A coordinate in tenths of a unit: "12.3", "12", "-.5". */
-static void put_tenths(vkc_buf *b, long v)
+static void put_tenths(cli_buf *b, long v)
 {
     if (v < 0) {
-        vkc_buf_putc(b, '-');
+        cli_buf_putc(b, '-');
         v = -v;
     }
-    if (v % 10 == 0) vkc_buf_printf(b, "%ld", v / 10);
-    else if (v < 10) vkc_buf_printf(b, ".%ld", v % 10);
-    else vkc_buf_printf(b, "%ld.%ld", v / 10, v % 10);
+    if (v % 10 == 0) cli_buf_printf(b, "%ld", v / 10);
+    else if (v < 10) cli_buf_printf(b, ".%ld", v % 10);
+    else cli_buf_printf(b, "%ld.%ld", v / 10, v % 10);
 }
 
-static void put_coord(vkc_buf *b, double v)
+static void put_coord(cli_buf *b, double v)
 {
     put_tenths(b, lround(v * 10.0));
 }
@@ -725,54 +636,54 @@ static void count_label(char *out, size_t size, double c)
 }
 
 /* x-axis ticks and labels shared by both plots. */
-static void put_xaxis(vkc_buf *b, double vmax, int y0, const char *title)
+static void put_xaxis(cli_buf *b, double vmax, int y0, const char *title)
 {
     /* One path for the axis and its ticks; labels centred by the CSS, the
      * first and last aligned to their ends. */
-    vkc_buf_printf(b, "<g class=\"axis\"><path d=\"M%d %dH%d", PX0, y0, PX1);
+    cli_buf_printf(b, "<g class=\"axis\"><path d=\"M%d %dH%d", PX0, y0, PX1);
     for (int k = 0; k <= 4; k++) {
-        vkc_buf_putc(b, 'M');
+        cli_buf_putc(b, 'M');
         put_coord(b, xmap(vmax * k / 4.0, vmax));
-        vkc_buf_printf(b, " %dv5", y0);
+        cli_buf_printf(b, " %dv5", y0);
     }
-    vkc_buf_puts(b, "\"/>");
+    cli_buf_puts(b, "\"/>");
     for (int k = 0; k <= 4; k++) {
         double v = vmax * k / 4.0;
         char t[32];
-        vkc_buf_puts(b, "<text");
-        if (k == 0 || k == 4) vkc_buf_puts(b, k == 0 ? " class=\"s\"" : " class=\"e\"");
-        vkc_buf_puts(b, " x=\"");
+        cli_buf_puts(b, "<text");
+        if (k == 0 || k == 4) cli_buf_puts(b, k == 0 ? " class=\"s\"" : " class=\"e\"");
+        cli_buf_puts(b, " x=\"");
         put_coord(b, xmap(v, vmax));
-        vkc_buf_printf(b, "\" y=\"%d\">%s</text>", y0 + 17, num6(v, t, sizeof t));
+        cli_buf_printf(b, "\" y=\"%d\">%s</text>", y0 + 17, num6(v, t, sizeof t));
     }
-    vkc_buf_printf(b, "<text class=\"atitle\" x=\"%d\" y=\"%d\">%s</text></g>", (PX0 + PX1) / 2, y0 + 31, title);
+    cli_buf_printf(b, "<text class=\"atitle\" x=\"%d\" y=\"%d\">%s</text></g>", (PX0 + PX1) / 2, y0 + 31, title);
 }
 
 /* Horizontal grid lines at ys[n] (one path) with their labels at the left. */
-static void put_grid(vkc_buf *b, const double *ys, char labels[][16], int n)
+static void put_grid(cli_buf *b, const double *ys, char labels[][16], int n)
 {
-    vkc_buf_puts(b, "<g class=\"grid\"><path d=\"");
+    cli_buf_puts(b, "<g class=\"grid\"><path d=\"");
     for (int k = 0; k < n; k++) {
-        vkc_buf_printf(b, "M%d ", PX0);
+        cli_buf_printf(b, "M%d ", PX0);
         put_coord(b, ys[k]);
-        vkc_buf_printf(b, "H%d", PX1);
+        cli_buf_printf(b, "H%d", PX1);
     }
-    vkc_buf_puts(b, "\"/>");
+    cli_buf_puts(b, "\"/>");
     for (int k = 0; k < n; k++) {
-        vkc_buf_printf(b, "<text x=\"%d\" y=\"", PX0 - 4);
+        cli_buf_printf(b, "<text x=\"%d\" y=\"", PX0 - 4);
         put_coord(b, ys[k] + 4);
-        vkc_buf_printf(b, "\">%s</text>", labels[k]);
+        cli_buf_printf(b, "\">%s</text>", labels[k]);
     }
-    vkc_buf_puts(b, "</g>");
+    cli_buf_puts(b, "</g>");
 }
 
-static void put_hist_svg(vkc_buf *b, const rv_set *s, const rv_tensor *t, uint32_t id)
+static void put_hist_svg(cli_buf *b, const rv_set *s, const rv_tensor *t, uint32_t id)
 {
     uint32_t G = t->bins < MAX_POINTS ? t->bins : MAX_POINTS;
     uint64_t cmax = 0;
     uint64_t *g = calloc(G, sizeof *g);
     if (!g) {
-        b->oom = 1;
+        cli_buf_fail(b);
         return;
     }
     for (uint32_t k = 0; k < G; k++) {
@@ -836,32 +747,32 @@ static void put_hist_svg(vkc_buf *b, const rv_set *s, const rv_tensor *t, uint32
         m->row = row;
     }
 
-    vkc_buf_printf(b,
+    cli_buf_printf(b,
                    "<figure><svg id=\"t-%u-hist\" class=\"plot hist\" viewBox=\"0 0 %d %d\" role=\"img\" "
                    "aria-labelledby=\"t-%u-hist-t t-%u-hist-d\" data-x0=\"%d\" data-x1=\"%d\" data-y0=\"%d\" "
                    "data-y1=\"%d\" data-vmax=\"",
                    id, PW, HIST_H, id, id, PX0, PX1, HIST_Y0, HIST_Y1);
     put_exact(b, vmax);
-    vkc_buf_printf(b, "\" data-bins=\"%u\" data-buckets=\"%u\" data-cmax=\"%llu\">", t->bins, G,
+    cli_buf_printf(b, "\" data-bins=\"%u\" data-buckets=\"%u\" data-cmax=\"%llu\">", t->bins, G,
                    (unsigned long long)cmax);
-    vkc_buf_printf(b, "<title id=\"t-%u-hist-t\">Histogram of |x| of ", id);
+    cli_buf_printf(b, "<title id=\"t-%u-hist-t\">Histogram of |x| of ", id);
     put_esc(b, t->name);
     if (t->bins % G) snprintf(tmp2, sizeof tmp2, "about %.1f", (double)t->bins / G);
     else snprintf(tmp2, sizeof tmp2, "%u", t->bins / G);
-    vkc_buf_printf(b, ", log scale</title><desc id=\"t-%u-hist-d\">%u bins of |x| over [0, %s], drawn as %u bars of %s "
+    cli_buf_printf(b, ", log scale</title><desc id=\"t-%u-hist-d\">%u bins of |x| over [0, %s], drawn as %u bars of %s "
                       "bins each, counts on a log scale up to %llu per bar. Thresholds:",
                    id, t->bins, num6(vmax, tmp, sizeof tmp), G, tmp2, (unsigned long long)cmax);
     for (int k = 0; k < nm; k++)
-        vkc_buf_printf(b, "%s %s %s", k ? "," : "", mk[k].label, num6(mk[k].value, tmp, sizeof tmp));
-    vkc_buf_puts(b, ".</desc>");
+        cli_buf_printf(b, "%s %s %s", k ? "," : "", mk[k].label, num6(mk[k].value, tmp, sizeof tmp));
+    cli_buf_puts(b, ".</desc>");
 
     /* Clipped region of the entropy threshold, then decade grid lines. */
     if (nm && !strcmp(mk[0].method, "entropy") && mk[0].x < PX1) {
-        vkc_buf_puts(b, "<rect class=\"clip\" x=\"");
+        cli_buf_puts(b, "<rect class=\"clip\" x=\"");
         put_coord(b, mk[0].x);
-        vkc_buf_printf(b, "\" y=\"%d\" width=\"", HIST_Y1);
+        cli_buf_printf(b, "\" y=\"%d\" width=\"", HIST_Y1);
         put_coord(b, PX1 - mk[0].x);
-        vkc_buf_printf(b, "\" height=\"%d\"/>", HIST_Y0 - HIST_Y1);
+        cli_buf_printf(b, "\" height=\"%d\"/>", HIST_Y0 - HIST_Y1);
     }
     {
         double ys[24];
@@ -877,7 +788,7 @@ static void put_hist_svg(vkc_buf *b, const rv_set *s, const rv_tensor *t, uint32
     }
 
     /* The bars: one step per bucket, in tenths, relative moves. */
-    vkc_buf_printf(b, "<path class=\"bars\" d=\"M%d %dV", PX0, HIST_Y0);
+    cli_buf_printf(b, "<path class=\"bars\" d=\"M%d %dV", PX0, HIST_Y0);
     long prevy = HIST_Y0 * 10L, prevx = PX0 * 10L;
     int first = 1;
     for (uint32_t k = 0; k < G; k++) {
@@ -888,59 +799,59 @@ static void put_hist_svg(vkc_buf *b, const rv_set *s, const rv_tensor *t, uint32
             put_tenths(b, y);
             first = 0;
         } else if (y != prevy) {
-            vkc_buf_putc(b, 'v');
+            cli_buf_putc(b, 'v');
             put_tenths(b, y - prevy);
         }
-        vkc_buf_putc(b, 'h');
+        cli_buf_putc(b, 'h');
         put_tenths(b, x - prevx);
         prevx = x;
         prevy = y;
     }
-    vkc_buf_printf(b, "V%dZ\"/>", HIST_Y0);
+    cli_buf_printf(b, "V%dZ\"/>", HIST_Y0);
     free(g);
 
     put_xaxis(b, vmax, HIST_Y0, "|x|");
-    vkc_buf_printf(b, "<text class=\"atitle\" x=\"12\" y=\"%d\" transform=\"rotate(-90 12 %d)\" "
+    cli_buf_printf(b, "<text class=\"atitle\" x=\"12\" y=\"%d\" transform=\"rotate(-90 12 %d)\" "
                       "text-anchor=\"middle\">count per bar</text>",
                    (HIST_Y0 + HIST_Y1) / 2, (HIST_Y0 + HIST_Y1) / 2);
 
     for (int k = 0; k < nm; k++) {
         marker *m = &mk[k];
         double ly = 11 + 11 * m->row;
-        vkc_buf_printf(b, "<g class=\"thr %s\"><line x1=\"", m->cls);
+        cli_buf_printf(b, "<g class=\"thr %s\"><line x1=\"", m->cls);
         put_coord(b, m->x);
-        vkc_buf_puts(b, "\" x2=\"");
+        cli_buf_puts(b, "\" x2=\"");
         put_coord(b, m->x);
-        vkc_buf_printf(b, "\" y1=\"");
+        cli_buf_printf(b, "\" y1=\"");
         put_coord(b, ly + 4);
-        vkc_buf_printf(b, "\" y2=\"%d\" data-method=\"%s\" data-kind=\"%s\" data-value=\"", HIST_Y0, m->method, m->kind);
+        cli_buf_printf(b, "\" y2=\"%d\" data-method=\"%s\" data-kind=\"%s\" data-value=\"", HIST_Y0, m->method, m->kind);
         put_exact(b, m->value);
         double w = 6.2 * (double)strlen(m->label) + 4;
         int right = m->x + 3 > PX1 - w;
-        vkc_buf_puts(b, "\"/><text x=\"");
+        cli_buf_puts(b, "\"/><text x=\"");
         put_coord(b, right ? m->x - 3 : m->x + 3);
-        vkc_buf_puts(b, "\" y=\"");
+        cli_buf_puts(b, "\" y=\"");
         put_coord(b, ly);
-        vkc_buf_printf(b, "\"%s>%s</text></g>", right ? " text-anchor=\"end\"" : "", m->label);
+        cli_buf_printf(b, "\"%s>%s</text></g>", right ? " text-anchor=\"end\"" : "", m->label);
     }
-    vkc_buf_puts(b, "</svg><figcaption>Histogram of |x| (log scale). Lines: ");
+    cli_buf_puts(b, "</svg><figcaption>Histogram of |x| (log scale). Lines: ");
     for (int k = 0; k < nm; k++)
-        vkc_buf_printf(b, "%s<span class=\"key %s\"></span>%s = %s", k ? ", " : "", mk[k].cls, mk[k].label,
+        cli_buf_printf(b, "%s<span class=\"key %s\"></span>%s = %s", k ? ", " : "", mk[k].cls, mk[k].label,
                        num6(mk[k].value, tmp, sizeof tmp));
-    vkc_buf_puts(b, nm ? "; shaded: clipped at the entropy threshold.</figcaption></figure>\n"
+    cli_buf_puts(b, nm ? "; shaded: clipped at the entropy threshold.</figcaption></figure>\n"
                        : ".</figcaption></figure>\n");
 }
 
 /* Emits a polyline run in tenths: the first point absolute (M), the others
  * relative (l), leaving out points that lie within 0.3 units of the line
  * between their kept neighbours (smooth stretches of a curve cost nothing). */
-static void put_run(vkc_buf *b, const double *xs, const double *ys, uint32_t n)
+static void put_run(cli_buf *b, const double *xs, const double *ys, uint32_t n)
 {
     if (!n) return;
     long px = lround(xs[0] * 10), py = lround(ys[0] * 10);
-    vkc_buf_putc(b, 'M');
+    cli_buf_putc(b, 'M');
     put_tenths(b, px);
-    vkc_buf_putc(b, ' ');
+    cli_buf_putc(b, ' ');
     put_tenths(b, py);
     uint32_t a = 0;
     while (a + 1 < n) {
@@ -958,9 +869,9 @@ static void put_run(vkc_buf *b, const double *xs, const double *ys, uint32_t n)
             e = f;
         }
         long xt = lround(xs[e] * 10), yt = lround(ys[e] * 10);
-        vkc_buf_putc(b, 'l');
+        cli_buf_putc(b, 'l');
         put_tenths(b, xt - px);
-        if (yt - py >= 0) vkc_buf_putc(b, ' ');
+        if (yt - py >= 0) cli_buf_putc(b, ' ');
         put_tenths(b, yt - py);
         px = xt;
         py = yt;
@@ -970,16 +881,16 @@ static void put_run(vkc_buf *b, const double *xs, const double *ys, uint32_t n)
 
 /* One KL curve: ≤ MAX_POINTS points, each the least finite KL of its group
  * of candidates, at the group's centre; infinite groups break the line. */
-static void put_kl_path(vkc_buf *b, const rv_tensor *t, int kind, double lmin, double lmax, const char *cls)
+static void put_kl_path(cli_buf *b, const rv_tensor *t, int kind, double lmin, double lmax, const char *cls)
 {
     const double *kl = t->kl[kind];
     uint32_t nc = t->nkl[kind];
-    const vkc_kl_params *kp = &t->kp[kind];
+    const rv_kl *kp = &t->kp[kind];
     if (!kl || !nc) return;
     uint32_t G = nc < MAX_POINTS ? nc : MAX_POINTS;
     double xs[MAX_POINTS], ys[MAX_POINTS];
     uint32_t run = 0;
-    vkc_buf_printf(b, "<path class=\"%s\" d=\"", cls);
+    cli_buf_printf(b, "<path class=\"%s\" d=\"", cls);
     for (uint32_t k = 0; k < G; k++) {
         uint32_t a = (uint32_t)((uint64_t)k * nc / G), e = (uint32_t)((uint64_t)(k + 1) * nc / G);
         double v = INFINITY;
@@ -1002,10 +913,10 @@ static void put_kl_path(vkc_buf *b, const rv_tensor *t, int kind, double lmin, d
         ys[run++] = y;
     }
     put_run(b, xs, ys, run);
-    vkc_buf_puts(b, "\"/>");
+    cli_buf_puts(b, "\"/>");
 }
 
-static void put_kl_svg(vkc_buf *b, const rv_set *s, const rv_tensor *t, uint32_t id)
+static void put_kl_svg(cli_buf *b, const rv_set *s, const rv_tensor *t, uint32_t id)
 {
     (void)s;
     double lo = INFINITY, hi = -INFINITY;
@@ -1024,27 +935,27 @@ static void put_kl_svg(vkc_buf *b, const rv_set *s, const rv_tensor *t, uint32_t
     char tmp[64];
     int ce = t->cell[VKC_METHOD_ENTROPY][RV_SYM], cu = t->cell[VKC_METHOD_ENTROPY][RV_ALT];
     const rv_range *re = ce >= 0 ? &t->r[ce] : NULL, *ru = cu >= 0 ? &t->r[cu] : NULL;
-    vkc_buf_printf(b,
+    cli_buf_printf(b,
                    "<figure><svg id=\"t-%u-kl\" class=\"plot kl\" viewBox=\"0 0 %d %d\" role=\"img\" "
                    "aria-labelledby=\"t-%u-kl-t t-%u-kl-d\" data-x0=\"%d\" data-x1=\"%d\" data-y0=\"%d\" "
                    "data-y1=\"%d\" data-vmax=\"",
                    id, PW, KL_H, id, id, PX0, PX1, KL_Y0, KL_Y1);
     put_exact(b, t->st.absmax);
-    vkc_buf_printf(b, "\" data-bins=\"%u\" data-lmin=\"%g\" data-lmax=\"%g\">", t->bins, lmin, lmax);
-    vkc_buf_printf(b, "<title id=\"t-%u-kl-t\">KL divergence of every entropy candidate of ", id);
+    cli_buf_printf(b, "\" data-bins=\"%u\" data-lmin=\"%g\" data-lmax=\"%g\">", t->bins, lmin, lmax);
+    cli_buf_printf(b, "<title id=\"t-%u-kl-t\">KL divergence of every entropy candidate of ", id);
     put_esc(b, t->name);
-    vkc_buf_printf(b, "</title><desc id=\"t-%u-kl-d\">", id);
+    cli_buf_printf(b, "</title><desc id=\"t-%u-kl-d\">", id);
     if (re && !re->res.fallback) {
-        vkc_buf_printf(b, "KL(P||Q) of candidates i = %u to %u on a log scale; the least, %s, is at i = %u, threshold ",
+        cli_buf_printf(b, "KL(P||Q) of candidates i = %u to %u on a log scale; the least, %s, is at i = %u, threshold ",
                        t->kp[RV_SYM].start, t->bins, num6(re->res.kl, tmp, sizeof tmp), re->res.i);
-        vkc_buf_printf(b, "%s.", num6(re->res.threshold, tmp, sizeof tmp));
+        cli_buf_printf(b, "%s.", num6(re->res.threshold, tmp, sizeof tmp));
     } else
-        vkc_buf_puts(b, "No finite KL candidate: the threshold falls back to the maximum.");
+        cli_buf_puts(b, "No finite KL candidate: the threshold falls back to the maximum.");
     if (ru && !ru->res.fallback)
-        vkc_buf_printf(b, " Unsigned (256 levels): least at i = %u, threshold %s.", ru->res.i,
+        cli_buf_printf(b, " Unsigned (256 levels): least at i = %u, threshold %s.", ru->res.i,
                        num6(ru->res.threshold, tmp, sizeof tmp));
-    if (ninf) vkc_buf_printf(b, " %u candidates are infinite and not drawn.", ninf);
-    vkc_buf_puts(b, "</desc>");
+    if (ninf) cli_buf_printf(b, " %u candidates are infinite and not drawn.", ninf);
+    cli_buf_puts(b, "</desc>");
     {
         double ys[24];
         char labels[24][16];
@@ -1061,7 +972,7 @@ static void put_kl_svg(vkc_buf *b, const rv_set *s, const rv_tensor *t, uint32_t
         put_kl_path(b, t, RV_ALT, lmin, lmax, "curve alt");
     }
     put_xaxis(b, t->st.absmax, KL_Y0, "candidate threshold (bin edge i \xc3\x97 bin width)");
-    vkc_buf_printf(b, "<text class=\"atitle\" x=\"12\" y=\"%d\" transform=\"rotate(-90 12 %d)\" "
+    cli_buf_printf(b, "<text class=\"atitle\" x=\"12\" y=\"%d\" transform=\"rotate(-90 12 %d)\" "
                       "text-anchor=\"middle\">KL(P||Q)</text>",
                    (KL_Y0 + KL_Y1) / 2, (KL_Y0 + KL_Y1) / 2);
     const rv_range *mins[2] = {re, ru};
@@ -1071,55 +982,55 @@ static void put_kl_svg(vkc_buf *b, const rv_set *s, const rv_tensor *t, uint32_t
         double x = xmap((double)r->res.i * t->st.absmax / t->bins, t->st.absmax);
         double lv = r->res.kl > 0 ? log10(r->res.kl) : lmin;
         double y = KL_Y0 - (lv - lmin) / (lmax - lmin) * (KL_Y0 - KL_Y1);
-        vkc_buf_printf(b, "<g class=\"min%s\"><line x1=\"", k ? " alt" : "");
+        cli_buf_printf(b, "<g class=\"min%s\"><line x1=\"", k ? " alt" : "");
         put_coord(b, x);
-        vkc_buf_puts(b, "\" x2=\"");
+        cli_buf_puts(b, "\" x2=\"");
         put_coord(b, x);
-        vkc_buf_printf(b, "\" y1=\"%d\" y2=\"%d\"/><circle cx=\"", KL_Y1, KL_Y0);
+        cli_buf_printf(b, "\" y1=\"%d\" y2=\"%d\"/><circle cx=\"", KL_Y1, KL_Y0);
         put_coord(b, x);
-        vkc_buf_puts(b, "\" cy=\"");
+        cli_buf_puts(b, "\" cy=\"");
         put_coord(b, y);
-        vkc_buf_printf(b, "\" r=\"4\" data-i=\"%u\" data-kl=\"", r->res.i);
+        cli_buf_printf(b, "\" r=\"4\" data-i=\"%u\" data-kl=\"", r->res.i);
         put_exact(b, r->res.kl);
         int right = x > PX1 - 160;
-        vkc_buf_puts(b, "\"/><text x=\"");
+        cli_buf_puts(b, "\"/><text x=\"");
         put_coord(b, right ? x - 6 : x + 6);
-        vkc_buf_printf(b, "\" y=\"%d\"%s>%smin i = %u</text></g>", KL_Y1 + 12 + 14 * k,
+        cli_buf_printf(b, "\" y=\"%d\"%s>%smin i = %u</text></g>", KL_Y1 + 12 + 14 * k,
                        right ? " text-anchor=\"end\"" : "", k ? "u8 " : "", r->res.i);
     }
-    vkc_buf_puts(b, "</svg><figcaption>KL divergence of each candidate threshold (log scale), lower is better; "
+    cli_buf_puts(b, "</svg><figcaption>KL divergence of each candidate threshold (log scale), lower is better; "
                     "the marked minimum is the entropy threshold");
-    if (ru) vkc_buf_puts(b, "; dashed: unsigned, 256 levels");
-    vkc_buf_puts(b, ".</figcaption></figure>\n");
+    if (ru) cli_buf_puts(b, "; dashed: unsigned, 256 levels");
+    cli_buf_puts(b, ".</figcaption></figure>\n");
 }
 
-static void put_num_td(vkc_buf *b, double v, const char *fmt_suffix)
+static void put_num_td(cli_buf *b, double v, const char *fmt_suffix)
 {
     char t[64];
-    vkc_buf_puts(b, "<td");
+    cli_buf_puts(b, "<td");
     put_datav(b, v);
-    if (isnan(v)) vkc_buf_puts(b, " class=\"na\"");
-    vkc_buf_printf(b, ">%s%s</td>", num6(v, t, sizeof t), isnan(v) ? "" : fmt_suffix);
+    if (isnan(v)) cli_buf_puts(b, " class=\"na\"");
+    cli_buf_printf(b, ">%s%s</td>", num6(v, t, sizeof t), isnan(v) ? "" : fmt_suffix);
 }
 
-static void put_db_td(vkc_buf *b, const rv_range *r, int estimated)
+static void put_db_td(cli_buf *b, const rv_range *r, int estimated)
 {
     double v = r ? rv_sqnr(r) : NAN;
-    vkc_buf_puts(b, "<td");
+    cli_buf_puts(b, "<td");
     put_datav(b, v);
-    if (isnan(v)) vkc_buf_puts(b, " class=\"na\">\xe2\x80\x93</td>");
-    else if (isinf(v)) vkc_buf_puts(b, ">\xe2\x88\x9e</td>");
-    else vkc_buf_printf(b, ">%.2f</td>", v);
+    if (isnan(v)) cli_buf_puts(b, " class=\"na\">\xe2\x80\x93</td>");
+    else if (isinf(v)) cli_buf_puts(b, ">\xe2\x88\x9e</td>");
+    else cli_buf_printf(b, ">%.2f</td>", v);
     (void)estimated; /* said once, in the headers */
 }
 
-static void put_pct_td(vkc_buf *b, const rv_range *r)
+static void put_pct_td(cli_buf *b, const rv_range *r)
 {
     double v = r ? rv_clipped_pct(r) : NAN;
-    vkc_buf_puts(b, "<td");
+    cli_buf_puts(b, "<td");
     put_datav(b, v);
-    if (isnan(v)) vkc_buf_puts(b, " class=\"na\">\xe2\x80\x93</td>");
-    else vkc_buf_printf(b, ">%.3f%%</td>", v);
+    if (isnan(v)) cli_buf_puts(b, " class=\"na\">\xe2\x80\x93</td>");
+    else cli_buf_printf(b, ">%.3f%%</td>", v);
 }
 
 static const rv_range *cell(const rv_tensor *t, int m, int kind)
@@ -1128,35 +1039,35 @@ static const rv_range *cell(const rv_tensor *t, int m, int kind)
     return k >= 0 ? &t->r[k] : NULL;
 }
 
-static void put_compare(vkc_buf *b, const rv_set *s, const rv_tensor *t, uint32_t id)
+static void put_compare(cli_buf *b, const rv_set *s, const rv_tensor *t, uint32_t id)
 {
     int nn = nonneg(t), est = s->quality == RV_Q_ESTIMATED;
     char tmp[64], tmp2[64];
     const rv_range *es = cell(t, VKC_METHOD_ENTROPY, RV_SYM), *eu = cell(t, VKC_METHOD_ENTROPY, RV_ALT);
     const rv_range *ms = cell(t, VKC_METHOD_MAX, RV_SYM), *ma = cell(t, VKC_METHOD_MAX, RV_ALT);
-    vkc_buf_printf(b, "<div class=\"cmp\" id=\"t-%u-cmp\"><p>", id);
+    cli_buf_printf(b, "<div class=\"cmp\" id=\"t-%u-cmp\"><p>", id);
     if (nn) {
-        vkc_buf_puts(b, "Never negative (min ");
-        vkc_buf_printf(b, "%s): a symmetric int8 range [\xe2\x88\x92T, T] leaves codes \xe2\x88\x92" "127\xe2\x80\xa6\xe2\x88\x92" "1, "
+        cli_buf_puts(b, "Never negative (min ");
+        cli_buf_printf(b, "%s): a symmetric int8 range [\xe2\x88\x92T, T] leaves codes \xe2\x88\x92" "127\xe2\x80\xa6\xe2\x88\x92" "1, "
                           "half of them, unused. Unsigned [0, T] (uint8, 256 codes) fits it",
                        num6(t->st.min, tmp, sizeof tmp));
         if (es && eu && s->quality != RV_Q_NONE && isfinite(rv_sqnr(eu) - rv_sqnr(es)))
-            vkc_buf_printf(b, ": %+.2f dB at the entropy threshold", rv_sqnr(eu) - rv_sqnr(es));
-        vkc_buf_puts(b, ".");
+            cli_buf_printf(b, ": %+.2f dB at the entropy threshold", rv_sqnr(eu) - rv_sqnr(es));
+        cli_buf_puts(b, ".");
     } else {
-        vkc_buf_printf(b, "Signed: values from %s to %s. TensorRT's int8 is symmetric (zero point 0)",
+        cli_buf_printf(b, "Signed: values from %s to %s. TensorRT's int8 is symmetric (zero point 0)",
                        num6(t->st.min, tmp, sizeof tmp), num6(t->st.max, tmp2, sizeof tmp2));
         if (ms && ma && ma->qk != RV_Q_NONE && s->quality != RV_Q_NONE && isfinite(rv_sqnr(ma) - rv_sqnr(ms)))
-            vkc_buf_printf(b, "; an asymmetric [min, max] range gives %+.2f dB over symmetric [\xe2\x88\x92" "A, A]",
+            cli_buf_printf(b, "; an asymmetric [min, max] range gives %+.2f dB over symmetric [\xe2\x88\x92" "A, A]",
                            rv_sqnr(ma) - rv_sqnr(ms));
-        vkc_buf_puts(b, ".");
+        cli_buf_puts(b, ".");
     }
-    if (s->quality == RV_Q_ESTIMATED) vkc_buf_puts(b, " SQNR estimated from the histogram.");
-    vkc_buf_puts(b, "</p>\n<table class=\"cmpt\"><caption>Symmetric vs ");
-    vkc_buf_puts(b, nn ? "unsigned" : "asymmetric");
-    vkc_buf_puts(b, " ranges of ");
+    if (s->quality == RV_Q_ESTIMATED) cli_buf_puts(b, " SQNR estimated from the histogram.");
+    cli_buf_puts(b, "</p>\n<table class=\"cmpt\"><caption>Symmetric vs ");
+    cli_buf_puts(b, nn ? "unsigned" : "asymmetric");
+    cli_buf_puts(b, " ranges of ");
     put_esc(b, t->name);
-    vkc_buf_printf(b, "</caption><thead><tr><th scope=\"col\">Method</th><th scope=\"col\">T</th>"
+    cli_buf_printf(b, "</caption><thead><tr><th scope=\"col\">Method</th><th scope=\"col\">T</th>"
                       "<th scope=\"col\">Symmetric SQNR dB%s</th><th scope=\"col\">Clipped</th>"
                       "<th scope=\"col\">%s range</th><th scope=\"col\">%s SQNR dB%s</th><th scope=\"col\">Clipped</th>"
                       "<th scope=\"col\">Gain dB</th></tr></thead><tbody>",
@@ -1166,23 +1077,23 @@ static void put_compare(vkc_buf *b, const rv_set *s, const rv_tensor *t, uint32_
         const rv_range *rs = cell(t, m, RV_SYM), *ra = cell(t, m, RV_ALT);
         char lab[24];
         rv_method_short(s, (vkc_method)m, lab, sizeof lab);
-        vkc_buf_printf(b, "<tr><th scope=\"row\">%s</th>", lab);
+        cli_buf_printf(b, "<tr><th scope=\"row\">%s</th>", lab);
         put_num_td(b, rs ? rs->res.threshold : NAN, "");
         put_db_td(b, rs, est);
         put_pct_td(b, rs);
         if (ra) {
-            vkc_buf_printf(b, "<td>[%s, ", num6(ra->q.lo, tmp, sizeof tmp));
-            vkc_buf_printf(b, "%s]</td>", num6(ra->q.hi, tmp, sizeof tmp));
+            cli_buf_printf(b, "<td>[%s, ", num6(ra->q.lo, tmp, sizeof tmp));
+            cli_buf_printf(b, "%s]</td>", num6(ra->q.hi, tmp, sizeof tmp));
         } else
-            vkc_buf_puts(b, "<td class=\"na\">\xe2\x80\x93</td>");
+            cli_buf_puts(b, "<td class=\"na\">\xe2\x80\x93</td>");
         put_db_td(b, ra, est);
         put_pct_td(b, ra);
         double gain = rs && ra ? rv_sqnr(ra) - rv_sqnr(rs) : NAN;
-        if (!isfinite(gain)) vkc_buf_puts(b, "<td class=\"na\">\xe2\x80\x93</td>");
-        else vkc_buf_printf(b, "<td>%+.2f</td>", gain);
-        vkc_buf_puts(b, "</tr>");
+        if (!isfinite(gain)) cli_buf_puts(b, "<td class=\"na\">\xe2\x80\x93</td>");
+        else cli_buf_printf(b, "<td>%+.2f</td>", gain);
+        cli_buf_puts(b, "</tr>");
     }
-    vkc_buf_puts(b, "</tbody></table></div>\n");
+    cli_buf_puts(b, "</tbody></table></div>\n");
 }
 
 static const char kCss[] =
@@ -1259,21 +1170,21 @@ static const char kScript[] =
     "if(th){var b=th.querySelector(\"button\");b.click();if(m[1])b.click();}}\n"
     "})();\n";
 
-static void put_sort_th(vkc_buf *b, const char *key, int col, int num, const char *label, const char *title,
+static void put_sort_th(cli_buf *b, const char *key, int col, int num, const char *label, const char *title,
                         int rowspan)
 {
-    vkc_buf_printf(b, "<th scope=\"col\"%s data-key=\"%s\" data-col=\"%d\" data-type=\"%s\" aria-sort=\"none\"",
+    cli_buf_printf(b, "<th scope=\"col\"%s data-key=\"%s\" data-col=\"%d\" data-type=\"%s\" aria-sort=\"none\"",
                    rowspan ? " rowspan=\"2\"" : "", key, col, num ? "num" : "str");
-    if (title) vkc_buf_printf(b, " title=\"%s\"", title);
-    vkc_buf_printf(b, "><button type=\"button\">%s</button></th>", label);
+    if (title) cli_buf_printf(b, " title=\"%s\"", title);
+    cli_buf_printf(b, "><button type=\"button\">%s</button></th>", label);
 }
 
-static void put_summary(vkc_buf *b, const rv_set *s)
+static void put_summary(cli_buf *b, const rv_set *s)
 {
     char lab[RV_NMETHODS][24];
     for (int m = 0; m < RV_NMETHODS; m++) rv_method_short(s, (vkc_method)m, lab[m], sizeof lab[m]);
     int est = s->quality == RV_Q_ESTIMATED;
-    vkc_buf_puts(b, "<section id=\"summary\" aria-labelledby=\"summary-h\"><h2 id=\"summary-h\">Summary</h2>\n"
+    cli_buf_puts(b, "<section id=\"summary\" aria-labelledby=\"summary-h\"><h2 id=\"summary-h\">Summary</h2>\n"
                     "<p class=\"note\">Click a column header to sort (again to reverse); <code>#sort=KEY</code> or "
                     "<code>#sort=-KEY</code> in the address sorts on opening. T: the clipping threshold of each "
                     "method on the |x| histogram (symmetric). SQNR: signal-to-quantization-noise ratio of "
@@ -1282,20 +1193,20 @@ static void put_summary(vkc_buf *b, const rv_set *s)
                     "else symmetric. <i>u8/asym max</i>: unsigned [0, max] or asymmetric [min, max]. Clipped: "
                     "share of values beyond the entropy threshold.");
     if (s->quality == RV_Q_ESTIMATED)
-        vkc_buf_puts(b, " Input is a JSON: SQNR is estimated from the histograms (every value at its "
+        cli_buf_puts(b, " Input is a JSON: SQNR is estimated from the histograms (every value at its "
                         "bin centre); asymmetric ranges of signed tensors need the values and are not estimated.");
-    if (s->quality == RV_Q_NONE) vkc_buf_puts(b, " SQNR not measured (--no-measure).");
-    vkc_buf_puts(b, "</p>\n<div class=\"scroll\"><table id=\"summary-table\" class=\"sortable\">"
+    if (s->quality == RV_Q_NONE) cli_buf_puts(b, " SQNR not measured (--no-measure).");
+    cli_buf_puts(b, "</p>\n<div class=\"scroll\"><table id=\"summary-table\" class=\"sortable\">"
                     "<caption>Thresholds and quantization quality per tensor</caption>\n<thead><tr>");
     put_sort_th(b, "name", 0, 0, "Tensor", NULL, 1);
     put_sort_th(b, "elements", 1, 1, "Elements", NULL, 1);
     put_sort_th(b, "min", 2, 1, "Min", NULL, 1);
     put_sort_th(b, "max", 3, 1, "Max", NULL, 1);
-    vkc_buf_puts(b, "<th scope=\"colgroup\" colspan=\"4\">Threshold T</th>"
+    cli_buf_puts(b, "<th scope=\"colgroup\" colspan=\"4\">Threshold T</th>"
                     "<th scope=\"colgroup\" colspan=\"6\">");
-    vkc_buf_puts(b, est ? "SQNR dB, estimated (\xe2\x89\x88)</th>" : "SQNR dB</th>");
+    cli_buf_puts(b, est ? "SQNR dB, estimated (\xe2\x89\x88)</th>" : "SQNR dB</th>");
     put_sort_th(b, "clipped", 14, 1, "Clipped", "share of values beyond the entropy threshold", 1);
-    vkc_buf_puts(b, "</tr>\n<tr>");
+    cli_buf_puts(b, "</tr>\n<tr>");
     static const char *const tkeys[] = {"t-entropy", "t-percentile", "t-mse", "t-max"};
     static const char *const skeys[] = {"sqnr-entropy", "sqnr-percentile", "sqnr-mse", "sqnr-max"};
     for (int m = 0; m < RV_NMETHODS; m++) put_sort_th(b, tkeys[m], 4 + m, 1, lab[m], NULL, 0);
@@ -1304,16 +1215,16 @@ static void put_summary(vkc_buf *b, const rv_set *s)
                 "entropy, unsigned [0, T] where the tensor is never negative, else symmetric", 0);
     for (int m = 1; m < RV_NMETHODS; m++) put_sort_th(b, skeys[m], 9 + m, 1, lab[m], "symmetric [-T, T] int8", 0);
     put_sort_th(b, "sqnr-alt-max", 13, 1, "u8/asym max", "unsigned [0, max] or asymmetric [min, max]", 0);
-    vkc_buf_puts(b, "</tr></thead>\n<tbody>\n");
+    cli_buf_puts(b, "</tr></thead>\n<tbody>\n");
     for (uint32_t k = 0; k < s->n; k++) {
         const rv_tensor *t = &s->t[k];
-        vkc_buf_puts(b, "<tr><th scope=\"row\" data-v=\"");
+        cli_buf_puts(b, "<tr><th scope=\"row\" data-v=\"");
         put_esc(b, t->name);
-        vkc_buf_printf(b, "\"><a href=\"#t-%u\">", k);
+        cli_buf_printf(b, "\"><a href=\"#t-%u\">", k);
         put_esc(b, t->name);
-        vkc_buf_puts(b, "</a></th>");
+        cli_buf_puts(b, "</a></th>");
         uint64_t el = t->st.count + t->st.nan + t->st.pos_inf + t->st.neg_inf;
-        vkc_buf_printf(b, "<td data-v=\"%llu\">%llu</td>", (unsigned long long)el, (unsigned long long)el);
+        cli_buf_printf(b, "<td data-v=\"%llu\">%llu</td>", (unsigned long long)el, (unsigned long long)el);
         put_num_td(b, t->st.min, "");
         put_num_td(b, t->st.max, "");
         for (int m = 0; m < RV_NMETHODS; m++) {
@@ -1326,55 +1237,55 @@ static void put_summary(vkc_buf *b, const rv_set *s)
         for (int m = 1; m < RV_NMETHODS; m++) put_db_td(b, cell(t, m, RV_SYM), est);
         put_db_td(b, cell(t, VKC_METHOD_MAX, RV_ALT), est);
         put_pct_td(b, cell(t, VKC_METHOD_ENTROPY, RV_SYM));
-        vkc_buf_puts(b, "</tr>\n");
+        cli_buf_puts(b, "</tr>\n");
     }
-    vkc_buf_puts(b, "</tbody></table></div></section>\n");
+    cli_buf_puts(b, "</tbody></table></div></section>\n");
 }
 
-void rv_html(const rv_set *s, vkc_buf *b)
+void rv_html(const rv_set *s, cli_buf *b)
 {
     char tmp[64];
-    vkc_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    cli_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                     "<meta name=\"generator\" content=\"vkcalib " VKC_VERSION_STRING "\">\n");
-    vkc_buf_printf(b, "<title>vkcalib calibration report: %u tensor%s</title>\n<style>\n", s->n, s->n == 1 ? "" : "s");
-    vkc_buf_puts(b, kCss);
-    vkc_buf_puts(b, "</style>\n</head>\n<body>\n<header>\n<h1>vkcalib calibration report</h1>\n");
-    vkc_buf_printf(b, "<p class=\"meta\">%u tensor%s \xc2\xb7 %u bins \xc2\xb7 flavor %s \xc2\xb7 start bin %u \xc2\xb7 "
+    cli_buf_printf(b, "<title>vkcalib calibration report: %u tensor%s</title>\n<style>\n", s->n, s->n == 1 ? "" : "s");
+    cli_buf_puts(b, kCss);
+    cli_buf_puts(b, "</style>\n</head>\n<body>\n<header>\n<h1>vkcalib calibration report</h1>\n");
+    cli_buf_printf(b, "<p class=\"meta\">%u tensor%s \xc2\xb7 %u bins \xc2\xb7 flavor %s \xc2\xb7 start bin %u \xc2\xb7 "
                       "percentile %s \xc2\xb7 ",
                    s->n, s->n == 1 ? "" : "s", s->bins, vkc_flavor_name(s->sp.flavor), s->sp.start_bin,
                    num6(s->sp.percentile, tmp, sizeof tmp));
-    vkc_buf_puts(b, s->quality == RV_Q_MEASURED    ? "SQNR measured on the values"
+    cli_buf_puts(b, s->quality == RV_Q_MEASURED    ? "SQNR measured on the values"
                     : s->quality == RV_Q_ESTIMATED ? "SQNR estimated from the histograms (JSON input)"
                                                    : "SQNR not measured");
-    vkc_buf_puts(b, "</p>\n</header>\n<main>\n");
+    cli_buf_puts(b, "</p>\n</header>\n<main>\n");
     put_summary(b, s);
     for (uint32_t k = 0; k < s->n; k++) {
         const rv_tensor *t = &s->t[k];
         uint64_t el = t->st.count + t->st.nan + t->st.pos_inf + t->st.neg_inf;
-        vkc_buf_printf(b, "<section class=\"tensor\" id=\"t-%u\" aria-labelledby=\"t-%u-h\" data-name=\"", k, k);
+        cli_buf_printf(b, "<section class=\"tensor\" id=\"t-%u\" aria-labelledby=\"t-%u-h\" data-name=\"", k, k);
         put_esc(b, t->name);
-        vkc_buf_printf(b, "\">\n<h2 id=\"t-%u-h\">", k);
+        cli_buf_printf(b, "\">\n<h2 id=\"t-%u-h\">", k);
         put_esc(b, t->name);
-        vkc_buf_printf(b, "</h2>\n<p class=\"facts\">%llu elements \xc2\xb7 min %s", (unsigned long long)el,
+        cli_buf_printf(b, "</h2>\n<p class=\"facts\">%llu elements \xc2\xb7 min %s", (unsigned long long)el,
                        num6(t->st.min, tmp, sizeof tmp));
-        vkc_buf_printf(b, " \xc2\xb7 max %s", num6(t->st.max, tmp, sizeof tmp));
-        vkc_buf_printf(b, " \xc2\xb7 absmax %s", num6(t->st.absmax, tmp, sizeof tmp));
-        vkc_buf_printf(b, " \xc2\xb7 zeros %llu (%.1f%%)", (unsigned long long)t->st.zeros,
+        cli_buf_printf(b, " \xc2\xb7 max %s", num6(t->st.max, tmp, sizeof tmp));
+        cli_buf_printf(b, " \xc2\xb7 absmax %s", num6(t->st.absmax, tmp, sizeof tmp));
+        cli_buf_printf(b, " \xc2\xb7 zeros %llu (%.1f%%)", (unsigned long long)t->st.zeros,
                        t->st.count ? 100.0 * (double)t->st.zeros / (double)t->st.count : 0.0);
         if (t->st.nan + t->st.pos_inf + t->st.neg_inf)
-            vkc_buf_printf(b, " \xc2\xb7 excluded %llu NaN, %llu +Inf, %llu \xe2\x88\x92Inf",
+            cli_buf_printf(b, " \xc2\xb7 excluded %llu NaN, %llu +Inf, %llu \xe2\x88\x92Inf",
                            (unsigned long long)t->st.nan, (unsigned long long)t->st.pos_inf,
                            (unsigned long long)t->st.neg_inf);
-        vkc_buf_printf(b, " \xc2\xb7 bin width %s", num6((double)t->st.absmax / t->bins, tmp, sizeof tmp));
-        vkc_buf_puts(b, " \xc2\xb7 <a href=\"#summary\">back to the summary</a></p>\n<div class=\"plots\">\n");
+        cli_buf_printf(b, " \xc2\xb7 bin width %s", num6((double)t->st.absmax / t->bins, tmp, sizeof tmp));
+        cli_buf_puts(b, " \xc2\xb7 <a href=\"#summary\">back to the summary</a></p>\n<div class=\"plots\">\n");
         put_hist_svg(b, s, t, k);
         put_kl_svg(b, s, t, k);
-        vkc_buf_puts(b, "</div>\n");
+        cli_buf_puts(b, "</div>\n");
         put_compare(b, s, t, k);
-        vkc_buf_puts(b, "</section>\n");
+        cli_buf_puts(b, "</section>\n");
     }
-    vkc_buf_puts(b, "</main>\n<script>\n");
-    vkc_buf_puts(b, kScript);
-    vkc_buf_puts(b, "</script>\n</body>\n</html>\n");
+    cli_buf_puts(b, "</main>\n<script>\n");
+    cli_buf_puts(b, kScript);
+    cli_buf_puts(b, "</script>\n</body>\n</html>\n");
 }

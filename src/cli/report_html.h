@@ -12,7 +12,7 @@
  * fake-quantizing the tensor's values at it.
  *
  * The model is built from either
- *   - a calibration set (the INPUTs of calibrate): calib_run does the range
+ *   - a calibration set (the INPUTs of calibrate): a vkc_calibrator does the range
  *     and histogram passes on the chosen device, vkc_search the searches,
  *     and a third pass measures every range on the real values (one read of
  *     the files, every range of a tensor measured on each chunk); or
@@ -24,14 +24,23 @@
 #define VKC_REPORT_HTML_H
 
 #include "calib.h"
-#include "search/entropy.h"
-#include "base/strbuf.h"
+#include "text.h"
 
 enum { RV_SYM = 0, RV_ALT = 1, RV_NKINDS = 2 };
 #define RV_NMETHODS 4 /* indexed by vkc_method: entropy, percentile, mse, max */
 #define RV_MAXR 12    /* ranges per tensor */
 
 typedef enum rv_quality_kind { RV_Q_NONE = 0, RV_Q_MEASURED, RV_Q_ESTIMATED } rv_quality_kind;
+
+/* The entropy search's parameters as explain describes them: DESIGN.md §2
+ * for the modelopt and tensorrt flavours (bin 0 takes bin 1's count, the
+ * largest of tied candidates wins). */
+typedef struct rv_kl {
+    uint32_t levels;           /* 128 symmetric, 256 unsigned */
+    uint32_t start, stride;    /* candidates i = start, start + stride, ... */
+    int zero_bin_copy, tie_largest;
+    double edge_offset;        /* threshold = (i + edge_offset) * width: 0.5 for flavor tensorrt */
+} rv_kl;
 
 typedef struct rv_range {
     vkc_method method;
@@ -57,7 +66,7 @@ typedef struct rv_tensor {
      * RV_ALT (unsigned, 256 levels). NULL where it does not apply. */
     double *kl[RV_NKINDS];
     uint32_t nkl[RV_NKINDS];
-    vkc_kl_params kp[RV_NKINDS];
+    rv_kl kp[RV_NKINDS];
 } rv_tensor;
 
 typedef struct rv_set {
@@ -74,7 +83,7 @@ typedef struct rv_set {
 } rv_set;
 
 typedef struct rv_options {
-    calib_options co;          /* bins, sp (flavor, start_bin, percentile), exclude_nonfinite,
+    calib_options co;          /* ci (bins, flavor, start_bin, percentile, nonfinite),
                                   allow_missing, budget, quiet, dev */
     int have_bins, have_flavor, have_start, have_percentile;
     int measure;               /* 0: no third pass (--no-measure) */
@@ -130,6 +139,6 @@ void rv_method_short(const rv_set *s, vkc_method m, char *out, size_t size);
 /* Writes the whole report into out: one self-contained HTML document (inline
  * CSS, inline SVG, a small inline script for sorting the summary table),
  * deterministic: the same model gives the same bytes. */
-void rv_html(const rv_set *s, vkc_buf *out);
+void rv_html(const rv_set *s, cli_buf *out);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 double vkc_quality_sqnr_db(const vkc_quality *q)
@@ -136,4 +137,58 @@ vkc_status vkc_measure_f32(vkc_context *ctx, const float *x, uint64_t n, const v
     vkc_status s = check_quant(ctx, q);
     if (s != VKC_OK || n == 0) return s;
     return ctx->is_cpu ? cpu_measure(ctx, x, n, q, acc) : gpu_measure(ctx, x, n, q, acc);
+}
+
+vkc_status vkc_measure_host(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype, const vkc_quant *q,
+                            vkc_quality *acc)
+{
+    if (!ctx) return VKC_ERROR_INVALID_ARGUMENT;
+    if (dtype == VKC_DTYPE_F32) return vkc_measure_f32(ctx, x, n, q, acc);
+    if (dtype != VKC_DTYPE_F16 && dtype != VKC_DTYPE_BF16)
+        return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_measure_host: unknown dtype %d", (int)dtype);
+    if (!acc || (!x && n)) return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_measure_host: NULL argument");
+    enum { BLOCK = 1 << 20 };
+    float *w = malloc((size_t)(n < BLOCK ? (n ? n : 1) : BLOCK) * sizeof *w);
+    if (!w) return vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory widening 16-bit values");
+    vkc_status s = VKC_OK;
+    for (uint64_t off = 0; s == VKC_OK && off < n; off += BLOCK) {
+        uint64_t m = n - off < BLOCK ? n - off : BLOCK;
+        vkc_widen16((const unsigned char *)x + 2 * off, m, dtype, w);
+        s = vkc_measure_f32(ctx, w, m, q, acc);
+    }
+    free(w);
+    return s;
+}
+
+/* Every value at the centre of its bin; the exact zeros (counted apart by
+ * the range pass) come out of bin 0 and quantize losslessly to the zero
+ * point. Sign is irrelevant on a symmetric grid, and an unsigned one is
+ * only applied to never-negative tensors. */
+vkc_status vkc_quality_estimate(const uint64_t *counts, const vkc_hist_spec *spec, uint64_t zeros,
+                                const vkc_quant *q, vkc_quality *out)
+{
+    if (!counts || !spec || !q || !out || spec->bins == 0) return VKC_ERROR_INVALID_ARGUMENT;
+    if (spec->kind != VKC_HIST_ABS || !(q->scale > 0) || q->qmin > q->qmax) return VKC_ERROR_INVALID_ARGUMENT;
+    memset(out, 0, sizeof *out);
+    const double w = ((double)spec->hi - (double)spec->lo) / spec->bins, scale = (double)q->scale;
+    double sig = 0, noise = 0;
+    uint64_t clip = 0, cnt = 0;
+    for (uint32_t j = 0; j < spec->bins; j++) {
+        uint64_t c = counts[j];
+        if (j == 0) c = c > zeros ? c - zeros : 0;
+        if (!c) continue;
+        double x = (j + 0.5) * w;
+        double code = nearbyint(x / scale) + q->zero_point;
+        if (code > q->qmax) clip += c, code = q->qmax;
+        if (code < q->qmin) clip += c, code = q->qmin;
+        double e = x - (code - q->zero_point) * scale;
+        sig += (double)c * x * x;
+        noise += (double)c * e * e;
+        cnt += c;
+    }
+    out->signal = sig;
+    out->noise = noise;
+    out->clipped = clip;
+    out->count = cnt + zeros;
+    return VKC_OK;
 }

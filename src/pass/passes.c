@@ -74,8 +74,9 @@ static void half_table_init(void)
     for (uint32_t h = 0; h < 65536; h++) half_table[h] = vkc_half_to_float((uint16_t)h);
 }
 
-static void widen(const unsigned char *x, uint64_t n, vkc_dtype t, float *w)
+void vkc_widen16(const void *src, uint64_t n, vkc_dtype t, float *w)
 {
+    const unsigned char *x = src;
     uint16_t h;
     if (t == VKC_DTYPE_F16) {
         pthread_once(&half_once, half_table_init);
@@ -101,7 +102,7 @@ static vkc_status cpu_pass_16(vkc_context *ctx, const void *x, uint64_t n, vkc_d
     vkc_status s = VKC_OK;
     for (uint64_t off = 0; s == VKC_OK && off < n; off += BLOCK16) {
         uint64_t m = n - off < BLOCK16 ? n - off : BLOCK16;
-        widen((const unsigned char *)x + 2 * off, m, t, w);
+        vkc_widen16((const unsigned char *)x + 2 * off, m, t, w);
         s = acc ? vkc_cpu_range(ctx, w, m, acc) : vkc_cpu_histogram(ctx, w, m, spec, inv, counts);
     }
     free(w);

@@ -15,6 +15,9 @@ static inline uint32_t vkc_bin_of(float x, vkc_hist_kind kind, float lo, float i
     return t < (float)bins ? (uint32_t)t : bins - 1;
 }
 
+/* float16 or bfloat16 values (any alignment) widened exactly to float32. */
+void vkc_widen16(const void *x, uint64_t n, vkc_dtype t, float *w);
+
 /* A histogram pass on any backend with inv given (not derived from spec's
  * range): the streaming histograms choose their own. No argument checks. */
 vkc_status vkc_histogram_inv(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype, const vkc_hist_spec *spec,

@@ -1,6 +1,5 @@
 #include "policy/range_policy.h"
 
-#include "write/trtcache.h" /* VKC_AMAX_FLOOR: the cache and the policy share it */
 
 #include <math.h>
 #include <string.h>
@@ -83,6 +82,20 @@ vkc_status vkc_qparams_from_range(vkc_mode mode, double lo, double hi, vkc_qpara
         break;
     }
     return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "range policy: unknown mode %d", (int)mode);
+}
+
+vkc_quant vkc_quant_of(const vkc_qparams *q)
+{
+    vkc_quant r = {(float)q->scale, q->zero_point, -127, 127};
+    if (q->mode == VKC_MODE_UNSIGNED) r.qmin = 0, r.qmax = 255;
+    else if (q->mode == VKC_MODE_ASYMMETRIC) r.qmin = -128, r.qmax = 127;
+    return r;
+}
+
+double vkc_qparams_amax(const vkc_qparams *q)
+{
+    double a = fabs(q->lo), b = fabs(q->hi);
+    return q->mode == VKC_MODE_SYMMETRIC ? q->hi : (a > b ? a : b);
 }
 
 /* ---- names ------------------------------------------------------------- */

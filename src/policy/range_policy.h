@@ -29,28 +29,8 @@
 
 #include <stdint.h>
 
-typedef struct vkc_qparams {
-    double lo, hi;       /* the range represented, after widening and the floor */
-    double scale;        /* > 0, finite */
-    int32_t zero_point;  /* 0 except asymmetric; in [-128, 127] */
-    int is_unsigned;     /* int type: 0 int8, 1 uint8 */
-    vkc_mode mode;       /* the mode applied: never VKC_MODE_AUTO */
-    int floored;         /* 1 when the floor widened the range */
-} vkc_qparams;
-
-/* VKC_ERROR_INVALID_ARGUMENT for NaN or infinite ends, lo > hi, lo < 0 in
- * unsigned mode, an unknown mode, or a range whose scale overflows. */
-vkc_status vkc_qparams_from_range(vkc_mode mode, double lo, double hi, vkc_qparams *out,
-                                  vkc_msg *msg);
-
-/* Names as the CLI and the JSON use them; "unknown" for values outside the
- * enum. The parsers take exactly those names and return 1, else 0 (leaving
- * *out alone). */
-const char *vkc_mode_name(vkc_mode m);
-int vkc_mode_parse(const char *s, vkc_mode *out);
-const char *vkc_method_name(vkc_method m);
-int vkc_method_parse(const char *s, vkc_method *out);
-const char *vkc_flavor_name(vkc_flavor f);
-int vkc_flavor_parse(const char *s, vkc_flavor *out);
+/* vkc_qparams, vkc_qparams_from_range, vkc_quant_of, vkc_qparams_amax and
+ * the enum names are public (vkcalib.h); the table above is their
+ * contract. */
 
 #endif

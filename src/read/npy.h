@@ -9,22 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum vkc_npy_type {
-    VKC_DT_F32, /* '<f4' */
-    VKC_DT_F16, /* '<f2' */
-    VKC_DT_F64, /* '<f8' */
-    VKC_DT_U8,  /* '|u1' */
-    VKC_DT_I32, /* '<i4' */
-    VKC_DT_I64, /* '<i8' */
-    VKC_DT_U64  /* '<u8' */
-} vkc_npy_type;
+/* vkc_npy_type, vkc_npy_header and their helpers are public (vkcalib.h). */
 
-/* Bytes per element. */
-size_t vkc_npy_type_size(vkc_npy_type dt);
-/* numpy's descr string, e.g. "<f4". */
-const char *vkc_npy_type_name(vkc_npy_type dt);
-
-#define VKC_NPY_MAX_DIMS 32
 /* Longest header accepted (numpy writes well under 1 KiB; a larger length
  * is a corrupt or hostile file, and we never want to buffer more). */
 #define VKC_NPY_MAX_HEADER (1u << 20)
@@ -32,14 +18,6 @@ const char *vkc_npy_type_name(vkc_npy_type dt);
  * vkc_npy_header_bytes needs. */
 #define VKC_NPY_PREFIX 12
 
-typedef struct vkc_npy_header {
-    vkc_npy_type dtype;
-    uint32_t ndim;
-    uint64_t shape[VKC_NPY_MAX_DIMS];
-    uint64_t count;       /* product of shape; 1 for shape () */
-    uint64_t data_offset; /* bytes before the data: prefix + header */
-    uint64_t data_bytes;  /* count * element size */
-} vkc_npy_header;
 
 /* From the first min(len, VKC_NPY_PREFIX) bytes of a file of file_size
  * bytes: the size of the whole header (the data offset), so that a
@@ -59,8 +37,6 @@ vkc_status vkc_npy_header_bytes(const void *buf, size_t len, uint64_t file_size,
 vkc_status vkc_npy_parse_header(const void *buf, size_t len, uint64_t file_size,
                                 vkc_npy_header *out, vkc_msg *msg);
 
-/* "shape (1, 1024), <f4" into out (always terminated). */
-void vkc_npy_describe(const vkc_npy_header *h, char *out, size_t out_size);
 
 /* Converts count little-endian elements at src (no alignment needed) to
  * float32: float16 exactly, float64 and the integer types rounded to

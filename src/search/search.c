@@ -1,6 +1,8 @@
-/* vkc_search: the threshold methods on |x| histograms, on the context's
- * backend. Entropy runs on the GPU when there is one; percentile, max and
- * MSE are exact integer computations on the host. */
+/* vkc_search: the threshold methods on the context's backend. On |x|
+ * histograms, entropy and MSE screen on the GPU when there is one and
+ * decide on the host; percentile and max are exact integer computations.
+ * Mode asymmetric routes to the two-sided searches (search/asym.h). */
+#include "search/asym.h"
 #include "search/entropy.h"
 #include "vk/gpu.h"
 #include "base/parallel.h"
@@ -201,6 +203,59 @@ static vkc_status mse_one(const void *job, uint32_t t, vkc_msg *msg)
     return vkc_mse_select(&j->hists[t], j->kp->start, j->bound, NULL, &j->res[t], msg);
 }
 
+/* Mode asymmetric: every window of each histogram of x (search/asym.h),
+ * one dispatch per histogram (a histogram's windows already fill one). */
+static vkc_status search_two_sided(vkc_context *ctx, const vkc_histogram *hists, uint32_t count,
+                                   const vkc_search_params *params, vkc_search_result *results)
+{
+    for (uint32_t t = 0; t < count; t++) {
+        const vkc_histogram *h = &hists[t];
+        vkc_search_result *r = &results[t];
+        if (h->kind != VKC_HIST_SIGNED || !isfinite(h->range_min) || h->range_min > h->range_max)
+            return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT,
+                            "histogram %u: mode asymmetric needs a histogram of x (kind signed) over "
+                            "[range_min, range_max]",
+                            t);
+        if (params->method == VKC_METHOD_MAX) {
+            r->window_a = 0;
+            r->window_b = r->i = h->bins;
+            r->lo = h->range_min;
+            r->hi = r->threshold = h->range_max;
+            continue;
+        }
+        vkc_asym_result a;
+        vkc_status st;
+        int gpu = !ctx->is_cpu;
+        if (params->method == VKC_METHOD_ENTROPY)
+            st = gpu ? vkc_asym_entropy_gpu(ctx, h->counts, h->bins, h->range_min, h->range_max, params->start_bin, &a)
+                     : vkc_asym_entropy_cpu_threads(h->counts, h->bins, h->range_min, h->range_max, params->start_bin,
+                                                    ctx->threads, &a, &ctx->msg);
+        else if (params->method == VKC_METHOD_MSE)
+            st = gpu ? vkc_asym_mse_gpu(ctx, h->counts, h->bins, h->range_min, h->range_max, params->start_bin, &a)
+                     : vkc_asym_mse_cpu_threads(h->counts, h->bins, h->range_min, h->range_max, params->start_bin,
+                                                ctx->threads, &a, &ctx->msg);
+        else
+            return vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED,
+                            "mode asymmetric supports the entropy, mse and max methods, not %s",
+                            vkc_method_name(params->method));
+        if (st != VKC_OK) return st;
+        r->window_a = a.a;
+        r->window_b = r->i = a.b;
+        r->lo = a.lo;
+        r->hi = r->threshold = a.hi;
+        r->kl = a.value;
+        r->candidates = a.windows;
+        r->inf_candidates = a.inf_windows;
+        r->reevaluated = a.reevaluated;
+        r->fallback = a.fallback;
+        snprintf(r->message, sizeof r->message, "%s", a.message);
+    }
+    return VKC_OK;
+}
+
+static vkc_status search_any(vkc_context *ctx, const vkc_histogram *hists, uint32_t count,
+                             const vkc_search_params *params, vkc_search_result *results);
+
 vkc_status vkc_search(vkc_context *ctx, const vkc_histogram *hists, uint32_t count, const vkc_search_params *params,
                       vkc_search_result *results)
 {
@@ -211,17 +266,47 @@ vkc_status vkc_search(vkc_context *ctx, const vkc_histogram *hists, uint32_t cou
         memset(&defaults, 0, sizeof defaults);
         params = &defaults;
     }
-    if (params->mode == VKC_MODE_ASYMMETRIC || params->mode == VKC_MODE_AUTO)
+    vkc_status s = vkc_check_struct(params->sType, params->pNext, VKC_STRUCTURE_TYPE_SEARCH_PARAMS,
+                                    "vkc_search_params", &ctx->msg);
+    if (s != VKC_OK) return s;
+    if (params->mode == VKC_MODE_AUTO)
         return vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED,
-                        "vkc_search works on |x| histograms: mode must be symmetric or unsigned "
-                        "(resolve auto per tensor first)");
+                        "vkc_search: mode auto is resolved per tensor (the calibrator does it); pass symmetric or "
+                        "unsigned");
+    void **next = malloc((count ? count : 1) * sizeof *next);
+    if (!next) return vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    for (uint32_t t = 0; t < count; t++) {
+        next[t] = results[t].pNext;
+        memset(&results[t], 0, sizeof results[t]);
+    }
+    s = params->mode == VKC_MODE_ASYMMETRIC ? search_two_sided(ctx, hists, count, params, results)
+                                            : search_any(ctx, hists, count, params, results);
+    for (uint32_t t = 0; t < count; t++) {
+        vkc_search_result *r = &results[t];
+        r->sType = VKC_STRUCTURE_TYPE_SEARCH_RESULT;
+        r->pNext = next[t];
+        if (s == VKC_OK && params->mode != VKC_MODE_ASYMMETRIC) {
+            r->lo = params->mode == VKC_MODE_UNSIGNED ? 0.0 : -r->threshold;
+            r->hi = r->threshold;
+        }
+    }
+    free(next);
+    return s;
+}
+
+/* The |x| searches (symmetric and unsigned). */
+static vkc_status search_any(vkc_context *ctx, const vkc_histogram *hists, uint32_t count,
+                             const vkc_search_params *params, vkc_search_result *results)
+{
     for (uint32_t t = 0; t < count; t++) {
         if (!hists[t].counts || hists[t].bins == 0)
             return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "histogram %u is empty or NULL", t);
+        if (hists[t].kind != VKC_HIST_ABS)
+            return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT,
+                            "histogram %u: modes symmetric and unsigned search histograms of |x| (kind abs)", t);
         if (!(hists[t].range_max >= 0) || !isfinite(hists[t].range_max))
             return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "histogram %u: range_max %g is not finite and >= 0",
                             t, hists[t].range_max);
-        memset(&results[t], 0, sizeof results[t]);
     }
     vkc_kl_params kp;
     vkc_kl_params_from(params, &kp);
@@ -250,4 +335,41 @@ vkc_status vkc_search(vkc_context *ctx, const vkc_histogram *hists, uint32_t cou
         return VKC_OK;
     }
     return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "unknown method %d", (int)params->method);
+}
+
+vkc_status vkc_search_curve(const vkc_histogram *h, const vkc_search_params *params, double *values,
+                            uint32_t *count, uint32_t *first, vkc_msg *msg)
+{
+    vkc_search_params defaults;
+    if (!h || !h->counts || !count) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_search_curve: NULL argument");
+    if (!params) {
+        memset(&defaults, 0, sizeof defaults);
+        params = &defaults;
+    }
+    vkc_status s = vkc_check_struct(params->sType, params->pNext, VKC_STRUCTURE_TYPE_SEARCH_PARAMS,
+                                    "vkc_search_params", msg);
+    if (s != VKC_OK) return s;
+    if (params->method != VKC_METHOD_ENTROPY || h->kind != VKC_HIST_ABS ||
+        (params->mode != VKC_MODE_SYMMETRIC && params->mode != VKC_MODE_UNSIGNED))
+        return vkc_fail(msg, VKC_ERROR_UNSUPPORTED,
+                        "vkc_search_curve: the entropy method on a histogram of |x| (symmetric or unsigned)");
+    vkc_kl_params kp;
+    vkc_kl_params_from(params, &kp);
+    uint32_t nc = vkc_kl_candidate_count(h->bins, &kp);
+    if (first) *first = kp.start;
+    if (!values) {
+        *count = nc;
+        return VKC_OK;
+    }
+    double *all = malloc((nc ? nc : 1) * sizeof *all);
+    if (!all) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory for %u candidates", nc);
+    s = vkc_kl_curve(h->counts, h->bins, &kp, all, msg);
+    if (s == VKC_OK) {
+        uint32_t k = nc < *count ? nc : *count;
+        memcpy(values, all, (size_t)k * sizeof *values);
+        s = k < nc ? VKC_INCOMPLETE : VKC_OK;
+        *count = k;
+    }
+    free(all);
+    return s;
 }

@@ -12,6 +12,9 @@
 
 static const char *const kValidationLayer = "VK_LAYER_KHRONOS_validation";
 
+/* Physical devices considered (far more than any machine has). */
+#define VKC_MAX_DEVICES 64
+
 static int env_flag(const char *name)
 {
     const char *v = getenv(name);
@@ -23,23 +26,38 @@ static int env_flag(const char *name)
  * the loader's trampolines, which dispatch on the handle and so serve every
  * instance and device: contexts on different threads never see a pointer
  * that is wrong for them. */
-static pthread_once_t volk_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t volk_lock = PTHREAD_MUTEX_INITIALIZER;
-static VkResult volk_init_result;
+static int volk_loaded;                        /* under volk_lock */
+static PFN_vkGetInstanceProcAddr volk_custom; /* the application's loader, if it gave one */
 
-static void init_volk(void)
+/* The first call decides which loader the process uses: the system's
+ * libvulkan, or the vkGetInstanceProcAddr an application lent (its own
+ * loader, a statically linked MoltenVK). volk's table is process-wide, so a
+ * later context that asks for a different loader is refused rather than
+ * silently served by the first. */
+static vkc_status load_vulkan(PFN_vkGetInstanceProcAddr gipa, vkc_msg *msg)
 {
-    volk_init_result = volkInitialize();
-}
-
-static vkc_status load_vulkan(vkc_msg *msg)
-{
-    pthread_once(&volk_once, init_volk);
-    if (volk_init_result != VK_SUCCESS)
-        return vkc_fail(msg, VKC_ERROR_NO_VULKAN,
-                        "no Vulkan loader found (libvulkan.so.1); install libvulkan1 and a driver, "
-                        "or use the CPU backend (--cpu)");
-    return VKC_OK;
+    vkc_status s = VKC_OK;
+    pthread_mutex_lock(&volk_lock);
+    if (!volk_loaded) {
+        if (gipa) {
+            volkInitializeCustom(gipa);
+            volk_custom = gipa;
+            volk_loaded = 1;
+        } else if (volkInitialize() == VK_SUCCESS) {
+            volk_loaded = 1;
+        }
+    }
+    if (!volk_loaded)
+        s = vkc_fail(msg, VKC_ERROR_NO_VULKAN,
+                     "no Vulkan loader found (libvulkan.so.1): install libvulkan1 and a driver, or use the "
+                     "CPU backend");
+    else if (gipa && gipa != volk_custom)
+        s = vkc_fail(msg, VKC_ERROR_UNSUPPORTED,
+                     "get_instance_proc_addr differs from the Vulkan loader this process already uses "
+                     "(one loader per process)");
+    pthread_mutex_unlock(&volk_lock);
+    return s;
 }
 
 static void load_instance(VkInstance inst)
@@ -200,6 +218,7 @@ static int device_has_extension(VkPhysicalDevice pd, const char *name)
 static void fill_caps(VkPhysicalDevice pd, uint32_t index, vkc_device_caps *c)
 {
     memset(c, 0, sizeof *c);
+    c->sType = VKC_STRUCTURE_TYPE_DEVICE_CAPS;
     c->index = index;
     VkPhysicalDeviceProperties props;
     vkGetPhysicalDeviceProperties(pd, &props);
@@ -316,10 +335,21 @@ static int match_device(const vkc_device_caps *caps, uint32_t n, const char *sel
     return -1;
 }
 
-void vkc_uuid_string(const uint8_t u[16], char out[37]);
 void vkc_uuid_string(const uint8_t u[16], char out[37])
 {
     uuid_string(u, out);
+}
+
+/* 1 when an earlier kept device has the same deviceUUID: one GPU exposed by
+ * two drivers (or one ICD listed twice). An all-zero UUID (drivers that do
+ * not fill it) never matches. */
+static int seen_uuid(const vkc_device_caps *caps, uint32_t kept, const uint8_t uuid[16])
+{
+    static const uint8_t zero[16];
+    if (memcmp(uuid, zero, 16) == 0) return 0;
+    for (uint32_t k = 0; k < kept; k++)
+        if (memcmp(caps[k].uuid, uuid, 16) == 0) return 1;
+    return 0;
 }
 
 static vkc_status enumerate(VkInstance inst, vkc_device_caps *caps, VkPhysicalDevice *pds, uint32_t *count,
@@ -329,8 +359,8 @@ static vkc_status enumerate(VkInstance inst, vkc_device_caps *caps, VkPhysicalDe
     VkResult r = vkEnumeratePhysicalDevices(inst, &n, NULL);
     if (r != VK_SUCCESS)
         return vkc_fail(msg, VKC_ERROR_VULKAN, "vkEnumeratePhysicalDevices failed: %s", vkc_vk_result_name(r));
-    VkPhysicalDevice all[64];
-    if (n > 64) n = 64;
+    VkPhysicalDevice all[VKC_MAX_DEVICES];
+    if (n > VKC_MAX_DEVICES) n = VKC_MAX_DEVICES;
     r = vkEnumeratePhysicalDevices(inst, &n, all);
     if (r != VK_SUCCESS && r != VK_INCOMPLETE)
         return vkc_fail(msg, VKC_ERROR_VULKAN, "vkEnumeratePhysicalDevices failed: %s", vkc_vk_result_name(r));
@@ -340,6 +370,7 @@ static vkc_status enumerate(VkInstance inst, vkc_device_caps *caps, VkPhysicalDe
         int ts;
         if (!compute_queue_family(all[i], &fam, &ts)) continue;
         fill_caps(all[i], i, &caps[kept]);
+        if (seen_uuid(caps, kept, caps[kept].uuid)) continue;
         if (pds) pds[kept] = all[i];
         kept++;
     }
@@ -351,14 +382,32 @@ static vkc_status enumerate(VkInstance inst, vkc_device_caps *caps, VkPhysicalDe
 
 vkc_status vkc_enumerate_devices(vkc_device_caps *caps, uint32_t *count, vkc_msg *msg)
 {
-    if (!caps || !count) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "caps and count are required");
-    vkc_status s = load_vulkan(msg);
+    if (!count) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "count is required");
+    vkc_status s = load_vulkan(NULL, msg);
     if (s != VKC_OK) return s;
     VkInstance inst;
     s = create_instance(NULL, 0, &inst, msg);
     if (s != VKC_OK) return s;
-    s = enumerate(inst, caps, NULL, count, msg);
+    /* Every device, so that the default rule and the de-duplication see
+     * them all whatever the caller's capacity. */
+    vkc_device_caps *all = calloc(VKC_MAX_DEVICES, sizeof *all);
+    uint32_t n = VKC_MAX_DEVICES;
+    if (!all) s = vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    if (s == VKC_OK) s = enumerate(inst, all, NULL, &n, msg);
     vkDestroyInstance(inst, NULL);
+    if (s == VKC_OK && !caps) {
+        *count = n;
+    } else if (s == VKC_OK) {
+        uint32_t k = n < *count ? n : *count;
+        for (uint32_t i = 0; i < k; i++) {
+            void *next = caps[i].pNext; /* the caller's, left alone */
+            caps[i] = all[i];
+            caps[i].pNext = next;
+        }
+        s = k < n ? VKC_INCOMPLETE : VKC_OK;
+        *count = k;
+    }
+    free(all);
     return s;
 }
 
@@ -450,15 +499,15 @@ static uint32_t parse_disable_env(void)
 
 static vkc_status open_owned(vkc_context *ctx, const vkc_context_info *info, int *fallback_cpu)
 {
-    vkc_status s = load_vulkan(&ctx->msg);
+    vkc_status s = load_vulkan(info->get_instance_proc_addr, &ctx->msg);
     if (s != VKC_OK) return s;
     int validate = info->validate || env_flag("VKCALIB_VALIDATE");
     s = create_instance(ctx, validate, &ctx->instance, &ctx->msg);
     if (s != VKC_OK) return s;
     ctx->owns_instance = 1;
-    vkc_device_caps caps[64];
-    VkPhysicalDevice pds[64];
-    uint32_t n = 64;
+    vkc_device_caps caps[VKC_MAX_DEVICES];
+    VkPhysicalDevice pds[VKC_MAX_DEVICES];
+    uint32_t n = VKC_MAX_DEVICES;
     s = enumerate(ctx->instance, caps, pds, &n, &ctx->msg);
     if (s != VKC_OK) return s;
     const char *sel = info->device;
@@ -468,7 +517,8 @@ static vkc_status open_owned(vkc_context *ctx, const vkc_context_info *info, int
         d = match_device(caps, n, sel);
         if (d < 0)
             return vkc_fail(&ctx->msg, VKC_ERROR_NO_DEVICE,
-                            "no Vulkan device matches '%s' (%u found; see `vkcalib devices`)", sel, n);
+                            "no Vulkan device matches '%s' (%u device%s found)", sel, n,
+                            n == 1 ? "" : "s");
     } else {
         d = default_device(caps, n);
         if (d < 0) {
@@ -487,7 +537,7 @@ static vkc_status open_owned(vkc_context *ctx, const vkc_context_info *info, int
 
 static vkc_status open_borrowed(vkc_context *ctx, const vkc_context_info *info)
 {
-    vkc_status s = load_vulkan(&ctx->msg);
+    vkc_status s = load_vulkan(info->get_instance_proc_addr, &ctx->msg);
     if (s != VKC_OK) return s;
     if (!info->instance || !info->physical_device || !info->device_handle || !info->queue)
         return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT,
@@ -513,8 +563,11 @@ vkc_status vkc_context_create(const vkc_context_info *info, vkc_context **out, v
         memset(&defaults, 0, sizeof defaults);
         info = &defaults;
     }
+    vkc_status cs = vkc_check_struct(info->sType, info->pNext, VKC_STRUCTURE_TYPE_CONTEXT_INFO, "vkc_context_info", msg);
+    if (cs != VKC_OK) return cs;
     vkc_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    ctx->pipeline_cache = info->pipeline_cache;
     ctx->threads = info->cpu_threads ? info->cpu_threads : vkc_cpu_count();
     ctx->max_chunk_bytes = info->max_chunk_bytes;
     ctx->disabled = info->disable_features | parse_disable_env();

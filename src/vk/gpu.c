@@ -169,7 +169,7 @@ static vkc_status build_pipe(vkc_context *ctx, vkc_pipe *p, const vkc_shader_blo
     cpi.stage.pName = "main";
     cpi.stage.pSpecializationInfo = p->nspec ? &si : NULL;
     cpi.layout = p->layout;
-    VkResult r = vkCreateComputePipelines(ctx->dev, VK_NULL_HANDLE, 1, &cpi, NULL, &p->pipeline);
+    VkResult r = vkCreateComputePipelines(ctx->dev, ctx->pipeline_cache, 1, &cpi, NULL, &p->pipeline);
     vkDestroyShaderModule(ctx->dev, mod, NULL);
     if (r != VK_SUCCESS) return vkc_vk_fail(ctx, r, "vkCreateComputePipelines", __FILE__, __LINE__);
     return VKC_OK;

@@ -367,3 +367,11 @@ vkc_status vkc_write_trt_cache(const char *path, uint32_t trt_version, const cha
     vkc_buf_free(&out);
     return s;
 }
+
+int vkc_trt_version_parse(const char *s, uint32_t *out)
+{
+    int ok = 0;
+    uint32_t v = vkc_trt_version_from_string(s, &ok);
+    if (ok && out) *out = v;
+    return ok;
+}

@@ -29,7 +29,7 @@
  * tensor it quantizes normally is never floored. Any positive scale maps
  * zeros to 0 exactly, so the floor's value does not change the result for
  * an all-zero tensor. */
-#define VKC_AMAX_FLOOR (1.0 / 16777216.0)
+/* VKC_AMAX_FLOOR is public (vkcalib.h). */
 
 /* Formats a cache into out (appended). trt_version 0 means
  * VKC_TRT_VERSION_DEFAULT, algo NULL means VKC_TRT_ALGO_DEFAULT. Lines follow
