@@ -107,7 +107,7 @@ static void check_hist(vkc_context *ctx, const char *label, const char *name, co
 {
     uint64_t *want = calloc(spec->bins, 8), *got = calloc(spec->bins, 8);
     if (!want || !got) abort();
-    REQUIRE(vkc_ref_histogram(x, n, spec, want) == VKC_OK);
+    REQUIRE_CMP(vkc_ref_histogram(x, n, spec, want), ==, VKC_OK);
     vkc_status s = vkc_histogram_f32(ctx, x, n, spec, got);
     REQUIREF(s == VKC_OK, "%s %s: histogram failed: %s", label, name, vkc_context_error(ctx));
     uint32_t bad = 0, first = 0;

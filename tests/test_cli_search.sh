@@ -1,14 +1,14 @@
 #!/bin/bash
-# vkcalib search on the golden histograms (shared/testdata/golden_histograms.json):
+# vkcalib search on the golden histograms (tests/data/golden_histograms.json, a copy of shared/testdata):
 # entropy (signed, unsigned, both flavours), percentile and MSE, on the native
 # CPU backend and on lavapipe, plus the usage errors of the command.
 #
 # Usage: bash test_cli_search.sh VKCALIB WORKDIR
-# Env:   VKC_TESTDATA_DIR (shared/testdata), VKC_SOURCE_DIR (the source tree).
+# Env:   VKC_TESTDATA_DIR (tests/data), VKC_SOURCE_DIR (the source tree).
 set -u
 
 . "$(dirname "$0")/cli_common.sh" "$@"
-GOLDEN=${VKC_TESTDATA_DIR:-${VKC_SOURCE_DIR:-.}/../shared/testdata}/golden_histograms.json
+GOLDEN=${VKC_TESTDATA_DIR:-${VKC_SOURCE_DIR:-.}/tests/data}/golden_histograms.json
 
 if [ ! -f "$GOLDEN" ]; then
     echo "golden histograms not found at $GOLDEN (set VKC_TESTDATA_DIR)" >&2

@@ -129,23 +129,29 @@ static void test_entropy_random(int cases, uint64_t seed)
         asym_gen(&r, h, n, shape, &lo, &hi);
         vkc_asym_result ref, fast;
         vkc_msg msg;
-        REQUIRE(vkc_asym_entropy_reference(h, n, lo, hi, start, &ref, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_asym_entropy_reference(h, n, lo, hi, start, &ref, &msg), ==, VKC_OK);
         uint32_t threads = 1 + (uint32_t)(c % 3);
-        REQUIRE(vkc_asym_entropy_cpu_threads(h, n, lo, hi, start, threads, &fast, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_asym_entropy_cpu_threads(h, n, lo, hi, start, threads, &fast, &msg), ==, VKC_OK);
         REQUIREF(fast.a == ref.a && fast.b == ref.b && fast.fallback == ref.fallback,
                  "entropy case %d (%s, n %u, start %u): fast (%u, %u) fb %d, reference (%u, %u) fb %d", c,
                  as_names[shape], n, start, fast.a, fast.b, fast.fallback, ref.a, ref.b, ref.fallback);
-        REQUIRE(fast.lo == ref.lo && fast.hi == ref.hi && fast.value == ref.value);
-        REQUIRE(fast.windows == ref.windows && fast.inf_windows == ref.inf_windows);
+        REQUIRE_CMP(fast.lo, ==, ref.lo);
+        REQUIRE_CMP(fast.hi, ==, ref.hi);
+        REQUIRE_CMP(fast.value, ==, ref.value);
+        REQUIRE_CMP(fast.windows, ==, ref.windows);
+        REQUIRE_CMP(fast.inf_windows, ==, ref.inf_windows);
         if (!ref.fallback) {
-            REQUIRE(ref.b - ref.a >= (start ? start : 128));
-            REQUIRE(ref.lo == vkc_asym_edge(lo, hi, n, ref.a) && ref.hi == vkc_asym_edge(lo, hi, n, ref.b));
+            REQUIRE_CMP(ref.b - ref.a, >=, (start ? start : 128));
+            REQUIRE_CMP(ref.lo, ==, vkc_asym_edge(lo, hi, n, ref.a));
+            REQUIRE_CMP(ref.hi, ==, vkc_asym_edge(lo, hi, n, ref.b));
             long double nk = naive_kl(h, n, ref.a, ref.b);
             REQUIREF(fabsl(nk - ref.value) <= 1e-12L + 1e-12L * fabsl(nk), "case %d: KL %.17g, long double %.17Lg",
                      c, ref.value, nk);
         } else {
             fell_back++;
-            REQUIRE(ref.message[0] != 0 && ref.lo == lo && ref.hi == hi);
+            REQUIRE_CMP(ref.message[0], !=, 0);
+            REQUIRE_CMP(ref.lo, ==, lo);
+            REQUIRE_CMP(ref.hi, ==, hi);
         }
         reeval += fast.reevaluated;
         windows += fast.windows;
@@ -178,7 +184,7 @@ static void test_entropy_bounds(int cases, uint64_t seed)
         asym_gen(&r, h, n, shape, &lo, &hi);
         vkc_asym_hist ah;
         vkc_msg msg;
-        REQUIRE(vkc_asym_hist_init(&ah, h, n, VKC_ASYM_KL, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_asym_hist_init(&ah, h, n, VKC_ASYM_KL, &msg), ==, VKC_OK);
         if (ah.total == 0) {
             vkc_asym_hist_free(&ah);
             continue;
@@ -225,14 +231,18 @@ static void test_mse_random(int cases, uint64_t seed)
         asym_gen(&r, h, n, shape, &lo, &hi);
         vkc_asym_result ref, fast;
         vkc_msg msg;
-        REQUIRE(vkc_asym_mse_reference(h, n, lo, hi, start, &ref, &msg) == VKC_OK);
-        REQUIRE(vkc_asym_mse_cpu_threads(h, n, lo, hi, start, 1 + (uint32_t)(c % 3), &fast, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_asym_mse_reference(h, n, lo, hi, start, &ref, &msg), ==, VKC_OK);
+        REQUIRE_CMP(vkc_asym_mse_cpu_threads(h, n, lo, hi, start, 1 + (uint32_t)(c % 3), &fast, &msg), ==, VKC_OK);
         REQUIREF(fast.a == ref.a && fast.b == ref.b && fast.fallback == ref.fallback,
                  "mse case %d (%s, n %u, start %u, [%g, %g]): fast (%u, %u), reference (%u, %u)", c,
                  as_names[shape], n, start, lo, hi, fast.a, fast.b, ref.a, ref.b);
-        REQUIRE(fast.lo == ref.lo && fast.hi == ref.hi && fast.value == ref.value);
+        REQUIRE_CMP(fast.lo, ==, ref.lo);
+        REQUIRE_CMP(fast.hi, ==, ref.hi);
+        REQUIRE_CMP(fast.value, ==, ref.value);
         if (!ref.fallback) {
-            REQUIRE(ref.lo <= 0 && ref.hi >= 0 && ref.hi > ref.lo);
+            REQUIRE_CMP(ref.lo, <=, 0);
+            REQUIRE_CMP(ref.hi, >=, 0);
+            REQUIRE_CMP(ref.hi, >, ref.lo);
             long double nm = naive_mse(h, n, lo, hi, ref.a, ref.b);
             REQUIREF(fabsl(nm - ref.value) <= 1e-9L * fabsl(nm) + 1e-300L, "mse case %d: %.17g, long double %.17Lg", c,
                      ref.value, nm);
@@ -258,7 +268,7 @@ static void test_mse_bounds(int cases, uint64_t seed)
         asym_gen(&r, h, n, shape, &lo, &hi);
         vkc_asym_hist ah;
         vkc_msg msg;
-        REQUIRE(vkc_asym_hist_init(&ah, h, n, VKC_ASYM_MSE, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_asym_hist_init(&ah, h, n, VKC_ASYM_MSE, &msg), ==, VKC_OK);
         if (ah.total == 0) {
             vkc_asym_hist_free(&ah);
             continue;
@@ -291,47 +301,78 @@ static void test_edges(void)
     vkc_msg msg;
     /* Empty histogram. */
     memset(h, 0, sizeof h);
-    REQUIRE(vkc_asym_entropy_cpu(h, 256, -1, 1, 0, &res, &msg) == VKC_OK);
-    REQUIRE(res.fallback && res.a == 0 && res.b == 256 && res.lo == -1 && res.hi == 1 && res.message[0]);
-    REQUIRE(vkc_asym_mse_cpu(h, 256, -1, 1, 0, &res, &msg) == VKC_OK);
-    REQUIRE(res.fallback && res.lo == -1 && res.hi == 1);
-    REQUIRE(vkc_asym_entropy_reference(h, 256, -1, 1, 0, &res, &msg) == VKC_OK && res.fallback);
+    REQUIRE_CMP(vkc_asym_entropy_cpu(h, 256, -1, 1, 0, &res, &msg), ==, VKC_OK);
+    REQUIRE(res.fallback);
+    REQUIRE_CMP(res.a, ==, 0);
+    REQUIRE_CMP(res.b, ==, 256);
+    REQUIRE_CMP(res.lo, ==, -1);
+    REQUIRE_CMP(res.hi, ==, 1);
+    REQUIRE(res.message[0]);
+    REQUIRE_CMP(vkc_asym_mse_cpu(h, 256, -1, 1, 0, &res, &msg), ==, VKC_OK);
+    REQUIRE(res.fallback);
+    REQUIRE_CMP(res.lo, ==, -1);
+    REQUIRE_CMP(res.hi, ==, 1);
+    REQUIRE_CMP(vkc_asym_entropy_reference(h, 256, -1, 1, 0, &res, &msg), ==, VKC_OK);
+    REQUIRE(res.fallback);
     /* N < S. */
     for (int j = 0; j < 100; j++) h[j] = 1 + j;
-    REQUIRE(vkc_asym_entropy_cpu(h, 100, -1, 1, 0, &res, &msg) == VKC_OK);
-    REQUIRE(res.fallback && res.windows == 0 && strstr(res.message, "fewer") != NULL);
-    REQUIRE(vkc_asym_mse_cpu(h, 100, -1, 1, 0, &res, &msg) == VKC_OK && res.fallback);
-    REQUIRE(vkc_asym_entropy_cpu(h, 100, -1, 1, 101, &res, &msg) == VKC_OK && res.fallback);
-    REQUIRE(vkc_asym_entropy_cpu(h, 100, -1, 1, 100, &res, &msg) == VKC_OK && !res.fallback && res.windows == 1);
-    REQUIRE(res.a == 0 && res.b == 100 && res.lo == -1 && res.hi == 1);
+    REQUIRE_CMP(vkc_asym_entropy_cpu(h, 100, -1, 1, 0, &res, &msg), ==, VKC_OK);
+    REQUIRE(res.fallback);
+    REQUIRE_CMP(res.windows, ==, 0);
+    REQUIRE_CMP(strstr(res.message, "fewer"), !=, NULL);
+    REQUIRE_CMP(vkc_asym_mse_cpu(h, 100, -1, 1, 0, &res, &msg), ==, VKC_OK);
+    REQUIRE(res.fallback);
+    REQUIRE_CMP(vkc_asym_entropy_cpu(h, 100, -1, 1, 101, &res, &msg), ==, VKC_OK);
+    REQUIRE(res.fallback);
+    REQUIRE_CMP(vkc_asym_entropy_cpu(h, 100, -1, 1, 100, &res, &msg), ==, VKC_OK);
+    REQUIRE(!res.fallback);
+    REQUIRE_CMP(res.windows, ==, 1);
+    REQUIRE_CMP(res.a, ==, 0);
+    REQUIRE_CMP(res.b, ==, 100);
+    REQUIRE_CMP(res.lo, ==, -1);
+    REQUIRE_CMP(res.hi, ==, 1);
     /* One bin. */
     h[0] = 7;
-    REQUIRE(vkc_asym_entropy_cpu(h, 1, -1, 1, 0, &res, &msg) == VKC_OK && res.fallback);
-    REQUIRE(vkc_asym_entropy_cpu(h, 1, -1, 1, 1, &res, &msg) == VKC_OK && !res.fallback && res.value == 0);
-    REQUIRE(vkc_asym_mse_cpu(h, 1, -1, 1, 1, &res, &msg) == VKC_OK && !res.fallback);
+    REQUIRE_CMP(vkc_asym_entropy_cpu(h, 1, -1, 1, 0, &res, &msg), ==, VKC_OK);
+    REQUIRE(res.fallback);
+    REQUIRE_CMP(vkc_asym_entropy_cpu(h, 1, -1, 1, 1, &res, &msg), ==, VKC_OK);
+    REQUIRE(!res.fallback);
+    REQUIRE_CMP(res.value, ==, 0);
+    REQUIRE_CMP(vkc_asym_mse_cpu(h, 1, -1, 1, 1, &res, &msg), ==, VKC_OK);
+    REQUIRE(!res.fallback);
     /* A single non-empty bin: every window holding it without outliers has
      * KL 0, and the widest of those is the whole histogram. */
     memset(h, 0, sizeof h);
     h[170] = 12345;
-    REQUIRE(vkc_asym_entropy_cpu(h, 256, -3, 5, 0, &res, &msg) == VKC_OK);
-    REQUIRE(!res.fallback && res.a == 0 && res.b == 256 && res.value == 0);
+    REQUIRE_CMP(vkc_asym_entropy_cpu(h, 256, -3, 5, 0, &res, &msg), ==, VKC_OK);
+    REQUIRE(!res.fallback);
+    REQUIRE_CMP(res.a, ==, 0);
+    REQUIRE_CMP(res.b, ==, 256);
+    REQUIRE_CMP(res.value, ==, 0);
     vkc_asym_result ref;
-    REQUIRE(vkc_asym_entropy_reference(h, 256, -3, 5, 0, &ref, &msg) == VKC_OK && ref.a == res.a && ref.b == res.b);
+    REQUIRE_CMP(vkc_asym_entropy_reference(h, 256, -3, 5, 0, &ref, &msg), ==, VKC_OK);
+    REQUIRE_CMP(ref.a, ==, res.a);
+    REQUIRE_CMP(ref.b, ==, res.b);
     /* Window (a, b) with outliers on both sides and the edge bins empty is
      * infinite: here every window that clips the bin. */
-    REQUIRE(vkc_asym_entropy_cpu(h, 256, -3, 5, 16, &res, &msg) == VKC_OK && res.inf_windows > 0);
-    REQUIRE(vkc_asym_mse_cpu(h, 256, -3, 5, 0, &res, &msg) == VKC_OK && !res.fallback);
-    REQUIRE(vkc_asym_mse_reference(h, 256, -3, 5, 0, &ref, &msg) == VKC_OK && ref.a == res.a && ref.b == res.b);
+    REQUIRE_CMP(vkc_asym_entropy_cpu(h, 256, -3, 5, 16, &res, &msg), ==, VKC_OK);
+    REQUIRE_CMP(res.inf_windows, >, 0);
+    REQUIRE_CMP(vkc_asym_mse_cpu(h, 256, -3, 5, 0, &res, &msg), ==, VKC_OK);
+    REQUIRE(!res.fallback);
+    REQUIRE_CMP(vkc_asym_mse_reference(h, 256, -3, 5, 0, &ref, &msg), ==, VKC_OK);
+    REQUIRE_CMP(ref.a, ==, res.a);
+    REQUIRE_CMP(ref.b, ==, res.b);
     /* lo == hi: fallback; hi < lo or non-finite: error. */
-    REQUIRE(vkc_asym_entropy_cpu(h, 256, 2, 2, 0, &res, &msg) == VKC_OK && res.fallback);
-    REQUIRE(vkc_asym_entropy_cpu(h, 256, 2, 1, 0, &res, &msg) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_asym_mse_cpu(h, 256, NAN, 1, 0, &res, &msg) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_asym_entropy_cpu(NULL, 256, 0, 1, 0, &res, &msg) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_asym_entropy_cpu(h, 0, 0, 1, 0, &res, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_asym_entropy_cpu(h, 256, 2, 2, 0, &res, &msg), ==, VKC_OK);
+    REQUIRE(res.fallback);
+    REQUIRE_CMP(vkc_asym_entropy_cpu(h, 256, 2, 1, 0, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_asym_mse_cpu(h, 256, NAN, 1, 0, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_asym_entropy_cpu(NULL, 256, 0, 1, 0, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_asym_entropy_cpu(h, 0, 0, 1, 0, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
     /* Counts near 2^64: overflow is an error, not a wrong answer. */
     h[0] = UINT64_MAX;
     h[1] = 2;
-    REQUIRE(vkc_asym_entropy_cpu(h, 256, 0, 1, 0, &res, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_asym_entropy_cpu(h, 256, 0, 1, 0, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
     /* Window index and count agree with the width-major order. */
     for (uint32_t n = 1; n < 40; n++)
         for (uint32_t s = 1; s <= n + 1; s++) {
@@ -339,10 +380,13 @@ static void test_edges(void)
             int ok = 1;
             for (uint32_t m = s; m <= n; m++)
                 for (uint32_t a = 0; a + m <= n; a++) ok &= vkc_asym_window_index(n, s, a, a + m) == k++;
-            REQUIRE(ok && k == vkc_asym_window_count(n, s));
+            REQUIRE(ok);
+            REQUIRE_CMP(k, ==, vkc_asym_window_count(n, s));
         }
-    REQUIRE(vkc_asym_window_count(2048, 128) == 1921ull * 1922 / 2);
-    REQUIRE(vkc_asym_edge(-1, 3, 8, 0) == -1 && vkc_asym_edge(-1, 3, 8, 8) == 3 && vkc_asym_edge(-1, 3, 8, 2) == 0);
+    REQUIRE_CMP(vkc_asym_window_count(2048, 128), ==, 1921ull * 1922 / 2);
+    REQUIRE_CMP(vkc_asym_edge(-1, 3, 8, 0), ==, -1);
+    REQUIRE_CMP(vkc_asym_edge(-1, 3, 8, 8), ==, 3);
+    REQUIRE_CMP(vkc_asym_edge(-1, 3, 8, 2), ==, 0);
 }
 
 /* The tie rule: widest, then smallest a. */
@@ -357,8 +401,8 @@ static void test_ties(void)
     vkc_rng r = {77};
     for (uint32_t j = 0; j < 256; j++) h[j] = (uint64_t)(1e6 * exp(-(double)j / 30.0)) + (vkc_rng_next(&r) % 5);
     h[0] += 5000000;
-    REQUIRE(vkc_asym_mse_cpu(h, 256, 0.0, 6.0, 0, &res, &msg) == VKC_OK);
-    REQUIRE(vkc_asym_mse_reference(h, 256, 0.0, 6.0, 0, &ref, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_asym_mse_cpu(h, 256, 0.0, 6.0, 0, &res, &msg), ==, VKC_OK);
+    REQUIRE_CMP(vkc_asym_mse_reference(h, 256, 0.0, 6.0, 0, &ref, &msg), ==, VKC_OK);
     REQUIREF(res.a == 0 && ref.a == 0 && res.b == ref.b && res.lo == 0, "relu mse: (%u, %u) vs (%u, %u)", res.a,
              res.b, ref.a, ref.b);
     /* Uniform counts and no outliers: every window holding all mass ... only
@@ -366,8 +410,8 @@ static void test_ties(void)
      * has KL 0: the widest is (0, N). */
     memset(h, 0, sizeof h);
     for (uint32_t j = 100; j < 140; j++) h[j] = 1000;
-    REQUIRE(vkc_asym_entropy_cpu(h, 256, -1, 1, 64, &res, &msg) == VKC_OK);
-    REQUIRE(vkc_asym_entropy_reference(h, 256, -1, 1, 64, &ref, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_asym_entropy_cpu(h, 256, -1, 1, 64, &res, &msg), ==, VKC_OK);
+    REQUIRE_CMP(vkc_asym_entropy_reference(h, 256, -1, 1, 64, &ref, &msg), ==, VKC_OK);
     REQUIREF(res.a == 0 && res.b == 256 && ref.a == 0 && ref.b == 256 && res.value == 0,
              "uniform block: (%u, %u) KL %g", res.a, res.b, res.value);
     /* Equal widths: the smallest a. Two mirror-image windows of one
@@ -375,11 +419,14 @@ static void test_ties(void)
      * an exact tie: all mass in one bin, windows of the minimum width. */
     memset(h, 0, sizeof h);
     h[128] = 99;
-    REQUIRE(vkc_asym_entropy_cpu(h, 256, -1, 1, 256, &res, &msg) == VKC_OK && res.a == 0 && res.b == 256);
+    REQUIRE_CMP(vkc_asym_entropy_cpu(h, 256, -1, 1, 256, &res, &msg), ==, VKC_OK);
+    REQUIRE_CMP(res.a, ==, 0);
+    REQUIRE_CMP(res.b, ==, 256);
     for (uint32_t j = 0; j < 256; j++) h[j] = j >= 120 && j < 136 ? 50 : 0;
-    REQUIRE(vkc_asym_mse_cpu(h, 256, -1, 1, 200, &res, &msg) == VKC_OK);
-    REQUIRE(vkc_asym_mse_reference(h, 256, -1, 1, 200, &ref, &msg) == VKC_OK);
-    REQUIRE(res.a == ref.a && res.b == ref.b);
+    REQUIRE_CMP(vkc_asym_mse_cpu(h, 256, -1, 1, 200, &res, &msg), ==, VKC_OK);
+    REQUIRE_CMP(vkc_asym_mse_reference(h, 256, -1, 1, 200, &ref, &msg), ==, VKC_OK);
+    REQUIRE_CMP(res.a, ==, ref.a);
+    REQUIRE_CMP(res.b, ==, ref.b);
 }
 
 static void test_timing(void)
@@ -397,22 +444,26 @@ static void test_timing(void)
     vkc_asym_result res, one;
     vkc_msg msg;
     double t0 = vkc_test_now();
-    REQUIRE(vkc_asym_entropy_cpu(h, N, -4.0, 2.5, 0, &res, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_asym_entropy_cpu(h, N, -4.0, 2.5, 0, &res, &msg), ==, VKC_OK);
     double t1 = vkc_test_now();
     printf("timing: entropy N=2048 CPU exhaustive, %u threads: %.2f s (%llu windows, %llu reference re-checks), "
            "window (%u, %u) = [%.6g, %.6g], KL %.6g\n",
            threads, t1 - t0, (unsigned long long)res.windows, (unsigned long long)res.reevaluated, res.a, res.b,
            res.lo, res.hi, res.value);
     REQUIRE(!res.fallback);
-    REQUIRE(vkc_asym_entropy_cpu_threads(h, N, -4.0, 2.5, 0, 1, &one, &msg) == VKC_OK);
-    REQUIRE(one.a == res.a && one.b == res.b && one.value == res.value);
+    REQUIRE_CMP(vkc_asym_entropy_cpu_threads(h, N, -4.0, 2.5, 0, 1, &one, &msg), ==, VKC_OK);
+    REQUIRE_CMP(one.a, ==, res.a);
+    REQUIRE_CMP(one.b, ==, res.b);
+    REQUIRE_CMP(one.value, ==, res.value);
     t0 = vkc_test_now();
-    REQUIRE(vkc_asym_mse_cpu(h, N, -4.0, 2.5, 0, &res, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_asym_mse_cpu(h, N, -4.0, 2.5, 0, &res, &msg), ==, VKC_OK);
     t1 = vkc_test_now();
     printf("timing: MSE N=2048 CPU exhaustive, %u threads: %.2f s (%llu reference re-checks), window (%u, %u) = "
            "[%.6g, %.6g], MSE %.6g\n",
            threads, t1 - t0, (unsigned long long)res.reevaluated, res.a, res.b, res.lo, res.hi, res.value);
-    REQUIRE(!res.fallback && res.lo <= 0 && res.hi >= 0);
+    REQUIRE(!res.fallback);
+    REQUIRE_CMP(res.lo, <=, 0);
+    REQUIRE_CMP(res.hi, >=, 0);
     free(h);
 }
 

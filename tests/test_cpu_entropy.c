@@ -14,7 +14,7 @@
 #include <time.h>
 
 #ifndef VKC_TESTDATA_DIR
-#error "VKC_TESTDATA_DIR must name shared/testdata"
+#error "VKC_TESTDATA_DIR must name tests/data"
 #endif
 
 
@@ -179,7 +179,7 @@ static void golden_mode(const char *name, const uint64_t *h, uint32_t n, double 
              "%s: %s missing in golden file", name, key);
     if (!e) return;
     vkc_kl_params kp = params_for(mode, VKC_FLAVOR_MODELOPT, start, 0);
-    REQUIRE(kp.levels == (mode == VKC_MODE_UNSIGNED ? 256u : 128u));
+    REQUIRE_CMP(kp.levels, ==, (mode == VKC_MODE_UNSIGNED ? 256u : 128u));
 
     char what[128];
     snprintf(what, sizeof what, "golden %s %s", name, key);
@@ -201,7 +201,7 @@ static void golden_mode(const char *name, const uint64_t *h, uint32_t n, double 
     /* Every listed tie must be tied under our rule, with our reference. */
     vkc_kl_hist kh;
     vkc_msg msg;
-    REQUIRE(vkc_kl_hist_init(&kh, h, n, &kp, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_kl_hist_init(&kh, h, n, &kp, &msg), ==, VKC_OK);
     double m = ref.kl;
     for (size_t k = 0; k < vkc_json_len(tied); k++) {
         uint64_t t;
@@ -277,8 +277,9 @@ static void test_known_values(void)
     double k4 = 3.0 / 7 * log(3.0 / 2.5) + 2.0 / 7 * log(2.0 / 2.5);
     vkc_kl_hist kh;
     vkc_msg msg;
-    REQUIRE(vkc_kl_hist_init(&kh, h, 4, &kp, &msg) == VKC_OK);
-    REQUIRE(kh.total == 7 && kh.h[0] == 1);
+    REQUIRE_CMP(vkc_kl_hist_init(&kh, h, 4, &kp, &msg), ==, VKC_OK);
+    REQUIRE_CMP(kh.total, ==, 7);
+    REQUIRE_CMP(kh.h[0], ==, 1);
     const double want[3] = {k2, k3, k4};
     for (uint32_t i = 2; i <= 4; i++) {
         double e;
@@ -288,46 +289,68 @@ static void test_known_values(void)
                  want[i - 2]);
     }
     vkc_search_result res;
-    REQUIRE(vkc_entropy_cpu(h, 4, 2.0, &kp, &res, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_entropy_cpu(h, 4, 2.0, &kp, &res, &msg), ==, VKC_OK);
     /* k4 ~ 0.0144 is the least. */
-    REQUIRE(k4 < k3 && k4 < k2);
-    REQUIRE(res.i == 4 && res.threshold == 2.0 && res.candidates == 3 && !res.fallback);
-    REQUIRE(fabs(res.kl - k4) < 1e-15);
+    REQUIRE_CMP(k4, <, k3);
+    REQUIRE_CMP(k4, <, k2);
+    REQUIRE_CMP(res.i, ==, 4);
+    REQUIRE_CMP(res.threshold, ==, 2.0);
+    REQUIRE_CMP(res.candidates, ==, 3);
+    REQUIRE(!res.fallback);
+    REQUIRE_CMP(fabs(res.kl - k4), <, 1e-15);
     vkc_kl_hist_free(&kh);
 
     /* Infinite candidate: bin i-1 empty while outliers exist. */
     const uint64_t g[5] = {0, 4, 0, 0, 1};
     kp.start = 2;
-    REQUIRE(vkc_kl_hist_init(&kh, g, 5, &kp, &msg) == VKC_OK);
-    REQUIRE(!vkc_kl_is_inf(&kh, 2) && vkc_kl_is_inf(&kh, 3) && vkc_kl_is_inf(&kh, 4));
+    REQUIRE_CMP(vkc_kl_hist_init(&kh, g, 5, &kp, &msg), ==, VKC_OK);
+    REQUIRE(!vkc_kl_is_inf(&kh, 2));
+    REQUIRE(vkc_kl_is_inf(&kh, 3));
+    REQUIRE(vkc_kl_is_inf(&kh, 4));
     REQUIRE(!vkc_kl_is_inf(&kh, 5));
-    REQUIRE(vkc_kl_reference(&kh, 3, 2) == INFINITY && vkc_kl_reference(&kh, 4, 2) == INFINITY);
+    REQUIRE_CMP(vkc_kl_reference(&kh, 3, 2), ==, INFINITY);
+    REQUIRE_CMP(vkc_kl_reference(&kh, 4, 2), ==, INFINITY);
     double e;
-    REQUIRE(vkc_kl_fast(&kh, 4, 2, &e) == INFINITY);
-    REQUIRE(isnan(vkc_kl_reference(&kh, 0, 2)) && isnan(vkc_kl_reference(&kh, 6, 2)));
-    REQUIRE(vkc_entropy_cpu(g, 5, 1.0, &kp, &res, &msg) == VKC_OK);
-    REQUIRE(res.inf_candidates == 2 && res.candidates == 4);
+    REQUIRE_CMP(vkc_kl_fast(&kh, 4, 2, &e), ==, INFINITY);
+    REQUIRE(isnan(vkc_kl_reference(&kh, 0, 2)));
+    REQUIRE(isnan(vkc_kl_reference(&kh, 6, 2)));
+    REQUIRE_CMP(vkc_entropy_cpu(g, 5, 1.0, &kp, &res, &msg), ==, VKC_OK);
+    REQUIRE_CMP(res.inf_candidates, ==, 2);
+    REQUIRE_CMP(res.candidates, ==, 4);
     vkc_kl_hist_free(&kh);
 
-    REQUIRE(vkc_kl_tie_tol(0) == 1e-15 && vkc_kl_tie_tol(1e-7) == 1e-15);
-    REQUIRE(vkc_kl_tie_tol(1e-3) == 1e-9 * 1e-3);
-    REQUIRE(vkc_kl_tie_tol(2.0) == 2e-9 && vkc_kl_tie_tol(-2.0) == 2e-9);
+    REQUIRE_CMP(vkc_kl_tie_tol(0), ==, 1e-15);
+    REQUIRE_CMP(vkc_kl_tie_tol(1e-7), ==, 1e-15);
+    REQUIRE_CMP(vkc_kl_tie_tol(1e-3), ==, 1e-9 * 1e-3);
+    REQUIRE_CMP(vkc_kl_tie_tol(2.0), ==, 2e-9);
+    REQUIRE_CMP(vkc_kl_tie_tol(-2.0), ==, 2e-9);
 }
 
 static void test_params(void)
 {
     vkc_kl_params kp;
     vkc_kl_params_from(NULL, &kp);
-    REQUIRE(kp.levels == 128 && kp.start == 128 && kp.stride == 1 && kp.zero_bin_copy == 1 &&
-            kp.tie_largest == 1 && kp.edge_offset == 0.0);
+    REQUIRE_CMP(kp.levels, ==, 128);
+    REQUIRE_CMP(kp.start, ==, 128);
+    REQUIRE_CMP(kp.stride, ==, 1);
+    REQUIRE_CMP(kp.zero_bin_copy, ==, 1);
+    REQUIRE_CMP(kp.tie_largest, ==, 1);
+    REQUIRE_CMP(kp.edge_offset, ==, 0.0);
     kp = params_for(VKC_MODE_UNSIGNED, VKC_FLAVOR_TENSORRT, 64, 3);
-    REQUIRE(kp.levels == 256 && kp.start == 64 && kp.stride == 3 && kp.edge_offset == 0.5);
+    REQUIRE_CMP(kp.levels, ==, 256);
+    REQUIRE_CMP(kp.start, ==, 64);
+    REQUIRE_CMP(kp.stride, ==, 3);
+    REQUIRE_CMP(kp.edge_offset, ==, 0.5);
     kp = params_for(VKC_MODE_AUTO, VKC_FLAVOR_MODELOPT, 0, 0);
-    REQUIRE(kp.levels == 128 && kp.start == 128 && kp.stride == 1);
-    REQUIRE(vkc_kl_candidate_count(127, &kp) == 0 && vkc_kl_candidate_count(128, &kp) == 1);
-    REQUIRE(vkc_kl_candidate_count(2048, &kp) == 1921);
+    REQUIRE_CMP(kp.levels, ==, 128);
+    REQUIRE_CMP(kp.start, ==, 128);
+    REQUIRE_CMP(kp.stride, ==, 1);
+    REQUIRE_CMP(vkc_kl_candidate_count(127, &kp), ==, 0);
+    REQUIRE_CMP(vkc_kl_candidate_count(128, &kp), ==, 1);
+    REQUIRE_CMP(vkc_kl_candidate_count(2048, &kp), ==, 1921);
     kp.stride = 2;
-    REQUIRE(vkc_kl_candidate_count(2048, &kp) == 961 && vkc_kl_candidate_count(2047, &kp) == 960);
+    REQUIRE_CMP(vkc_kl_candidate_count(2048, &kp), ==, 961);
+    REQUIRE_CMP(vkc_kl_candidate_count(2047, &kp), ==, 960);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -351,7 +374,7 @@ static void tie_case(const char *what, uint64_t a, uint64_t a2, uint64_t d, int 
     vkc_kl_params kp = params_for(VKC_MODE_SYMMETRIC, VKC_FLAVOR_MODELOPT, 512, 1);
     vkc_kl_hist kh;
     vkc_msg msg;
-    REQUIRE(vkc_kl_hist_init(&kh, h, N, &kp, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_kl_hist_init(&kh, h, N, &kp, &msg), ==, VKC_OK);
     double split = vkc_kl_reference(&kh, 1846, 128), joined = vkc_kl_reference(&kh, 2048, 128);
     double e;
     vkc_kl_fast(&kh, 2048, 128, &e);
@@ -405,53 +428,76 @@ static void test_edges(void)
 
     /* All zero: fallback. */
     check_cpu_vs_reference("all zero", h, 2048, 3.0, &kp, &res);
-    REQUIRE(res.fallback && res.threshold == 3.0 && res.i == 2048);
+    REQUIRE(res.fallback);
+    REQUIRE_CMP(res.threshold, ==, 3.0);
+    REQUIRE_CMP(res.i, ==, 2048);
     /* Only bin 0: empty after the zero-bin rule. */
     h[0] = 12345;
     check_cpu_vs_reference("only bin 0", h, 2048, 3.0, &kp, &res);
-    REQUIRE(res.fallback && res.threshold == 3.0);
+    REQUIRE(res.fallback);
+    REQUIRE_CMP(res.threshold, ==, 3.0);
     h[0] = 0;
 
     /* One non-empty bin at 700: i <= 700 infinite, the rest KL 0, tied. */
     h[700] = 1000;
     check_cpu_vs_reference("single bin", h, 2048, 1.0, &kp, &res);
-    REQUIRE(!res.fallback && res.i == 2048 && res.kl == 0 && res.inf_candidates == 700 - 128 + 1);
+    REQUIRE(!res.fallback);
+    REQUIRE_CMP(res.i, ==, 2048);
+    REQUIRE_CMP(res.kl, ==, 0);
+    REQUIRE_CMP(res.inf_candidates, ==, 700 - 128 + 1);
     kp.tie_largest = 0;
     check_cpu_vs_reference("single bin, smallest tie", h, 2048, 1.0, &kp, &res);
-    REQUIRE(!res.fallback && res.i == 701);
+    REQUIRE(!res.fallback);
+    REQUIRE_CMP(res.i, ==, 701);
     kp.tie_largest = 1;
     /* A single non-empty bin below the start: every candidate finite, KL 0. */
     memset(h, 0, N * sizeof *h);
     h[5] = 1u << 20;
     check_cpu_vs_reference("single low bin", h, 2048, 1.0, &kp, &res);
-    REQUIRE(!res.fallback && res.i == 2048 && res.inf_candidates == 0);
+    REQUIRE(!res.fallback);
+    REQUIRE_CMP(res.i, ==, 2048);
+    REQUIRE_CMP(res.inf_candidates, ==, 0);
 
     /* Mass only above the start bin. */
     memset(h, 0, N * sizeof *h);
     for (uint32_t j = 300; j < 400; j++) h[j] = 1000 + j;
     check_cpu_vs_reference("mass above start", h, 1024, 1.0, &kp, &res);
-    REQUIRE(!res.fallback && res.inf_candidates == 300 - 128 + 1 && res.i > 300);
+    REQUIRE(!res.fallback);
+    REQUIRE_CMP(res.inf_candidates, ==, 300 - 128 + 1);
+    REQUIRE_CMP(res.i, >, 300);
     /* Mass only in the last bin: every candidate below n is infinite. */
     memset(h, 0, N * sizeof *h);
     h[1023] = 77;
     check_cpu_vs_reference("mass in last bin", h, 1024, 1.0, &kp, &res);
-    REQUIRE(!res.fallback && res.i == 1024 && res.inf_candidates == 1024 - 128);
+    REQUIRE(!res.fallback);
+    REQUIRE_CMP(res.i, ==, 1024);
+    REQUIRE_CMP(res.inf_candidates, ==, 1024 - 128);
     /* ... and with the last candidate out of reach: all infinite. */
     kp.stride = 5;
     check_cpu_vs_reference("all candidates infinite", h, 1024, 1.0, &kp, &res);
-    REQUIRE(res.fallback && res.inf_candidates == res.candidates && res.threshold == 1.0);
+    REQUIRE(res.fallback);
+    REQUIRE_CMP(res.inf_candidates, ==, res.candidates);
+    REQUIRE_CMP(res.threshold, ==, 1.0);
     kp.stride = 1;
 
     /* n < start: fallback; n == start: one candidate. */
     fill_exp(h, N, 1e6, 30);
     check_cpu_vs_reference("n < start", h, 127, 2.0, &kp, &res);
-    REQUIRE(res.fallback && res.candidates == 0 && res.threshold == 2.0 && res.i == 127);
+    REQUIRE(res.fallback);
+    REQUIRE_CMP(res.candidates, ==, 0);
+    REQUIRE_CMP(res.threshold, ==, 2.0);
+    REQUIRE_CMP(res.i, ==, 127);
     check_cpu_vs_reference("n == start", h, 128, 2.0, &kp, &res);
-    REQUIRE(!res.fallback && res.i == 128 && res.threshold == 2.0);
+    REQUIRE(!res.fallback);
+    REQUIRE_CMP(res.i, ==, 128);
+    REQUIRE_CMP(res.threshold, ==, 2.0);
     /* One bin, start 1: the zero-bin rule has no bin 1; KL = 0. */
     kp.start = 1;
     check_cpu_vs_reference("one bin", h, 1, 0.5, &kp, &res);
-    REQUIRE(!res.fallback && res.i == 1 && res.threshold == 0.5 && res.kl == 0);
+    REQUIRE(!res.fallback);
+    REQUIRE_CMP(res.i, ==, 1);
+    REQUIRE_CMP(res.threshold, ==, 0.5);
+    REQUIRE_CMP(res.kl, ==, 0);
     /* Start 1 over many bins: candidates with fewer bins than levels. */
     check_cpu_vs_reference("start 1", h, 600, 1.0, &kp, &res);
     kp.start = 128;
@@ -471,50 +517,55 @@ static void test_edges(void)
     h[2047] = 3;
     kp.stride = 2;
     check_cpu_vs_reference("stride 2", h, 2048, 1.0, &kp, &res);
-    REQUIRE(res.candidates == 961 && (res.i - 128) % 2 == 0 && !res.fallback);
+    REQUIRE_CMP(res.candidates, ==, 961);
+    REQUIRE_CMP((res.i - 128) % 2, ==, 0);
+    REQUIRE(!res.fallback);
     kp.stride = 1;
 
     /* TensorRT flavour: threshold (i + 0.5) * w, same i as modelopt. */
     check_cpu_vs_reference("modelopt", h, 2048, 1.0, &kp, &ref);
     vkc_kl_params trt = params_for(VKC_MODE_SYMMETRIC, VKC_FLAVOR_TENSORRT, 0, 0);
     check_cpu_vs_reference("tensorrt", h, 2048, 1.0, &trt, &res);
-    REQUIRE(res.i == ref.i && res.threshold == ((double)res.i + 0.5) / 2048.0 && !res.fallback);
+    REQUIRE_CMP(res.i, ==, ref.i);
+    REQUIRE_CMP(res.threshold, ==, ((double)res.i + 0.5) / 2048.0);
+    REQUIRE(!res.fallback);
     h[2047] = 0;
     check_cpu_vs_reference("tensorrt i = n", h, 2048, 4.0, &trt, &res);
-    REQUIRE(res.threshold == ((double)res.i + 0.5) * (4.0 / 2048));
+    REQUIRE_CMP(res.threshold, ==, ((double)res.i + 0.5) * (4.0 / 2048));
 
     /* Range 0 never yields a zero threshold without fallback. */
     check_cpu_vs_reference("range 0", h, 2048, 0.0, &kp, &res);
-    REQUIRE(res.fallback && res.threshold == 0.0);
+    REQUIRE(res.fallback);
+    REQUIRE_CMP(res.threshold, ==, 0.0);
     /* Tiny range: the threshold underflows -> fallback. */
     check_cpu_vs_reference("range denormal", h, 2048, 4.9406564584124654e-324, &kp, &res);
     REQUIRE(res.fallback || res.threshold > 0);
 
     /* Invalid arguments. */
-    REQUIRE(vkc_entropy_cpu(h, 0, 1.0, &kp, &res, &msg) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_entropy_cpu(NULL, 10, 1.0, &kp, &res, &msg) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_entropy_cpu(h, 2048, -1.0, &kp, &res, &msg) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_entropy_cpu(h, 2048, NAN, &kp, &res, &msg) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_entropy_cpu(h, 2048, INFINITY, &kp, &res, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_entropy_cpu(h, 0, 1.0, &kp, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_entropy_cpu(NULL, 10, 1.0, &kp, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_entropy_cpu(h, 2048, -1.0, &kp, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_entropy_cpu(h, 2048, NAN, &kp, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_entropy_cpu(h, 2048, INFINITY, &kp, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
     vkc_kl_params bad = kp;
     bad.levels = 0;
-    REQUIRE(vkc_entropy_cpu(h, 2048, 1.0, &bad, &res, &msg) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_entropy_reference(h, 2048, 1.0, &bad, &res, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_entropy_cpu(h, 2048, 1.0, &bad, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_entropy_reference(h, 2048, 1.0, &bad, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
     bad = kp;
     bad.stride = 0;
-    REQUIRE(vkc_entropy_cpu(h, 2048, 1.0, &bad, &res, &msg) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(strstr(msg.text, "stride") != NULL);
+    REQUIRE_CMP(vkc_entropy_cpu(h, 2048, 1.0, &bad, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(strstr(msg.text, "stride"), !=, NULL);
     /* A total that overflows uint64, directly and through the zero-bin rule. */
     memset(h, 0, N * sizeof *h);
     h[1] = h[2] = h[3] = (uint64_t)1 << 62; /* 3 * 2^62, 4 * 2^62 after the copy */
     kp.start = 4;
-    REQUIRE(vkc_entropy_cpu(h, 16, 1.0, &kp, &res, &msg) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(strstr(msg.text, "overflow") != NULL);
+    REQUIRE_CMP(vkc_entropy_cpu(h, 16, 1.0, &kp, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(strstr(msg.text, "overflow"), !=, NULL);
     h[3] = 0; /* 3 * 2^62 with the copy: fits */
-    REQUIRE(vkc_entropy_cpu(h, 16, 1.0, &kp, &res, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_entropy_cpu(h, 16, 1.0, &kp, &res, &msg), ==, VKC_OK);
     check_cpu_vs_reference("total 3 * 2^62", h, 16, 1.0, &kp, &res);
     h[9] = UINT64_MAX;
-    REQUIRE(vkc_entropy_cpu(h, 16, 1.0, &kp, &res, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_entropy_cpu(h, 16, 1.0, &kp, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
     free(h);
 }
 
@@ -592,7 +643,7 @@ static void check_cascade(const char *what, vkc_rng *r, const uint64_t *h, uint3
         if (vkc_rng_next(r) % 50 == 0) approx[c] = NAN;
     }
     vkc_search_result res;
-    REQUIRE(vkc_kl_select(&kh, kp, approx, err, range_max, &res, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_kl_select(&kh, kp, approx, err, range_max, &res, &msg), ==, VKC_OK);
     REQUIREF(res.i == want->i && res.fallback == want->fallback && res.threshold == want->threshold,
              "%s: cascade chose %u, reference %u", what, res.i, want->i);
     free(approx);
@@ -622,7 +673,7 @@ static void test_random(void)
         vkc_search_result cpu, ref;
         vkc_msg msg;
         double t = vkc_test_now();
-        REQUIRE(vkc_entropy_cpu(h, n, range_max, &kp, &cpu, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_entropy_cpu(h, n, range_max, &kp, &cpu, &msg), ==, VKC_OK);
         t_cpu += vkc_test_now() - t;
         reeval += cpu.reevaluated;
         cands += cpu.candidates;
@@ -653,7 +704,7 @@ static void test_random(void)
            "differed at a tie edge)\n",
            reeval, cands, naive_checked, ambiguous);
     printf("random: max |fast - reference| / err = %.3g\n", worst);
-    for (int s = 0; s < HIST_SHAPE_COUNT; s++) REQUIRE(per_shape[s] > 0);
+    for (int s = 0; s < HIST_SHAPE_COUNT; s++) REQUIRE_CMP(per_shape[s], >, 0);
     free(h);
 }
 

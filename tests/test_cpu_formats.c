@@ -43,16 +43,25 @@ static vkc_status parse_str(const char *text, vkc_trtcache *c, vkc_msg *msg)
 static void test_trt_version(void)
 {
     int ok = -1;
-    REQUIRE(vkc_trt_version_from_string("8.6.1", &ok) == 8601 && ok == 1);
-    REQUIRE(vkc_trt_version_from_string("10.3.0", &ok) == 100300 && ok == 1);
-    REQUIRE(vkc_trt_version_from_string("8601", &ok) == 8601 && ok == 1);
-    REQUIRE(vkc_trt_version_from_string("100300", &ok) == 100300 && ok == 1);
-    REQUIRE(vkc_trt_version_from_string("8.5.3", &ok) == 8503 && ok == 1);
-    REQUIRE(vkc_trt_version_from_string("7.2.3", &ok) == 7203 && ok == 1);
-    REQUIRE(vkc_trt_version_from_string("10.13.2", &ok) == 101302 && ok == 1);
-    REQUIRE(vkc_trt_version_from_string("8.6", &ok) == 8600 && ok == 1);
-    REQUIRE(vkc_trt_version_from_string("8.6.1.6", &ok) == 8601 && ok == 1);
-    REQUIRE(vkc_trt_version_from_string("8.6.1", NULL) == 8601);
+    REQUIRE_CMP(vkc_trt_version_from_string("8.6.1", &ok), ==, 8601);
+    REQUIRE_CMP(ok, ==, 1);
+    REQUIRE_CMP(vkc_trt_version_from_string("10.3.0", &ok), ==, 100300);
+    REQUIRE_CMP(ok, ==, 1);
+    REQUIRE_CMP(vkc_trt_version_from_string("8601", &ok), ==, 8601);
+    REQUIRE_CMP(ok, ==, 1);
+    REQUIRE_CMP(vkc_trt_version_from_string("100300", &ok), ==, 100300);
+    REQUIRE_CMP(ok, ==, 1);
+    REQUIRE_CMP(vkc_trt_version_from_string("8.5.3", &ok), ==, 8503);
+    REQUIRE_CMP(ok, ==, 1);
+    REQUIRE_CMP(vkc_trt_version_from_string("7.2.3", &ok), ==, 7203);
+    REQUIRE_CMP(ok, ==, 1);
+    REQUIRE_CMP(vkc_trt_version_from_string("10.13.2", &ok), ==, 101302);
+    REQUIRE_CMP(ok, ==, 1);
+    REQUIRE_CMP(vkc_trt_version_from_string("8.6", &ok), ==, 8600);
+    REQUIRE_CMP(ok, ==, 1);
+    REQUIRE_CMP(vkc_trt_version_from_string("8.6.1.6", &ok), ==, 8601);
+    REQUIRE_CMP(ok, ==, 1);
+    REQUIRE_CMP(vkc_trt_version_from_string("8.6.1", NULL), ==, 8601);
     const char *bad[] = {"", "8.", ".6", "8..1", "8.6.1.6.1", "8.10.0", "8.6.100", "10.100.0",
                          "0.1.0", "abc", "8601x", "-8601", "8.6.1 ", "0", "99999999999",
                          "1234567890123.1"};
@@ -62,16 +71,17 @@ static void test_trt_version(void)
         REQUIREF(v == 0 && ok == 0, "'%s' gave %u ok=%d", bad[i], v, ok);
     }
     ok = -1;
-    REQUIRE(vkc_trt_version_from_string(NULL, &ok) == 0 && ok == 0);
+    REQUIRE_CMP(vkc_trt_version_from_string(NULL, &ok), ==, 0);
+    REQUIRE_CMP(ok, ==, 0);
 
     /* Header: default version and calibrator, and explicit ones. */
     vkc_buf b = {0};
     vkc_msg msg = {{0}};
-    REQUIRE(vkc_trtcache_format(&b, 0, NULL, NULL, NULL, 0, NULL, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_trtcache_format(&b, 0, NULL, NULL, NULL, 0, NULL, &msg), ==, VKC_OK);
     REQUIRE(b.data && strcmp(b.data, "TRT-8601-EntropyCalibration2\n") == 0);
     vkc_buf_reset(&b);
-    REQUIRE(vkc_trtcache_format(&b, 100300, "MinMaxCalibration", NULL, NULL, 0, NULL, &msg) == VKC_OK);
-    REQUIRE(strcmp(b.data, "TRT-100300-MinMaxCalibration\n") == 0);
+    REQUIRE_CMP(vkc_trtcache_format(&b, 100300, "MinMaxCalibration", NULL, NULL, 0, NULL, &msg), ==, VKC_OK);
+    REQUIRE_CMP(strcmp(b.data, "TRT-100300-MinMaxCalibration\n"), ==, 0);
     vkc_buf_free(&b);
 }
 
@@ -91,11 +101,11 @@ static void test_trt_known_bits(void)
     vkc_buf b = {0};
     vkc_msg msg = {{0}};
     uint32_t floored = 99;
-    REQUIRE(vkc_trtcache_format(&b, 8601, NULL, names, amax, 6, &floored, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_trtcache_format(&b, 8601, NULL, names, amax, 6, &floored, &msg), ==, VKC_OK);
     REQUIREF(b.data && strcmp(b.data, want) == 0, "got:\n%s", b.data ? b.data : "(null)");
-    REQUIRE(floored == 0);
-    REQUIRE(vkc_f32_bits(vkc_trt_scale(127.0)) == 0x3f800000u);
-    REQUIRE(vkc_f32_bits(vkc_trt_scale(1.0)) == 0x3c010204u);
+    REQUIRE_CMP(floored, ==, 0);
+    REQUIRE_CMP(vkc_f32_bits(vkc_trt_scale(127.0)), ==, 0x3f800000u);
+    REQUIRE_CMP(vkc_f32_bits(vkc_trt_scale(1.0)), ==, 0x3c010204u);
 
     /* Many values: the line is the float32 of amax/127, 8 lowercase digits. */
     vkc_rng rng = {7};
@@ -123,8 +133,8 @@ static void test_trt_floor(void)
     vkc_buf b = {0};
     vkc_msg msg = {{0}};
     uint32_t floored = 0;
-    REQUIRE(vkc_trtcache_format(&b, 8601, NULL, names, amax, 6, &floored, &msg) == VKC_OK);
-    REQUIRE(floored == 4); /* 0, -0, 1e-30, 4.9e-324; the floor itself is not raised */
+    REQUIRE_CMP(vkc_trtcache_format(&b, 8601, NULL, names, amax, 6, &floored, &msg), ==, VKC_OK);
+    REQUIRE_CMP(floored, ==, 4); /* 0, -0, 1e-30, 4.9e-324; the floor itself is not raised */
     /* 2^-24 / 127 as float32, from Python: 30010204. */
     REQUIRE(has(b.data, "\nzero: 30010204\n"));
     REQUIRE(has(b.data, "\nnegzero: 30010204\n"));
@@ -134,7 +144,9 @@ static void test_trt_floor(void)
     REQUIRE(has(b.data, "\none: 3c010204\n"));
     /* The floored scale is a normal float with a finite reciprocal. */
     float s = vkc_trt_scale(0.0);
-    REQUIRE(s > 0 && isnormal(s) && isfinite(1.0f / s));
+    REQUIRE_CMP(s, >, 0);
+    REQUIRE(isnormal(s));
+    REQUIRE(isfinite(1.0f / s));
     vkc_buf_free(&b);
 }
 
@@ -160,20 +172,17 @@ static void test_trt_write_errors(void)
         vkc_status st = vkc_trtcache_format(&b, 8601, NULL, names, amax, 2, &floored, &msg);
         REQUIREF(st == VKC_ERROR_INVALID_ARGUMENT, "case %zu: %d", i, (int)st);
         REQUIREF(has(msg.text, bad[i].says), "case %zu: '%s'", i, msg.text);
-        REQUIRE(b.len == 4 && strcmp(b.data, "keep") == 0);
-        REQUIRE(floored == 0);
+        REQUIRE_CMP(b.len, ==, 4);
+        REQUIRE_CMP(strcmp(b.data, "keep"), ==, 0);
+        REQUIRE_CMP(floored, ==, 0);
     }
     const char *nullname[] = {NULL};
     double one = 1.0;
-    REQUIRE(vkc_trtcache_format(&b, 8601, NULL, nullname, &one, 1, NULL, &msg) ==
-            VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_trtcache_format(&b, 8601, "Entropy\nCalibration2", NULL, NULL, 0, NULL, &msg) ==
-            VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_trtcache_format(&b, 8601, "", NULL, NULL, 0, NULL, &msg) ==
-            VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_trtcache_format(NULL, 8601, NULL, NULL, NULL, 0, NULL, &msg) ==
-            VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(b.len == 4);
+    REQUIRE_CMP(vkc_trtcache_format(&b, 8601, NULL, nullname, &one, 1, NULL, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_trtcache_format(&b, 8601, "Entropy\nCalibration2", NULL, NULL, 0, NULL, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_trtcache_format(&b, 8601, "", NULL, NULL, 0, NULL, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_trtcache_format(NULL, 8601, NULL, NULL, NULL, 0, NULL, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(b.len, ==, 4);
     vkc_buf_free(&b);
 }
 
@@ -190,24 +199,23 @@ static void test_trt_roundtrip(void)
     vkc_buf b = {0};
     vkc_msg msg = {{0}};
     uint32_t floored = 0;
-    REQUIRE(vkc_trtcache_format(&b, 100300, "EntropyCalibration2", names, amax, n, &floored, &msg) ==
-            VKC_OK);
-    REQUIRE(floored == 1);
+    REQUIRE_CMP(vkc_trtcache_format(&b, 100300, "EntropyCalibration2", names, amax, n, &floored, &msg), ==, VKC_OK);
+    REQUIRE_CMP(floored, ==, 1);
     vkc_trtcache c;
     vkc_status st = parse_exact(b.data, b.len, &c, &msg);
     REQUIREF(st == VKC_OK, "%s", msg.text);
-    REQUIRE(c.version == 100300);
+    REQUIRE_CMP(c.version, ==, 100300);
     REQUIRE(c.algo && strcmp(c.algo, "EntropyCalibration2") == 0);
-    REQUIRE(c.count == n);
+    REQUIRE_CMP(c.count, ==, n);
     for (size_t i = 0; st == VKC_OK && i < n && i < c.count; i++) {
         REQUIREF(strcmp(c.entries[i].name, names[i]) == 0, "'%s' vs '%s'", c.entries[i].name,
                  names[i]);
         uint32_t want = vkc_f32_bits(vkc_trt_scale(amax[i]));
-        REQUIRE(c.entries[i].bits == want);
-        REQUIRE(c.entries[i].scale == vkc_bits_f32(want));
-        REQUIRE(c.entries[i].amax == (double)vkc_bits_f32(want) * 127.0);
+        REQUIRE_CMP(c.entries[i].bits, ==, want);
+        REQUIRE_CMP(c.entries[i].scale, ==, vkc_bits_f32(want));
+        REQUIRE_CMP(c.entries[i].amax, ==, (double)vkc_bits_f32(want) * 127.0);
         /* amax survives within float32 rounding. */
-        if (amax[i] > 0) REQUIRE(fabs(c.entries[i].amax - amax[i]) <= amax[i] * 1e-7);
+        if (amax[i] > 0) REQUIRE_CMP(fabs(c.entries[i].amax - amax[i]), <=, amax[i] * 1e-7);
     }
     vkc_trtcache_free(&c);
     vkc_trtcache_free(&c); /* harmless twice */
@@ -219,36 +227,46 @@ static void test_trt_reader_lenient(void)
     vkc_trtcache c;
     vkc_msg msg = {{0}};
     /* TensorRT writes a zero scale as unpadded "0"; no final newline. */
-    REQUIRE(parse_str("TRT-8601-EntropyCalibration2\nfoo: 0\nbar: 3c010204", &c, &msg) == VKC_OK);
-    REQUIRE(c.count == 2);
+    REQUIRE_CMP(parse_str("TRT-8601-EntropyCalibration2\nfoo: 0\nbar: 3c010204", &c, &msg), ==, VKC_OK);
+    REQUIRE_CMP(c.count, ==, 2);
     if (c.count == 2) {
-        REQUIRE(strcmp(c.entries[0].name, "foo") == 0 && c.entries[0].bits == 0);
-        REQUIRE(c.entries[0].scale == 0.0f && c.entries[0].amax == 0.0);
-        REQUIRE(strcmp(c.entries[1].name, "bar") == 0 && c.entries[1].bits == 0x3c010204u);
-        REQUIRE(fabs(c.entries[1].amax - 1.0) < 1e-7);
+        REQUIRE_CMP(strcmp(c.entries[0].name, "foo"), ==, 0);
+        REQUIRE_CMP(c.entries[0].bits, ==, 0);
+        REQUIRE_CMP(c.entries[0].scale, ==, 0.0f);
+        REQUIRE_CMP(c.entries[0].amax, ==, 0.0);
+        REQUIRE_CMP(strcmp(c.entries[1].name, "bar"), ==, 0);
+        REQUIRE_CMP(c.entries[1].bits, ==, 0x3c010204u);
+        REQUIRE_CMP(fabs(c.entries[1].amax - 1.0), <, 1e-7);
     }
     vkc_trtcache_free(&c);
 
     /* CRLF, blank lines (also before the header), upper-case and short hex. */
-    REQUIRE(parse_str("\r\n  \nTRT-8510-EntropyCalibration2\r\na: 3F800000\r\n\r\nb: 1\r\n"
+    REQUIRE_CMP(parse_str("\r\n  \nTRT-8510-EntropyCalibration2\r\na: 3F800000\r\n\r\nb: 1\r\n"
                       "c: 3c010204  \r\n",
-                      &c, &msg) == VKC_OK);
-    REQUIRE(c.version == 8510 && c.count == 3);
+                      &c, &msg), ==, VKC_OK);
+    REQUIRE_CMP(c.version, ==, 8510);
+    REQUIRE_CMP(c.count, ==, 3);
     if (c.count == 3) {
-        REQUIRE(strcmp(c.entries[0].name, "a") == 0 && c.entries[0].bits == 0x3f800000u);
-        REQUIRE(c.entries[0].amax == 127.0);
-        REQUIRE(strcmp(c.entries[1].name, "b") == 0 && c.entries[1].bits == 1u);
-        REQUIRE(strcmp(c.entries[2].name, "c") == 0 && c.entries[2].bits == 0x3c010204u);
+        REQUIRE_CMP(strcmp(c.entries[0].name, "a"), ==, 0);
+        REQUIRE_CMP(c.entries[0].bits, ==, 0x3f800000u);
+        REQUIRE_CMP(c.entries[0].amax, ==, 127.0);
+        REQUIRE_CMP(strcmp(c.entries[1].name, "b"), ==, 0);
+        REQUIRE_CMP(c.entries[1].bits, ==, 1u);
+        REQUIRE_CMP(strcmp(c.entries[2].name, "c"), ==, 0);
+        REQUIRE_CMP(c.entries[2].bits, ==, 0x3c010204u);
     }
-    REQUIRE(strcmp(c.algo, "EntropyCalibration2") == 0);
+    REQUIRE_CMP(strcmp(c.algo, "EntropyCalibration2"), ==, 0);
     vkc_trtcache_free(&c);
 
     /* Header only, other calibrators and versions. */
-    REQUIRE(parse_str("TRT-5105-LegacyCalibration\n", &c, &msg) == VKC_OK);
-    REQUIRE(c.version == 5105 && c.count == 0 && strcmp(c.algo, "LegacyCalibration") == 0);
+    REQUIRE_CMP(parse_str("TRT-5105-LegacyCalibration\n", &c, &msg), ==, VKC_OK);
+    REQUIRE_CMP(c.version, ==, 5105);
+    REQUIRE_CMP(c.count, ==, 0);
+    REQUIRE_CMP(strcmp(c.algo, "LegacyCalibration"), ==, 0);
     vkc_trtcache_free(&c);
-    REQUIRE(parse_str("TRT-0-x y", &c, &msg) == VKC_OK);
-    REQUIRE(c.version == 0 && strcmp(c.algo, "x y") == 0);
+    REQUIRE_CMP(parse_str("TRT-0-x y", &c, &msg), ==, VKC_OK);
+    REQUIRE_CMP(c.version, ==, 0);
+    REQUIRE_CMP(strcmp(c.algo, "x y"), ==, 0);
     vkc_trtcache_free(&c);
 }
 
@@ -284,7 +302,9 @@ static void test_trt_reader_errors(void)
         vkc_status st = parse_exact(bad[i].text, len, &c, &msg);
         REQUIREF(st == VKC_ERROR_FORMAT, "case %zu: status %d", i, (int)st);
         REQUIREF(has(msg.text, bad[i].says), "case %zu: '%s'", i, msg.text);
-        REQUIRE(c.count == 0 && c.entries == NULL && c.algo == NULL);
+        REQUIRE_CMP(c.count, ==, 0);
+        REQUIRE_CMP(c.entries, ==, NULL);
+        REQUIRE_CMP(c.algo, ==, NULL);
         vkc_trtcache_free(&c);
     }
 }
@@ -383,40 +403,44 @@ static void test_atomic_basic(void)
     char p[600];
     vkc_msg msg = {{0}};
     path_in(p, sizeof p, "out.cache");
-    REQUIRE(vkc_atomic_write(p, "hello\n", 6, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_atomic_write(p, "hello\n", 6, &msg), ==, VKC_OK);
     REQUIRE(file_is(p, "hello\n", 6));
     mode_t um = umask(0);
     umask(um);
     struct stat st;
-    REQUIRE(stat(p, &st) == 0 && (st.st_mode & 0777) == (0644 & ~um));
+    REQUIRE_CMP(stat(p, &st), ==, 0);
+    REQUIRE_CMP((st.st_mode & 0777), ==, (0644 & ~um));
 
     /* Replacing keeps the existing mode. */
-    REQUIRE(chmod(p, 0600) == 0);
-    REQUIRE(vkc_atomic_write(p, "second", 6, &msg) == VKC_OK);
+    REQUIRE_CMP(chmod(p, 0600), ==, 0);
+    REQUIRE_CMP(vkc_atomic_write(p, "second", 6, &msg), ==, VKC_OK);
     REQUIRE(file_is(p, "second", 6));
-    REQUIRE(stat(p, &st) == 0 && (st.st_mode & 0777) == 0600);
+    REQUIRE_CMP(stat(p, &st), ==, 0);
+    REQUIRE_CMP((st.st_mode & 0777), ==, 0600);
 
     /* Empty content and a large one. */
-    REQUIRE(vkc_atomic_write(p, "", 0, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_atomic_write(p, "", 0, &msg), ==, VKC_OK);
     REQUIRE(file_is(p, "", 0));
     size_t big = 3u << 20;
     char *data = malloc(big);
     for (size_t i = 0; i < big; i++) data[i] = (char)(i * 31u >> 3);
-    REQUIRE(vkc_atomic_write(p, data, big, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_atomic_write(p, data, big, &msg), ==, VKC_OK);
     REQUIRE(file_is(p, data, big));
     free(data);
 
     int tmps;
-    REQUIRE(count_dir_entries(g_dir, &tmps) == 1 && tmps == 0);
+    REQUIRE_CMP(count_dir_entries(g_dir, &tmps), ==, 1);
+    REQUIRE_CMP(tmps, ==, 0);
 
     /* A symbolic link is written through; the link stays a link. */
     char target[600], link[600];
     path_in(target, sizeof target, "target.txt");
     path_in(link, sizeof link, "link.txt");
-    REQUIRE(vkc_atomic_write(target, "old", 3, &msg) == VKC_OK);
-    REQUIRE(symlink("target.txt", link) == 0);
-    REQUIRE(vkc_atomic_write(link, "new!", 4, &msg) == VKC_OK);
-    REQUIRE(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+    REQUIRE_CMP(vkc_atomic_write(target, "old", 3, &msg), ==, VKC_OK);
+    REQUIRE_CMP(symlink("target.txt", link), ==, 0);
+    REQUIRE_CMP(vkc_atomic_write(link, "new!", 4, &msg), ==, VKC_OK);
+    REQUIRE_CMP(lstat(link, &st), ==, 0);
+    REQUIRE(S_ISLNK(st.st_mode));
     REQUIRE(file_is(target, "new!", 4));
     unlink(link);
     unlink(target);
@@ -424,10 +448,10 @@ static void test_atomic_basic(void)
     /* A bare file name goes to the current directory. */
     char cwd[4096];
     if (getcwd(cwd, sizeof cwd) && chdir(g_dir) == 0) {
-        REQUIRE(vkc_atomic_write("rel.txt", "r", 1, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_atomic_write("rel.txt", "r", 1, &msg), ==, VKC_OK);
         REQUIRE(file_is("rel.txt", "r", 1));
         unlink("rel.txt");
-        REQUIRE(chdir(cwd) == 0);
+        REQUIRE_CMP(chdir(cwd), ==, 0);
     }
     unlink(p);
 }
@@ -437,7 +461,7 @@ static void test_atomic_failures(void)
     char p[600];
     vkc_msg msg = {{0}};
     path_in(p, sizeof p, "keep.cache");
-    REQUIRE(vkc_atomic_write(p, "original", 8, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_atomic_write(p, "original", 8, &msg), ==, VKC_OK);
 
     /* Every failing step leaves the original untouched and no temp file. */
     const struct { const char *hook; const char *says; } steps[] = {
@@ -458,17 +482,19 @@ static void test_atomic_failures(void)
                  "%s: '%s'", steps[i].hook, msg.text);
         REQUIRE(file_is(p, "original", 8));
         int tmps;
-        REQUIRE(count_dir_entries(g_dir, &tmps) == 1 && tmps == 0);
+        REQUIRE_CMP(count_dir_entries(g_dir, &tmps), ==, 1);
+        REQUIRE_CMP(tmps, ==, 0);
     }
     /* A failure after the rename: the new content is in place, reported. */
     setenv(VKC_TEST_IO_FAIL_ENV, "dirsync", 1);
     vkc_status st = vkc_atomic_write(p, "newer", 5, &msg);
     unsetenv(VKC_TEST_IO_FAIL_ENV);
-    REQUIRE(st == VKC_ERROR_IO && has(msg.text, "syncing directory"));
+    REQUIRE_CMP(st, ==, VKC_ERROR_IO);
+    REQUIRE(has(msg.text, "syncing directory"));
     REQUIRE(file_is(p, "newer", 5));
     /* An unknown hook value injects nothing. */
     setenv(VKC_TEST_IO_FAIL_ENV, "bogus", 1);
-    REQUIRE(vkc_atomic_write(p, "ok", 2, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_atomic_write(p, "ok", 2, &msg), ==, VKC_OK);
     unsetenv(VKC_TEST_IO_FAIL_ENV);
     REQUIRE(file_is(p, "ok", 2));
     free(data);
@@ -477,28 +503,31 @@ static void test_atomic_failures(void)
     char missing[600];
     snprintf(missing, sizeof missing, "%s/no/such/dir/x.cache", g_dir);
     msg.text[0] = 0;
-    REQUIRE(vkc_atomic_write(missing, "x", 1, &msg) == VKC_ERROR_IO);
+    REQUIRE_CMP(vkc_atomic_write(missing, "x", 1, &msg), ==, VKC_ERROR_IO);
     REQUIREF(has(msg.text, missing) && has(msg.text, "No such file"), "'%s'", msg.text);
 
     /* A device is refused rather than replaced; /dev/full stays a device. */
     struct stat sb;
     if (stat("/dev/full", &sb) == 0) {
         msg.text[0] = 0;
-        REQUIRE(vkc_atomic_write("/dev/full", "x", 1, &msg) == VKC_ERROR_IO);
+        REQUIRE_CMP(vkc_atomic_write("/dev/full", "x", 1, &msg), ==, VKC_ERROR_IO);
         REQUIREF(has(msg.text, "/dev/full") && has(msg.text, "not a regular file"), "'%s'",
                  msg.text);
-        REQUIRE(stat("/dev/full", &sb) == 0 && S_ISCHR(sb.st_mode));
+        REQUIRE_CMP(stat("/dev/full", &sb), ==, 0);
+        REQUIRE(S_ISCHR(sb.st_mode));
     }
     /* A directory is refused. */
-    REQUIRE(vkc_atomic_write(g_dir, "x", 1, &msg) == VKC_ERROR_IO && has(msg.text, "directory"));
-    REQUIRE(vkc_atomic_write("", "x", 1, &msg) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_atomic_write(NULL, "x", 1, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_atomic_write(g_dir, "x", 1, &msg), ==, VKC_ERROR_IO);
+    REQUIRE(has(msg.text, "directory"));
+    REQUIRE_CMP(vkc_atomic_write("", "x", 1, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_atomic_write(NULL, "x", 1, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
     char slash[600];
     snprintf(slash, sizeof slash, "%s/", g_dir);
-    REQUIRE(vkc_atomic_write(slash, "x", 1, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_atomic_write(slash, "x", 1, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
 
     int tmps;
-    REQUIRE(count_dir_entries(g_dir, &tmps) == 1 && tmps == 0);
+    REQUIRE_CMP(count_dir_entries(g_dir, &tmps), ==, 1);
+    REQUIRE_CMP(tmps, ==, 0);
     unlink(p);
 }
 
@@ -513,7 +542,7 @@ static void test_atomic(void)
     unsetenv(VKC_TEST_IO_FAIL_ENV);
     test_atomic_basic();
     test_atomic_failures();
-    REQUIRE(rmdir(g_dir) == 0);
+    REQUIRE_CMP(rmdir(g_dir), ==, 0);
 }
 
 /* ---- JSON -------------------------------------------------------------- */
@@ -548,22 +577,22 @@ static const char *fmt_double(double v, char *t)
 static void test_json_numbers(void)
 {
     char t[40];
-    REQUIRE(strcmp(fmt_double(1.0, t), "1") == 0);
-    REQUIRE(strcmp(fmt_double(0.1, t), "0.1") == 0);
-    REQUIRE(strcmp(fmt_double(-0.0, t), "-0") == 0);
-    REQUIRE(strcmp(fmt_double(0.0, t), "0") == 0);
-    REQUIRE(strcmp(fmt_double(100.0, t), "100") == 0);
-    REQUIRE(strcmp(fmt_double(-2048.0, t), "-2048") == 0);
-    REQUIRE(strcmp(fmt_double(1e16, t), "10000000000000000") == 0);
-    REQUIRE(strcmp(fmt_double(1e17, t), "1e+17") == 0);
-    REQUIRE(strcmp(fmt_double(1.5e-7, t), "1.5e-07") == 0);
-    REQUIRE(strcmp(fmt_double(0.1 + 0.2, t), "0.30000000000000004") == 0);
-    REQUIRE(strcmp(fmt_double(1.0 / 127.0, t), "0.007874015748031496") == 0);
-    REQUIRE(strcmp(fmt_double(5e-324, t), "5e-324") == 0);
-    REQUIRE(strcmp(fmt_double(1.7976931348623157e308, t), "1.7976931348623157e+308") == 0);
-    REQUIRE(strcmp(fmt_double(NAN, t), "null") == 0);
-    REQUIRE(strcmp(fmt_double(INFINITY, t), "null") == 0);
-    REQUIRE(strcmp(fmt_double(-INFINITY, t), "null") == 0);
+    REQUIRE_CMP(strcmp(fmt_double(1.0, t), "1"), ==, 0);
+    REQUIRE_CMP(strcmp(fmt_double(0.1, t), "0.1"), ==, 0);
+    REQUIRE_CMP(strcmp(fmt_double(-0.0, t), "-0"), ==, 0);
+    REQUIRE_CMP(strcmp(fmt_double(0.0, t), "0"), ==, 0);
+    REQUIRE_CMP(strcmp(fmt_double(100.0, t), "100"), ==, 0);
+    REQUIRE_CMP(strcmp(fmt_double(-2048.0, t), "-2048"), ==, 0);
+    REQUIRE_CMP(strcmp(fmt_double(1e16, t), "10000000000000000"), ==, 0);
+    REQUIRE_CMP(strcmp(fmt_double(1e17, t), "1e+17"), ==, 0);
+    REQUIRE_CMP(strcmp(fmt_double(1.5e-7, t), "1.5e-07"), ==, 0);
+    REQUIRE_CMP(strcmp(fmt_double(0.1 + 0.2, t), "0.30000000000000004"), ==, 0);
+    REQUIRE_CMP(strcmp(fmt_double(1.0 / 127.0, t), "0.007874015748031496"), ==, 0);
+    REQUIRE_CMP(strcmp(fmt_double(5e-324, t), "5e-324"), ==, 0);
+    REQUIRE_CMP(strcmp(fmt_double(1.7976931348623157e308, t), "1.7976931348623157e+308"), ==, 0);
+    REQUIRE_CMP(strcmp(fmt_double(NAN, t), "null"), ==, 0);
+    REQUIRE_CMP(strcmp(fmt_double(INFINITY, t), "null"), ==, 0);
+    REQUIRE_CMP(strcmp(fmt_double(-INFINITY, t), "null"), ==, 0);
 
     /* Random bit patterns and random magnitudes: valid JSON numbers that
      * read back to the same bits, and never longer than needed. */
@@ -620,12 +649,13 @@ static void test_json_strings(void)
     REQUIREF(b.data && strcmp(b.data, want) == 0, "got %s", b.data);
     vkc_buf_reset(&b);
     vkc_jw_append_string(&b, "a\0b", 3);
-    REQUIRE(strcmp(b.data, "\"a\\u0000b\"") == 0);
+    REQUIRE_CMP(strcmp(b.data, "\"a\\u0000b\""), ==, 0);
     vkc_buf_reset(&b);
     /* Boundaries that are valid: U+0800, U+D7FF, U+E000, U+10000, U+10FFFF. */
     static const char edges[] = "\xe0\xa0\x80\xed\x9f\xbf\xee\x80\x80\xf0\x90\x80\x80\xf4\x8f\xbf\xbf";
     vkc_jw_append_string(&b, edges, sizeof edges - 1);
-    REQUIRE(b.len == sizeof edges - 1 + 2 && memcmp(b.data + 1, edges, sizeof edges - 1) == 0);
+    REQUIRE_CMP(b.len, ==, sizeof edges - 1 + 2);
+    REQUIRE_CMP(memcmp(b.data + 1, edges, sizeof edges - 1), ==, 0);
     vkc_buf_free(&b);
 }
 
@@ -655,7 +685,7 @@ static void build_doc(vkc_buf *b, double x)
     vkc_jw_end_object(&j);
     vkc_jw_end_object(&j);
     vkc_msg msg;
-    REQUIRE(vkc_jw_check(&j, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_jw_check(&j, &msg), ==, VKC_OK);
 }
 
 static void test_json_structure(void)
@@ -682,7 +712,8 @@ static void test_json_structure(void)
     build_doc(&a, 1.0 / 127.0);
     REQUIREF(a.data && strcmp(a.data, want) == 0, "got:\n%s", a.data);
     build_doc(&b, 1.0 / 127.0);
-    REQUIRE(a.len == b.len && memcmp(a.data, b.data, a.len) == 0); /* deterministic */
+    REQUIRE_CMP(a.len, ==, b.len);
+    REQUIRE_CMP(memcmp(a.data, b.data, a.len), ==, 0); /* deterministic */
     vkc_buf_free(&a);
     vkc_buf_free(&b);
 
@@ -693,34 +724,35 @@ static void test_json_structure(void)
     vkc_jw_begin_object(&j);
     vkc_jw_uint(&j, 1); /* no key */
     vkc_jw_end_object(&j);
-    REQUIRE(vkc_jw_check(&j, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_jw_check(&j, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
     vkc_buf_reset(&a);
     vkc_jw_init(&j, &a);
     vkc_jw_begin_array(&j);
     vkc_jw_key(&j, "k"); /* key in array */
-    REQUIRE(vkc_jw_check(&j, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_jw_check(&j, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
     vkc_buf_reset(&a);
     vkc_jw_init(&j, &a);
     vkc_jw_begin_array(&j);
     vkc_jw_end_object(&j); /* mismatched end */
-    REQUIRE(vkc_jw_check(&j, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_jw_check(&j, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
     vkc_buf_reset(&a);
     vkc_jw_init(&j, &a);
     vkc_jw_uint(&j, 1);
     vkc_jw_uint(&j, 2); /* second top-level value */
-    REQUIRE(vkc_jw_check(&j, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_jw_check(&j, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
     vkc_buf_reset(&a);
     vkc_jw_init(&j, &a);
     vkc_jw_begin_object(&j); /* incomplete */
-    REQUIRE(vkc_jw_check(&j, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_jw_check(&j, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
     vkc_buf_reset(&a);
     vkc_jw_init(&j, &a);
     for (int i = 0; i < VKC_JW_MAX_DEPTH + 1; i++) vkc_jw_begin_array(&j);
-    REQUIRE(vkc_jw_check(&j, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_jw_check(&j, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
     vkc_buf_reset(&a);
     vkc_jw_init(&j, &a);
     vkc_jw_double(&j, 3.0);
-    REQUIRE(vkc_jw_check(&j, &msg) == VKC_OK && strcmp(a.data, "3") == 0);
+    REQUIRE_CMP(vkc_jw_check(&j, &msg), ==, VKC_OK);
+    REQUIRE_CMP(strcmp(a.data, "3"), ==, 0);
     vkc_buf_free(&a);
 }
 
@@ -728,24 +760,29 @@ static void test_strbuf(void)
 {
     vkc_buf b = {0};
     for (int i = 0; i < 1000; i++) vkc_buf_printf(&b, "%d,", i);
-    REQUIRE(!b.oom && b.len == strlen(b.data));
-    REQUIRE(strncmp(b.data, "0,1,2,", 6) == 0 && has(b.data, ",999,"));
+    REQUIRE(!b.oom);
+    REQUIRE_CMP(b.len, ==, strlen(b.data));
+    REQUIRE_CMP(strncmp(b.data, "0,1,2,", 6), ==, 0);
+    REQUIRE(has(b.data, ",999,"));
     char big[5000];
     memset(big, 'z', sizeof big - 1);
     big[sizeof big - 1] = 0;
     size_t before = b.len;
     vkc_buf_printf(&b, "<%s>", big);
-    REQUIRE(b.len == before + sizeof big + 1 && b.data[b.len] == 0);
+    REQUIRE_CMP(b.len, ==, before + sizeof big + 1);
+    REQUIRE_CMP(b.data[b.len], ==, 0);
     vkc_buf_append(&b, "", 0);
-    REQUIRE(b.len == before + sizeof big + 1);
+    REQUIRE_CMP(b.len, ==, before + sizeof big + 1);
     /* Overflowing sizes latch oom instead of wrapping. */
     vkc_buf_append(&b, big, SIZE_MAX - 2);
     REQUIRE(b.oom);
     size_t len = b.len;
     vkc_buf_puts(&b, "more");
-    REQUIRE(b.len == len); /* latched: nothing more */
+    REQUIRE_CMP(b.len, ==, len); /* latched: nothing more */
     vkc_buf_free(&b);
-    REQUIRE(b.data == NULL && b.len == 0 && !b.oom);
+    REQUIRE_CMP(b.data, ==, NULL);
+    REQUIRE_CMP(b.len, ==, 0);
+    REQUIRE(!b.oom);
 }
 
 /* ---- ranges ------------------------------------------------------------ */
@@ -771,45 +808,66 @@ static void test_ranges_modes(void)
 {
     vkc_qparams q;
     vkc_msg msg;
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, -3.0, 5.0, &q, &msg) == VKC_OK);
-    REQUIRE(q.lo == -5.0 && q.hi == 5.0 && q.scale == 5.0 / 127.0 && q.zero_point == 0 &&
-            !q.is_unsigned && q.mode == VKC_MODE_SYMMETRIC && !q.floored);
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, 0.0, 2.0, &q, &msg) == VKC_OK);
-    REQUIRE(q.lo == -2.0 && q.scale == 2.0 / 127.0);
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, -7.0, -1.0, &q, &msg) == VKC_OK);
-    REQUIRE(q.hi == 7.0 && q.scale == 7.0 / 127.0);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, -3.0, 5.0, &q, &msg), ==, VKC_OK);
+    REQUIRE_CMP(q.lo, ==, -5.0);
+    REQUIRE_CMP(q.hi, ==, 5.0);
+    REQUIRE_CMP(q.scale, ==, 5.0 / 127.0);
+    REQUIRE_CMP(q.zero_point, ==, 0);
+    REQUIRE(!q.is_unsigned);
+    REQUIRE_CMP(q.mode, ==, VKC_MODE_SYMMETRIC);
+    REQUIRE(!q.floored);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, 0.0, 2.0, &q, &msg), ==, VKC_OK);
+    REQUIRE_CMP(q.lo, ==, -2.0);
+    REQUIRE_CMP(q.scale, ==, 2.0 / 127.0);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, -7.0, -1.0, &q, &msg), ==, VKC_OK);
+    REQUIRE_CMP(q.hi, ==, 7.0);
+    REQUIRE_CMP(q.scale, ==, 7.0 / 127.0);
     /* The symmetric scale is the cache's scale. */
-    REQUIRE((float)q.scale == vkc_trt_scale(7.0));
+    REQUIRE_CMP((float)q.scale, ==, vkc_trt_scale(7.0));
 
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_UNSIGNED, 0.0, 10.0, &q, &msg) == VKC_OK);
-    REQUIRE(q.lo == 0 && q.hi == 10.0 && q.scale == 10.0 / 255.0 && q.zero_point == 0 &&
-            q.is_unsigned && q.mode == VKC_MODE_UNSIGNED);
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_UNSIGNED, 1.0, 10.0, &q, &msg) == VKC_OK);
-    REQUIRE(q.lo == 0 && q.scale == 10.0 / 255.0);
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_UNSIGNED, -0.5, 10.0, &q, &msg) ==
-            VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_UNSIGNED, -0.0, 10.0, &q, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_UNSIGNED, 0.0, 10.0, &q, &msg), ==, VKC_OK);
+    REQUIRE_CMP(q.lo, ==, 0);
+    REQUIRE_CMP(q.hi, ==, 10.0);
+    REQUIRE_CMP(q.scale, ==, 10.0 / 255.0);
+    REQUIRE_CMP(q.zero_point, ==, 0);
+    REQUIRE(q.is_unsigned);
+    REQUIRE_CMP(q.mode, ==, VKC_MODE_UNSIGNED);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_UNSIGNED, 1.0, 10.0, &q, &msg), ==, VKC_OK);
+    REQUIRE_CMP(q.lo, ==, 0);
+    REQUIRE_CMP(q.scale, ==, 10.0 / 255.0);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_UNSIGNED, -0.5, 10.0, &q, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_UNSIGNED, -0.0, 10.0, &q, &msg), ==, VKC_OK);
 
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_AUTO, 0.0, 4.0, &q, &msg) == VKC_OK);
-    REQUIRE(q.mode == VKC_MODE_UNSIGNED && q.is_unsigned && q.scale == 4.0 / 255.0);
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_AUTO, -1.0, 4.0, &q, &msg) == VKC_OK);
-    REQUIRE(q.mode == VKC_MODE_SYMMETRIC && !q.is_unsigned && q.scale == 4.0 / 127.0);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_AUTO, 0.0, 4.0, &q, &msg), ==, VKC_OK);
+    REQUIRE_CMP(q.mode, ==, VKC_MODE_UNSIGNED);
+    REQUIRE(q.is_unsigned);
+    REQUIRE_CMP(q.scale, ==, 4.0 / 255.0);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_AUTO, -1.0, 4.0, &q, &msg), ==, VKC_OK);
+    REQUIRE_CMP(q.mode, ==, VKC_MODE_SYMMETRIC);
+    REQUIRE(!q.is_unsigned);
+    REQUIRE_CMP(q.scale, ==, 4.0 / 127.0);
 
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_ASYMMETRIC, -1.0, 3.0, &q, &msg) == VKC_OK);
-    REQUIRE(q.scale == 4.0 / 255.0 && q.zero_point == (int32_t)round(255.0 / 4.0) - 128 &&
-            !q.is_unsigned && q.mode == VKC_MODE_ASYMMETRIC);
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_ASYMMETRIC, 2.0, 5.0, &q, &msg) == VKC_OK);
-    REQUIRE(q.lo == 0 && q.hi == 5.0 && q.zero_point == -128); /* widened to 0 */
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_ASYMMETRIC, -2.0, -2.0, &q, &msg) == VKC_OK);
-    REQUIRE(q.lo == -2.0 && q.hi == 0 && q.zero_point == 127);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_ASYMMETRIC, -1.0, 3.0, &q, &msg), ==, VKC_OK);
+    REQUIRE_CMP(q.scale, ==, 4.0 / 255.0);
+    REQUIRE_CMP(q.zero_point, ==, (int32_t)round(255.0 / 4.0) - 128);
+    REQUIRE(!q.is_unsigned);
+    REQUIRE_CMP(q.mode, ==, VKC_MODE_ASYMMETRIC);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_ASYMMETRIC, 2.0, 5.0, &q, &msg), ==, VKC_OK);
+    REQUIRE_CMP(q.lo, ==, 0);
+    REQUIRE_CMP(q.hi, ==, 5.0);
+    REQUIRE_CMP(q.zero_point, ==, -128); /* widened to 0 */
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_ASYMMETRIC, -2.0, -2.0, &q, &msg), ==, VKC_OK);
+    REQUIRE_CMP(q.lo, ==, -2.0);
+    REQUIRE_CMP(q.hi, ==, 0);
+    REQUIRE_CMP(q.zero_point, ==, 127);
 
     /* Errors. */
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, NAN, 1.0, &q, &msg) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, 0.0, INFINITY, &q, &msg) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, 2.0, 1.0, &q, &msg) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_qparams_from_range((vkc_mode)42, 0.0, 1.0, &q, &msg) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_ASYMMETRIC, -1e308, 1e308, &q, &msg) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, 0.0, 1.0, NULL, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, NAN, 1.0, &q, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, 0.0, INFINITY, &q, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, 2.0, 1.0, &q, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_qparams_from_range((vkc_mode)42, 0.0, 1.0, &q, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_ASYMMETRIC, -1e308, 1e308, &q, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, 0.0, 1.0, NULL, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
 }
 
 static void test_ranges_roundtrip(void)
@@ -860,39 +918,47 @@ static void test_ranges_floor(void)
             vkc_msg msg;
             vkc_status st = vkc_qparams_from_range(modes[m], c, c, &q, &msg);
             REQUIREF(st == VKC_OK && qparams_sane(&q), "mode %zu const %g: %s", m, c, msg.text);
-            REQUIRE(q.floored == (fabs(c) < VKC_AMAX_FLOOR));
-            REQUIRE(fabs(fake_quant(&q, c) - c) <= q.scale * 0.5 + fabs(c) * 1e-12);
+            REQUIRE_CMP(q.floored, ==, (fabs(c) < VKC_AMAX_FLOOR));
+            REQUIRE_CMP(fabs(fake_quant(&q, c) - c), <=, q.scale * 0.5 + fabs(c) * 1e-12);
         }
     }
     vkc_qparams q;
     vkc_msg msg;
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, 0.0, 0.0, &q, &msg) == VKC_OK);
-    REQUIRE(q.hi == VKC_AMAX_FLOOR && vkc_f32_bits((float)q.scale) == 0x30010204u);
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_UNSIGNED, 0.0, 0.0, &q, &msg) == VKC_OK);
-    REQUIRE(q.hi == VKC_AMAX_FLOOR && q.scale == VKC_AMAX_FLOOR / 255.0);
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_ASYMMETRIC, 0.0, 0.0, &q, &msg) == VKC_OK);
-    REQUIRE(q.lo == 0 && q.hi == VKC_AMAX_FLOOR && q.zero_point == -128);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, 0.0, 0.0, &q, &msg), ==, VKC_OK);
+    REQUIRE_CMP(q.hi, ==, VKC_AMAX_FLOOR);
+    REQUIRE_CMP(vkc_f32_bits((float)q.scale), ==, 0x30010204u);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_UNSIGNED, 0.0, 0.0, &q, &msg), ==, VKC_OK);
+    REQUIRE_CMP(q.hi, ==, VKC_AMAX_FLOOR);
+    REQUIRE_CMP(q.scale, ==, VKC_AMAX_FLOOR / 255.0);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_ASYMMETRIC, 0.0, 0.0, &q, &msg), ==, VKC_OK);
+    REQUIRE_CMP(q.lo, ==, 0);
+    REQUIRE_CMP(q.hi, ==, VKC_AMAX_FLOOR);
+    REQUIRE_CMP(q.zero_point, ==, -128);
 }
 
 static void test_names(void)
 {
     for (int i = 0; i < 4; i++) {
         vkc_mode m;
-        REQUIRE(vkc_mode_parse(vkc_mode_name((vkc_mode)i), &m) && m == (vkc_mode)i);
+        REQUIRE(vkc_mode_parse(vkc_mode_name((vkc_mode)i), &m));
+        REQUIRE_CMP(m, ==, (vkc_mode)i);
         vkc_method me;
-        REQUIRE(vkc_method_parse(vkc_method_name((vkc_method)i), &me) && me == (vkc_method)i);
+        REQUIRE(vkc_method_parse(vkc_method_name((vkc_method)i), &me));
+        REQUIRE_CMP(me, ==, (vkc_method)i);
     }
     for (int i = 0; i < 2; i++) {
         vkc_flavor f;
-        REQUIRE(vkc_flavor_parse(vkc_flavor_name((vkc_flavor)i), &f) && f == (vkc_flavor)i);
+        REQUIRE(vkc_flavor_parse(vkc_flavor_name((vkc_flavor)i), &f));
+        REQUIRE_CMP(f, ==, (vkc_flavor)i);
     }
-    REQUIRE(strcmp(vkc_mode_name(VKC_MODE_ASYMMETRIC), "asymmetric") == 0);
-    REQUIRE(strcmp(vkc_method_name(VKC_METHOD_MSE), "mse") == 0);
-    REQUIRE(strcmp(vkc_flavor_name(VKC_FLAVOR_TENSORRT), "tensorrt") == 0);
-    REQUIRE(strcmp(vkc_mode_name((vkc_mode)42), "unknown") == 0);
-    REQUIRE(strcmp(vkc_method_name((vkc_method)-1), "unknown") == 0);
+    REQUIRE_CMP(strcmp(vkc_mode_name(VKC_MODE_ASYMMETRIC), "asymmetric"), ==, 0);
+    REQUIRE_CMP(strcmp(vkc_method_name(VKC_METHOD_MSE), "mse"), ==, 0);
+    REQUIRE_CMP(strcmp(vkc_flavor_name(VKC_FLAVOR_TENSORRT), "tensorrt"), ==, 0);
+    REQUIRE_CMP(strcmp(vkc_mode_name((vkc_mode)42), "unknown"), ==, 0);
+    REQUIRE_CMP(strcmp(vkc_method_name((vkc_method)-1), "unknown"), ==, 0);
     vkc_mode m = VKC_MODE_ASYMMETRIC;
-    REQUIRE(!vkc_mode_parse("bogus", &m) && m == VKC_MODE_ASYMMETRIC);
+    REQUIRE(!vkc_mode_parse("bogus", &m));
+    REQUIRE_CMP(m, ==, VKC_MODE_ASYMMETRIC);
     REQUIRE(!vkc_mode_parse(NULL, &m));
     vkc_method me;
     REQUIRE(!vkc_method_parse("Entropy", &me));
@@ -905,7 +971,7 @@ static void test_names(void)
 static void test_state_order_and_duplicates(void)
 {
     char dir[] = "/tmp/vkc_state_XXXXXX";
-    REQUIRE(mkdtemp(dir) != NULL);
+    REQUIRE_CMP(mkdtemp(dir), !=, NULL);
     char pa[64], pb[64], pd[64];
     snprintf(pa, sizeof pa, "%s/a.vkch", dir);
     snprintf(pb, sizeof pb, "%s/b.vkch", dir);
@@ -916,30 +982,30 @@ static void test_state_order_and_duplicates(void)
     for (int k = 0; k < 4; k++) {
         vkc_stats sa = {-(float)k, (float)k, (float)k, 10u + (uint64_t)k, 1, 0, 0, 0};
         vkc_stats sb = {-2.0f * (float)k, 0.5f, 2.0f * (float)k, 100, 2, 1, 0, 0};
-        REQUIRE(vkc_state_add(&a, names[k], &sa, 0, NULL, &msg) == VKC_OK);
-        REQUIRE(vkc_state_add(&b, names[3 - k], &sb, 0, NULL, &msg) == VKC_OK); /* reversed */
-        REQUIRE(vkc_state_add(&d, names[k % 3 == 2 ? 0 : k], &sa, 0, NULL, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_state_add(&a, names[k], &sa, 0, NULL, &msg), ==, VKC_OK);
+        REQUIRE_CMP(vkc_state_add(&b, names[3 - k], &sb, 0, NULL, &msg), ==, VKC_OK); /* reversed */
+        REQUIRE_CMP(vkc_state_add(&d, names[k % 3 == 2 ? 0 : k], &sa, 0, NULL, &msg), ==, VKC_OK);
     }
-    REQUIRE(vkc_state_save(pa, &a, &msg) == VKC_OK);
-    REQUIRE(vkc_state_save(pb, &b, &msg) == VKC_OK);
-    REQUIRE(vkc_state_save(pd, &d, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_state_save(pa, &a, &msg), ==, VKC_OK);
+    REQUIRE_CMP(vkc_state_save(pb, &b, &msg), ==, VKC_OK);
+    REQUIRE_CMP(vkc_state_save(pd, &d, &msg), ==, VKC_OK);
     vkc_state la, lb, ld;
-    REQUIRE(vkc_state_load(pa, &la, &msg) == VKC_OK);
-    REQUIRE(vkc_state_load(pb, &lb, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_state_load(pa, &la, &msg), ==, VKC_OK);
+    REQUIRE_CMP(vkc_state_load(pb, &lb, &msg), ==, VKC_OK);
     REQUIREF(vkc_state_merge(&la, &lb, &msg) == VKC_OK, "%s", msg.text);
     for (int k = 0; k < 4; k++) {
         uint32_t i = vkc_state_find(&la, names[k]);
-        REQUIRE(i == (uint32_t)k);
+        REQUIRE_CMP(i, ==, (uint32_t)k);
         if (i != (uint32_t)k) continue;
         /* b held tensor k with the statistics it was given at 3 - k. */
         float kb = (float)(3 - k);
-        REQUIRE(la.t[i].st.count == 110u + (uint64_t)k);
-        REQUIRE(la.t[i].st.min == fminf(-(float)k, -2.0f * kb));
-        REQUIRE(la.t[i].st.absmax == fmaxf((float)k, 2.0f * kb));
-        REQUIRE(la.t[i].st.nan == 1);
+        REQUIRE_CMP(la.t[i].st.count, ==, 110u + (uint64_t)k);
+        REQUIRE_CMP(la.t[i].st.min, ==, fminf(-(float)k, -2.0f * kb));
+        REQUIRE_CMP(la.t[i].st.absmax, ==, fmaxf((float)k, 2.0f * kb));
+        REQUIRE_CMP(la.t[i].st.nan, ==, 1);
     }
     memset(&msg, 0, sizeof msg);
-    REQUIRE(vkc_state_load(pd, &ld, &msg) == VKC_ERROR_FORMAT);
+    REQUIRE_CMP(vkc_state_load(pd, &ld, &msg), ==, VKC_ERROR_FORMAT);
     REQUIREF(strstr(msg.text, "'conv1' twice") != NULL, "%s", msg.text);
     vkc_state_free(&la);
     vkc_state_free(&lb);

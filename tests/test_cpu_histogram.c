@@ -29,7 +29,7 @@ int main(void)
     info.backend = VKC_BACKEND_CPU;
     info.cpu_threads = 1;
     vkc_msg msg;
-    REQUIRE(vkc_context_create(&info, &ctx, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_context_create(&info, &ctx, &msg), ==, VKC_OK);
     hist_case c;
     hist_case_make(3, &c);
     hist_check_one(ctx, "cpu1", c.name, c.x, c.n, 2048);

@@ -50,7 +50,8 @@ static void test_document(void)
     vkc_json *doc = parse_ok(" \r\n\t{\"name\": \"A\", \"n\": 3, \"list\": [1, 2.5, true, false, null, "
                              "{}, [], \"\"], \"nested\": {\"z\": 1, \"a\": {\"deep\": [[[7]]]}}, "
                              "\"n\": 4}\n");
-    REQUIRE(vkc_json_type_of(doc) == VKC_JSON_OBJECT && vkc_json_len(doc) == 5);
+    REQUIRE_CMP(vkc_json_type_of(doc), ==, VKC_JSON_OBJECT);
+    REQUIRE_CMP(vkc_json_len(doc), ==, 5);
     /* Key order is the text's; duplicate keys stay, and get finds the first. */
     const char *keys[] = {"name", "n", "list", "nested", "n"};
     for (size_t i = 0; i < 5; i++) {
@@ -59,44 +60,62 @@ static void test_document(void)
         REQUIRE(k && strcmp(k, keys[i]) == 0 && len == strlen(keys[i]));
     }
     uint64_t u = 0;
-    REQUIRE(vkc_json_uint64(vkc_json_get(doc, "n"), &u) && u == 3);
-    REQUIRE(vkc_json_uint64(vkc_json_at(doc, 4), &u) && u == 4);
-    REQUIRE(strcmp(vkc_json_string(vkc_json_get(doc, "name"), NULL), "A") == 0);
+    REQUIRE(vkc_json_uint64(vkc_json_get(doc, "n"), &u));
+    REQUIRE_CMP(u, ==, 3);
+    REQUIRE(vkc_json_uint64(vkc_json_at(doc, 4), &u));
+    REQUIRE_CMP(u, ==, 4);
+    REQUIRE_CMP(strcmp(vkc_json_string(vkc_json_get(doc, "name"), NULL), "A"), ==, 0);
 
     const vkc_json *list = vkc_json_get(doc, "list");
-    REQUIRE(vkc_json_type_of(list) == VKC_JSON_ARRAY && vkc_json_len(list) == 8);
-    REQUIRE(vkc_json_number(vkc_json_at(list, 1)) == 2.5);
+    REQUIRE_CMP(vkc_json_type_of(list), ==, VKC_JSON_ARRAY);
+    REQUIRE_CMP(vkc_json_len(list), ==, 8);
+    REQUIRE_CMP(vkc_json_number(vkc_json_at(list, 1)), ==, 2.5);
     int b = -1;
-    REQUIRE(vkc_json_bool(vkc_json_at(list, 2), &b) && b == 1);
-    REQUIRE(vkc_json_bool(vkc_json_at(list, 3), &b) && b == 0);
-    REQUIRE(vkc_json_type_of(vkc_json_at(list, 4)) == VKC_JSON_NULL && vkc_json_at(list, 4) != NULL);
-    REQUIRE(vkc_json_type_of(vkc_json_at(list, 5)) == VKC_JSON_OBJECT && vkc_json_len(vkc_json_at(list, 5)) == 0);
-    REQUIRE(vkc_json_type_of(vkc_json_at(list, 6)) == VKC_JSON_ARRAY && vkc_json_len(vkc_json_at(list, 6)) == 0);
+    REQUIRE(vkc_json_bool(vkc_json_at(list, 2), &b));
+    REQUIRE_CMP(b, ==, 1);
+    REQUIRE(vkc_json_bool(vkc_json_at(list, 3), &b));
+    REQUIRE_CMP(b, ==, 0);
+    REQUIRE_CMP(vkc_json_type_of(vkc_json_at(list, 4)), ==, VKC_JSON_NULL);
+    REQUIRE_CMP(vkc_json_at(list, 4), !=, NULL);
+    REQUIRE_CMP(vkc_json_type_of(vkc_json_at(list, 5)), ==, VKC_JSON_OBJECT);
+    REQUIRE_CMP(vkc_json_len(vkc_json_at(list, 5)), ==, 0);
+    REQUIRE_CMP(vkc_json_type_of(vkc_json_at(list, 6)), ==, VKC_JSON_ARRAY);
+    REQUIRE_CMP(vkc_json_len(vkc_json_at(list, 6)), ==, 0);
     size_t sl = 9;
-    REQUIRE(strcmp(vkc_json_string(vkc_json_at(list, 7), &sl), "") == 0 && sl == 0);
-    REQUIRE(vkc_json_at(list, 8) == NULL);
+    REQUIRE_CMP(strcmp(vkc_json_string(vkc_json_at(list, 7), &sl), ""), ==, 0);
+    REQUIRE_CMP(sl, ==, 0);
+    REQUIRE_CMP(vkc_json_at(list, 8), ==, NULL);
 
     const vkc_json *deep = vkc_json_get(vkc_json_get(vkc_json_get(doc, "nested"), "a"), "deep");
-    REQUIRE(vkc_json_number(vkc_json_at(vkc_json_at(vkc_json_at(deep, 0), 0), 0)) == 7);
+    REQUIRE_CMP(vkc_json_number(vkc_json_at(vkc_json_at(vkc_json_at(deep, 0), 0), 0)), ==, 7);
 
     /* Wrong types and NULLs give the absent value. */
-    REQUIRE(vkc_json_get(list, "x") == NULL && vkc_json_get(doc, "missing") == NULL);
-    REQUIRE(vkc_json_get(NULL, "x") == NULL && vkc_json_get(doc, NULL) == NULL);
-    REQUIRE(vkc_json_at(NULL, 0) == NULL && vkc_json_len(NULL) == 0 && vkc_json_len(vkc_json_get(doc, "n")) == 0);
-    REQUIRE(isnan(vkc_json_number(list)) && isnan(vkc_json_number(NULL)));
-    REQUIRE(!vkc_json_uint64(list, &u) && !vkc_json_bool(list, &b) && vkc_json_string(list, NULL) == NULL);
-    REQUIRE(vkc_json_key_at(list, 0, NULL) == NULL && vkc_json_key_at(doc, 5, NULL) == NULL);
-    REQUIRE(vkc_json_type_of(NULL) == VKC_JSON_NULL);
-    REQUIRE(strcmp(vkc_json_type_name(VKC_JSON_OBJECT), "object") == 0);
+    REQUIRE_CMP(vkc_json_get(list, "x"), ==, NULL);
+    REQUIRE_CMP(vkc_json_get(doc, "missing"), ==, NULL);
+    REQUIRE_CMP(vkc_json_get(NULL, "x"), ==, NULL);
+    REQUIRE_CMP(vkc_json_get(doc, NULL), ==, NULL);
+    REQUIRE_CMP(vkc_json_at(NULL, 0), ==, NULL);
+    REQUIRE_CMP(vkc_json_len(NULL), ==, 0);
+    REQUIRE_CMP(vkc_json_len(vkc_json_get(doc, "n")), ==, 0);
+    REQUIRE(isnan(vkc_json_number(list)));
+    REQUIRE(isnan(vkc_json_number(NULL)));
+    REQUIRE(!vkc_json_uint64(list, &u));
+    REQUIRE(!vkc_json_bool(list, &b));
+    REQUIRE_CMP(vkc_json_string(list, NULL), ==, NULL);
+    REQUIRE_CMP(vkc_json_key_at(list, 0, NULL), ==, NULL);
+    REQUIRE_CMP(vkc_json_key_at(doc, 5, NULL), ==, NULL);
+    REQUIRE_CMP(vkc_json_type_of(NULL), ==, VKC_JSON_NULL);
+    REQUIRE_CMP(strcmp(vkc_json_type_name(VKC_JSON_OBJECT), "object"), ==, 0);
     vkc_json_free(doc);
     vkc_json_free(NULL);
 
     /* Scalars at the top level, a byte order mark, a big array. */
     doc = parse_ok("\xef\xbb\xbf 42 ");
-    REQUIRE(vkc_json_uint64(doc, &u) && u == 42);
+    REQUIRE(vkc_json_uint64(doc, &u));
+    REQUIRE_CMP(u, ==, 42);
     vkc_json_free(doc);
     doc = parse_ok("\"top\"");
-    REQUIRE(strcmp(vkc_json_string(doc, NULL), "top") == 0);
+    REQUIRE_CMP(strcmp(vkc_json_string(doc, NULL), "top"), ==, 0);
     vkc_json_free(doc);
     size_t big = 200000;
     char *text = malloc(big * 2 + 2);
@@ -106,8 +125,10 @@ static void test_document(void)
         text[2 + 2 * i] = i + 1 < big ? ',' : ']';
     }
     vkc_msg msg;
-    REQUIRE(parse_n(text, 2 * big + 1, &doc, &msg) == VKC_OK && vkc_json_len(doc) == big);
-    REQUIRE(vkc_json_uint64(vkc_json_at(doc, big - 1), &u) && u == (big - 1) % 10);
+    REQUIRE_CMP(parse_n(text, 2 * big + 1, &doc, &msg), ==, VKC_OK);
+    REQUIRE_CMP(vkc_json_len(doc), ==, big);
+    REQUIRE(vkc_json_uint64(vkc_json_at(doc, big - 1), &u));
+    REQUIRE_CMP(u, ==, (big - 1) % 10);
     vkc_json_free(doc);
     free(text);
 }
@@ -138,8 +159,9 @@ static void test_strings(void)
     /* A key with an escaped NUL never matches a C-string lookup. */
     doc = parse_ok("{\"a\\u0000b\": 1, \"a\": 2}");
     size_t kl;
-    REQUIRE(vkc_json_key_at(doc, 0, &kl) && kl == 3);
-    REQUIRE(vkc_json_number(vkc_json_get(doc, "a")) == 2);
+    REQUIRE(vkc_json_key_at(doc, 0, &kl));
+    REQUIRE_CMP(kl, ==, 3);
+    REQUIRE_CMP(vkc_json_number(vkc_json_get(doc, "a")), ==, 2);
     vkc_json_free(doc);
 }
 
@@ -150,27 +172,37 @@ static void test_numbers(void)
                              "1.7976931348623157e308, 4.9406564584124654e-324]");
     uint64_t u;
     const vkc_json *v;
-    REQUIRE(vkc_json_uint64(vkc_json_at(doc, 0), &u) && u == 0 && vkc_json_number(vkc_json_at(doc, 0)) == 0);
-    REQUIRE(vkc_json_uint64(vkc_json_at(doc, 1), &u) && u == UINT64_MAX);
+    REQUIRE(vkc_json_uint64(vkc_json_at(doc, 0), &u));
+    REQUIRE_CMP(u, ==, 0);
+    REQUIRE_CMP(vkc_json_number(vkc_json_at(doc, 0)), ==, 0);
+    REQUIRE(vkc_json_uint64(vkc_json_at(doc, 1), &u));
+    REQUIRE_CMP(u, ==, UINT64_MAX);
     v = vkc_json_at(doc, 2);
-    REQUIRE(!vkc_json_uint64(v, &u) && vkc_json_number(v) == 18446744073709551616.0);
+    REQUIRE(!vkc_json_uint64(v, &u));
+    REQUIRE_CMP(vkc_json_number(v), ==, 18446744073709551616.0);
     v = vkc_json_at(doc, 3);
-    REQUIRE(!vkc_json_uint64(v, &u) && vkc_json_number(v) == -5.0);
-    REQUIRE(vkc_json_number(vkc_json_at(doc, 4)) == 1.5);
+    REQUIRE(!vkc_json_uint64(v, &u));
+    REQUIRE_CMP(vkc_json_number(v), ==, -5.0);
+    REQUIRE_CMP(vkc_json_number(vkc_json_at(doc, 4)), ==, 1.5);
     v = vkc_json_at(doc, 5);
-    REQUIRE(!vkc_json_uint64(v, &u) && vkc_json_number(v) == 1000.0);
+    REQUIRE(!vkc_json_uint64(v, &u));
+    REQUIRE_CMP(vkc_json_number(v), ==, 1000.0);
     v = vkc_json_at(doc, 6);
-    REQUIRE(!vkc_json_uint64(v, &u) && vkc_json_number(v) == 0 && signbit(vkc_json_number(v)));
-    REQUIRE(vkc_json_number(vkc_json_at(doc, 7)) == 0);
-    REQUIRE(vkc_json_number(vkc_json_at(doc, 8)) == 123456789012345678901234567890.0);
-    REQUIRE(vkc_json_number(vkc_json_at(doc, 9)) == 0.1);
+    REQUIRE(!vkc_json_uint64(v, &u));
+    REQUIRE_CMP(vkc_json_number(v), ==, 0);
+    REQUIRE(signbit(vkc_json_number(v)));
+    REQUIRE_CMP(vkc_json_number(vkc_json_at(doc, 7)), ==, 0);
+    REQUIRE_CMP(vkc_json_number(vkc_json_at(doc, 8)), ==, 123456789012345678901234567890.0);
+    REQUIRE_CMP(vkc_json_number(vkc_json_at(doc, 9)), ==, 0.1);
     v = vkc_json_at(doc, 10);
-    REQUIRE(vkc_json_uint64(v, &u) && u == 9007199254740993ull && vkc_json_number(v) == 9007199254740992.0);
-    REQUIRE(vkc_json_number(vkc_json_at(doc, 11)) == 250.0);
-    REQUIRE(vkc_json_number(vkc_json_at(doc, 12)) == 0.7);
+    REQUIRE(vkc_json_uint64(v, &u));
+    REQUIRE_CMP(u, ==, 9007199254740993ull);
+    REQUIRE_CMP(vkc_json_number(v), ==, 9007199254740992.0);
+    REQUIRE_CMP(vkc_json_number(vkc_json_at(doc, 11)), ==, 250.0);
+    REQUIRE_CMP(vkc_json_number(vkc_json_at(doc, 12)), ==, 0.7);
     REQUIRE(signbit(vkc_json_number(vkc_json_at(doc, 13))));
-    REQUIRE(vkc_json_number(vkc_json_at(doc, 14)) == 1.7976931348623157e308);
-    REQUIRE(vkc_json_number(vkc_json_at(doc, 15)) == 4.9406564584124654e-324);
+    REQUIRE_CMP(vkc_json_number(vkc_json_at(doc, 14)), ==, 1.7976931348623157e308);
+    REQUIRE_CMP(vkc_json_number(vkc_json_at(doc, 15)), ==, 4.9406564584124654e-324);
     vkc_json_free(doc);
 
     /* Decimal points read the same whatever the application's locale. */
@@ -197,10 +229,11 @@ static void test_nesting(void)
     vkc_json *doc = NULL;
     vkc_msg msg;
     /* 64 levels parse, 65 do not; 100000 fail cleanly. */
-    REQUIRE(parse_n(text + DEEP - 64, 128, &doc, &msg) == VKC_OK);
+    REQUIRE_CMP(parse_n(text + DEEP - 64, 128, &doc, &msg), ==, VKC_OK);
     const vkc_json *v = doc;
     for (int d = 0; d < 63; d++) v = vkc_json_at(v, 0);
-    REQUIRE(vkc_json_type_of(v) == VKC_JSON_ARRAY && vkc_json_len(v) == 0);
+    REQUIRE_CMP(vkc_json_type_of(v), ==, VKC_JSON_ARRAY);
+    REQUIRE_CMP(vkc_json_len(v), ==, 0);
     vkc_json_free(doc);
     expect_error_n(text + DEEP - 65, 130, "65 nested arrays");
     expect_error_n(text, 2 * DEEP, "100000 nested arrays");
@@ -209,12 +242,13 @@ static void test_nesting(void)
 
     /* Objects count too, and the limit can be chosen. */
     const char *objs = "{\"a\":{\"b\":{\"c\":[1]}}}";
-    REQUIRE(vkc_json_parse_depth(objs, strlen(objs), 4, &doc, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_json_parse_depth(objs, strlen(objs), 4, &doc, &msg), ==, VKC_OK);
     vkc_json_free(doc);
-    REQUIRE(vkc_json_parse_depth(objs, strlen(objs), 3, &doc, &msg) == VKC_ERROR_FORMAT && !doc);
-    REQUIRE(strstr(msg.text, "nesting deeper than 3") != NULL);
-    REQUIRE(vkc_json_parse_depth(objs, strlen(objs), 0, &doc, &msg) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_json_parse_depth("1", 1, 1, &doc, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_json_parse_depth(objs, strlen(objs), 3, &doc, &msg), ==, VKC_ERROR_FORMAT);
+    REQUIRE(!doc);
+    REQUIRE_CMP(strstr(msg.text, "nesting deeper than 3"), !=, NULL);
+    REQUIRE_CMP(vkc_json_parse_depth(objs, strlen(objs), 0, &doc, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_json_parse_depth("1", 1, 1, &doc, &msg), ==, VKC_OK);
     vkc_json_free(doc);
 }
 
@@ -243,19 +277,21 @@ static void test_malformed(void)
     vkc_json *doc;
     vkc_msg msg = {{0}};
     const char *t = "{\n  \"a\": tru\n}";
-    REQUIRE(parse_n(t, strlen(t), &doc, &msg) == VKC_ERROR_FORMAT);
+    REQUIRE_CMP(parse_n(t, strlen(t), &doc, &msg), ==, VKC_ERROR_FORMAT);
     REQUIREF(strstr(msg.text, "line 2, column 8") != NULL, "message: %s", msg.text);
     t = "[1,\n2,\n\n   x]";
-    REQUIRE(parse_n(t, strlen(t), &doc, &msg) == VKC_ERROR_FORMAT);
+    REQUIRE_CMP(parse_n(t, strlen(t), &doc, &msg), ==, VKC_ERROR_FORMAT);
     REQUIREF(strstr(msg.text, "line 4, column 4") && strstr(msg.text, "'x'"), "message: %s", msg.text);
     t = "\"abc";
-    REQUIRE(parse_n(t, strlen(t), &doc, &msg) == VKC_ERROR_FORMAT);
+    REQUIRE_CMP(parse_n(t, strlen(t), &doc, &msg), ==, VKC_ERROR_FORMAT);
     REQUIREF(strstr(msg.text, "line 1, column 1") && strstr(msg.text, "unterminated"), "message: %s", msg.text);
 
     /* Arguments. */
-    REQUIRE(vkc_json_parse("1", 1, NULL, &msg) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_json_parse(NULL, 1, &doc, &msg) == VKC_ERROR_INVALID_ARGUMENT && !doc);
-    REQUIRE(vkc_json_parse(NULL, 0, &doc, NULL) == VKC_ERROR_FORMAT && !doc);
+    REQUIRE_CMP(vkc_json_parse("1", 1, NULL, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_json_parse(NULL, 1, &doc, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE(!doc);
+    REQUIRE_CMP(vkc_json_parse(NULL, 0, &doc, NULL), ==, VKC_ERROR_FORMAT);
+    REQUIRE(!doc);
 }
 
 /* Every proper prefix of an object is malformed; none may crash. */
@@ -264,7 +300,7 @@ static void test_prefixes(const char *text)
     size_t len = strlen(text);
     vkc_json *doc;
     vkc_msg msg;
-    REQUIRE(parse_n(text, len, &doc, &msg) == VKC_OK);
+    REQUIRE_CMP(parse_n(text, len, &doc, &msg), ==, VKC_OK);
     vkc_json_free(doc);
     int bad = 0;
     for (size_t n = 0; n < len; n++) {
@@ -326,14 +362,15 @@ static void test_golden_file(void)
 {
     size_t len = 0;
     char *text = vkc_test_read_file(VKC_TESTDATA_DIR "/golden_histograms.json", &len);
-    REQUIRE(text != NULL);
+    REQUIRE_CMP(text, !=, NULL);
     if (!text) return;
     vkc_json *doc = NULL;
     vkc_msg msg;
     REQUIREF(parse_n(text, len, &doc, &msg) == VKC_OK, "%s", msg.text);
     const vkc_json *c0 = vkc_json_at(vkc_json_get(doc, "cases"), 0);
     uint64_t bins;
-    REQUIRE(vkc_json_uint64(vkc_json_get(c0, "bins"), &bins) && bins == vkc_json_len(vkc_json_get(c0, "counts")));
+    REQUIRE(vkc_json_uint64(vkc_json_get(c0, "bins"), &bins));
+    REQUIRE_CMP(bins, ==, vkc_json_len(vkc_json_get(c0, "counts")));
     vkc_json_free(doc);
     free(text);
 }

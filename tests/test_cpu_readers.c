@@ -409,9 +409,14 @@ static void test_corpus_values(void)
         REQUIREF(vkc_source_open_npy(path, &s, &msg) == VKC_OK, "%s", msg.text);
         if (!s) continue;
         const vkc_npy_header *h = vkc_source_header(s);
-        REQUIRE(h->ndim == 2 && h->shape[0] == 2 && h->shape[1] == 3 && h->count == 6);
+        REQUIRE_CMP(h->ndim, ==, 2);
+        REQUIRE_CMP(h->shape[0], ==, 2);
+        REQUIRE_CMP(h->shape[1], ==, 3);
+        REQUIRE_CMP(h->count, ==, 6);
         REQUIRE(h->data_offset == (v == 0 ? 128u : 192u) || h->data_offset % 64 == 0);
-        REQUIRE(read_all_f32(s, got, 8, &n, &msg) == VKC_OK && n == 6 && same_bits(got, want32, 6));
+        REQUIRE_CMP(read_all_f32(s, got, 8, &n, &msg), ==, VKC_OK);
+        REQUIRE_CMP(n, ==, 6);
+        REQUIRE(same_bits(got, want32, 6));
         vkc_source_close(s);
     }
     /* savez and savez_compressed of the same three arrays. */
@@ -423,24 +428,37 @@ static void test_corpus_values(void)
         vkc_msg msg;
         REQUIREF(vkc_npz_open(path, &z, &msg) == VKC_OK, "%s", msg.text);
         if (!z) continue;
-        REQUIRE(vkc_npz_count(z) == 3);
-        REQUIRE(vkc_npz_find(z, "a") == 0 && vkc_npz_find(z, "conv1/out") == 1 && vkc_npz_find(z, "c") == 2);
-        REQUIRE(vkc_npz_find(z, "a.npy") == UINT32_MAX);
+        REQUIRE_CMP(vkc_npz_count(z), ==, 3);
+        REQUIRE_CMP(vkc_npz_find(z, "a"), ==, 0);
+        REQUIRE_CMP(vkc_npz_find(z, "conv1/out"), ==, 1);
+        REQUIRE_CMP(vkc_npz_find(z, "c"), ==, 2);
+        REQUIRE_CMP(vkc_npz_find(z, "a.npy"), ==, UINT32_MAX);
         vkc_source *s = NULL;
         float got[16];
         uint64_t n = 0;
         REQUIREF(vkc_npz_source(z, 0, &s, &msg) == VKC_OK, "%s", msg.text);
         if (s) {
-            REQUIRE(read_all_f32(s, got, 4, &n, &msg) == VKC_OK && n == 6 && same_bits(got, want32, 6));
-            REQUIRE(strstr(vkc_source_name(s), "[a.npy]") != NULL);
+            REQUIRE_CMP(read_all_f32(s, got, 4, &n, &msg), ==, VKC_OK);
+            REQUIRE_CMP(n, ==, 6);
+            REQUIRE(same_bits(got, want32, 6));
+            REQUIRE_CMP(strstr(vkc_source_name(s), "[a.npy]"), !=, NULL);
             vkc_source_close(s);
         }
         REQUIREF(vkc_npz_source(z, 1, &s, &msg) == VKC_OK, "%s", msg.text);
         if (s) {
-            REQUIRE(vkc_source_dtype(s) == VKC_DT_F16 && vkc_source_count(s) == 10);
-            REQUIRE(read_all_f32(s, got, 3, &n, &msg) == VKC_OK && n == 10);
-            REQUIRE(got[0] == 0.0f && got[1] == 1.0f && got[2] == -2.0f && got[6] == 65504.0f);
-            REQUIRE(isinf(got[7]) && got[7] > 0 && isinf(got[8]) && got[8] < 0 && isnan(got[9]));
+            REQUIRE_CMP(vkc_source_dtype(s), ==, VKC_DT_F16);
+            REQUIRE_CMP(vkc_source_count(s), ==, 10);
+            REQUIRE_CMP(read_all_f32(s, got, 3, &n, &msg), ==, VKC_OK);
+            REQUIRE_CMP(n, ==, 10);
+            REQUIRE_CMP(got[0], ==, 0.0f);
+            REQUIRE_CMP(got[1], ==, 1.0f);
+            REQUIRE_CMP(got[2], ==, -2.0f);
+            REQUIRE_CMP(got[6], ==, 65504.0f);
+            REQUIRE(isinf(got[7]));
+            REQUIRE_CMP(got[7], >, 0);
+            REQUIRE(isinf(got[8]));
+            REQUIRE_CMP(got[8], <, 0);
+            REQUIRE(isnan(got[9]));
             vkc_source_close(s);
         }
         vkc_npz_close(z);
@@ -473,9 +491,13 @@ static void test_f16_all(void)
     }
     vkc_convert_to_f32(VKC_DT_F16, data, 65536, got);
     REQUIRE(same_bits(got, want, 65536));
-    REQUIRE(got[1] == 0x1p-24f && got[0x3ff] == 0x3ffp-24f && got[0x8001] == -0x1p-24f);
-    REQUIRE(vkc_f32_bits(got[0x8000]) == 0x80000000u);
-    REQUIRE(isinf(got[0x7c00]) && isnan(got[0x7e00]) && isnan(got[0xfc01]));
+    REQUIRE_CMP(got[1], ==, 0x1p-24f);
+    REQUIRE_CMP(got[0x3ff], ==, 0x3ffp-24f);
+    REQUIRE_CMP(got[0x8001], ==, -0x1p-24f);
+    REQUIRE_CMP(vkc_f32_bits(got[0x8000]), ==, 0x80000000u);
+    REQUIRE(isinf(got[0x7c00]));
+    REQUIRE(isnan(got[0x7e00]));
+    REQUIRE(isnan(got[0xfc01]));
 
     /* The same through a file, in odd pieces with a 5-byte buffer. */
     bytes b = make_npy("<f2", "(256, 256)", data, 65536 * 2);
@@ -486,8 +508,9 @@ static void test_f16_all(void)
     REQUIREF(vkc_source_open_npy(path, &s, &msg) == VKC_OK, "%s", msg.text);
     if (s) {
         memset(got, 0, 65536 * sizeof(float));
-        REQUIRE(vkc_source_set_chunk_bytes(s, 5, &msg) == VKC_OK);
-        REQUIRE(read_all_f32(s, got, 999, &n, &msg) == VKC_OK && n == 65536);
+        REQUIRE_CMP(vkc_source_set_chunk_bytes(s, 5, &msg), ==, VKC_OK);
+        REQUIRE_CMP(read_all_f32(s, got, 999, &n, &msg), ==, VKC_OK);
+        REQUIRE_CMP(n, ==, 65536);
         REQUIRE(same_bits(got, want, 65536));
         vkc_source_close(s);
     }
@@ -542,11 +565,17 @@ static void test_f64_rounding(void)
         if (!is_nearest(all[i], got[i])) {
             if (bad++ < 5) fprintf(stderr, "f64 %a -> %a is not nearest\n", all[i], (double)got[i]);
         }
-    REQUIRE(bad == 0);
-    REQUIRE(isinf(got[5]) && got[6] == 0x1.fffffep127f && got[7] == 0x1.fffffep127f);
-    REQUIRE(got[9] == 0x1p-149f && got[10] == 0.0f && got[11] == 0x1p-149f);
-    REQUIRE(got[12] == 1.0f && got[13] == 1.0f + 0x1p-22f && got[14] == 1.0f + 0x1p-23f);
-    REQUIRE(vkc_f32_bits(got[2]) == 0x80000000u);
+    REQUIRE_CMP(bad, ==, 0);
+    REQUIRE(isinf(got[5]));
+    REQUIRE_CMP(got[6], ==, 0x1.fffffep127f);
+    REQUIRE_CMP(got[7], ==, 0x1.fffffep127f);
+    REQUIRE_CMP(got[9], ==, 0x1p-149f);
+    REQUIRE_CMP(got[10], ==, 0.0f);
+    REQUIRE_CMP(got[11], ==, 0x1p-149f);
+    REQUIRE_CMP(got[12], ==, 1.0f);
+    REQUIRE_CMP(got[13], ==, 1.0f + 0x1p-22f);
+    REQUIRE_CMP(got[14], ==, 1.0f + 0x1p-23f);
+    REQUIRE_CMP(vkc_f32_bits(got[2]), ==, 0x80000000u);
 }
 
 static void test_f32_and_ints(void)
@@ -558,23 +587,31 @@ static void test_f32_and_ints(void)
         for (int k = 0; k < 4; k++) raw[4 * i + k] = (uint8_t)(bits[i] >> (8 * k));
     float f[5];
     vkc_convert_to_f32(VKC_DT_F32, raw + 0, 5, f);
-    for (int i = 0; i < 5; i++) REQUIRE(vkc_f32_bits(f[i]) == bits[i]);
+    for (int i = 0; i < 5; i++) REQUIRE_CMP(vkc_f32_bits(f[i]), ==, bits[i]);
 
     /* Integers to float32 and to counts. */
     uint8_t i4[12] = {7, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f, 0xfe, 0xff, 0xff, 0xff};
     vkc_convert_to_f32(VKC_DT_I32, i4, 3, f);
-    REQUIRE(f[0] == 7.0f && f[1] == 2147483648.0f && f[2] == -2.0f);
+    REQUIRE_CMP(f[0], ==, 7.0f);
+    REQUIRE_CMP(f[1], ==, 2147483648.0f);
+    REQUIRE_CMP(f[2], ==, -2.0f);
     uint64_t u[4];
     vkc_msg msg = {{0}};
-    REQUIRE(vkc_convert_to_u64(VKC_DT_I32, i4, 2, u, &msg) == VKC_OK && u[0] == 7 && u[1] == 2147483647u);
-    REQUIRE(vkc_convert_to_u64(VKC_DT_I32, i4, 3, u, &msg) == VKC_ERROR_FORMAT && contains(&msg, "element 2"));
+    REQUIRE_CMP(vkc_convert_to_u64(VKC_DT_I32, i4, 2, u, &msg), ==, VKC_OK);
+    REQUIRE_CMP(u[0], ==, 7);
+    REQUIRE_CMP(u[1], ==, 2147483647u);
+    REQUIRE_CMP(vkc_convert_to_u64(VKC_DT_I32, i4, 3, u, &msg), ==, VKC_ERROR_FORMAT);
+    REQUIRE(contains(&msg, "element 2"));
     uint8_t u8[16];
     memset(u8, 0xff, 16);
-    REQUIRE(vkc_convert_to_u64(VKC_DT_U64, u8, 2, u, &msg) == VKC_OK && u[1] == UINT64_MAX);
-    REQUIRE(vkc_convert_to_u64(VKC_DT_I64, u8, 2, u, &msg) == VKC_ERROR_FORMAT && contains(&msg, "-1"));
+    REQUIRE_CMP(vkc_convert_to_u64(VKC_DT_U64, u8, 2, u, &msg), ==, VKC_OK);
+    REQUIRE_CMP(u[1], ==, UINT64_MAX);
+    REQUIRE_CMP(vkc_convert_to_u64(VKC_DT_I64, u8, 2, u, &msg), ==, VKC_ERROR_FORMAT);
+    REQUIRE(contains(&msg, "-1"));
     vkc_convert_to_f32(VKC_DT_U64, u8, 1, f);
-    REQUIRE(f[0] == 0x1p64f);
-    REQUIRE(vkc_convert_to_u64(VKC_DT_U8, u8, 3, u, &msg) == VKC_OK && u[2] == 255);
+    REQUIRE_CMP(f[0], ==, 0x1p64f);
+    REQUIRE_CMP(vkc_convert_to_u64(VKC_DT_U8, u8, 3, u, &msg), ==, VKC_OK);
+    REQUIRE_CMP(u[2], ==, 255);
 
     /* Float counts: integers only, -0 is 0, 2^64 is out of range. */
     double d[6] = {3.0, -0.0, 0x1p63, 2.5, 0x1p64, NAN};
@@ -584,18 +621,23 @@ static void test_f32_and_ints(void)
         memcpy(&bitsd, &d[i], 8);
         for (int k = 0; k < 8; k++) draw[8 * i + k] = (uint8_t)(bitsd >> (8 * k));
     }
-    REQUIRE(vkc_convert_to_u64(VKC_DT_F64, draw, 3, u, &msg) == VKC_OK && u[0] == 3 && u[1] == 0 &&
-            u[2] == (1ull << 63));
+    REQUIRE_CMP(vkc_convert_to_u64(VKC_DT_F64, draw, 3, u, &msg), ==, VKC_OK);
+    REQUIRE_CMP(u[0], ==, 3);
+    REQUIRE_CMP(u[1], ==, 0);
+    REQUIRE_CMP(u[2], ==, (1ull << 63));
     for (int i = 3; i < 6; i++)
         REQUIREF(vkc_convert_to_u64(VKC_DT_F64, draw + 8 * i, 1, u, &msg) == VKC_ERROR_FORMAT, "%d", i);
-    REQUIRE(vkc_convert_to_u64_at(VKC_DT_F64, draw + 24, 1, 1000, u, &msg) == VKC_ERROR_FORMAT &&
-            contains(&msg, "element 1000"));
+    REQUIRE_CMP(vkc_convert_to_u64_at(VKC_DT_F64, draw + 24, 1, 1000, u, &msg), ==, VKC_ERROR_FORMAT);
+    REQUIRE(contains(&msg, "element 1000"));
     uint8_t h[4] = {0x00, 0x3e, 0x00, 0xbc}; /* 1.5, -1.0 in float16 */
-    REQUIRE(vkc_convert_to_u64(VKC_DT_F16, h, 1, u, &msg) == VKC_ERROR_FORMAT);
-    REQUIRE(vkc_convert_to_u64(VKC_DT_F16, h + 2, 1, u, &msg) == VKC_ERROR_FORMAT);
+    REQUIRE_CMP(vkc_convert_to_u64(VKC_DT_F16, h, 1, u, &msg), ==, VKC_ERROR_FORMAT);
+    REQUIRE_CMP(vkc_convert_to_u64(VKC_DT_F16, h + 2, 1, u, &msg), ==, VKC_ERROR_FORMAT);
 
-    REQUIRE(vkc_npy_type_size(VKC_DT_F16) == 2 && vkc_npy_type_size(VKC_DT_U64) == 8 && vkc_npy_type_size(VKC_DT_U8) == 1);
-    REQUIRE(strcmp(vkc_npy_type_name(VKC_DT_F64), "<f8") == 0 && strcmp(vkc_npy_type_name(VKC_DT_U8), "|u1") == 0);
+    REQUIRE_CMP(vkc_npy_type_size(VKC_DT_F16), ==, 2);
+    REQUIRE_CMP(vkc_npy_type_size(VKC_DT_U64), ==, 8);
+    REQUIRE_CMP(vkc_npy_type_size(VKC_DT_U8), ==, 1);
+    REQUIRE_CMP(strcmp(vkc_npy_type_name(VKC_DT_F64), "<f8"), ==, 0);
+    REQUIRE_CMP(strcmp(vkc_npy_type_name(VKC_DT_U8), "|u1"), ==, 0);
 }
 
 /* Each dtype read through a file source: counts via read_u64 too. */
@@ -635,13 +677,16 @@ static void test_dtypes_through_files(void)
         if (s) {
             float f[40];
             uint64_t u[40], n = 0, got = 0;
-            REQUIRE(vkc_source_dtype(s) == t[k].dt && vkc_source_count(s) == 40);
-            REQUIRE(read_all_f32(s, f, 7, &n, &msg) == VKC_OK && n == 40);
+            REQUIRE_CMP(vkc_source_dtype(s), ==, t[k].dt);
+            REQUIRE_CMP(vkc_source_count(s), ==, 40);
+            REQUIRE_CMP(read_all_f32(s, f, 7, &n, &msg), ==, VKC_OK);
+            REQUIRE_CMP(n, ==, 40);
             int ok = 1;
             for (int i = 0; i < 40; i++) ok &= f[i] == (float)i;
             REQUIREF(ok, "%s", t[k].descr);
-            REQUIRE(vkc_source_rewind(s, &msg) == VKC_OK);
-            REQUIRE(vkc_source_read_u64(s, u, 40, &got, &msg) == VKC_OK && got == 40);
+            REQUIRE_CMP(vkc_source_rewind(s, &msg), ==, VKC_OK);
+            REQUIRE_CMP(vkc_source_read_u64(s, u, 40, &got, &msg), ==, VKC_OK);
+            REQUIRE_CMP(got, ==, 40);
             ok = 1;
             for (int i = 0; i < 40; i++) ok &= u[i] == (uint64_t)i;
             REQUIREF(ok, "%s counts", t[k].descr);
@@ -668,8 +713,10 @@ static void test_versions(void)
         uint64_t n = 0;
         REQUIREF(vkc_source_open_npy(path, &s, &msg) == VKC_OK, "v%d: %s", major, msg.text);
         if (s) {
-            REQUIRE(vkc_source_header(s)->data_offset == 128);
-            REQUIRE(read_all_f32(s, got, 2, &n, &msg) == VKC_OK && n == 3 && same_bits(got, v, 3));
+            REQUIRE_CMP(vkc_source_header(s)->data_offset, ==, 128);
+            REQUIRE_CMP(read_all_f32(s, got, 2, &n, &msg), ==, VKC_OK);
+            REQUIRE_CMP(n, ==, 3);
+            REQUIRE(same_bits(got, v, 3));
             vkc_source_close(s);
         }
         free(b.p);
@@ -692,34 +739,40 @@ static void test_versions(void)
         vkc_npy_header hd;
         vkc_msg msg;
         REQUIREF(vkc_npy_parse_header(h.p, h.n, h.n, &hd, &msg) == VKC_OK, "%s: %s", ok[i], msg.text);
-        REQUIRE(hd.count == 3);
+        REQUIRE_CMP(hd.count, ==, 3);
         free(h.p);
     }
     /* Scalars are one element; a zero dimension makes an empty tensor. */
     bytes sc = make_npy("<f4", "()", v, 4);
     vkc_npy_header hd;
     vkc_msg msg;
-    REQUIRE(vkc_npy_parse_header(sc.p, sc.n, sc.n, &hd, &msg) == VKC_OK && hd.ndim == 0 && hd.count == 1);
+    REQUIRE_CMP(vkc_npy_parse_header(sc.p, sc.n, sc.n, &hd, &msg), ==, VKC_OK);
+    REQUIRE_CMP(hd.ndim, ==, 0);
+    REQUIRE_CMP(hd.count, ==, 1);
     free(sc.p);
     bytes em = make_npy("<f4", "(0, 9223372036854775807)", NULL, 0);
-    REQUIRE(vkc_npy_parse_header(em.p, em.n, em.n, &hd, &msg) == VKC_OK && hd.count == 0 && hd.data_bytes == 0);
+    REQUIRE_CMP(vkc_npy_parse_header(em.p, em.n, em.n, &hd, &msg), ==, VKC_OK);
+    REQUIRE_CMP(hd.count, ==, 0);
+    REQUIRE_CMP(hd.data_bytes, ==, 0);
     const char *path = write_tmp("empty.npy", &em);
     vkc_source *s = NULL;
-    REQUIRE(vkc_source_open_npy(path, &s, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_source_open_npy(path, &s, &msg), ==, VKC_OK);
     if (s) {
         float f;
         uint64_t got = 1;
-        REQUIRE(vkc_source_read_f32(s, &f, 1, &got, &msg) == VKC_OK && got == 0);
-        REQUIRE(vkc_source_rewind(s, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_source_read_f32(s, &f, 1, &got, &msg), ==, VKC_OK);
+        REQUIRE_CMP(got, ==, 0);
+        REQUIRE_CMP(vkc_source_rewind(s, &msg), ==, VKC_OK);
         vkc_source_close(s);
     }
     free(em.p);
 
     /* A buffer shorter than the header is the caller's problem, not the file's. */
     bytes full = make_npy("<f4", "(3,)", v, sizeof v);
-    REQUIRE(vkc_npy_parse_header(full.p, 20, full.n, &hd, &msg) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_npy_parse_header(full.p, 20, full.n, &hd, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
     uint64_t hb = 0;
-    REQUIRE(vkc_npy_header_bytes(full.p, 12, full.n, &hb, &msg) == VKC_OK && hb == full.n - 12);
+    REQUIRE_CMP(vkc_npy_header_bytes(full.p, 12, full.n, &hb, &msg), ==, VKC_OK);
+    REQUIRE_CMP(hb, ==, full.n - 12);
     free(full.p);
 }
 
@@ -816,7 +869,9 @@ static void test_header_length(void)
     if (s) {
         float f = 0;
         uint64_t got = 0;
-        REQUIRE(vkc_source_read_f32(s, &f, 1, &got, &msg) == VKC_OK && got == 1 && f == 1.0f);
+        REQUIRE_CMP(vkc_source_read_f32(s, &f, 1, &got, &msg), ==, VKC_OK);
+        REQUIRE_CMP(got, ==, 1);
+        REQUIRE_CMP(f, ==, 1.0f);
         vkc_source_close(s);
     }
     free(b.p);
@@ -849,23 +904,26 @@ static void test_data_length(void)
     const char *path = write_tmp("shrinks.npy", &b);
     vkc_source *s = NULL;
     vkc_msg msg;
-    REQUIRE(vkc_source_open_npy(path, &s, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_source_open_npy(path, &s, &msg), ==, VKC_OK);
     if (s) {
         float f[1024];
         uint64_t got = 7;
-        REQUIRE(truncate(path, 1000) == 0);
+        REQUIRE_CMP(truncate(path, 1000), ==, 0);
         vkc_status st = vkc_source_read_f32(s, f, 1024, &got, &msg);
         REQUIREF(st == VKC_ERROR_IO && got == 0 && contains(&msg, path), "%d %s", st, msg.text);
         /* Reads fail until a rewind. */
-        REQUIRE(vkc_source_read_f32(s, f, 1, &got, &msg) == VKC_ERROR_IO && contains(&msg, path));
+        REQUIRE_CMP(vkc_source_read_f32(s, f, 1, &got, &msg), ==, VKC_ERROR_IO);
+        REQUIRE(contains(&msg, path));
         vkc_source_close(s);
     }
     free(b.p);
 
     vkc_source *none = NULL;
-    REQUIRE(vkc_source_open_npy(tmp_path("missing.npy"), &none, &msg) == VKC_ERROR_IO &&
-            contains(&msg, "missing.npy") && none == NULL);
-    REQUIRE(vkc_source_open_npy(tmpdir, &none, &msg) != VKC_OK && contains(&msg, tmpdir));
+    REQUIRE_CMP(vkc_source_open_npy(tmp_path("missing.npy"), &none, &msg), ==, VKC_ERROR_IO);
+    REQUIRE(contains(&msg, "missing.npy"));
+    REQUIRE_CMP(none, ==, NULL);
+    REQUIRE_CMP(vkc_source_open_npy(tmpdir, &none, &msg), !=, VKC_OK);
+    REQUIRE(contains(&msg, tmpdir));
 }
 
 /* ---- 4. raw float32 -------------------------------------------------------- */
@@ -883,17 +941,25 @@ static void test_raw(void)
     if (s) {
         float got[10];
         uint64_t n = 0;
-        REQUIRE(vkc_source_count(s) == 10 && vkc_source_dtype(s) == VKC_DT_F32);
-        REQUIRE(read_all_f32(s, got, 3, &n, &msg) == VKC_OK && n == 10 && same_bits(got, v, 10));
-        REQUIRE(vkc_source_rewind(s, &msg) == VKC_OK);
-        REQUIRE(read_all_f32(s, got, 4, &n, &msg) == VKC_OK && n == 10 && same_bits(got, v, 10));
+        REQUIRE_CMP(vkc_source_count(s), ==, 10);
+        REQUIRE_CMP(vkc_source_dtype(s), ==, VKC_DT_F32);
+        REQUIRE_CMP(read_all_f32(s, got, 3, &n, &msg), ==, VKC_OK);
+        REQUIRE_CMP(n, ==, 10);
+        REQUIRE(same_bits(got, v, 10));
+        REQUIRE_CMP(vkc_source_rewind(s, &msg), ==, VKC_OK);
+        REQUIRE_CMP(read_all_f32(s, got, 4, &n, &msg), ==, VKC_OK);
+        REQUIRE_CMP(n, ==, 10);
+        REQUIRE(same_bits(got, v, 10));
         vkc_source_close(s);
     }
     s = NULL;
-    REQUIRE(vkc_source_open_raw(path, 11, &s, &msg) == VKC_ERROR_FORMAT && s == NULL);
+    REQUIRE_CMP(vkc_source_open_raw(path, 11, &s, &msg), ==, VKC_ERROR_FORMAT);
+    REQUIRE_CMP(s, ==, NULL);
     REQUIREF(contains(&msg, path) && contains(&msg, "40 bytes"), "%s", msg.text);
-    REQUIRE(vkc_source_open_raw(path, 9, &s, &msg) == VKC_ERROR_FORMAT && contains(&msg, path));
-    REQUIRE(vkc_source_open_raw(path, UINT64_MAX, &s, &msg) == VKC_ERROR_INVALID_ARGUMENT && contains(&msg, path));
+    REQUIRE_CMP(vkc_source_open_raw(path, 9, &s, &msg), ==, VKC_ERROR_FORMAT);
+    REQUIRE(contains(&msg, path));
+    REQUIRE_CMP(vkc_source_open_raw(path, UINT64_MAX, &s, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE(contains(&msg, path));
     free(b.p);
 }
 
@@ -940,7 +1006,7 @@ static void check_member(vkc_npz *z, uint32_t i, const tensor *t, uint64_t piece
     vkc_msg msg;
     REQUIREF(vkc_npz_source(z, i, &s, &msg) == VKC_OK, "%s: %s", what, msg.text);
     if (!s) return;
-    if (chunk) REQUIRE(vkc_source_set_chunk_bytes(s, chunk, &msg) == VKC_OK);
+    if (chunk) REQUIRE_CMP(vkc_source_set_chunk_bytes(s, chunk, &msg), ==, VKC_OK);
     const vkc_npy_header *h = vkc_source_header(s);
     float f[300];
     uint8_t raw[2400];
@@ -950,7 +1016,7 @@ static void check_member(vkc_npz *z, uint32_t i, const tensor *t, uint64_t piece
         vkc_status st = read_all_f32(s, f, piece, &n, &msg);
         REQUIREF(st == VKC_OK && n == t->count && same_bits(f, t->values, t->count), "%s piece %llu chunk %zu: %s",
                  what, (unsigned long long)piece, chunk, msg.text);
-        REQUIRE(vkc_source_rewind(s, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_source_rewind(s, &msg), ==, VKC_OK);
     }
     vkc_status st = read_all_raw(s, raw, piece, &n, &msg);
     REQUIREF(st == VKC_OK && n == t->count && memcmp(raw, t->npy.p + h->data_offset, h->data_bytes) == 0,
@@ -972,11 +1038,12 @@ static void test_npz_contents(void)
         REQUIREF(vkc_npz_open(path, &from_file, &msg) == VKC_OK, "%s", msg.text);
         REQUIREF(vkc_npz_open_mem(zf.b.p, zf.b.n, &from_mem, &msg) == VKC_OK, "%s", msg.text);
         if (from_file && from_mem) {
-            REQUIRE(vkc_npz_count(from_file) == 3 && vkc_npz_count(from_mem) == 3);
-            REQUIRE(strcmp(vkc_npz_key(from_file, 0), "conv1") == 0);
-            REQUIRE(strcmp(vkc_npz_key(from_file, 1), "block/relu") == 0);
-            REQUIRE(strcmp(vkc_npz_key(from_file, 2), "fc") == 0); /* no .npy suffix to strip */
-            REQUIRE(vkc_npz_key(from_file, 3) == NULL);
+            REQUIRE_CMP(vkc_npz_count(from_file), ==, 3);
+            REQUIRE_CMP(vkc_npz_count(from_mem), ==, 3);
+            REQUIRE_CMP(strcmp(vkc_npz_key(from_file, 0), "conv1"), ==, 0);
+            REQUIRE_CMP(strcmp(vkc_npz_key(from_file, 1), "block/relu"), ==, 0);
+            REQUIRE_CMP(strcmp(vkc_npz_key(from_file, 2), "fc"), ==, 0); /* no .npy suffix to strip */
+            REQUIRE_CMP(vkc_npz_key(from_file, 3), ==, NULL);
             /* Pieces of 1, 7, 64 and all elements; internal buffers of 1,
              * 3, 13 bytes and the default: every boundary gets crossed. */
             const uint64_t pieces[] = {1, 7, 64, 1000};
@@ -992,25 +1059,29 @@ static void test_npz_contents(void)
             /* The same bytes as the .npy on its own. */
             const char *npy_path = write_tmp("conv1_alone.npy", &t[0].npy);
             vkc_source *a = NULL, *b = NULL;
-            REQUIRE(vkc_source_open_npy(npy_path, &a, &msg) == VKC_OK);
-            REQUIRE(vkc_npz_source(from_file, 0, &b, &msg) == VKC_OK);
+            REQUIRE_CMP(vkc_source_open_npy(npy_path, &a, &msg), ==, VKC_OK);
+            REQUIRE_CMP(vkc_npz_source(from_file, 0, &b, &msg), ==, VKC_OK);
             if (a && b) {
                 float fa[300], fb[300];
                 uint64_t na = 0, nb = 0;
-                REQUIRE(read_all_f32(a, fa, 300, &na, &msg) == VKC_OK);
-                REQUIRE(read_all_f32(b, fb, 300, &nb, &msg) == VKC_OK);
-                REQUIRE(na == 300 && nb == 300 && same_bits(fa, fb, 300));
+                REQUIRE_CMP(read_all_f32(a, fa, 300, &na, &msg), ==, VKC_OK);
+                REQUIRE_CMP(read_all_f32(b, fb, 300, &nb, &msg), ==, VKC_OK);
+                REQUIRE_CMP(na, ==, 300);
+                REQUIRE_CMP(nb, ==, 300);
+                REQUIRE(same_bits(fa, fb, 300));
             }
             vkc_source_close(a);
             /* A source outlives its archive. */
             vkc_source *late = NULL;
-            REQUIRE(vkc_npz_source(from_file, 2, &late, &msg) == VKC_OK);
+            REQUIRE_CMP(vkc_npz_source(from_file, 2, &late, &msg), ==, VKC_OK);
             vkc_npz_close(from_file);
             from_file = NULL;
             if (late) {
                 float f[150];
                 uint64_t n = 0;
-                REQUIRE(read_all_f32(late, f, 50, &n, &msg) == VKC_OK && n == 150 && same_bits(f, t[2].values, 150));
+                REQUIRE_CMP(read_all_f32(late, f, 50, &n, &msg), ==, VKC_OK);
+                REQUIRE_CMP(n, ==, 150);
+                REQUIRE(same_bits(f, t[2].values, 150));
                 vkc_source_close(late);
             }
             vkc_source_close(b);
@@ -1036,7 +1107,7 @@ static void expect_npz_error(const char *name, const bytes *b, const char *membe
         msg = m;
         vkc_npz_close(z);
     } else {
-        REQUIRE(z == NULL);
+        REQUIRE_CMP(z, ==, NULL);
     }
     REQUIREF(st == VKC_ERROR_FORMAT, "%s: status %d (%s)", name, st, msg.text);
     REQUIREF(contains(&msg, path), "%s: message '%s' lacks the path", name, msg.text);
@@ -1150,13 +1221,16 @@ static void test_npz_errors(void)
     /* Missing file; member index out of range. */
     vkc_npz *none = NULL;
     vkc_msg msg;
-    REQUIRE(vkc_npz_open(tmp_path("missing.npz"), &none, &msg) == VKC_ERROR_IO && none == NULL &&
-            contains(&msg, "missing.npz"));
+    REQUIRE_CMP(vkc_npz_open(tmp_path("missing.npz"), &none, &msg), ==, VKC_ERROR_IO);
+    REQUIRE_CMP(none, ==, NULL);
+    REQUIRE(contains(&msg, "missing.npz"));
     z = make_zip(m1, 1);
-    REQUIRE(vkc_npz_open_mem(z.b.p, z.b.n, &none, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_npz_open_mem(z.b.p, z.b.n, &none, &msg), ==, VKC_OK);
     vkc_source *s = NULL;
-    REQUIRE(vkc_npz_source(none, 1, &s, &msg) == VKC_ERROR_INVALID_ARGUMENT && s == NULL);
-    REQUIRE(vkc_npz_find(none, "conv1") == 0 && vkc_npz_find(none, "x") == UINT32_MAX);
+    REQUIRE_CMP(vkc_npz_source(none, 1, &s, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(s, ==, NULL);
+    REQUIRE_CMP(vkc_npz_find(none, "conv1"), ==, 0);
+    REQUIRE_CMP(vkc_npz_find(none, "x"), ==, UINT32_MAX);
     vkc_npz_close(none);
     free(z.b.p);
     /* Not a zip at all. */
@@ -1314,11 +1388,11 @@ static void test_streaming(void)
         vkc_convert_to_f32(k == 0 ? VKC_DT_F32 : k == 1 ? VKC_DT_F16 : VKC_DT_F64, data, 97, whole);
         vkc_source *s = NULL;
         vkc_msg msg;
-        REQUIRE(vkc_source_open_npy(path, &s, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_source_open_npy(path, &s, &msg), ==, VKC_OK);
         if (!s) continue;
         int bad = 0;
         for (size_t chunk = 1; chunk <= 9; chunk += 4) {
-            REQUIRE(vkc_source_set_chunk_bytes(s, chunk, &msg) == VKC_OK);
+            REQUIRE_CMP(vkc_source_set_chunk_bytes(s, chunk, &msg), ==, VKC_OK);
             for (uint64_t piece = 1; piece <= 40; piece++) {
                 uint64_t n = 0;
                 memset(part, 0, sizeof part);

@@ -55,7 +55,7 @@ static void test_small(vkc_context *ctx, const char *label, int cases, uint64_t 
         vkc_msg msg;
         vkc_status s = vkc_asym_entropy_gpu(ctx, h, n, lo, hi, start, &gpu);
         REQUIREF(s == VKC_OK, "%s: %s", label, vkc_context_error(ctx));
-        REQUIRE(vkc_asym_entropy_reference(h, n, lo, hi, start, &ref, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_asym_entropy_reference(h, n, lo, hi, start, &ref, &msg), ==, VKC_OK);
         REQUIREF(same(&gpu, &ref), "%s case %d (%s, n %u, start %u): GPU (%u, %u) fb %d, reference (%u, %u) fb %d",
                  label, c, as_names[shape], n, start, gpu.a, gpu.b, gpu.fallback, ref.a, ref.b, ref.fallback);
         windows += gpu.windows;
@@ -64,7 +64,7 @@ static void test_small(vkc_context *ctx, const char *label, int cases, uint64_t 
         if (!check_bound || s != VKC_OK || gpu.fallback) continue;
         /* Every window's float32 value against the reference. */
         vkc_asym_hist ah;
-        REQUIRE(vkc_asym_hist_init(&ah, h, n, VKC_ASYM_KL, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_asym_hist_init(&ah, h, n, VKC_ASYM_KL, &msg), ==, VKC_OK);
         const float *out = ctx->out.map;
         uint32_t st = start ? start : 128;
         for (uint32_t a = 0; a + st <= n; a++)
@@ -72,7 +72,7 @@ static void test_small(vkc_context *ctx, const char *label, int cases, uint64_t 
                 uint64_t k = vkc_asym_window_index(n, st, a, b);
                 double v = out[2 * k], e = out[2 * k + 1], rv = vkc_asym_kl_reference(&ah, a, b);
                 if (vkc_asym_kl_is_inf(&ah, a, b)) {
-                    REQUIRE(v >= 3e38);
+                    REQUIRE_CMP(v, >=, 3e38);
                     continue;
                 }
                 REQUIREF(fabs(v - rv) <= e + vkc_asym_kl_ref_err(&ah, rv),
@@ -130,11 +130,11 @@ static void test_2048(vkc_context *ctx, const char *label, int cases, uint64_t s
         double gpu_ns = vkc_context_last_gpu_ns(ctx);
         /* The same values without the workgroup summary. */
         vkc_asym_hist ah;
-        REQUIRE(vkc_asym_hist_init(&ah, h, N, VKC_ASYM_KL, &msg) == VKC_OK);
-        REQUIRE(vkc_asym_entropy_select(&ah, lo, hi, 0, ctx->out.map, NULL, 0, 2, &nocells, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_asym_hist_init(&ah, h, N, VKC_ASYM_KL, &msg), ==, VKC_OK);
+        REQUIRE_CMP(vkc_asym_entropy_select(&ah, lo, hi, 0, ctx->out.map, NULL, 0, 2, &nocells, &msg), ==, VKC_OK);
         vkc_asym_hist_free(&ah);
         double t2 = vkc_test_now();
-        REQUIRE(vkc_asym_entropy_cpu(h, N, lo, hi, 0, &cpu, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_asym_entropy_cpu(h, N, lo, hi, 0, &cpu, &msg), ==, VKC_OK);
         double t3 = vkc_test_now();
         REQUIREF(same(&gpu, &cpu), "%s 2048 case %d: GPU (%u, %u) KL %.17g, CPU (%u, %u) KL %.17g", label, k, gpu.a,
                  gpu.b, gpu.value, cpu.a, cpu.b, cpu.value);
@@ -172,7 +172,7 @@ static void test_mse_small(vkc_context *ctx, const char *label, int cases, uint6
         vkc_msg msg;
         vkc_status s = vkc_asym_mse_gpu(ctx, h, n, lo, hi, start, &gpu);
         REQUIREF(s == VKC_OK, "%s: %s", label, vkc_context_error(ctx));
-        REQUIRE(vkc_asym_mse_reference(h, n, lo, hi, start, &ref, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_asym_mse_reference(h, n, lo, hi, start, &ref, &msg), ==, VKC_OK);
         REQUIREF(same(&gpu, &ref), "%s mse case %d (%s, n %u, start %u, [%g, %g]): GPU (%u, %u) fb %d, reference (%u, %u)",
                  label, c, as_names[shape], n, start, lo, hi, gpu.a, gpu.b, gpu.fallback, ref.a, ref.b);
         windows += gpu.windows;
@@ -180,7 +180,7 @@ static void test_mse_small(vkc_context *ctx, const char *label, int cases, uint6
         reeval += gpu.reevaluated;
         if (!check_bound || s != VKC_OK || gpu.fallback) continue;
         vkc_asym_hist ah;
-        REQUIRE(vkc_asym_hist_init(&ah, h, n, VKC_ASYM_MSE, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_asym_hist_init(&ah, h, n, VKC_ASYM_MSE, &msg), ==, VKC_OK);
         const float *out = ctx->out.map;
         const uint32_t st = start ? start : 128;
         const double w2 = ((hi - lo) / n) * ((hi - lo) / n);
@@ -229,7 +229,7 @@ static void test_mse_2048(vkc_context *ctx, const char *label, int cases, uint64
         if (ctx->max_chunk_bytes == 0) REQUIREF(dispatches == 1, "%s: %llu dispatches", label, (unsigned long long)dispatches);
         double gpu_ns = vkc_context_last_gpu_ns(ctx);
         double t2 = vkc_test_now();
-        REQUIRE(vkc_asym_mse_cpu(h, N, lo, hi, 0, &cpu, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_asym_mse_cpu(h, N, lo, hi, 0, &cpu, &msg), ==, VKC_OK);
         double t3 = vkc_test_now();
         REQUIREF(same(&gpu, &cpu), "%s mse 2048 case %d: GPU (%u, %u) %.17g, CPU (%u, %u) %.17g", label, k, gpu.a,
                  gpu.b, gpu.value, cpu.a, cpu.b, cpu.value);
@@ -268,7 +268,7 @@ static void test_edges(vkc_context *ctx)
             REQUIREF(s == VKC_OK, "edge %s: %s", cases[c].name, vkc_context_error(ctx));
             vkc_status t = method ? vkc_asym_mse_reference(h, n, cases[c].lo, cases[c].hi, cases[c].start, &ref, &msg)
                                   : vkc_asym_entropy_reference(h, n, cases[c].lo, cases[c].hi, cases[c].start, &ref, &msg);
-            REQUIRE(t == VKC_OK);
+            REQUIRE_CMP(t, ==, VKC_OK);
             REQUIREF(same(&gpu, &ref) && !strcmp(gpu.message, ref.message), "edge %s %s: GPU (%u, %u) fb %d '%s', "
                      "reference (%u, %u) fb %d '%s'", cases[c].name, method ? "mse" : "entropy", gpu.a, gpu.b,
                      gpu.fallback, gpu.message, ref.a, ref.b, ref.fallback, ref.message);
@@ -276,8 +276,8 @@ static void test_edges(vkc_context *ctx)
         }
     }
     vkc_asym_result res;
-    REQUIRE(vkc_asym_entropy_gpu(ctx, h, 256, 2, 1, 0, &res) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_asym_mse_gpu(ctx, NULL, 256, 0, 1, 0, &res) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_asym_entropy_gpu(ctx, h, 256, 2, 1, 0, &res), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_asym_mse_gpu(ctx, NULL, 256, 0, 1, 0, &res), ==, VKC_ERROR_INVALID_ARGUMENT);
 }
 
 int main(void)
@@ -318,10 +318,12 @@ int main(void)
         asym_gen(&r, h, 256, AS_TWO_SIDED, &lo, &hi);
         vkc_asym_result x, y;
         vkc_msg msg;
-        REQUIRE(vkc_asym_entropy_gpu(ctx, h, 256, lo, hi, 0, &x) == VKC_OK);
-        REQUIRE(vkc_asym_entropy_reference(h, 256, lo, hi, 0, &y, &msg) == VKC_OK && same(&x, &y));
-        REQUIRE(vkc_asym_mse_gpu(ctx, h, 256, lo, hi, 0, &x) == VKC_OK);
-        REQUIRE(vkc_asym_mse_reference(h, 256, lo, hi, 0, &y, &msg) == VKC_OK && same(&x, &y));
+        REQUIRE_CMP(vkc_asym_entropy_gpu(ctx, h, 256, lo, hi, 0, &x), ==, VKC_OK);
+        REQUIRE_CMP(vkc_asym_entropy_reference(h, 256, lo, hi, 0, &y, &msg), ==, VKC_OK);
+        REQUIRE(same(&x, &y));
+        REQUIRE_CMP(vkc_asym_mse_gpu(ctx, h, 256, lo, hi, 0, &x), ==, VKC_OK);
+        REQUIRE_CMP(vkc_asym_mse_reference(h, 256, lo, hi, 0, &y, &msg), ==, VKC_OK);
+        REQUIRE(same(&x, &y));
         vkc_context_destroy(ctx);
     }
     return vkc_test_end();

@@ -172,7 +172,7 @@ static void check_recorder(vkc_context *ctx, const char *label, vkc_dtype t, con
         if (sub == 0) {
             /* A different geometry before the read is refused. */
             vkc_buffer_view v = {b.buf, off, 1, t};
-            REQUIRE(vkc_record_histogram(r, a.cmd, &v, &e->sig) == VKC_ERROR_MISMATCH);
+            REQUIRE_CMP(vkc_record_histogram(r, a.cmd, &v, &e->sig), ==, VKC_ERROR_MISMATCH);
         }
         REQUIRE(app_submit(&a));
     }
@@ -214,11 +214,12 @@ static void check_recorder_reuse(vkc_context *ctx, const char *label, vkc_dtype 
     if (!r) goto out;
     vkc_buffer_view v = {b.buf, 0, n, t};
     VkCommandBufferBeginInfo bi = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO}; /* reusable */
-    REQUIRE(vkBeginCommandBuffer(a.cmd, &bi) == VK_SUCCESS);
+    REQUIRE_CMP(vkBeginCommandBuffer(a.cmd, &bi), ==, VK_SUCCESS);
     REQUIREF(vkc_record_range(r, a.cmd, &v) == VKC_OK, "%s", vkc_context_error(ctx));
     REQUIREF(vkc_record_histogram(r, a.cmd, &v, &e->abs) == VKC_OK, "%s", vkc_context_error(ctx));
-    REQUIRE(vkEndCommandBuffer(a.cmd) == VK_SUCCESS);
-    REQUIRE(app_resubmit(&a) && app_resubmit(&a));
+    REQUIRE_CMP(vkEndCommandBuffer(a.cmd), ==, VK_SUCCESS);
+    REQUIRE(app_resubmit(&a));
+    REQUIRE(app_resubmit(&a));
     vkc_stats st = {0};
     uint64_t ha[2048] = {0};
     REQUIREF(vkc_recorder_read(r, &st, ha) == VKC_OK, "%s", vkc_context_error(ctx));
@@ -260,9 +261,9 @@ static void check_fold(vkc_context *ctx)
 {
     vkc_gbuf w, t;
     vkc_pipe *fold;
-    REQUIRE(vkc_gbuf_create(ctx, 1024, 1, &w) == VKC_OK);
-    REQUIRE(vkc_gbuf_create(ctx, 2048, 1, &t) == VKC_OK);
-    REQUIRE(vkc_pipe_get(ctx, "fold", NULL, 0, 2, 16, &fold) == VKC_OK);
+    REQUIRE_CMP(vkc_gbuf_create(ctx, 1024, 1, &w), ==, VKC_OK);
+    REQUIRE_CMP(vkc_gbuf_create(ctx, 2048, 1, &t), ==, VKC_OK);
+    REQUIRE_CMP(vkc_pipe_get(ctx, "fold", NULL, 0, 2, 16, &fold), ==, VKC_OK);
     uint32_t *wm = w.map, *tm = t.map;
     enum { N = 70, SRC = 16, DST = 128 };
     uint64_t want[N];
@@ -280,9 +281,9 @@ static void check_fold(vkc_context *ctx)
     tm[0] = 0x80000009u, tm[1] = 0x80000001u, tm[2] = 0x40000000u; /* keys so far */
     uint32_t push[4] = {SRC, DST, N, 1};
     vkc_binding bind[2] = {{&w, 0, 1024}, {&t, 0, 2048}};
-    REQUIRE(vkc_cmd_begin(ctx) == VKC_OK);
-    REQUIRE(vkc_cmd_dispatch(ctx, fold, bind, push, (N + 63) / 64, 1, 1) == VKC_OK);
-    REQUIRE(vkc_cmd_submit_wait(ctx) == VKC_OK);
+    REQUIRE_CMP(vkc_cmd_begin(ctx), ==, VKC_OK);
+    REQUIRE_CMP(vkc_cmd_dispatch(ctx, fold, bind, push, (N + 63) / 64, 1, 1), ==, VKC_OK);
+    REQUIRE_CMP(vkc_cmd_submit_wait(ctx), ==, VKC_OK);
     int ok = 1;
     for (uint32_t i = 0; i < N; i++) {
         uint64_t got = (uint64_t)tm[DST + 2 * i] | (uint64_t)tm[DST + 2 * i + 1] << 32;
@@ -348,7 +349,7 @@ int main(void)
                 if (gpu->host_import) REQUIREF(gpu->imports > before, "%s: host arrays were not imported", label);
                 snprintf(label, sizeof label, "gpu staging %s n=%llu", DNAME[d], (unsigned long long)n);
                 check_host(copy, label, t, raw + es, n, &e1);
-                REQUIRE(copy->imports == 0);
+                REQUIRE_CMP(copy->imports, ==, 0);
                 snprintf(label, sizeof label, "gpu 1KiB chunks %s n=%llu", DNAME[d], (unsigned long long)n);
                 check_host(chunked, label, t, raw + es, n, &e1);
                 static const VkDeviceSize offs[] = {0, 1, 3, 64, 257};
@@ -396,30 +397,31 @@ int main(void)
     /* Argument errors: clear statuses, no crash. */
     vkc_buffer_view bad = {VK_NULL_HANDLE, 0, 4, VKC_DTYPE_F32};
     vkc_stats st = {0};
-    REQUIRE(vkc_range_host(cpu, "", 1, (vkc_dtype)7, &st) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_range_host(cpu, "", 1, (vkc_dtype)7, &st), ==, VKC_ERROR_INVALID_ARGUMENT);
     /* A misaligned host array is refused alike on every backend and path. */
     static uint32_t words[1 << 19];
     const char *byte1 = (const char *)words + 1, *half = (const char *)words + 2;
-    REQUIRE(vkc_range_host(cpu, byte1, 1000, VKC_DTYPE_F16, &st) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(vkc_range_host(cpu, half, 1000, VKC_DTYPE_F32, &st) == VKC_ERROR_INVALID_ARGUMENT);
-    REQUIRE(strstr(vkc_context_error(cpu), "aligned") != NULL);
+    REQUIRE_CMP(vkc_range_host(cpu, byte1, 1000, VKC_DTYPE_F16, &st), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_range_host(cpu, half, 1000, VKC_DTYPE_F32, &st), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(strstr(vkc_context_error(cpu), "aligned"), !=, NULL);
     if (gpu) {
         uint64_t h[16] = {0};
         vkc_hist_spec sp = {VKC_HIST_ABS, 16, 0.0f, 1.0f};
-        REQUIRE(vkc_range_host(gpu, half, (1 << 19) - 1, VKC_DTYPE_F32, &st) == VKC_ERROR_INVALID_ARGUMENT);
-        REQUIRE(vkc_histogram_host(gpu, byte1, 1000, VKC_DTYPE_BF16, &sp, h) == VKC_ERROR_INVALID_ARGUMENT);
-        REQUIRE(vkc_range_host(gpu, half, 1000, VKC_DTYPE_F16, &st) == VKC_OK); /* 2-byte aligned is enough */
+        REQUIRE_CMP(vkc_range_host(gpu, half, (1 << 19) - 1, VKC_DTYPE_F32, &st), ==, VKC_ERROR_INVALID_ARGUMENT);
+        REQUIRE_CMP(vkc_histogram_host(gpu, byte1, 1000, VKC_DTYPE_BF16, &sp, h), ==, VKC_ERROR_INVALID_ARGUMENT);
+        REQUIRE_CMP(vkc_range_host(gpu, half, 1000, VKC_DTYPE_F16, &st), ==, VKC_OK); /* 2-byte aligned is enough */
     }
-    REQUIRE(vkc_range_buffer(cpu, &bad, &st) == VKC_ERROR_UNSUPPORTED);
+    REQUIRE_CMP(vkc_range_buffer(cpu, &bad, &st), ==, VKC_ERROR_UNSUPPORTED);
     vkc_recorder *r = NULL;
-    REQUIRE(vkc_recorder_create(cpu, &r) == VKC_ERROR_UNSUPPORTED && r == NULL);
+    REQUIRE_CMP(vkc_recorder_create(cpu, &r), ==, VKC_ERROR_UNSUPPORTED);
+    REQUIRE_CMP(r, ==, NULL);
     if (gpu) {
-        REQUIRE(vkc_range_buffer(gpu, &bad, &st) == VKC_ERROR_INVALID_ARGUMENT);
+        REQUIRE_CMP(vkc_range_buffer(gpu, &bad, &st), ==, VKC_ERROR_INVALID_ARGUMENT);
         vkc_gbuf b;
-        REQUIRE(vkc_gbuf_create(gpu, 64, 1, &b) == VKC_OK);
+        REQUIRE_CMP(vkc_gbuf_create(gpu, 64, 1, &b), ==, VKC_OK);
         vkc_buffer_view odd = {b.buf, 2, 4, VKC_DTYPE_F32};
-        REQUIRE(vkc_range_buffer(gpu, &odd, &st) == VKC_ERROR_INVALID_ARGUMENT);
-        REQUIRE(strstr(vkc_context_error(gpu), "element size") != NULL);
+        REQUIRE_CMP(vkc_range_buffer(gpu, &odd, &st), ==, VKC_ERROR_INVALID_ARGUMENT);
+        REQUIRE_CMP(strstr(vkc_context_error(gpu), "element size"), !=, NULL);
         vkc_gbuf_destroy(gpu, &b);
     }
 

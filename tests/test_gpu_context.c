@@ -43,12 +43,13 @@ int main(void)
         printf("device %u: %s type %d subgroup %u range %llu shared %u\n", caps[i].index, caps[i].name,
                (int)caps[i].type, caps[i].subgroup_size, (unsigned long long)caps[i].max_storage_buffer_range,
                caps[i].max_shared_memory);
-        REQUIRE(caps[i].name[0] != 0);
-        REQUIRE(caps[i].subgroup_size >= 1);
+        REQUIRE_CMP(caps[i].name[0], !=, 0);
+        REQUIRE_CMP(caps[i].subgroup_size, >=, 1);
         REQUIRE(caps[i].max_storage_buffer_range >= (1u << 27) || caps[i].max_storage_buffer_range >= (1u << 16));
-        REQUIRE(caps[i].min_storage_buffer_offset_alignment >= 1 && caps[i].min_storage_buffer_offset_alignment <= 256);
-        REQUIRE(caps[i].max_shared_memory >= 16384);
-        REQUIRE(caps[i].heap_count >= 1);
+        REQUIRE_CMP(caps[i].min_storage_buffer_offset_alignment, >=, 1);
+        REQUIRE_CMP(caps[i].min_storage_buffer_offset_alignment, <=, 256);
+        REQUIRE_CMP(caps[i].max_shared_memory, >=, 16384);
+        REQUIRE_CMP(caps[i].heap_count, >=, 1);
         if (strstr(caps[i].name, "llvmpipe")) lvp = (int)i;
         /* DESIGN.md §2b: a CPU Vulkan device is never the default. */
         if (caps[i].type == VK_PHYSICAL_DEVICE_TYPE_CPU) REQUIRE(!caps[i].is_default);
@@ -85,10 +86,12 @@ int main(void)
 
     /* A selector that matches nothing is an error that says so. */
     ctx = open_dev("no-such-gpu-xyz", VKC_BACKEND_VULKAN, &s, &msg);
-    REQUIRE(s == VKC_ERROR_NO_DEVICE && ctx == NULL);
+    REQUIRE_CMP(s, ==, VKC_ERROR_NO_DEVICE);
+    REQUIRE_CMP(ctx, ==, NULL);
     REQUIREF(strstr(msg.text, "no-such-gpu-xyz") != NULL, "message: %s", msg.text);
     ctx = open_dev("99", VKC_BACKEND_VULKAN, &s, &msg);
-    REQUIRE(s == VKC_ERROR_NO_DEVICE && ctx == NULL);
+    REQUIRE_CMP(s, ==, VKC_ERROR_NO_DEVICE);
+    REQUIRE_CMP(ctx, ==, NULL);
 
     /* Default rule: with only CPU Vulkan devices, AUTO runs the native CPU
      * backend; with a GPU, it takes the GPU. */
@@ -97,7 +100,7 @@ int main(void)
     ctx = open_dev(NULL, VKC_BACKEND_AUTO, &s, &msg);
     REQUIREF(s == VKC_OK && ctx, "%s", msg.text);
     if (ctx) {
-        REQUIRE(vkc_context_is_cpu(ctx) == !any_gpu);
+        REQUIRE_CMP(vkc_context_is_cpu(ctx), ==, !any_gpu);
         vkc_context_destroy(ctx);
     }
 
@@ -132,7 +135,8 @@ int main(void)
     info.backend = VKC_BACKEND_VULKAN;
     ctx = NULL;
     s = vkc_context_create(&info, &ctx, &msg);
-    REQUIRE(s != VKC_OK && ctx == NULL);
+    REQUIRE_CMP(s, !=, VKC_OK);
+    REQUIRE_CMP(ctx, ==, NULL);
     REQUIREF(msg.text[0] != 0, "no message for a missing driver");
     printf("no driver: %s\n", msg.text);
     return vkc_test_end();

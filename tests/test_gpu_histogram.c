@@ -14,7 +14,7 @@ static void big_input(vkc_context *ctx)
     /* 34e6 floats = 136 MB: more than lavapipe's 128 MiB maxStorageBufferRange. */
     uint64_t n = 34000000;
     float *x = malloc(n * sizeof *x);
-    REQUIRE(x != NULL);
+    REQUIRE_CMP(x, !=, NULL);
     if (!x) return;
     vkc_rng r = {7};
     for (uint64_t i = 0; i < n; i++) {

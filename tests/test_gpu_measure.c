@@ -66,10 +66,10 @@ static void run(vkc_context *ctx, const char *label, double rel)
     double T = 3.0;
     vkc_qparams qs, qu, qa, qsym;
     vkc_msg msg;
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, -T, T, &qs, &msg) == VKC_OK);
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_UNSIGNED, 0, T, &qu, &msg) == VKC_OK);
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_ASYMMETRIC, 0, T, &qa, &msg) == VKC_OK);
-    REQUIRE(vkc_qparams_from_range(VKC_MODE_ASYMMETRIC, -5.0, 6.5, &qsym, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, -T, T, &qs, &msg), ==, VKC_OK);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_UNSIGNED, 0, T, &qu, &msg), ==, VKC_OK);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_ASYMMETRIC, 0, T, &qa, &msg), ==, VKC_OK);
+    REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_ASYMMETRIC, -5.0, 6.5, &qsym, &msg), ==, VKC_OK);
     vkc_quant s = quant_of(&qs), u = quant_of(&qu), a = quant_of(&qa), as = quant_of(&qsym);
     char what[64];
     snprintf(what, sizeof what, "%s relu symmetric", label);
@@ -89,14 +89,14 @@ static void run(vkc_context *ctx, const char *label, double rel)
     double thresholds[2] = {T, mx};
     for (int k = 0; k < 2; k++) {
         vkc_qparams ps, pu, pa;
-        REQUIRE(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, -thresholds[k], thresholds[k], &ps, &msg) == VKC_OK);
-        REQUIRE(vkc_qparams_from_range(VKC_MODE_UNSIGNED, 0, thresholds[k], &pu, &msg) == VKC_OK);
-        REQUIRE(vkc_qparams_from_range(VKC_MODE_ASYMMETRIC, 0, thresholds[k], &pa, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_SYMMETRIC, -thresholds[k], thresholds[k], &ps, &msg), ==, VKC_OK);
+        REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_UNSIGNED, 0, thresholds[k], &pu, &msg), ==, VKC_OK);
+        REQUIRE_CMP(vkc_qparams_from_range(VKC_MODE_ASYMMETRIC, 0, thresholds[k], &pa, &msg), ==, VKC_OK);
         vkc_quant ks = quant_of(&ps), ku = quant_of(&pu), ka = quant_of(&pa);
         vkc_quality qs_r = {0}, qu_r = {0}, qa_r = {0};
-        REQUIRE(vkc_measure_f32(ctx, relu, n, &ks, &qs_r) == VKC_OK);
-        REQUIRE(vkc_measure_f32(ctx, relu, n, &ku, &qu_r) == VKC_OK);
-        REQUIRE(vkc_measure_f32(ctx, relu, n, &ka, &qa_r) == VKC_OK);
+        REQUIRE_CMP(vkc_measure_f32(ctx, relu, n, &ks, &qs_r), ==, VKC_OK);
+        REQUIRE_CMP(vkc_measure_f32(ctx, relu, n, &ku, &qu_r), ==, VKC_OK);
+        REQUIRE_CMP(vkc_measure_f32(ctx, relu, n, &ka, &qa_r), ==, VKC_OK);
         double ds = vkc_quality_sqnr_db(&qs_r), du = vkc_quality_sqnr_db(&qu_r), da = vkc_quality_sqnr_db(&qa_r);
         double gain = k ? 5.0 : 0.0;
         printf("%s: relu at T=%g: symmetric %.2f dB, unsigned %.2f dB, asymmetric %.2f dB\n", label,
@@ -109,11 +109,13 @@ static void run(vkc_context *ctx, const char *label, double rel)
     for (uint64_t i = 0; i < 1000; i++) relu[i] = (float)((int)(i % 255) - 127) * 0.5f;
     vkc_quant grid = {0.5f, 0, -127, 127};
     vkc_quality g = {0};
-    REQUIRE(vkc_measure_f32(ctx, relu, 1000, &grid, &g) == VKC_OK);
-    REQUIRE(g.noise == 0.0 && g.clipped == 0 && isinf(vkc_quality_sqnr_db(&g)));
+    REQUIRE_CMP(vkc_measure_f32(ctx, relu, 1000, &grid, &g), ==, VKC_OK);
+    REQUIRE_CMP(g.noise, ==, 0.0);
+    REQUIRE_CMP(g.clipped, ==, 0);
+    REQUIRE(isinf(vkc_quality_sqnr_db(&g)));
     /* Bad quantizers are errors, not NaN. */
     vkc_quant bad = {0.0f, 0, -127, 127};
-    REQUIRE(vkc_measure_f32(ctx, relu, 10, &bad, &g) == VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_measure_f32(ctx, relu, 10, &bad, &g), ==, VKC_ERROR_INVALID_ARGUMENT);
     free(relu);
     free(sym);
 }

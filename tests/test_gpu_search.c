@@ -84,7 +84,7 @@ static void test_golden(vkc_context *ctx, const char *label, const golden *g, ui
             uint32_t want = mode ? g[k].want_unsigned : g[k].want_signed;
             REQUIREF(r[k].i == want, "%s golden %s %s: chose %u, expected %u", label, g[k].name,
                      mode ? "unsigned" : "signed", r[k].i, want);
-            REQUIRE(r[k].threshold == (double)want * (g[k].range_max / g[k].bins));
+            REQUIRE_CMP(r[k].threshold, ==, (double)want * (g[k].range_max / g[k].bins));
         }
     }
     /* MSE (bin centres) and percentile (left edges), same batch. */
@@ -101,7 +101,7 @@ static void test_golden(vkc_context *ctx, const char *label, const golden *g, ui
             double w = g[k].range_max / g[k].bins;
             REQUIREF(r[k].i == want, "%s golden %s %s: chose %u, expected %u", label, g[k].name,
                      q == 0 ? "mse signed" : q == 1 ? "mse unsigned" : q == 2 ? "p99.9" : "p99.99", r[k].i, want);
-            REQUIRE(r[k].threshold == (q < 2 ? ((double)want + 0.5) * w : (double)want * w));
+            REQUIRE_CMP(r[k].threshold, ==, (q < 2 ? ((double)want + 0.5) * w : (double)want * w));
         }
     }
     free(h);
@@ -173,12 +173,12 @@ static void test_random(vkc_context *ctx, const char *label, int cases, uint64_t
         uint64_t before = vkc_context_dispatch_count(ctx);
         vkc_status s = vkc_entropy_gpu(ctx, hist, BATCH, &kp, gpu);
         REQUIREF(s == VKC_OK, "%s: %s", label, vkc_context_error(ctx));
-        REQUIRE(vkc_context_dispatch_count(ctx) - before <= 1);
+        REQUIRE_CMP(vkc_context_dispatch_count(ctx) - before, <=, 1);
         for (int k = 0; s == VKC_OK && k < BATCH; k++) {
             vkc_search_result ref, fast;
             vkc_msg msg;
-            REQUIRE(vkc_entropy_reference(hist[k].counts, hist[k].bins, hist[k].range_max, &kp, &ref, &msg) == VKC_OK);
-            REQUIRE(vkc_entropy_cpu(hist[k].counts, hist[k].bins, hist[k].range_max, &kp, &fast, &msg) == VKC_OK);
+            REQUIRE_CMP(vkc_entropy_reference(hist[k].counts, hist[k].bins, hist[k].range_max, &kp, &ref, &msg), ==, VKC_OK);
+            REQUIRE_CMP(vkc_entropy_cpu(hist[k].counts, hist[k].bins, hist[k].range_max, &kp, &fast, &msg), ==, VKC_OK);
             REQUIREF(gpu[k].i == ref.i && gpu[k].threshold == ref.threshold && gpu[k].fallback == ref.fallback,
                      "%s: GPU chose %u (threshold %.17g), reference %u (%.17g)", what[k], gpu[k].i,
                      gpu[k].threshold, ref.i, ref.threshold);
@@ -225,7 +225,7 @@ static void test_edges(vkc_context *ctx)
         }
         vkc_histogram hist = {h, n, 2.5};
         REQUIREF(vkc_entropy_gpu(ctx, &hist, 1, &kp, &gpu) == VKC_OK, "%s: %s", cases[c].name, vkc_context_error(ctx));
-        REQUIRE(vkc_entropy_reference(h, n, 2.5, &kp, &ref, &msg) == VKC_OK);
+        REQUIRE_CMP(vkc_entropy_reference(h, n, 2.5, &kp, &ref, &msg), ==, VKC_OK);
         REQUIREF(gpu.i == ref.i && gpu.fallback == ref.fallback && gpu.threshold == ref.threshold,
                  "edge %s: GPU %u/%d, reference %u/%d", cases[c].name, gpu.i, gpu.fallback, ref.i, ref.fallback);
         if (c == 0 || c == 3) REQUIREF(gpu.fallback && gpu.message[0], "edge %s: no fallback flag", cases[c].name);

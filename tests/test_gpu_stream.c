@@ -44,7 +44,7 @@ static void stream_in(vkc_context *ctx, const float *x, uint64_t total, const ui
     vkc_stream_result(s, &h, &st, doublings);
     memcpy(counts, h.counts, N * sizeof *counts);
     *range = h.range_max;
-    REQUIRE(st.count == total);
+    REQUIRE_CMP(st.count, ==, total);
     vkc_stream_destroy(s);
 }
 
@@ -60,11 +60,11 @@ static void run(vkc_context *ctx, const char *label)
     uint32_t da, db;
     stream_in(ctx, x, total, cuts, nc, NULL, a, &ra, &da);
     printf("%s: final range %g after %u doublings\n", label, ra, da);
-    REQUIRE(da >= 3);
+    REQUIRE_CMP(da, >=, 3);
 
     /* One histogram over the final range, from the reference. */
     vkc_hist_spec spec = {VKC_HIST_ABS, N, 0.0f, (float)ra};
-    REQUIRE(vkc_ref_histogram(x, total, &spec, want) == VKC_OK);
+    REQUIRE_CMP(vkc_ref_histogram(x, total, &spec, want), ==, VKC_OK);
     REQUIREF(memcmp(a, want, N * 8) == 0, "%s: streaming histogram differs from the one-go histogram", label);
 
     /* Another order and other batch sizes: the same histogram. */
@@ -80,15 +80,15 @@ static void run(vkc_context *ctx, const char *label)
     vkc_ref_range(x, total, &st);
     uint64_t *exact = calloc(N, 8);
     vkc_hist_spec es = {VKC_HIST_ABS, N, 0.0f, st.absmax};
-    REQUIRE(vkc_ref_histogram(x, total, &es, exact) == VKC_OK);
+    REQUIRE_CMP(vkc_ref_histogram(x, total, &es, exact), ==, VKC_OK);
     vkc_search_params sp;
     memset(&sp, 0, sizeof sp);
     vkc_kl_params kp;
     vkc_kl_params_from(&sp, &kp);
     vkc_search_result rs, re;
     vkc_msg msg;
-    REQUIRE(vkc_entropy_cpu(a, N, ra, &kp, &rs, &msg) == VKC_OK);
-    REQUIRE(vkc_entropy_cpu(exact, N, st.absmax, &kp, &re, &msg) == VKC_OK);
+    REQUIRE_CMP(vkc_entropy_cpu(a, N, ra, &kp, &rs, &msg), ==, VKC_OK);
+    REQUIRE_CMP(vkc_entropy_cpu(exact, N, st.absmax, &kp, &re, &msg), ==, VKC_OK);
     double width = ra / N;
     printf("%s: threshold streaming %.6g, exact %.6g: difference %.3g = %.2f streaming bins\n", label,
            rs.threshold, re.threshold, fabs(rs.threshold - re.threshold),
@@ -110,13 +110,14 @@ static void run(vkc_context *ctx, const char *label)
         h32[i] = vkc_half_to_float(h16[i]);
     }
     vkc_stream *s16 = NULL, *s32 = NULL;
-    REQUIRE(vkc_stream_create(ctx, N, &s16) == VKC_OK && vkc_stream_create(ctx, N, &s32) == VKC_OK);
+    REQUIRE_CMP(vkc_stream_create(ctx, N, &s16), ==, VKC_OK);
+    REQUIRE_CMP(vkc_stream_create(ctx, N, &s32), ==, VKC_OK);
     if (s16 && s32) {
         uint64_t cut[3] = {0, H / 3, H};
         for (int k = 0; k < 2; k++) {
             REQUIREF(vkc_stream_add(s16, h16 + cut[k], cut[k + 1] - cut[k], VKC_DTYPE_F16) == VKC_OK, "%s",
                      vkc_context_error(ctx));
-            REQUIRE(vkc_stream_add_f32(s32, h32 + cut[k], cut[k + 1] - cut[k]) == VKC_OK);
+            REQUIRE_CMP(vkc_stream_add_f32(s32, h32 + cut[k], cut[k + 1] - cut[k]), ==, VKC_OK);
         }
         vkc_histogram g16, g32;
         vkc_stats t16, t32;

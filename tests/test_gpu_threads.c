@@ -82,7 +82,7 @@ int main(void)
     enum { T = 4 };
     job jobs[T] = {{1, 11, 0, ""}, {1, 22, 0, ""}, {0, 33, 0, ""}, {0, 44, 0, ""}};
     pthread_t th[T];
-    for (int k = 0; k < T; k++) REQUIRE(pthread_create(&th[k], NULL, worker, &jobs[k]) == 0);
+    for (int k = 0; k < T; k++) REQUIRE_CMP(pthread_create(&th[k], NULL, worker, &jobs[k]), ==, 0);
     for (int k = 0; k < T; k++) {
         pthread_join(th[k], NULL);
         REQUIREF(jobs[k].failures == 0, "thread %d (%s): %d failures %s", k, jobs[k].gpu ? "lavapipe" : "cpu",

@@ -60,3 +60,29 @@ double vkc_test_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+void vkc_test_fmt_f(char *buf, size_t n, long double v)
+{
+    snprintf(buf, n, "%.17Lg", v);
+}
+
+void vkc_test_fmt_i(char *buf, size_t n, long long v)
+{
+    snprintf(buf, n, "%lld", v);
+}
+
+void vkc_test_fmt_u(char *buf, size_t n, unsigned long long v)
+{
+    snprintf(buf, n, "%llu", v);
+}
+
+void vkc_test_fmt_s(char *buf, size_t n, const char *v)
+{
+    if (v) snprintf(buf, n, "\"%.80s\"", v);
+    else snprintf(buf, n, "NULL");
+}
+
+void vkc_test_fmt_p(char *buf, size_t n, const volatile void *v)
+{
+    snprintf(buf, n, "%p", (const void *)v);
+}

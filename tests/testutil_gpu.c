@@ -30,7 +30,7 @@ vkc_context *vkc_test_gpu_context(uint32_t extra_disable, uint64_t max_chunk_byt
     vkc_status s = vkc_context_create(&info, &ctx, &msg);
     if (s != VKC_OK) {
         fprintf(stderr, "cannot create a context on '%s': %s\n", info.device, msg.text);
-        REQUIRE(s == VKC_OK);
+        REQUIRE_CMP(s, ==, VKC_OK);
         return NULL;
     }
     printf("device: %s (validation %s)\n", vkc_context_device_name(ctx), info.validate ? "on" : "OFF");
