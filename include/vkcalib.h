@@ -181,7 +181,6 @@ typedef struct vkc_context_info {
     const char *device;
     int validate;                /* enable the Khronos validation layer; also VKCALIB_VALIDATE=1 */
     uint32_t disable_features;   /* VKC_FEATURE_* to mask */
-    uint64_t max_chunk_bytes;    /* cap on one dispatch's input (tests); 0 = device limit */
     uint32_t cpu_threads;        /* CPU backend threads; 0 = online processors */
 
     /* Borrowing: set all four to run on the application's device. The

@@ -93,11 +93,15 @@ if [ $? -ne 0 ] && grep -q -- "--histograms" nohist.log && [ ! -e nohist.html ];
 
 # atomic: an injected failure leaves the old file untouched and no temporary
 cp report.html keep.html
-VKCALIB_TEST_IO_FAIL=rename "$VKC" report set -o keep.html --cpu -q >io.log 2>&1
-if [ $? -ne 0 ] && cmp -s keep.html report.html && [ -z "$(ls -A . | grep '\.tmp$')" ]; then
-    pass
+if [ "${VKC_TEST_HOOKS:-0}" = 1 ]; then
+    VKCALIB_TEST_IO_FAIL=rename "$VKC" report set -o keep.html --cpu -q >io.log 2>&1
+    if [ $? -ne 0 ] && cmp -s keep.html report.html && [ -z "$(ls -A . | grep '\.tmp$')" ]; then
+        pass
+    else
+        fail "report with an injected rename failure: not atomic"
+    fi
 else
-    fail "report with an injected rename failure: not atomic"
+    note "built without -DVKC_TEST_HOOKS=ON: the injected rename failure is not tested"
 fi
 "$VKC" report set --cpu -q >/dev/null 2>&1
 if [ $? -eq 2 ]; then pass; else fail "report without -o: expected exit 2"; fi

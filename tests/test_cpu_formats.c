@@ -456,6 +456,7 @@ static void test_atomic_basic(void)
     unlink(p);
 }
 
+#ifdef VKC_TEST_HOOKS
 static void test_atomic_failures(void)
 {
     char p[600];
@@ -530,6 +531,7 @@ static void test_atomic_failures(void)
     REQUIRE_CMP(tmps, ==, 0);
     unlink(p);
 }
+#endif
 
 static void test_atomic(void)
 {
@@ -541,7 +543,11 @@ static void test_atomic(void)
     }
     unsetenv(VKC_TEST_IO_FAIL_ENV);
     test_atomic_basic();
+#ifdef VKC_TEST_HOOKS
     test_atomic_failures();
+#else
+    printf("NOTE: built without -DVKC_TEST_HOOKS=ON: the injected write failures are not tested\n");
+#endif
     REQUIRE_CMP(rmdir(g_dir), ==, 0);
 }
 

@@ -23,9 +23,10 @@
  *   VKC_ERROR_IO. Filesystems that do not support fsync on a directory
  *   (EINVAL) or a directory that cannot be opened for reading are accepted.
  *
- * Test hook: the environment variable VKCALIB_TEST_IO_FAIL makes one step
- * fail, so tests (C and CLI) can check the cleanup paths without a full
- * disk. Its value is one of
+ * Test hook, compiled only with -DVKC_TEST_HOOKS=ON (scripts/test.sh and CI
+ * do; a shipped build has none): the environment variable
+ * VKCALIB_TEST_IO_FAIL makes one step fail, so tests (C and CLI) can check
+ * the cleanup paths without a full disk. Its value is one of
  *   write       the first write() fails with ENOSPC
  *   write:<n>   write() fails with ENOSPC once <n> bytes have been written
  *               (a partial temporary file exists at that point)

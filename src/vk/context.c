@@ -569,7 +569,6 @@ vkc_status vkc_context_create(const vkc_context_info *info, vkc_context **out, v
     if (!ctx) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
     ctx->pipeline_cache = info->pipeline_cache;
     ctx->threads = info->cpu_threads ? info->cpu_threads : vkc_cpu_count();
-    ctx->max_chunk_bytes = info->max_chunk_bytes;
     ctx->disabled = info->disable_features | parse_disable_env();
     const char *sel = info->device ? info->device : getenv("VKCALIB_DEVICE");
     vkc_backend backend = info->backend;

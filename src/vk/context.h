@@ -35,7 +35,7 @@ struct vkc_context {
     vkc_msg msg;
     int is_cpu;
     uint32_t threads;
-    uint64_t max_chunk_bytes;
+    uint64_t max_chunk_bytes;  /* cap on one dispatch's input; 0: the device limit (tests lower it) */
     /* Values between read-backs of the uint32 counters (tests lower it). */
     uint64_t flush_window;
     uint32_t disabled;
