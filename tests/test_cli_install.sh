@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Packaging: `cmake --install` into a scratch prefix, then the embedding
-# example (examples/embed) is built against the installed package twice —
-# through find_package(vkcalib) and through pkg-config — and run: it borrows
-# its own Vulkan device, observes a VkBuffer and writes a TensorRT cache.
-# Also: the shared library exports the vkc_ API and nothing else.
+# Packaging: `cmake --install` into a scratch prefix, then
+#   - the embedding example (examples/embed) is built against the installed
+#     package twice, through find_package(vkcalib) and through pkg-config,
+#     and run: it borrows its own Vulkan device, calibrates three tensors
+#     through vkc_calibrator from its own VkBuffer and writes a TensorRT
+#     cache, byte-identical to `vkcalib calibrate` on the same batches;
+#   - the command-line tool is built from src/cli against the installed
+#     header and shared library alone, and calibrates like the built one;
+#   - the shared library exports the vkc_ API and nothing else.
 set -u
 VKCALIB=$1
 WORK=$2
@@ -33,17 +37,46 @@ if PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig cc -std=c11 -Wall -Wextra -Werror -Wno-
      "$PREFIX/lib/libvkcalib.a" $(PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig pkg-config --libs-only-other --static vkcalib) \
      -lz -lpthread -lm -ldl 2>"$WORK/pc.log"; then ok; else fail "pkg-config build"; cat "$WORK/pc.log"; fi
 
+ran_embed=0
 for exe in "$WORK/cm/embed" "$WORK/embed_pc"; do
   [ -x "$exe" ] || continue
-  out=$(LD_LIBRARY_PATH=$PREFIX/lib "$exe" "$WORK/$(basename "$exe").cache" llvmpipe 2>&1)
+  name=$(basename "$exe")
+  out=$(LD_LIBRARY_PATH=$PREFIX/lib "$exe" "$WORK/$name.cache" "$WORK/$name.set" llvmpipe 2>&1)
   rc=$?
   if [ $rc -eq 77 ]; then echo "SKIP: $exe: no Vulkan device"; continue; fi
+  ran_embed=1
   [ $rc -eq 0 ] && ok || fail "$exe exited $rc: $out"
   echo "$out"
-  head -1 "$WORK/$(basename "$exe").cache" 2>/dev/null | grep -q '^TRT-8601-EntropyCalibration2$' && ok || fail "$exe: no cache header"
-  grep -Eq '^relu_out: [0-9a-f]{8}$' "$WORK/$(basename "$exe").cache" && ok || fail "$exe: no tensor line"
+  head -1 "$WORK/$name.cache" 2>/dev/null | grep -q '^TRT-8601-EntropyCalibration2$' && ok || fail "$exe: no cache header"
+  for t in relu_out signed_out tail_out; do
+    grep -Eq "^$t: [0-9a-f]{8}\$" "$WORK/$name.cache" && ok || fail "$exe: no line for $t"
+  done
 done
-cmp -s "$WORK/embed.cache" "$WORK/embed_pc.cache" && ok || fail "the two builds wrote different caches"
+if [ "$ran_embed" = 1 ]; then
+  cmp -s "$WORK/embed.cache" "$WORK/embed_pc.cache" && ok || fail "the two builds wrote different caches"
+  # The calibrator on the application's device == the tool on the same
+  # batches from files, on the CPU backend and on the same device.
+  for dev in --cpu "--device llvmpipe"; do
+    # shellcheck disable=SC2086
+    "$VKCALIB" calibrate "$WORK/embed.set" -o "$WORK/cli.cache" -q $dev 2>"$WORK/cli.log" && ok || fail "calibrate the embed set ($dev): $(cat "$WORK/cli.log")"
+    cmp -s "$WORK/embed.cache" "$WORK/cli.cache" && ok ||
+      fail "embed's calibrator and vkcalib calibrate $dev differ: $(diff "$WORK/embed.cache" "$WORK/cli.cache" | head -4 | tr '\n' '|')"
+  done
+fi
+
+# The tool is a client of the public API: it builds from its own sources
+# against the installed header and shared library alone.
+if cc -std=c11 -Wall -Wextra -Werror -Wno-missing-field-initializers -ffp-contract=off -D_POSIX_C_SOURCE=200809L \
+     -I"$PREFIX/include" -I"$VKC_SOURCE_DIR/src/cli" -o "$WORK/vkcalib_pkg" "$VKC_SOURCE_DIR"/src/cli/*.c \
+     -L"$PREFIX/lib" -Wl,-rpath,"$PREFIX/lib" -lvkcalib -lpthread -lm 2>"$WORK/cli_build.log"; then
+  ok
+  "$WORK/vkcalib_pkg" calibrate "$VKC_SOURCE_DIR/examples/calib" -o "$WORK/pkg.json" -q --cpu --histograms &&
+    "$VKCALIB" calibrate "$VKC_SOURCE_DIR/examples/calib" -o "$WORK/built.json" -q --cpu --histograms &&
+    cmp -s "$WORK/pkg.json" "$WORK/built.json" && ok || fail "the tool built against the package calibrates differently"
+  ldd "$WORK/vkcalib_pkg" | grep -q "$PREFIX/lib/libvkcalib.so" && ok || fail "vkcalib_pkg does not use the installed library"
+else
+  fail "building src/cli against the installed package: $(head -c 600 "$WORK/cli_build.log")"
+fi
 
 # An application that links libvulkan itself beside the static library: its
 # own vk* calls must reach the loader, not volk's pointer variables inside

@@ -1,19 +1,28 @@
 /* Embedding vkcalib in an application that already runs on a Vulkan device:
  * the application creates its instance, device and queue (here a minimal
- * stand-in), fills a storage buffer with activations the way an inference
- * engine would, lends its device to vkcalib, observes the buffer in place,
- * searches the entropy threshold and writes a TensorRT cache. It then does
- * the histogram again the way an inference loop would: recorded into its own
- * command buffer after its own work, with one submit of its own.
+ * stand-in) and lends them to vkcalib. Then, as an inference engine would:
  *
- *   embed OUT.cache [device-name-substring]
+ *   1. a whole calibration through vkc_calibrator: three activation tensors,
+ *      four batches each, written by the "engine" into its own storage
+ *      buffer and observed there in place (vkc_calibrator_feed_buffer), in
+ *      the two passes the calibrator asks for; the result is written as a
+ *      TensorRT cache. The same batches are saved as .npy files under
+ *      SET_DIR, so that `vkcalib calibrate SET_DIR -o x.cache` can be
+ *      compared with it byte for byte (tests/test_cli_install.sh does);
+ *   2. one histogram recorded into the application's own command buffer,
+ *      after its own work, with one submit of its own, checked against
+ *      vkc_histogram_buffer.
+ *
+ *   embed OUT.cache SET_DIR [device-name-substring]
  *
  * Exits 77 when no Vulkan device exists (the tests treat that as a skip). */
 #define VK_NO_PROTOTYPES
 #include <vkcalib.h>
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <math.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +40,7 @@ typedef struct app {
     uint32_t family;
     VkBuffer buf;
     VkDeviceMemory mem;
+    float *map;      /* the buffer, mapped for the "engine" to write into */
 } app;
 
 static int app_open(app *a, const char *want)
@@ -71,8 +81,9 @@ static int app_open(app *a, const char *want)
     return 0;
 }
 
-/* A host-visible storage buffer the "inference engine" writes into. */
-static int app_buffer(app *a, const float *x, uint64_t n)
+/* A host-visible storage buffer of n floats the "inference engine" writes
+ * into (a real engine's would be device-local, written by its shaders). */
+static int app_buffer(app *a, uint64_t n)
 {
     LOAD(a->instance, vkCreateBuffer);
     LOAD(a->instance, vkGetBufferMemoryRequirements);
@@ -80,9 +91,8 @@ static int app_buffer(app *a, const float *x, uint64_t n)
     LOAD(a->instance, vkAllocateMemory);
     LOAD(a->instance, vkBindBufferMemory);
     LOAD(a->instance, vkMapMemory);
-    LOAD(a->instance, vkUnmapMemory);
     VkBufferCreateInfo bci = {VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-    bci.size = n * sizeof *x;
+    bci.size = n * sizeof(float);
     bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
     if (vkCreateBuffer(a->device, &bci, NULL, &a->buf) != VK_SUCCESS) return 1;
     VkMemoryRequirements req;
@@ -100,8 +110,7 @@ static int app_buffer(app *a, const float *x, uint64_t n)
     if (vkBindBufferMemory(a->device, a->buf, a->mem, 0) != VK_SUCCESS ||
         vkMapMemory(a->device, a->mem, 0, VK_WHOLE_SIZE, 0, &p) != VK_SUCCESS)
         return 1;
-    memcpy(p, x, n * sizeof *x);
-    vkUnmapMemory(a->device, a->mem);
+    a->map = p;
     return 0;
 }
 
@@ -111,6 +120,8 @@ static void app_close(app *a)
     LOAD(a->instance, vkFreeMemory);
     LOAD(a->instance, vkDestroyDevice);
     LOAD(a->instance, vkDestroyInstance);
+    LOAD(a->instance, vkUnmapMemory);
+    if (a->map) vkUnmapMemory(a->device, a->mem);
     if (a->buf) vkDestroyBuffer(a->device, a->buf, NULL);
     if (a->mem) vkFreeMemory(a->device, a->mem, NULL);
     if (a->device) vkDestroyDevice(a->device, NULL);
@@ -167,31 +178,97 @@ out:
     return s;
 }
 
-int main(int argc, char **argv)
+/* ---- the calibration set ------------------------------------------------ */
+
+enum { TENSORS = 3, BATCHES = 4, N = 1 << 16 };
+static const char *const kNames[TENSORS] = {"relu_out", "signed_out", "tail_out"};
+
+/* Batch b of tensor t, deterministic: a post-ReLU activation, a signed one,
+ * and a heavy-tailed one (a cube of normals). */
+static void make_batch(uint32_t t, uint32_t b, float *x)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: embed OUT.cache [device]\n");
-        return 2;
-    }
-    enum { N = 1 << 20 };
-    static float x[N];
-    uint64_t seed = 12345;
-    for (int i = 0; i < N; i++) { /* a post-ReLU activation: max(0, normal) */
+    uint64_t seed = 12345 + 1000003ull * (t * BATCHES + b);
+    for (int i = 0; i < N; i++) {
         seed = seed * 6364136223846793005ull + 1442695040888963407ull;
         double u1 = ((seed >> 11) + 0.5) / 9007199254740992.0;
         seed = seed * 6364136223846793005ull + 1442695040888963407ull;
         double u2 = (seed >> 11) / 9007199254740992.0;
         double v = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-        x[i] = v > 0 ? (float)v : 0.0f;
+        x[i] = (float)(t == 0 ? (v > 0 ? v : 0.0) : t == 1 ? 1.5 * v : v * v * v);
+    }
+}
+
+/* SET_DIR/<tensor>/batch_<b>.npy: a version 1.0 .npy of N little-endian
+ * float32 (this example runs on little-endian hosts). */
+static int save_npy(const char *dir, uint32_t t, uint32_t b, const float *x)
+{
+    char path[4096], hdr[128];
+    snprintf(path, sizeof path, "%s/%s", dir, kNames[t]);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return 0;
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) return 0;
+    snprintf(path, sizeof path, "%s/%s/batch_%03u.npy", dir, kNames[t], b);
+    int len = snprintf(hdr, sizeof hdr, "{'descr': '<f4', 'fortran_order': False, 'shape': (%d,), }", (int)N);
+    while ((10 + len + 1) % 64) hdr[len++] = ' '; /* the whole header a multiple of 64 bytes */
+    hdr[len++] = '\n';
+    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)len, (unsigned char)(len >> 8)};
+    FILE *f = fopen(path, "wb");
+    if (!f) return 0;
+    int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(hdr, 1, (size_t)len, f) == (size_t)len &&
+             fwrite(x, sizeof *x, N, f) == N;
+    return fclose(f) == 0 && ok;
+}
+
+/* The calibration: every pass the calibrator asks for, each batch written
+ * into the application's buffer and observed there. */
+static vkc_status calibrate(app *a, vkc_context *ctx, const char *set_dir, const char *out, vkc_msg *msg)
+{
+    vkc_calibrator *cal = NULL;
+    vkc_status s = vkc_calibrator_create(ctx, NULL, &cal); /* entropy, symmetric, 2048 bins */
+    uint32_t idx[TENSORS];
+    for (uint32_t t = 0; s == VKC_OK && t < TENSORS; t++) s = vkc_calibrator_tensor(cal, kNames[t], &idx[t]);
+    vkc_buffer_view view = {a->buf, 0, N, VKC_DTYPE_F32};
+    while (s == VKC_OK && vkc_calibrator_pass(cal) != VKC_PASS_DONE) {
+        int first = vkc_calibrator_pass(cal) == VKC_PASS_RANGE;
+        for (uint32_t t = 0; s == VKC_OK && t < TENSORS; t++)
+            for (uint32_t b = 0; s == VKC_OK && b < BATCHES; b++) {
+                make_batch(t, b, a->map); /* the "inference" */
+                if (first && !save_npy(set_dir, t, b, a->map)) {
+                    snprintf(msg->text, sizeof msg->text, "cannot write the batches under %s", set_dir);
+                    s = VKC_ERROR_IO;
+                    break;
+                }
+                s = vkc_calibrator_feed_buffer(cal, idx[t], &view);
+            }
+        if (s == VKC_OK) s = vkc_calibrator_end_pass(cal);
+    }
+    if (s != VKC_OK && cal && s != VKC_ERROR_IO) snprintf(msg->text, sizeof msg->text, "%s", vkc_calibrator_error(cal));
+    if (s == VKC_OK) s = vkc_calibration_write(vkc_calibrator_results(cal), out, VKC_FORMAT_TRT_CACHE, NULL, msg);
+    if (s == VKC_OK) {
+        const vkc_calibration *res = vkc_calibrator_results(cal);
+        for (uint32_t t = 0; t < vkc_calibration_count(res); t++) {
+            const vkc_tensor_result *r = vkc_calibration_tensor(res, t);
+            printf("embed: %-10s absmax %8.4f  threshold %.9g (bin %u)\n", r->name, (double)r->stats.absmax,
+                   r->threshold, r->search.i);
+        }
+    }
+    vkc_calibrator_destroy(cal);
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: embed OUT.cache SET_DIR [device]\n");
+        return 2;
     }
     app a = {0};
-    int rc = app_open(&a, argc > 2 ? argv[2] : NULL);
+    int rc = app_open(&a, argc > 3 ? argv[3] : NULL);
     if (rc) {
         fprintf(stderr, "embed: no Vulkan device\n");
         app_close(&a);
         return rc;
     }
-    if (app_buffer(&a, x, N)) {
+    if (app_buffer(&a, N)) {
         app_close(&a);
         return 1;
     }
@@ -202,34 +279,34 @@ int main(int argc, char **argv)
     info.queue = a.queue;
     info.queue_family = a.family;
     vkc_context *ctx = NULL;
-    vkc_msg msg;
+    vkc_msg msg = {{0}};
     vkc_status s = vkc_context_create(&info, &ctx, &msg);
-    vkc_stats st = {0};
-    uint64_t counts[2048] = {0};
+    if (s == VKC_OK) s = calibrate(&a, ctx, argv[2], argv[1], &msg);
+    if (s != VKC_OK) {
+        fprintf(stderr, "embed: %s\n", msg.text);
+        vkc_context_destroy(ctx);
+        app_close(&a);
+        return 1;
+    }
+
+    /* The histogram of one batch recorded into the application's command
+     * buffer equals the one vkcalib submits itself. */
+    make_batch(0, 0, a.map);
     vkc_buffer_view view = {a.buf, 0, N, VKC_DTYPE_F32};
-    if (s == VKC_OK) s = vkc_range_buffer(ctx, &view, &st);
+    vkc_stats st = {0};
+    static uint64_t counts[2048], again[2048];
+    s = vkc_range_buffer(ctx, &view, &st);
     vkc_hist_spec spec = {VKC_HIST_ABS, 2048, 0.0f, st.absmax};
     if (s == VKC_OK) s = vkc_histogram_buffer(ctx, &view, &spec, counts);
-    static uint64_t again[2048];
     if (s == VKC_OK) s = recorded_histogram(&a, ctx, &view, &spec, again);
     if (s == VKC_OK && memcmp(again, counts, sizeof counts) != 0) {
         fprintf(stderr, "embed: the recorded histogram differs from vkc_histogram_buffer's\n");
         s = VKC_ERROR_MISMATCH;
-    }
-    vkc_histogram h = {counts, 2048, st.absmax};
-    vkc_search_result r;
-    if (s == VKC_OK) s = vkc_search(ctx, &h, 1, NULL, &r);
-    if (s != VKC_OK) {
-        fprintf(stderr, "embed: %s\n", ctx ? vkc_context_error(ctx) : msg.text);
+    } else if (s != VKC_OK) {
+        fprintf(stderr, "embed: %s\n", vkc_context_error(ctx));
     } else {
-        const char *names[1] = {"relu_out"};
-        double amax[1] = {r.threshold};
-        s = vkc_write_trt_cache(argv[1], 0, NULL, names, amax, 1, &msg);
-        if (s != VKC_OK) fprintf(stderr, "embed: %s\n", msg.text);
-        else
-            printf("embed: %s: absmax %g, threshold %.9g (bin %u; recorded histogram identical), wrote %s\n",
-                   vkc_context_device_name(ctx),
-                   (double)st.absmax, r.threshold, r.i, argv[1]);
+        printf("embed: %s: wrote %s and the batches under %s; recorded histogram identical\n",
+               vkc_context_device_name(ctx), argv[1], argv[2]);
     }
     vkc_context_destroy(ctx);
     app_close(&a);
