@@ -328,22 +328,6 @@ int calib_run_shares(vkc_context **ctxs, uint32_t n, const dataset *ds, const ca
 
 /* ---- options ----------------------------------------------------------- */
 
-static int parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || v <= 0) return 0;
-    double mul = 1;
-    if (*end == 'K' || *end == 'k') mul = 1024.0, end++;
-    else if (*end == 'M' || *end == 'm') mul = 1048576.0, end++;
-    else if (*end == 'G' || *end == 'g') mul = 1073741824.0, end++;
-    if (*end == 'B' || *end == 'b') end++;
-    if (*end) return 0;
-    *out = (uint64_t)(v * mul);
-    return *out > 0;
-}
-
 void calib_options_init(calib_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -353,27 +337,6 @@ void calib_options_init(calib_options *o)
     o->wi.sType = VKC_STRUCTURE_TYPE_WRITE_INFO;
     o->budget = 1ull << 30;
     o->format = -1;
-}
-
-int calib_parse_common(calib_options *o, const char *a, const char *v)
-{
-    unsigned long long u;
-    if (!strcmp(a, "--bins")) {
-        if (!cli_parse_u64(v, &u) || u < 1 || u > 65536) {
-            cli_error("--bins: expected 1..65536, got %s", v);
-            return 2;
-        }
-        o->ci.bins = (uint32_t)u;
-        return 1;
-    }
-    if (!strcmp(a, "--memory-budget")) {
-        if (!parse_size(v, &o->budget) || o->budget < (1u << 20)) {
-            cli_error("--memory-budget: expected a size of at least 1M (e.g. 512M, 2G), got %s", v);
-            return 2;
-        }
-        return 1;
-    }
-    return 0;
 }
 
 /* Fails early when the output cannot be written, before hours of reading. */

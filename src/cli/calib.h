@@ -20,6 +20,7 @@ typedef struct calib_options {
     const char *devices;      /* --devices all|LIST */
     uint64_t budget;          /* host memory for the feeder's buffers */
     cli_device_opts dev;
+    unsigned given;           /* CLI_OPT_* bits of the shared options the user gave (options.h) */
 } calib_options;
 
 /* One streamed pass over every batch: fn sees each chunk (a chunk holds
@@ -58,9 +59,5 @@ uint32_t total_files(const dataset *ds);
 int calib_check_output(const char *out);
 /* Defaults: 2048 bins, symmetric, 1 GiB budget, format from the extension. */
 void calib_options_init(calib_options *o);
-/* Options shared by the commands that read data (--bins, --memory-budget):
- * 1 when a consumed it with its value v, 2 on a bad value (printed), 0 when
- * a is not one of them. */
-int calib_parse_common(calib_options *o, const char *a, const char *v);
 
 #endif

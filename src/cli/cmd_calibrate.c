@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "dataset.h"
 #include "dist.h"
+#include "options.h"
 
 #include <errno.h>
 #include <math.h>
@@ -115,11 +116,14 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
     *inputs = malloc((size_t)argc * sizeof **inputs);
     *ninputs = 0;
     if (!*inputs) return 1;
+    const unsigned shared = CLI_OPT_METHOD | CLI_OPT_MODE | CLI_OPT_FLAVOR | CLI_OPT_BINS | CLI_OPT_START_BIN |
+                            CLI_OPT_PERCENTILE | CLI_OPT_NONFINITE | CLI_OPT_MISSING | CLI_OPT_BUDGET |
+                            CLI_OPT_QUIET | CLI_OPT_VERBOSE | CLI_OPT_DEVICE;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int dr = cli_device_opt(argc, argv, &i, &o->dev);
-        if (dr < 0) return 2;
-        if (dr) continue;
+        int sr = cli_option(argc, argv, &i, shared, o, "calibrate");
+        if (sr < 0) return 2;
+        if (sr) continue;
         if (cli_is_help(a)) {
             fputs(kHelp, stdout);
             return -1;
@@ -129,38 +133,18 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
             continue;
         }
         if (!strcmp(a, "--envelope")) { o->wi.envelope = 1; continue; }
-        if (!strcmp(a, "--exclude-nonfinite")) { o->ci.nonfinite = VKC_NONFINITE_EXCLUDE; continue; }
-        if (!strcmp(a, "--allow-missing")) { o->allow_missing = 1; continue; }
         if (!strcmp(a, "--measure")) { o->ci.measure = 1; continue; }
         if (!strcmp(a, "--histograms")) { o->wi.histograms = 1; continue; }
-        if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o->quiet = 1; continue; }
-        if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) { o->verbose = 1; continue; }
         if (i + 1 >= argc) {
             cli_error("calibrate: %s needs a value (see --help)", a);
             return 2;
         }
         const char *v = argv[++i];
-        unsigned long long u;
-        int r;
         if (!strcmp(a, "-o") || !strcmp(a, "--output")) o->out = v;
         else if (!strcmp(a, "--format")) {
             if (!strcmp(v, "trt")) o->format = 0;
             else if (!strcmp(v, "json")) o->format = 1;
             else { cli_error("--format: trt or json, not %s", v); return 2; }
-        } else if (!strcmp(a, "--method")) {
-            if (!vkc_method_parse(v, &o->ci.method)) { cli_error("--method: entropy, percentile, mse or max, not %s", v); return 2; }
-        } else if (!strcmp(a, "--mode")) {
-            if (!vkc_mode_parse(v, &o->ci.mode)) { cli_error("--mode: symmetric, unsigned, asymmetric or auto, not %s", v); return 2; }
-        } else if (!strcmp(a, "--flavor")) {
-            if (!vkc_flavor_parse(v, &o->ci.flavor)) { cli_error("--flavor: modelopt or tensorrt, not %s", v); return 2; }
-        } else if (!strcmp(a, "--start-bin")) {
-            if (!cli_parse_u64(v, &u) || u < 1 || u > 65536) { cli_error("--start-bin: expected 1..65536, got %s", v); return 2; }
-            o->ci.start_bin = (uint32_t)u;
-        } else if (!strcmp(a, "--percentile")) {
-            if (!cli_parse_double(v, &o->ci.percentile) || !(o->ci.percentile > 0 && o->ci.percentile <= 100)) {
-                cli_error("--percentile: expected a number in (0, 100], got %s", v);
-                return 2;
-            }
         } else if (!strcmp(a, "--trt-version")) {
             if (!vkc_trt_version_parse(v, &o->wi.trt_version)) { cli_error("--trt-version: expected like 8.6.1, 10.3.0 or 8601, got %s", v); return 2; }
         } else if (!strcmp(a, "--trt-algo")) o->wi.trt_algo = v;
@@ -170,9 +154,6 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
             if (!strcmp(v, "exact")) o->ci.range = VKC_RANGE_EXACT;
             else if (!strcmp(v, "streaming")) o->ci.range = VKC_RANGE_STREAMING;
             else { cli_error("--range: exact or streaming, not %s", v); return 2; }
-        }
-        else if ((r = calib_parse_common(o, a, v)) != 0) {
-            if (r == 2) return 2;
         } else {
             cli_error("calibrate: unknown option %s (see --help)", a);
             return 2;

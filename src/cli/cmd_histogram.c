@@ -1,5 +1,7 @@
 /* vkcalib histogram: the range pass and the histogram pass on one tensor. */
+#include "calib.h"
 #include "cli.h"
+#include "options.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -119,12 +121,13 @@ static void print_bar_summary(const uint64_t *counts, uint32_t bins, double lo, 
 int cmd_histogram(int argc, char **argv)
 {
     const char *path = NULL, *raw = NULL, *gen = NULL;
-    unsigned long long count = 1u << 20, seed = 1, bins = 2048;
+    unsigned long long count = 1u << 20, seed = 1;
     int json = 0, is_signed = 0, have_count = 0;
-    cli_device_opts dev = {0};
+    calib_options o;
+    calib_options_init(&o);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int r = cli_device_opt(argc, argv, &i, &dev);
+        int r = cli_option(argc, argv, &i, CLI_OPT_BINS | CLI_OPT_DEVICE, &o, "histogram");
         if (r < 0) return 2;
         if (r) continue;
         if (cli_is_help(a)) {
@@ -141,11 +144,6 @@ int cmd_histogram(int argc, char **argv)
             have_count = 1;
         } else if (strcmp(a, "--seed") == 0 && has_val) {
             if (!cli_parse_u64(argv[++i], &seed)) { cli_error("--seed: not a number: %s", argv[i]); return 2; }
-        } else if (strcmp(a, "--bins") == 0 && has_val) {
-            if (!cli_parse_u64(argv[++i], &bins) || bins == 0 || bins > (1u << 20)) {
-                cli_error("--bins: expected 1..1048576, got %s", argv[i]);
-                return 2;
-            }
         } else if (a[0] == '-') {
             cli_error("histogram: unknown option or missing value: %s (see --help)", a);
             return 2;
@@ -177,7 +175,8 @@ int cmd_histogram(int argc, char **argv)
         x = load(path, raw, count, &n);
         if (!x) return 1;
     }
-    vkc_context *ctx = cli_open_context(&dev, json);
+    const unsigned long long bins = o.ci.bins;
+    vkc_context *ctx = cli_open_context(&o.dev, json);
     if (!ctx) { free(x); return 1; }
     vkc_stats st = {0};
     vkc_status s = vkc_range_f32(ctx, x, n, &st);

@@ -1,5 +1,7 @@
 /* vkcalib search: a threshold search on a histogram the user brings. */
+#include "calib.h"
 #include "cli.h"
+#include "options.h"
 
 #include <errno.h>
 #include <math.h>
@@ -76,8 +78,8 @@ static int read_text_counts(const char *path, uint64_t **out, uint32_t *n)
             c = g;
         }
         c[len++] = v;
-        if (len > (1u << 20)) {
-            cli_error("%s: more than 1048576 bins", path);
+        if (len > CLI_MAX_BINS) {
+            cli_error("%s: more than %u bins", path, CLI_MAX_BINS);
             ok = 0;
         }
     }
@@ -108,8 +110,8 @@ static int read_npy_counts(const char *path, uint64_t **out, uint32_t *n)
         return 0;
     }
     uint64_t total = vkc_source_count(src), have = 0, got = 0;
-    if (total == 0 || total > (1u << 20)) {
-        cli_error("%s: %llu counts; expected 1..1048576 bins", path, (unsigned long long)total);
+    if (total == 0 || total > CLI_MAX_BINS) {
+        cli_error("%s: %llu counts; expected 1..%u bins", path, (unsigned long long)total, CLI_MAX_BINS);
         vkc_source_close(src);
         return 0;
     }
@@ -141,13 +143,14 @@ int cmd_search(int argc, char **argv)
 {
     const char *counts_path = NULL;
     double range_max = -1, range_min = NAN;
-    vkc_search_params sp;
-    memset(&sp, 0, sizeof sp);
     int json = 0;
-    cli_device_opts dev = {0};
+    calib_options o;
+    calib_options_init(&o);
+    const unsigned shared = CLI_OPT_METHOD | CLI_OPT_MODE | CLI_OPT_FLAVOR | CLI_OPT_START_BIN | CLI_OPT_PERCENTILE |
+                            CLI_OPT_DEVICE;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int r = cli_device_opt(argc, argv, &i, &dev);
+        int r = cli_option(argc, argv, &i, shared, &o, "search");
         if (r < 0) return 2;
         if (r) continue;
         if (cli_is_help(a)) {
@@ -165,7 +168,6 @@ int cmd_search(int argc, char **argv)
             return 2;
         }
         i++;
-        unsigned long long u;
         if (strcmp(a, "--counts") == 0) counts_path = v;
         else if (strcmp(a, "--range-min") == 0) {
             if (!cli_parse_double(v, &range_min) || !isfinite(range_min)) {
@@ -177,28 +179,22 @@ int cmd_search(int argc, char **argv)
                 cli_error("--range-max: expected a finite number >= 0, got %s", v);
                 return 2;
             }
-        } else if (strcmp(a, "--method") == 0) {
-            if (!vkc_method_parse(v, &sp.method)) { cli_error("--method: entropy, percentile, mse or max, not %s", v); return 2; }
-        } else if (strcmp(a, "--mode") == 0) {
-            if (!vkc_mode_parse(v, &sp.mode) || sp.mode == VKC_MODE_AUTO) {
-                cli_error("--mode: symmetric, unsigned (histograms of |x|) or asymmetric (of x), not %s", v);
-                return 2;
-            }
-        } else if (strcmp(a, "--flavor") == 0) {
-            if (!vkc_flavor_parse(v, &sp.flavor)) { cli_error("--flavor: modelopt or tensorrt, not %s", v); return 2; }
-        } else if (strcmp(a, "--start-bin") == 0) {
-            if (!cli_parse_u64(v, &u) || u == 0 || u > (1u << 20)) { cli_error("--start-bin: expected 1..1048576, got %s", v); return 2; }
-            sp.start_bin = (uint32_t)u;
-        } else if (strcmp(a, "--percentile") == 0) {
-            if (!cli_parse_double(v, &sp.percentile) || !(sp.percentile > 0 && sp.percentile <= 100)) {
-                cli_error("--percentile: expected a number in (0, 100], got %s", v);
-                return 2;
-            }
         } else {
             cli_error("search: unknown option %s (see --help)", a);
             return 2;
         }
     }
+    if (o.ci.mode == VKC_MODE_AUTO) {
+        cli_error("--mode: symmetric, unsigned (histograms of |x|) or asymmetric (of x), not auto");
+        return 2;
+    }
+    vkc_search_params sp = {0};
+    sp.method = o.ci.method;
+    sp.mode = o.ci.mode;
+    sp.flavor = o.ci.flavor;
+    sp.start_bin = o.ci.start_bin;
+    sp.percentile = o.ci.percentile;
+    cli_device_opts dev = o.dev;
     if (!counts_path || range_max < 0) {
         cli_error("search: --counts FILE and --range-max A are required (see --help)");
         return 2;

@@ -2,6 +2,7 @@
  * machines through state files (src/state.h), merged exactly. */
 #include "calib.h"
 #include "cli.h"
+#include "options.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -47,19 +48,15 @@ int cmd_collect(int argc, char **argv)
     char **inputs = malloc((size_t)argc * sizeof *inputs);
     int ninputs = 0;
     if (!inputs) return 1;
+    const unsigned shared = CLI_OPT_BINS | CLI_OPT_NONFINITE | CLI_OPT_MISSING | CLI_OPT_BUDGET | CLI_OPT_QUIET |
+                            CLI_OPT_DEVICE;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int r = cli_device_opt(argc, argv, &i, &o.dev);
+        int r = cli_option(argc, argv, &i, shared, &o, "collect");
         if (r < 0) { free(inputs); return 2; }
         if (r) continue;
         if (cli_is_help(a)) { fputs(kCollectHelp, stdout); free(inputs); return 0; }
         if (a[0] != '-') { inputs[ninputs++] = argv[i]; continue; }
-        if (!strcmp(a, "--exclude-nonfinite")) { o.ci.nonfinite = VKC_NONFINITE_EXCLUDE; continue; }
-        if (!strcmp(a, "--allow-missing")) { o.allow_missing = 1; continue; }
-        if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o.quiet = 1; continue; }
-        int r2 = i + 1 < argc ? calib_parse_common(&o, a, argv[i + 1]) : -1;
-        if (r2 == 1) { i++; continue; }
-        if (r2 == 2) { free(inputs); return 2; }
         if (i + 1 < argc && !strcmp(a, "--state")) { state_path = argv[++i]; continue; }
         if (i + 1 < argc && !strcmp(a, "--range-from")) { range_from = argv[++i]; continue; }
         cli_error("collect: unknown option or missing value: %s (see --help)", a);

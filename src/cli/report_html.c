@@ -4,6 +4,7 @@
 #include "report_html.h"
 
 #include "feeder.h"
+#include "options.h"
 #include "progress.h"
 
 #include <ctype.h>
@@ -26,47 +27,21 @@ void rv_options_init(rv_options *o)
 
 int rv_parse_option(int argc, char **argv, int *i, rv_options *o, const char *cmd)
 {
-    int r = cli_device_opt(argc, argv, i, &o->co.dev);
-    if (r) return r;
-    const char *a = argv[*i];
-    if (!strcmp(a, "--exclude-nonfinite")) { o->co.ci.nonfinite = VKC_NONFINITE_EXCLUDE; return 1; }
-    if (!strcmp(a, "--allow-missing")) { o->co.allow_missing = 1; return 1; }
-    if (!strcmp(a, "--no-measure")) { o->measure = 0; return 1; }
-    if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o->co.quiet = 1; return 1; }
-    static const char *const valued[] = {"--flavor", "--bins", "--start-bin", "--percentile", "--memory-budget"};
-    int known = 0;
-    for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) known |= !strcmp(a, valued[k]);
-    if (!known) return 0;
-    if (*i + 1 >= argc) {
-        cli_error("%s: %s needs a value (see --help)", cmd, a);
-        return -1;
+    const unsigned shared = CLI_OPT_FLAVOR | CLI_OPT_BINS | CLI_OPT_START_BIN | CLI_OPT_PERCENTILE |
+                            CLI_OPT_NONFINITE | CLI_OPT_MISSING | CLI_OPT_BUDGET | CLI_OPT_QUIET | CLI_OPT_DEVICE;
+    int r = cli_option(argc, argv, i, shared, &o->co, cmd);
+    if (r) {
+        o->have_bins = (o->co.given & CLI_OPT_BINS) != 0;
+        o->have_flavor = (o->co.given & CLI_OPT_FLAVOR) != 0;
+        o->have_start = (o->co.given & CLI_OPT_START_BIN) != 0;
+        o->have_percentile = (o->co.given & CLI_OPT_PERCENTILE) != 0;
+        return r;
     }
-    const char *v = argv[++*i];
-    unsigned long long u;
-    if (!strcmp(a, "--flavor")) {
-        if (!vkc_flavor_parse(v, &o->co.ci.flavor)) {
-            cli_error("--flavor: modelopt or tensorrt, not %s", v);
-            return -1;
-        }
-        o->have_flavor = 1;
-    } else if (!strcmp(a, "--bins") || !strcmp(a, "--memory-budget")) {
-        if (calib_parse_common(&o->co, a, v) != 1) return -1;
-        o->have_bins |= !strcmp(a, "--bins");
-    } else if (!strcmp(a, "--start-bin")) {
-        if (!cli_parse_u64(v, &u) || u < 1 || u > 65536) {
-            cli_error("--start-bin: expected 1..65536, got %s", v);
-            return -1;
-        }
-        o->co.ci.start_bin = (uint32_t)u;
-        o->have_start = 1;
-    } else if (!strcmp(a, "--percentile")) {
-        if (!cli_parse_double(v, &o->co.ci.percentile) || !(o->co.ci.percentile > 0 && o->co.ci.percentile <= 100)) {
-            cli_error("--percentile: expected a number in (0, 100], got %s", v);
-            return -1;
-        }
-        o->have_percentile = 1;
+    if (!strcmp(argv[*i], "--no-measure")) {
+        o->measure = 0;
+        return 1;
     }
-    return 1;
+    return 0;
 }
 
 int rv_input_is_json(char **inputs, int ninputs)
