@@ -12,7 +12,7 @@
  * Streaming replaces the first two passes by vkc_stream. State files and
  * the exact reductions (merge, adopt) act on the accumulators between the
  * passes, which is why they live here too. */
-#include "base/common.h"
+#include "calibrate.h"
 #include "pass/passes.h"
 #include "vk/context.h"
 #include "write/calibration.h"
@@ -24,52 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_BINS 65536u
-
-/* A host array kept from the range pass to run the histogram (and
- * measure) pass without the application (info.memory_budget). */
-typedef struct kept_chunk {
-    void *data;
-    uint64_t n;
-    vkc_dtype dtype;
-} kept_chunk;
-
-typedef struct cal_tensor {
-    char *name;
-    vkc_stats st;            /* range pass (stream: filled at its end) */
-    vkc_mode mode;           /* resolved at the end of the range pass: never auto */
-    vkc_hist_spec spec;
-    uint64_t *counts;        /* spec.bins, from the end of the range pass */
-    vkc_recorder *rec;       /* when the application records */
-    int recorded;            /* rec holds data not read yet */
-    vkc_stream *stream;
-    vkc_quant quant;         /* measure pass */
-    vkc_quality quality;
-    kept_chunk *kept;
-    uint32_t nkept, capkept;
-} cal_tensor;
-
-struct vkc_calibrator {
-    vkc_context *ctx;
-    vkc_calibrator_info info; /* defaults filled in */
-    vkc_msg msg;
-    vkc_pass pass;
-    uint32_t failed;
-    cal_tensor *t;
-    uint32_t n, cap;
-    uint32_t *slots;          /* open-addressing index of names: tensor + 1, 0 empty */
-    uint32_t nslots;
-    uint64_t kept_bytes;
-    int keep;                 /* every feed so far was kept */
-    vkc_calibration *results;
-};
 
 /* ---- errors ------------------------------------------------------------ */
 
-static vkc_status fail_t(vkc_calibrator *c, uint32_t t, vkc_status s, const char *fmt, ...) VKC_PRINTF(4, 5);
-
 /* The message, naming tensor t when t is one. */
-static vkc_status fail_t(vkc_calibrator *c, uint32_t t, vkc_status s, const char *fmt, ...)
+vkc_status vkc_cal_fail(vkc_calibrator *c, uint32_t t, vkc_status s, const char *fmt, ...)
 {
     char text[sizeof c->msg.text];
     va_list ap;
@@ -85,10 +44,10 @@ static vkc_status fail_t(vkc_calibrator *c, uint32_t t, vkc_status s, const char
 /* A failure of a pass call on tensor t: the context holds its message. */
 static vkc_status fail_ctx(vkc_calibrator *c, uint32_t t, vkc_status s)
 {
-    return fail_t(c, t, s, "%s", vkc_context_error(c->ctx));
+    return vkc_cal_fail(c, t, s, "%s", vkc_context_error(c->ctx));
 }
 
-static const char *pass_name(vkc_pass p)
+const char *vkc_cal_pass_name(vkc_pass p)
 {
     switch (p) {
     case VKC_PASS_RANGE: return "range";
@@ -100,9 +59,9 @@ static const char *pass_name(vkc_pass p)
     return "unknown";
 }
 
-static vkc_status wrong_pass(vkc_calibrator *c, const char *what)
+vkc_status vkc_cal_wrong_pass(vkc_calibrator *c, const char *what)
 {
-    return fail_t(c, UINT32_MAX, VKC_ERROR_WRONG_PASS, "%s: not in the %s pass", what, pass_name(c->pass));
+    return vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_WRONG_PASS, "%s: not in the %s pass", what, vkc_cal_pass_name(c->pass));
 }
 
 /* ---- creation ---------------------------------------------------------- */
@@ -123,9 +82,9 @@ static vkc_status check_info(const vkc_calibrator_info *in, vkc_calibrator_info 
         return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT, "unknown flavor %d", (int)out->flavor);
     if ((unsigned)out->nonfinite > VKC_NONFINITE_EXCLUDE || (unsigned)out->range > VKC_RANGE_STREAMING)
         return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT, "unknown non-finite policy or range kind");
-    if (out->bins > MAX_BINS) return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT, "%u bins: at most %u", out->bins, MAX_BINS);
-    if (out->start_bin > MAX_BINS)
-        return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT, "start bin %u: at most %u", out->start_bin, MAX_BINS);
+    if (out->bins > VKC_CAL_MAX_BINS) return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT, "%u bins: at most %u", out->bins, VKC_CAL_MAX_BINS);
+    if (out->start_bin > VKC_CAL_MAX_BINS)
+        return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT, "start bin %u: at most %u", out->start_bin, VKC_CAL_MAX_BINS);
     if (!(out->percentile <= 100))
         return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT, "percentile %g: expected a number in (0, 100]", out->percentile);
     if (out->mode == VKC_MODE_ASYMMETRIC && out->method == VKC_METHOD_PERCENTILE)
@@ -166,7 +125,7 @@ static void drop_kept(cal_tensor *t)
     t->nkept = t->capkept = 0;
 }
 
-static void drop_all_kept(vkc_calibrator *c)
+void vkc_cal_drop_kept(vkc_calibrator *c)
 {
     for (uint32_t t = 0; t < c->n; t++) drop_kept(&c->t[t]);
     c->kept_bytes = 0;
@@ -219,7 +178,7 @@ static uint32_t name_hash(const char *s)
     return h;
 }
 
-static uint32_t find(const vkc_calibrator *c, const char *name)
+uint32_t vkc_cal_find(const vkc_calibrator *c, const char *name)
 {
     if (!c->nslots) return UINT32_MAX;
     for (uint32_t k = name_hash(name) & (c->nslots - 1);; k = (k + 1) & (c->nslots - 1)) {
@@ -248,12 +207,12 @@ static int index_grow(vkc_calibrator *c)
     return 1;
 }
 
-static vkc_status add_tensor(vkc_calibrator *c, const char *name, uint32_t *index)
+vkc_status vkc_cal_add_tensor(vkc_calibrator *c, const char *name, uint32_t *index)
 {
     if (c->n == c->cap) {
         uint32_t cap = c->cap ? c->cap * 2 : 16;
         cal_tensor *t = cap > c->cap ? realloc(c->t, (size_t)cap * sizeof *t) : NULL;
-        if (!t) return fail_t(c, UINT32_MAX, VKC_ERROR_OUT_OF_MEMORY, "out of memory for %u tensors", cap);
+        if (!t) return vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_OUT_OF_MEMORY, "out of memory for %u tensors", cap);
         c->t = t;
         c->cap = cap;
     }
@@ -261,7 +220,7 @@ static vkc_status add_tensor(vkc_calibrator *c, const char *name, uint32_t *inde
     char *copy = malloc(len);
     if (!copy || !index_grow(c)) {
         free(copy);
-        return fail_t(c, UINT32_MAX, VKC_ERROR_OUT_OF_MEMORY, "out of memory for tensor names");
+        return vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_OUT_OF_MEMORY, "out of memory for tensor names");
     }
     memcpy(copy, name, len);
     cal_tensor *x = &c->t[c->n];
@@ -278,22 +237,22 @@ vkc_status vkc_calibrator_tensor(vkc_calibrator *c, const char *name, uint32_t *
 {
     if (!c) return VKC_ERROR_INVALID_ARGUMENT;
     if (!name || !*name || !index)
-        return fail_t(c, UINT32_MAX, VKC_ERROR_INVALID_ARGUMENT, "a tensor needs a non-empty name");
-    uint32_t t = find(c, name);
+        return vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_INVALID_ARGUMENT, "a tensor needs a non-empty name");
+    uint32_t t = vkc_cal_find(c, name);
     if (t != UINT32_MAX) {
         *index = t;
         return VKC_OK;
     }
     if (c->pass != VKC_PASS_RANGE && c->pass != VKC_PASS_STREAM)
-        return fail_t(c, UINT32_MAX, VKC_ERROR_WRONG_PASS,
+        return vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_WRONG_PASS,
                       "tensor '%s' is new in the %s pass: tensors are declared in the first pass", name,
-                      pass_name(c->pass));
-    return add_tensor(c, name, index);
+                      vkc_cal_pass_name(c->pass));
+    return vkc_cal_add_tensor(c, name, index);
 }
 
 uint32_t vkc_calibrator_find(const vkc_calibrator *c, const char *name)
 {
-    return c && name ? find(c, name) : UINT32_MAX;
+    return c && name ? vkc_cal_find(c, name) : UINT32_MAX;
 }
 
 uint32_t vkc_calibrator_tensor_count(const vkc_calibrator *c)
@@ -314,14 +273,14 @@ static void keep_copy(vkc_calibrator *c, cal_tensor *x, const void *data, uint64
 {
     uint64_t bytes = n * vkc_dtype_size(dtype);
     if (!c->keep || bytes > c->info.memory_budget - c->kept_bytes || bytes > SIZE_MAX) {
-        drop_all_kept(c);
+        vkc_cal_drop_kept(c);
         return;
     }
     if (x->nkept == x->capkept) {
         uint32_t cap = x->capkept ? x->capkept * 2 : 8;
         kept_chunk *k = realloc(x->kept, (size_t)cap * sizeof *k);
         if (!k) {
-            drop_all_kept(c);
+            vkc_cal_drop_kept(c);
             return;
         }
         x->kept = k;
@@ -329,7 +288,7 @@ static void keep_copy(vkc_calibrator *c, cal_tensor *x, const void *data, uint64
     }
     void *copy = malloc(bytes ? (size_t)bytes : 1);
     if (!copy) {
-        drop_all_kept(c);
+        vkc_cal_drop_kept(c);
         return;
     }
     memcpy(copy, data, (size_t)bytes);
@@ -356,14 +315,14 @@ static vkc_status feed_one(vkc_calibrator *c, uint32_t t, const void *x, uint64_
         s = vkc_measure_host(c->ctx, x, n, dtype, &ts->quant, &ts->quality);
         break;
     default:
-        return wrong_pass(c, "feeding");
+        return vkc_cal_wrong_pass(c, "feeding");
     }
     return s == VKC_OK ? VKC_OK : fail_ctx(c, t, s);
 }
 
 static vkc_status check_tensor(vkc_calibrator *c, uint32_t t)
 {
-    if (t >= c->n) return fail_t(c, UINT32_MAX, VKC_ERROR_INVALID_ARGUMENT, "no tensor %u (%u declared)", t, c->n);
+    if (t >= c->n) return vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_INVALID_ARGUMENT, "no tensor %u (%u declared)", t, c->n);
     return VKC_OK;
 }
 
@@ -385,8 +344,8 @@ vkc_status vkc_calibrator_feed_buffer(vkc_calibrator *c, uint32_t t, const vkc_b
     cal_tensor *ts = &c->t[t];
     if (c->pass == VKC_PASS_RANGE) s = vkc_range_buffer(c->ctx, v, &ts->st);
     else if (c->pass == VKC_PASS_HISTOGRAM) s = vkc_histogram_buffer(c->ctx, v, &ts->spec, ts->counts);
-    else return wrong_pass(c, "a device buffer");
-    if (c->pass == VKC_PASS_RANGE) drop_all_kept(c); /* the buffer's data cannot be kept */
+    else return vkc_cal_wrong_pass(c, "a device buffer");
+    if (c->pass == VKC_PASS_RANGE) vkc_cal_drop_kept(c); /* the buffer's data cannot be kept */
     return s == VKC_OK ? VKC_OK : fail_ctx(c, t, s);
 }
 
@@ -395,18 +354,18 @@ vkc_status vkc_calibrator_record(vkc_calibrator *c, uint32_t t, VkCommandBuffer 
     if (!c) return VKC_ERROR_INVALID_ARGUMENT;
     vkc_status s = check_tensor(c, t);
     if (s != VKC_OK) return s;
-    if (c->pass != VKC_PASS_RANGE && c->pass != VKC_PASS_HISTOGRAM) return wrong_pass(c, "recording");
+    if (c->pass != VKC_PASS_RANGE && c->pass != VKC_PASS_HISTOGRAM) return vkc_cal_wrong_pass(c, "recording");
     cal_tensor *ts = &c->t[t];
     if (!ts->rec && (s = vkc_recorder_create(c->ctx, &ts->rec)) != VKC_OK) return fail_ctx(c, t, s);
     s = c->pass == VKC_PASS_RANGE ? vkc_record_range(ts->rec, cmd, v) : vkc_record_histogram(ts->rec, cmd, v, &ts->spec);
-    if (c->pass == VKC_PASS_RANGE) drop_all_kept(c);
+    if (c->pass == VKC_PASS_RANGE) vkc_cal_drop_kept(c);
     if (s != VKC_OK) return fail_ctx(c, t, s);
     ts->recorded = 1;
     return VKC_OK;
 }
 
 /* Adds what the application's recorded commands accumulated. */
-static vkc_status read_recorders(vkc_calibrator *c)
+vkc_status vkc_cal_read_recorders(vkc_calibrator *c)
 {
     for (uint32_t t = 0; t < c->n; t++) {
         cal_tensor *ts = &c->t[t];
@@ -432,14 +391,14 @@ static vkc_status prepare_tensor(vkc_calibrator *c, uint32_t t)
     const vkc_stats *st = &ts->st;
     uint64_t bad = nonfinite(st);
     if (bad && c->info.nonfinite == VKC_NONFINITE_ERROR)
-        return fail_t(c, t, VKC_ERROR_NONFINITE, "%llu NaN, %llu +Inf, %llu -Inf among %llu values",
+        return vkc_cal_fail(c, t, VKC_ERROR_NONFINITE, "%llu NaN, %llu +Inf, %llu -Inf among %llu values",
                       (unsigned long long)st->nan, (unsigned long long)st->pos_inf, (unsigned long long)st->neg_inf,
                       (unsigned long long)(st->count + bad));
-    if (st->count == 0) return fail_t(c, t, VKC_ERROR_EMPTY, "no finite values (empty tensor?)");
+    if (st->count == 0) return vkc_cal_fail(c, t, VKC_ERROR_EMPTY, "no finite values (empty tensor?)");
     ts->mode = c->info.mode;
     if (ts->mode == VKC_MODE_AUTO) ts->mode = st->min >= 0 ? VKC_MODE_UNSIGNED : VKC_MODE_SYMMETRIC;
     if (ts->mode == VKC_MODE_UNSIGNED && st->min < 0)
-        return fail_t(c, t, VKC_ERROR_INVALID_ARGUMENT, "mode unsigned, but its minimum is %g", (double)st->min);
+        return vkc_cal_fail(c, t, VKC_ERROR_INVALID_ARGUMENT, "mode unsigned, but its minimum is %g", (double)st->min);
     /* Two-sided searches need the histogram of x over [min, max]
      * (DESIGN.md §3); everything else the histogram of |x|. */
     if (ts->mode == VKC_MODE_ASYMMETRIC && c->info.method != VKC_METHOD_MAX)
@@ -448,11 +407,11 @@ static vkc_status prepare_tensor(vkc_calibrator *c, uint32_t t)
         ts->spec = (vkc_hist_spec){VKC_HIST_ABS, c->info.bins, 0.0f, st->absmax};
     free(ts->counts);
     ts->counts = calloc(c->info.bins, sizeof *ts->counts);
-    if (!ts->counts) return fail_t(c, t, VKC_ERROR_OUT_OF_MEMORY, "out of memory for the histogram");
+    if (!ts->counts) return vkc_cal_fail(c, t, VKC_ERROR_OUT_OF_MEMORY, "out of memory for the histogram");
     return VKC_OK;
 }
 
-static vkc_status prepare_all(vkc_calibrator *c)
+vkc_status vkc_cal_prepare_all(vkc_calibrator *c)
 {
     for (uint32_t t = 0; t < c->n; t++) {
         vkc_status s = prepare_tensor(c, t);
@@ -487,7 +446,7 @@ static vkc_status finish_tensor(vkc_calibrator *c, uint32_t t, const vkc_search_
     vkc_qparams q;
     vkc_msg m = {{0}};
     if (vkc_qparams_from_range(ts->mode, res->lo, res->hi, &q, &m) != VKC_OK)
-        return fail_t(c, t, VKC_ERROR_INVALID_ARGUMENT, "%s", m.text);
+        return vkc_cal_fail(c, t, VKC_ERROR_INVALID_ARGUMENT, "%s", m.text);
     memset(r, 0, sizeof *r);
     r->name = ts->name;
     r->fields = VKC_RESULT_RANGE | VKC_RESULT_STATS | VKC_RESULT_SEARCH;
@@ -535,7 +494,7 @@ static vkc_status search_all(vkc_calibrator *c)
     vkc_histogram *h = malloc((n ? n : 1) * sizeof *h);
     vkc_search_result *r = calloc(n ? n : 1, sizeof *r), *all = calloc(n ? n : 1, sizeof *all);
     uint32_t *idx = malloc((n ? n : 1) * sizeof *idx);
-    vkc_status s = h && r && all && idx ? VKC_OK : fail_t(c, UINT32_MAX, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    vkc_status s = h && r && all && idx ? VKC_OK : vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
     static const vkc_mode groups[] = {VKC_MODE_SYMMETRIC, VKC_MODE_UNSIGNED, VKC_MODE_ASYMMETRIC};
     for (size_t g = 0; s == VKC_OK && g < 3; g++) {
         uint32_t m = 0;
@@ -567,12 +526,12 @@ static vkc_status search_all(vkc_calibrator *c)
             continue;
         }
         vkc_status ss = vkc_search(c->ctx, h, m, &sp, r);
-        if (ss != VKC_OK) s = fail_t(c, UINT32_MAX, ss, "search: %s", vkc_context_error(c->ctx));
+        if (ss != VKC_OK) s = vkc_cal_fail(c, UINT32_MAX, ss, "search: %s", vkc_context_error(c->ctx));
         for (uint32_t k = 0; s == VKC_OK && k < m; k++) all[idx[k]] = r[k];
     }
     vkc_calibration_settings set = settings_of(c);
     vkc_calibration *cal = s == VKC_OK ? vkc_calibration_new(&set) : NULL;
-    if (s == VKC_OK && !cal) s = fail_t(c, UINT32_MAX, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    if (s == VKC_OK && !cal) s = vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
     for (uint32_t t = 0; s == VKC_OK && t < n; t++) {
         vkc_tensor_result res;
         s = finish_tensor(c, t, &all[t], &res);
@@ -610,7 +569,7 @@ static vkc_status after_search(vkc_calibrator *c)
 {
     c->pass = c->info.measure ? VKC_PASS_MEASURE : VKC_PASS_DONE;
     if (c->pass == VKC_PASS_DONE || !c->keep) {
-        drop_all_kept(c);
+        vkc_cal_drop_kept(c);
         return VKC_OK;
     }
     vkc_status s = replay_kept(c);
@@ -624,7 +583,7 @@ static vkc_status end_stream(vkc_calibrator *c)
 {
     for (uint32_t t = 0; t < c->n; t++)
         if (c->t[t].stream) vkc_stream_result(c->t[t].stream, NULL, &c->t[t].st, NULL);
-    vkc_status s = prepare_all(c);
+    vkc_status s = vkc_cal_prepare_all(c);
     for (uint32_t t = 0; s == VKC_OK && t < c->n; t++) {
         cal_tensor *ts = &c->t[t];
         vkc_histogram h;
@@ -632,7 +591,7 @@ static vkc_status end_stream(vkc_calibrator *c)
         memcpy(ts->counts, h.counts, (size_t)c->info.bins * sizeof *ts->counts);
         ts->spec.hi = (float)h.range_max;
         if (!isfinite(ts->spec.hi))
-            s = fail_t(c, t, VKC_ERROR_UNSUPPORTED,
+            s = vkc_cal_fail(c, t, VKC_ERROR_UNSUPPORTED,
                        "values near the float32 limit leave no power-of-two range: use the exact range");
     }
     return s;
@@ -642,14 +601,14 @@ vkc_status vkc_calibrator_end_pass(vkc_calibrator *c)
 {
     if (!c) return VKC_ERROR_INVALID_ARGUMENT;
     c->failed = UINT32_MAX;
-    vkc_status s = read_recorders(c);
+    vkc_status s = vkc_cal_read_recorders(c);
     if (s != VKC_OK) return s;
     switch (c->pass) {
     case VKC_PASS_RANGE:
-        if ((s = prepare_all(c)) != VKC_OK) return s;
+        if ((s = vkc_cal_prepare_all(c)) != VKC_OK) return s;
         c->pass = VKC_PASS_HISTOGRAM;
         if (!c->keep) {
-            drop_all_kept(c);
+            vkc_cal_drop_kept(c);
             return VKC_OK;
         }
         /* Every array of the range pass is here: the histogram pass runs
@@ -669,13 +628,13 @@ vkc_status vkc_calibrator_end_pass(vkc_calibrator *c)
             r->quality = c->t[t].quality;
             r->fields |= VKC_RESULT_QUALITY;
         }
-        drop_all_kept(c);
+        vkc_cal_drop_kept(c);
         c->pass = VKC_PASS_DONE;
         return VKC_OK;
     case VKC_PASS_DONE:
         break;
     }
-    return wrong_pass(c, "ending a pass");
+    return vkc_cal_wrong_pass(c, "ending a pass");
 }
 
 const vkc_calibration *vkc_calibrator_results(const vkc_calibrator *c)
@@ -683,186 +642,3 @@ const vkc_calibration *vkc_calibrator_results(const vkc_calibrator *c)
     return c && (c->pass == VKC_PASS_MEASURE || c->pass == VKC_PASS_DONE) ? c->results : NULL;
 }
 
-/* ---- exact reductions -------------------------------------------------- */
-
-static vkc_status check_same(vkc_calibrator *dst, const vkc_calibrator *src)
-{
-    if (dst->n != src->n)
-        return fail_t(dst, UINT32_MAX, VKC_ERROR_MISMATCH, "the calibrators hold %u and %u tensors", dst->n, src->n);
-    for (uint32_t t = 0; t < dst->n; t++)
-        if (strcmp(dst->t[t].name, src->t[t].name) != 0)
-            return fail_t(dst, t, VKC_ERROR_MISMATCH, "tensor %u is '%s' in the other calibrator", t, src->t[t].name);
-    if (dst->info.bins != src->info.bins || dst->info.mode != src->info.mode || dst->info.method != src->info.method ||
-        dst->info.nonfinite != src->info.nonfinite)
-        return fail_t(dst, UINT32_MAX, VKC_ERROR_MISMATCH, "the calibrators were created with different settings");
-    return VKC_OK;
-}
-
-vkc_status vkc_calibrator_merge(vkc_calibrator *dst, vkc_calibrator *src)
-{
-    if (!dst || !src) return VKC_ERROR_INVALID_ARGUMENT;
-    vkc_status s = check_same(dst, src);
-    if (s != VKC_OK) return s;
-    if (dst->pass != src->pass || (dst->pass != VKC_PASS_RANGE && dst->pass != VKC_PASS_HISTOGRAM))
-        return fail_t(dst, UINT32_MAX, VKC_ERROR_WRONG_PASS,
-                      "merging needs both calibrators in the range or the histogram pass (%s and %s)",
-                      pass_name(dst->pass), pass_name(src->pass));
-    if ((s = read_recorders(src)) != VKC_OK) return fail_t(dst, src->failed, s, "%s", src->msg.text);
-    for (uint32_t t = 0; t < dst->n; t++) {
-        cal_tensor *d = &dst->t[t];
-        const cal_tensor *x = &src->t[t];
-        if (dst->pass == VKC_PASS_RANGE) {
-            vkc_stats_merge(&d->st, &x->st);
-            continue;
-        }
-        if (vkc_f32_bits(d->spec.lo) != vkc_f32_bits(x->spec.lo) || vkc_f32_bits(d->spec.hi) != vkc_f32_bits(x->spec.hi) ||
-            d->spec.kind != x->spec.kind)
-            return fail_t(dst, t, VKC_ERROR_MISMATCH, "the histograms cover different ranges (adopt first)");
-        for (uint32_t b = 0; b < d->spec.bins; b++) d->counts[b] += x->counts[b];
-    }
-    /* The shares' data is elsewhere: dst cannot replay it alone. */
-    drop_all_kept(dst);
-    return VKC_OK;
-}
-
-vkc_status vkc_calibrator_adopt(vkc_calibrator *dst, const vkc_calibrator *src)
-{
-    if (!dst || !src) return VKC_ERROR_INVALID_ARGUMENT;
-    vkc_status s = check_same(dst, src);
-    if (s != VKC_OK) return s;
-    if (src->pass != VKC_PASS_HISTOGRAM)
-        return fail_t(dst, UINT32_MAX, VKC_ERROR_WRONG_PASS, "adopting needs a calibrator whose range pass ended");
-    for (uint32_t t = 0; t < dst->n; t++) {
-        cal_tensor *d = &dst->t[t];
-        const cal_tensor *x = &src->t[t];
-        uint64_t *counts = calloc(src->info.bins, sizeof *counts);
-        if (!counts) return fail_t(dst, t, VKC_ERROR_OUT_OF_MEMORY, "out of memory for the histogram");
-        free(d->counts);
-        d->counts = counts;
-        d->st = x->st;
-        d->mode = x->mode;
-        d->spec = x->spec;
-    }
-    drop_all_kept(dst);
-    dst->pass = VKC_PASS_HISTOGRAM;
-    return VKC_OK;
-}
-
-vkc_stats *vkc_calibrator_stats(vkc_calibrator *c, uint32_t t)
-{
-    if (!c || t >= c->n || c->pass != VKC_PASS_RANGE) return NULL;
-    if (read_recorders(c) != VKC_OK) return NULL;
-    return &c->t[t].st;
-}
-
-uint64_t *vkc_calibrator_counts(vkc_calibrator *c, uint32_t t, uint32_t *bins)
-{
-    if (!c || t >= c->n || c->pass != VKC_PASS_HISTOGRAM) return NULL;
-    if (read_recorders(c) != VKC_OK) return NULL;
-    if (bins) *bins = c->t[t].spec.bins;
-    return c->t[t].counts;
-}
-
-/* ---- state files ------------------------------------------------------- */
-
-vkc_status vkc_calibrator_save_state(vkc_calibrator *c, const char *path)
-{
-    if (!c) return VKC_ERROR_INVALID_ARGUMENT;
-    if (!path) return fail_t(c, UINT32_MAX, VKC_ERROR_INVALID_ARGUMENT, "no state file path");
-    if (c->pass != VKC_PASS_RANGE && c->pass != VKC_PASS_HISTOGRAM)
-        return wrong_pass(c, "saving a state (a range or histogram pass)");
-    vkc_status s = read_recorders(c);
-    if (s != VKC_OK) return s;
-    vkc_state out = {0};
-    out.phase = c->pass == VKC_PASS_RANGE ? VKC_STATE_RANGE : VKC_STATE_HISTOGRAM;
-    out.bins = c->info.bins;
-    out.flags = c->info.nonfinite == VKC_NONFINITE_EXCLUDE ? 1u : 0u;
-    for (uint32_t t = 0; s == VKC_OK && t < c->n; t++) {
-        const cal_tensor *ts = &c->t[t];
-        int hist = out.phase == VKC_STATE_HISTOGRAM;
-        if (hist && ts->spec.kind != VKC_HIST_ABS)
-            s = fail_t(c, t, VKC_ERROR_UNSUPPORTED, "state files hold histograms of |x|, not of x (mode asymmetric)");
-        else
-            s = vkc_state_add(&out, ts->name, &ts->st, hist ? ts->spec.hi : 0.0f, hist ? ts->counts : NULL, &c->msg);
-    }
-    if (s == VKC_OK) s = vkc_state_save(path, &out, &c->msg);
-    vkc_state_free(&out);
-    return s;
-}
-
-/* The file's tensors against the declared ones: the same set, any order. */
-static vkc_status match_state_tensors(vkc_calibrator *c, const vkc_state *st, const char *path, uint32_t *map)
-{
-    if (c->n == 0) {
-        for (uint32_t k = 0; k < st->ntensors; k++) {
-            vkc_status s = add_tensor(c, st->t[k].name, &map[k]);
-            if (s != VKC_OK) return s;
-        }
-        return VKC_OK;
-    }
-    if (st->ntensors != c->n)
-        return fail_t(c, UINT32_MAX, VKC_ERROR_MISMATCH, "%s holds %u tensors, the calibration %u", path, st->ntensors,
-                      c->n);
-    for (uint32_t t = 0; t < c->n; t++)
-        if (vkc_state_find(st, c->t[t].name) == UINT32_MAX)
-            return fail_t(c, UINT32_MAX, VKC_ERROR_MISMATCH, "tensor '%s' is not in %s", c->t[t].name, path);
-    for (uint32_t k = 0; k < st->ntensors; k++) map[k] = find(c, st->t[k].name);
-    return VKC_OK;
-}
-
-vkc_status vkc_calibrator_load_state(vkc_calibrator *c, const char *path, vkc_pass want)
-{
-    if (!c) return VKC_ERROR_INVALID_ARGUMENT;
-    if (!path) return fail_t(c, UINT32_MAX, VKC_ERROR_INVALID_ARGUMENT, "no state file path");
-    if (c->pass != VKC_PASS_RANGE) return wrong_pass(c, "loading a state (the range pass)");
-    if (want != VKC_PASS_RANGE && want != VKC_PASS_HISTOGRAM)
-        return fail_t(c, UINT32_MAX, VKC_ERROR_INVALID_ARGUMENT, "a state ends the range or the histogram pass");
-    vkc_state st;
-    vkc_status s = vkc_state_load(path, &st, &c->msg);
-    if (s != VKC_OK) return s;
-    if (want == VKC_PASS_HISTOGRAM && st.phase != VKC_STATE_HISTOGRAM)
-        s = fail_t(c, UINT32_MAX, VKC_ERROR_WRONG_PASS, "%s holds range statistics only: the histogram round is missing",
-                   path);
-    if (s == VKC_OK && st.phase == VKC_STATE_HISTOGRAM && c->info.mode == VKC_MODE_ASYMMETRIC && c->info.method != VKC_METHOD_MAX)
-        s = fail_t(c, UINT32_MAX, VKC_ERROR_UNSUPPORTED,
-                   "%s holds histograms of |x|: the two-sided searches of mode asymmetric need the data", path);
-    uint32_t *map = s == VKC_OK ? malloc((st.ntensors ? st.ntensors : 1) * sizeof *map) : NULL;
-    if (s == VKC_OK && !map) s = fail_t(c, UINT32_MAX, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
-    if (s == VKC_OK) s = match_state_tensors(c, &st, path, map);
-    if (s == VKC_OK) {
-        c->info.bins = st.bins;
-        c->info.nonfinite = st.flags & 1u ? VKC_NONFINITE_EXCLUDE : VKC_NONFINITE_ERROR;
-        drop_all_kept(c);
-        for (uint32_t k = 0; k < st.ntensors; k++) c->t[map[k]].st = st.t[k].st;
-        s = prepare_all(c);
-    }
-    for (uint32_t k = 0; s == VKC_OK && want == VKC_PASS_HISTOGRAM && k < st.ntensors; k++) {
-        cal_tensor *ts = &c->t[map[k]];
-        if (vkc_f32_bits(ts->spec.hi) != vkc_f32_bits(st.t[k].hist_hi))
-            s = fail_t(c, map[k], VKC_ERROR_MISMATCH, "%s: histogram range %g differs from its absmax %g", path,
-                       (double)st.t[k].hist_hi, (double)ts->spec.hi);
-        else
-            memcpy(ts->counts, st.t[k].counts, (size_t)st.bins * sizeof *ts->counts);
-    }
-    if (s == VKC_OK) c->pass = VKC_PASS_HISTOGRAM;
-    free(map);
-    vkc_state_free(&st);
-    return s;
-}
-
-vkc_status vkc_state_merge_files(const char *const *paths, uint32_t n, const char *out, vkc_msg *msg)
-{
-    if (!paths || n == 0 || !out) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "state merge: no inputs or output");
-    vkc_state acc = {0}, next = {0};
-    vkc_status s = vkc_state_load(paths[0], &acc, msg);
-    for (uint32_t k = 1; s == VKC_OK && k < n; k++) {
-        s = vkc_state_load(paths[k], &next, msg);
-        vkc_msg inner = {{0}};
-        if (s == VKC_OK && (s = vkc_state_merge(&acc, &next, &inner)) != VKC_OK)
-            vkc_fail(msg, s, "%s and %s: %s", paths[0], paths[k], inner.text);
-        vkc_state_free(&next);
-    }
-    if (s == VKC_OK) s = vkc_state_save(out, &acc, msg);
-    vkc_state_free(&acc);
-    return s;
-}
