@@ -4,10 +4,9 @@
 #include "testutil.h"
 #include "vk/gpu.h"
 
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
-
-void vkc_uuid_string(const uint8_t u[16], char out[37]);
 
 static vkc_context *open_dev(const char *sel, vkc_backend backend, vkc_status *s, vkc_msg *msg)
 {
@@ -27,6 +26,103 @@ static void check_clean(vkc_context *ctx)
     vkc_context_validation_counts(ctx, &w, &e);
     REQUIREF(w == 0 && e == 0, "validation: %u warnings, %u errors", w, e);
     vkc_context_destroy(ctx);
+}
+
+/* A loader entry point that is not the one this process uses. */
+static PFN_vkGetInstanceProcAddr real_gipa;
+static PFN_vkVoidFunction VKAPI_CALL other_gipa(VkInstance inst, const char *name)
+{
+    return real_gipa(inst, name);
+}
+
+/* The API can grow: two-call enumeration, one record per GPU, the struct
+ * header rule, a lent pipeline cache, a lent loader entry point. */
+static void test_api_growth(int have_lvp)
+{
+    vkc_msg msg = {{0}};
+    uint32_t n = 0;
+    REQUIRE_CMP(vkc_enumerate_devices(NULL, &n, &msg), ==, VKC_OK);
+    vkc_device_caps *caps = calloc(n + 1, sizeof *caps);
+    if (!caps) return;
+    uint32_t k = 0;
+    if (n) REQUIRE_CMP(vkc_enumerate_devices(caps, &k, &msg), ==, VKC_INCOMPLETE); /* room for none */
+    REQUIRE_CMP(k, ==, 0);
+    k = n + 1;
+    REQUIRE_CMP(vkc_enumerate_devices(caps, &k, &msg), ==, VKC_OK);
+    REQUIRE_CMP(k, ==, n);
+    for (uint32_t i = 0; i < k; i++) {
+        REQUIRE_CMP(caps[i].sType, ==, VKC_STRUCTURE_TYPE_DEVICE_CAPS);
+        for (uint32_t j = 0; j < i; j++) REQUIREF(memcmp(caps[i].uuid, caps[j].uuid, 16) != 0, "devices %u and %u share a UUID", i, j);
+    }
+    free(caps);
+
+    vkc_context_info info;
+    memset(&info, 0, sizeof info);
+    info.backend = VKC_BACKEND_CPU;
+    vkc_context *ctx = NULL;
+    info.sType = VKC_STRUCTURE_TYPE_SEARCH_PARAMS;
+    REQUIRE_CMP(vkc_context_create(&info, &ctx, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    info.sType = VKC_STRUCTURE_TYPE_CONTEXT_INFO;
+    info.pNext = &info;
+    REQUIRE_CMP(vkc_context_create(&info, &ctx, &msg), ==, VKC_ERROR_UNSUPPORTED);
+    REQUIREF(strstr(msg.text, "pNext") != NULL, "message: %s", msg.text);
+    info.pNext = NULL;
+    REQUIRE_CMP(vkc_context_create(&info, &ctx, &msg), ==, VKC_OK);
+    vkc_context_destroy(ctx);
+    if (!have_lvp) return;
+
+    /* The "application" is an owned context; vkcalib borrows its device
+     * with a pipeline cache it made, and its pipelines land in that cache. */
+    vkc_status s;
+    vkc_context *app = open_dev("llvmpipe", VKC_BACKEND_VULKAN, &s, &msg);
+    if (!app) return;
+    VkPipelineCacheCreateInfo pci = {VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO};
+    VkPipelineCache cache = VK_NULL_HANDLE;
+    REQUIRE_CMP(vkCreatePipelineCache(app->dev, &pci, NULL, &cache), ==, VK_SUCCESS);
+    size_t before = 0, after = 0;
+    vkGetPipelineCacheData(app->dev, cache, &before, NULL);
+    memset(&info, 0, sizeof info);
+    info.instance = app->instance;
+    info.physical_device = app->phys;
+    info.device_handle = app->dev;
+    info.queue = app->queue;
+    info.queue_family = app->qfam;
+    info.pipeline_cache = cache;
+    ctx = NULL;
+    REQUIREF(vkc_context_create(&info, &ctx, &msg) == VKC_OK, "borrowed with a cache: %s", msg.text);
+    float x[1000];
+    for (int i = 0; i < 1000; i++) x[i] = (float)i - 500.0f;
+    vkc_stats st = {0};
+    REQUIRE_CMP(vkc_range_f32(ctx, x, 1000, &st), ==, VKC_OK);
+    REQUIRE_CMP(st.absmax, ==, 500.0f);
+    vkGetPipelineCacheData(app->dev, cache, &after, NULL);
+    REQUIRE_CMP(ctx->pipeline_cache, ==, cache);
+    /* Drivers that keep pipeline data (NVIDIA, AMD, Intel) show the new
+     * pipelines in the cache; lavapipe keeps only the header. */
+    if (strstr(app->caps.name, "llvmpipe"))
+        printf("NOTE: %s keeps no pipeline data (%zu bytes before and %zu after)\n", app->caps.name, before, after);
+    else
+        REQUIREF(after > before, "the lent pipeline cache did not grow (%zu -> %zu bytes)", before, after);
+    vkc_context_destroy(ctx);
+
+    /* The process's loader is decided: the same entry point is welcome, a
+     * different one is refused with a message. */
+    void *lib = dlopen("libvulkan.so.1", RTLD_NOW | RTLD_LOCAL);
+    real_gipa = lib ? (PFN_vkGetInstanceProcAddr)dlsym(lib, "vkGetInstanceProcAddr") : NULL;
+    if (real_gipa) {
+        info.pipeline_cache = VK_NULL_HANDLE;
+        info.get_instance_proc_addr = real_gipa;
+        ctx = NULL;
+        REQUIREF(vkc_context_create(&info, &ctx, &msg) == VKC_OK, "the process's own loader: %s", msg.text);
+        vkc_context_destroy(ctx);
+        info.get_instance_proc_addr = other_gipa;
+        ctx = NULL;
+        REQUIRE_CMP(vkc_context_create(&info, &ctx, &msg), ==, VKC_ERROR_UNSUPPORTED);
+        REQUIREF(strstr(msg.text, "loader") != NULL, "message: %s", msg.text);
+    }
+    if (lib) dlclose(lib);
+    vkDestroyPipelineCache(app->dev, cache, NULL);
+    check_clean(app);
 }
 
 int main(void)
@@ -121,6 +217,8 @@ int main(void)
             vkc_context_destroy(ctx);
         }
     }
+
+    test_api_growth(lvp >= 0);
 
     /* No Vulkan driver at all: AUTO falls back to the CPU backend, an
      * explicit Vulkan request fails with a clear message. */

@@ -1,4 +1,5 @@
-/* What `vkcalib explain` and `vkcalib report` show, and the HTML of a report.
+/* What `vkcalib explain` and `vkcalib report` show (report_model.c), and the
+ * HTML of a report (report_html.c).
  *
  * Both commands look at the same model of a calibration set: for every
  * tensor its range statistics, its |x| histogram (counts over [0, absmax]),
@@ -127,6 +128,8 @@ void rv_free(rv_set *s);
 int rv_add_range(rv_tensor *t, vkc_method m, vkc_mode mode, const vkc_search_result *res, double lo,
                  double hi, const char *label);
 
+/* 1 for a tensor that is never negative (it gets the unsigned ranges). */
+int rv_nonneg(const rv_tensor *t);
 /* A range's SQNR in dB (+inf lossless); NaN when not measured. */
 double rv_sqnr(const rv_range *r);
 /* Percentage of values clipped; NaN when not measured. */

@@ -1,5 +1,7 @@
 /* Context: owns or borrows a Vulkan instance, device and compute queue, or
- * stands for the native CPU backend. Device records and selection live here. */
+ * stands for the native CPU backend. Device records and selection are
+ * vk/devices.c's. */
+#include "vk/devices.h"
 #include "vk/gpu.h"
 
 #include <ctype.h>
@@ -11,9 +13,6 @@
 #include <strings.h>
 
 static const char *const kValidationLayer = "VK_LAYER_KHRONOS_validation";
-
-/* Physical devices considered (far more than any machine has). */
-#define VKC_MAX_DEVICES 64
 
 static int env_flag(const char *name)
 {
@@ -28,7 +27,7 @@ static int env_flag(const char *name)
  * that is wrong for them. */
 static pthread_mutex_t volk_lock = PTHREAD_MUTEX_INITIALIZER;
 static int volk_loaded;                        /* under volk_lock */
-static PFN_vkGetInstanceProcAddr volk_custom; /* the application's loader, if it gave one */
+static PFN_vkGetInstanceProcAddr volk_custom; /* the loader entry point volk was filled from */
 
 /* The first call decides which loader the process uses: the system's
  * libvulkan, or the vkGetInstanceProcAddr an application lent (its own
@@ -45,6 +44,9 @@ static vkc_status load_vulkan(PFN_vkGetInstanceProcAddr gipa, vkc_msg *msg)
             volk_custom = gipa;
             volk_loaded = 1;
         } else if (volkInitialize() == VK_SUCCESS) {
+            /* The system loader's entry point: an application that lends
+             * the same one (its own dlopen of libvulkan) is welcome. */
+            volk_custom = vkGetInstanceProcAddr;
             volk_loaded = 1;
         }
     }
@@ -167,7 +169,7 @@ static vkc_status create_instance(vkc_context *ctx, int validate, VkInstance *ou
     if (r == VK_ERROR_INCOMPATIBLE_DRIVER)
         return vkc_fail(msg, VKC_ERROR_NO_DEVICE,
                         "no Vulkan driver found (vkCreateInstance: VK_ERROR_INCOMPATIBLE_DRIVER); install a GPU "
-                        "driver or mesa-vulkan-drivers, or use the CPU backend (--cpu)");
+                        "driver or mesa-vulkan-drivers, or use the CPU backend");
     if (r != VK_SUCCESS)
         return vkc_fail(msg, VKC_ERROR_VULKAN, "vkCreateInstance failed: %s", vkc_vk_result_name(r));
     load_instance(*out);
@@ -184,202 +186,6 @@ static vkc_status create_instance(vkc_context *ctx, int validate, VkInstance *ou
     return VKC_OK;
 }
 
-static int compute_queue_family(VkPhysicalDevice pd, uint32_t *family, int *timestamps)
-{
-    uint32_t n = 0;
-    vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, NULL);
-    VkQueueFamilyProperties props[32];
-    if (n > 32) n = 32;
-    vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, props);
-    int best = -1;
-    /* Prefer a compute queue without graphics: async compute engines. */
-    for (uint32_t i = 0; i < n; i++) {
-        if (!(props[i].queueFlags & VK_QUEUE_COMPUTE_BIT)) continue;
-        if (best < 0 || !(props[i].queueFlags & VK_QUEUE_GRAPHICS_BIT)) best = (int)i;
-    }
-    if (best < 0) return 0;
-    *family = (uint32_t)best;
-    *timestamps = props[best].timestampValidBits > 0;
-    return 1;
-}
-
-static int device_has_extension(VkPhysicalDevice pd, const char *name)
-{
-    uint32_t n = 0;
-    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || n == 0) return 0;
-    VkExtensionProperties *props = calloc(n, sizeof *props);
-    int found = 0;
-    if (props && vkEnumerateDeviceExtensionProperties(pd, NULL, &n, props) == VK_SUCCESS)
-        for (uint32_t i = 0; i < n && !found; i++) found = strcmp(props[i].extensionName, name) == 0;
-    free(props);
-    return found;
-}
-
-static void fill_caps(VkPhysicalDevice pd, uint32_t index, vkc_device_caps *c)
-{
-    memset(c, 0, sizeof *c);
-    c->sType = VKC_STRUCTURE_TYPE_DEVICE_CAPS;
-    c->index = index;
-    VkPhysicalDeviceProperties props;
-    vkGetPhysicalDeviceProperties(pd, &props);
-    VkPhysicalDeviceSubgroupProperties sg = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
-    VkPhysicalDeviceIDProperties idp = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
-    VkPhysicalDeviceSubgroupSizeControlPropertiesEXT sgc = {
-        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES_EXT};
-    VkPhysicalDeviceDriverPropertiesKHR drv = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES_KHR};
-    VkPhysicalDeviceExternalMemoryHostPropertiesEXT hostp = {
-        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT};
-    VkPhysicalDeviceProperties2 p2 = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
-    int host_import = device_has_extension(pd, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
-    sg.pNext = &idp;
-    p2.pNext = &sg;
-    if (host_import) {
-        hostp.pNext = p2.pNext;
-        p2.pNext = &hostp;
-    }
-    /* Driver and size-control records are 1.2/1.3 or extensions: chain them
-     * only where the device reports the version that makes them core. */
-    if (props.apiVersion >= VK_API_VERSION_1_2) {
-        idp.pNext = &drv;
-        if (props.apiVersion >= VK_API_VERSION_1_3) drv.pNext = &sgc;
-    }
-    vkGetPhysicalDeviceProperties2(pd, &p2);
-    snprintf(c->name, sizeof c->name, "%s", props.deviceName);
-    c->type = props.deviceType;
-    c->vendor_id = props.vendorID;
-    c->device_id = props.deviceID;
-    c->api_version = props.apiVersion;
-    c->driver_version = props.driverVersion;
-    memcpy(c->uuid, idp.deviceUUID, 16);
-    if (props.apiVersion >= VK_API_VERSION_1_2) {
-        c->driver_id = (uint32_t)drv.driverID;
-        snprintf(c->driver_name, sizeof c->driver_name, "%s", drv.driverName);
-        snprintf(c->driver_info, sizeof c->driver_info, "%s", drv.driverInfo);
-    }
-    c->subgroup_size = sg.subgroupSize;
-    c->min_subgroup_size = sgc.minSubgroupSize ? sgc.minSubgroupSize : sg.subgroupSize;
-    c->max_subgroup_size = sgc.maxSubgroupSize ? sgc.maxSubgroupSize : sg.subgroupSize;
-    c->subgroup_arithmetic = (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
-                             (sg.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
-                             (sg.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT);
-    c->host_import = host_import;
-    c->min_imported_host_pointer_alignment = host_import ? hostp.minImportedHostPointerAlignment : 0;
-    c->max_storage_buffer_range = props.limits.maxStorageBufferRange;
-    c->min_storage_buffer_offset_alignment = props.limits.minStorageBufferOffsetAlignment;
-    c->max_shared_memory = props.limits.maxComputeSharedMemorySize;
-    for (int k = 0; k < 3; k++) c->max_workgroup_count[k] = props.limits.maxComputeWorkGroupCount[k];
-    c->max_workgroup_invocations = props.limits.maxComputeWorkGroupInvocations;
-    uint32_t fam = 0;
-    int ts = 0;
-    compute_queue_family(pd, &fam, &ts);
-    c->timestamps = ts && props.limits.timestampPeriod > 0;
-    c->timestamp_period_ns = props.limits.timestampPeriod;
-    VkPhysicalDeviceMemoryProperties mp;
-    vkGetPhysicalDeviceMemoryProperties(pd, &mp);
-    c->heap_count = mp.memoryHeapCount < 16 ? mp.memoryHeapCount : 16;
-    for (uint32_t h = 0; h < c->heap_count; h++) {
-        c->heap_size[h] = mp.memoryHeaps[h].size;
-        c->heap_device_local[h] = (mp.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0;
-    }
-}
-
-/* DESIGN.md §2b: first discrete, else integrated, else virtual. CPU devices
- * (lavapipe, SwiftShader) only when named. Returns -1 when none qualifies. */
-static int default_device(const vkc_device_caps *caps, uint32_t n)
-{
-    static const VkPhysicalDeviceType order[] = {VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU,
-                                                 VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU,
-                                                 VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU};
-    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
-        for (uint32_t i = 0; i < n; i++)
-            if (caps[i].type == order[k]) return (int)i;
-    return -1;
-}
-
-static void uuid_string(const uint8_t u[16], char out[37])
-{
-    static const char *hex = "0123456789abcdef";
-    int o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) out[o++] = '-';
-        out[o++] = hex[u[i] >> 4];
-        out[o++] = hex[u[i] & 15];
-    }
-    out[o] = 0;
-}
-
-static int contains_nocase(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++) {
-        size_t k = 0;
-        while (k < n && hay[k] && tolower((unsigned char)hay[k]) == tolower((unsigned char)needle[k])) k++;
-        if (k == n) return 1;
-    }
-    return n == 0;
-}
-
-/* Selector: a decimal index, a UUID, or a name substring (case-insensitive). */
-static int match_device(const vkc_device_caps *caps, uint32_t n, const char *sel)
-{
-    char *end = NULL;
-    unsigned long idx = strtoul(sel, &end, 10);
-    if (*sel && end && *end == 0) return idx < n ? (int)idx : -1;
-    for (uint32_t i = 0; i < n; i++) {
-        char u[37];
-        uuid_string(caps[i].uuid, u);
-        if (strcasecmp(u, sel) == 0) return (int)i;
-    }
-    for (uint32_t i = 0; i < n; i++)
-        if (contains_nocase(caps[i].name, sel)) return (int)i;
-    return -1;
-}
-
-void vkc_uuid_string(const uint8_t u[16], char out[37])
-{
-    uuid_string(u, out);
-}
-
-/* 1 when an earlier kept device has the same deviceUUID: one GPU exposed by
- * two drivers (or one ICD listed twice). An all-zero UUID (drivers that do
- * not fill it) never matches. */
-static int seen_uuid(const vkc_device_caps *caps, uint32_t kept, const uint8_t uuid[16])
-{
-    static const uint8_t zero[16];
-    if (memcmp(uuid, zero, 16) == 0) return 0;
-    for (uint32_t k = 0; k < kept; k++)
-        if (memcmp(caps[k].uuid, uuid, 16) == 0) return 1;
-    return 0;
-}
-
-static vkc_status enumerate(VkInstance inst, vkc_device_caps *caps, VkPhysicalDevice *pds, uint32_t *count,
-                            vkc_msg *msg)
-{
-    uint32_t n = 0;
-    VkResult r = vkEnumeratePhysicalDevices(inst, &n, NULL);
-    if (r != VK_SUCCESS)
-        return vkc_fail(msg, VKC_ERROR_VULKAN, "vkEnumeratePhysicalDevices failed: %s", vkc_vk_result_name(r));
-    VkPhysicalDevice all[VKC_MAX_DEVICES];
-    if (n > VKC_MAX_DEVICES) n = VKC_MAX_DEVICES;
-    r = vkEnumeratePhysicalDevices(inst, &n, all);
-    if (r != VK_SUCCESS && r != VK_INCOMPLETE)
-        return vkc_fail(msg, VKC_ERROR_VULKAN, "vkEnumeratePhysicalDevices failed: %s", vkc_vk_result_name(r));
-    uint32_t cap = *count, kept = 0;
-    for (uint32_t i = 0; i < n && kept < cap; i++) {
-        uint32_t fam;
-        int ts;
-        if (!compute_queue_family(all[i], &fam, &ts)) continue;
-        fill_caps(all[i], i, &caps[kept]);
-        if (seen_uuid(caps, kept, caps[kept].uuid)) continue;
-        if (pds) pds[kept] = all[i];
-        kept++;
-    }
-    int d = default_device(caps, kept);
-    if (d >= 0) caps[d].is_default = 1;
-    *count = kept;
-    return VKC_OK;
-}
-
 vkc_status vkc_enumerate_devices(vkc_device_caps *caps, uint32_t *count, vkc_msg *msg)
 {
     if (!count) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "count is required");
@@ -393,7 +199,7 @@ vkc_status vkc_enumerate_devices(vkc_device_caps *caps, uint32_t *count, vkc_msg
     vkc_device_caps *all = calloc(VKC_MAX_DEVICES, sizeof *all);
     uint32_t n = VKC_MAX_DEVICES;
     if (!all) s = vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
-    if (s == VKC_OK) s = enumerate(inst, all, NULL, &n, msg);
+    if (s == VKC_OK) s = vkc_dev_enumerate(inst, all, NULL, &n, msg);
     vkDestroyInstance(inst, NULL);
     if (s == VKC_OK && !caps) {
         *count = n;
@@ -425,7 +231,7 @@ static vkc_status create_device(vkc_context *ctx)
 {
     float prio = 1.0f;
     int ts = 0;
-    if (!compute_queue_family(ctx->phys, &ctx->qfam, &ts))
+    if (!vkc_dev_compute_queue_family(ctx->phys, &ctx->qfam, &ts))
         return vkc_fail(&ctx->msg, VKC_ERROR_NO_DEVICE, "%s has no compute queue", ctx->caps.name);
     VkDeviceQueueCreateInfo qci = {VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
     qci.queueFamilyIndex = ctx->qfam;
@@ -508,19 +314,19 @@ static vkc_status open_owned(vkc_context *ctx, const vkc_context_info *info, int
     vkc_device_caps caps[VKC_MAX_DEVICES];
     VkPhysicalDevice pds[VKC_MAX_DEVICES];
     uint32_t n = VKC_MAX_DEVICES;
-    s = enumerate(ctx->instance, caps, pds, &n, &ctx->msg);
+    s = vkc_dev_enumerate(ctx->instance, caps, pds, &n, &ctx->msg);
     if (s != VKC_OK) return s;
     const char *sel = info->device;
     if (!sel || !*sel) sel = getenv("VKCALIB_DEVICE");
     int d;
     if (sel && *sel) {
-        d = match_device(caps, n, sel);
+        d = vkc_dev_match(caps, n, sel);
         if (d < 0)
             return vkc_fail(&ctx->msg, VKC_ERROR_NO_DEVICE,
                             "no Vulkan device matches '%s' (%u device%s found)", sel, n,
                             n == 1 ? "" : "s");
     } else {
-        d = default_device(caps, n);
+        d = vkc_dev_default(caps, n);
         if (d < 0) {
             /* Only CPU Vulkan devices (or none): the native backend is faster. */
             *fallback_cpu = 1;
@@ -548,7 +354,7 @@ static vkc_status open_borrowed(vkc_context *ctx, const vkc_context_info *info)
     ctx->queue = info->queue;
     ctx->qfam = info->queue_family;
     load_instance(ctx->instance);
-    fill_caps(ctx->phys, 0, &ctx->caps);
+    vkc_dev_fill_caps(ctx->phys, 0, &ctx->caps);
     ctx->host_import = info->external_memory_host && ctx->caps.host_import &&
                        ctx->caps.api_version >= VK_API_VERSION_1_1;
     return create_common(ctx);

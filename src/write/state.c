@@ -246,8 +246,8 @@ vkc_status vkc_state_merge(vkc_state *a, const vkc_state *b, vkc_msg *msg)
         if (i == UINT32_MAX) return vkc_fail(msg, VKC_ERROR_MISMATCH, "tensor '%s' is in one state only", b->t[k].name);
         if (a->phase == VKC_STATE_HISTOGRAM && vkc_f32_bits(a->t[i].hist_hi) != vkc_f32_bits(b->t[k].hist_hi))
             return vkc_fail(msg, VKC_ERROR_MISMATCH,
-                            "tensor '%s': histograms over different ranges (%g and %g): collect both over the same "
-                            "merged ranges (--range-from)",
+                            "tensor '%s': histograms over different ranges (%g and %g): both must be collected over "
+                            "the same merged ranges",
                             b->t[k].name, (double)a->t[i].hist_hi, (double)b->t[k].hist_hi);
     }
     for (uint32_t k = 0; k < b->ntensors; k++) {
