@@ -14,6 +14,7 @@
 #include "policy/range_policy.h"
 #include "base/strbuf.h"
 #include "write/trtcache.h"
+#include "onnx_cli.h"
 
 #include <errno.h>
 #include <math.h>
@@ -93,6 +94,9 @@ static const char *const kHelp =
     "  --from-state FILE     search a merged state file instead of reading INPUTs\n"
     "                        (see `vkcalib collect --help`)\n"
     "  --memory-budget SIZE  host memory for input buffers (default 1G; K/M/G suffix)\n"
+    "  --model MODEL.onnx    check the tensor names against the model's graph before\n"
+    "                        reading any data (and warn about tensors `vkcalib qdq`\n"
+    "                        needs that the set lacks)\n"
     "  --quiet               no progress and no summary\n"
     "  --verbose             per-tensor details on stderr\n" CLI_DEVICE_HELP
     "\n"
@@ -117,6 +121,9 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+
+/* --model: kept apart from calib_options (see onnx_cli.h). */
+static const char *g_check_model;
 
 static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, int *ninputs)
 {
@@ -176,6 +183,7 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
             if (!ok) { cli_error("--trt-version: expected like 8.6.1, 10.3.0 or 8601, got %s", v); return 2; }
         } else if (!strcmp(a, "--trt-algo")) o->trt_algo = v;
         else if (!strcmp(a, "--from-state")) o->from_state = v;
+        else if (!strcmp(a, "--model")) g_check_model = v;
         else if (!strcmp(a, "--devices")) o->devices = v;
         else if (!strcmp(a, "--range")) {
             if (!strcmp(v, "exact")) o->streaming = 0;
@@ -552,6 +560,7 @@ static int calibrate(int argc, char **argv)
         ok = ok && ctx && search_all(ctx, &ds, ts, &o);
     } else if (ok) {
         ok = scan_agreed(&ds, inputs, ninputs, o.allow_missing);
+        if (ok && g_check_model) ok = dist_agree(onnx_cli_check_dataset(g_check_model, &ds, o.quiet), NULL);
         if (ok && nranks > 1) {
             ctx = open_rank_device(&o);
             ok = ctx != NULL;

@@ -1,0 +1,730 @@
+/* The Q/DQ rewrite (onnx.h has the rules): ranges -> quantization
+ * parameters per target, weights quantized per channel, Q/DQ nodes placed
+ * after their producers, consumers redirected, replaced weights removed. */
+#include "onnx/emit.h"
+#include "onnx/select.h"
+#include "policy/range_policy.h"
+#include "write/trtcache.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FP8_MAX 448.0
+
+typedef struct aq {        /* an activation's quantization */
+    double scale;
+    int32_t zp;
+    int32_t dtype;         /* DT_INT8, DT_UINT8, DT_FLOAT8E4M3FN */
+    const char *dq_out;    /* the DequantizeLinear output consumers read */
+} aq;
+
+typedef struct rw {
+    vkc_onnx_model *m;
+    const vkc_qdq_info *info;
+    vkc_msg *msg;
+    qsel sel;
+    onnx_edit e;
+    onnx_map range_of;     /* name -> index in ranges */
+    onnx_map taken;        /* every tensor and node name, old and new */
+    onnx_map act_of;       /* tensor -> index in acts */
+    aq *acts;
+    uint32_t nacts;
+    onnx_map weight_of;    /* "<name>\n<axis>" -> index in wq */
+    struct wq {
+        const char *dq_out;
+        float *scales;     /* per channel (or one) */
+        uint32_t nscales;
+    } *wq;
+    uint32_t nwq;
+    int per_tensor;        /* opset 10-12 that could not be raised */
+    char **strs;           /* strings the edit points to */
+    uint32_t nstrs, strcap;
+    void **blobs;          /* data of new external initializers */
+    uint32_t nblobs;
+    vkc_qdq_stats stats;
+} rw;
+
+static void warn(rw *r, const char *fmt, ...) VKC_PRINTF(2, 3);
+static void warn(rw *r, const char *fmt, ...)
+{
+    if (!r->info->warn) return;
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    r->info->warn(r->info->warn_user, text);
+}
+
+static const char *keep(rw *r, char *s)
+{
+    if (!s) return NULL;
+    if (r->nstrs == r->strcap) {
+        uint32_t cap = r->strcap ? r->strcap * 2 : 256;
+        char **v = realloc(r->strs, cap * sizeof *v);
+        if (!v) {
+            free(s);
+            return NULL;
+        }
+        r->strs = v;
+        r->strcap = cap;
+    }
+    r->strs[r->nstrs++] = s;
+    return s;
+}
+
+/* base + suffix, made unique against every name in the graph and every
+ * name made so far (a _1, _2, ... before the suffix when taken). */
+static const char *fresh(rw *r, const char *base, const char *suffix)
+{
+    size_t n = strlen(base) + strlen(suffix) + 16;
+    char *s = malloc(n);
+    if (!s) return NULL;
+    snprintf(s, n, "%s%s", base, suffix);
+    for (unsigned i = 1; onnx_map_get(&r->taken, s, NULL); i++) snprintf(s, n, "%s_%u%s", base, i, suffix);
+    const char *k = keep(r, s);
+    if (k && !onnx_map_put(&r->taken, k, 0)) return NULL;
+    return k;
+}
+
+static int take_names(rw *r)
+{
+    const vkc_onnx_model *m = r->m;
+    int ok = 1;
+    for (uint32_t k = 0; ok && k < m->nnodes; k++) {
+        const onnx_node *n = &m->nodes[k];
+        for (uint32_t i = 0; ok && i < n->ninputs; i++) ok = onnx_map_put(&r->taken, n->inputs[i], 0);
+        for (uint32_t i = 0; ok && i < n->noutputs; i++) ok = onnx_map_put(&r->taken, n->outputs[i], 0);
+        if (ok && n->name[0]) ok = onnx_map_put(&r->taken, n->name, 0);
+    }
+    for (uint32_t i = 0; ok && i < m->ninits; i++) ok = onnx_map_put(&r->taken, m->inits[i].name, 0);
+    for (uint32_t i = 0; ok && i < m->ninputs; i++) ok = onnx_map_put(&r->taken, m->inputs[i].name, 0);
+    for (uint32_t i = 0; ok && i < m->noutputs; i++) ok = onnx_map_put(&r->taken, m->outputs[i].name, 0);
+    return ok;
+}
+
+/* ---- numbers ------------------------------------------------------------------------ */
+
+/* float -> FLOAT8E4M3FN (bias 7, no infinities, 448 the largest), round to
+ * nearest even, saturating as QuantizeLinear does by default. */
+static uint8_t to_e4m3(double x)
+{
+    uint8_t sign = signbit(x) ? 0x80 : 0;
+    double a = fabs(x);
+    if (isnan(x)) return 0x7f | sign;
+    if (a >= FP8_MAX) return 0x7e | sign;
+    if (a < 0.015625) { /* below 2^-6: subnormal steps of 2^-9 */
+        double q = nearbyint(a * 512.0);
+        return (uint8_t)q | sign; /* 8 is the smallest normal, 0x08 */
+    }
+    int e;
+    double f = frexp(a, &e); /* a = f * 2^e, f in [0.5, 1) */
+    e -= 1;                  /* a = (2f) * 2^e, 2f in [1, 2) */
+    double mant = nearbyint((2.0 * f - 1.0) * 8.0);
+    if (mant >= 8.0) {
+        mant = 0;
+        e++;
+    }
+    int code = ((e + 7) << 3) | (int)mant;
+    if (code > 0x7e) code = 0x7e;
+    return (uint8_t)code | sign;
+}
+
+static float scale_f32(double amax, double levels)
+{
+    if (!(amax >= VKC_AMAX_FLOOR)) amax = VKC_AMAX_FLOOR; /* all zero: any positive scale maps to 0 */
+    return (float)(amax / levels);
+}
+
+/* ---- activations -------------------------------------------------------------------- */
+
+static vkc_status act_params(rw *r, const vkc_qdq_range *rg, aq *q)
+{
+    const char *file = r->info->ranges_name ? r->info->ranges_name : "ranges";
+    if (!(rg->scale > 0) || !isfinite(rg->scale) || !isfinite(rg->lo) || !isfinite(rg->hi) || rg->lo > rg->hi)
+        return vkc_fail(r->msg, VKC_ERROR_INVALID_ARGUMENT, "%s: tensor '%s': invalid range [%g, %g] scale %g", file,
+                        rg->name, rg->lo, rg->hi, rg->scale);
+    double amax = fmax(fabs(rg->lo), fabs(rg->hi));
+    int symmetric = rg->mode == VKC_MODE_SYMMETRIC && !rg->is_unsigned && rg->zero_point == 0;
+    if (r->info->target == VKC_QDQ_TENSORRT) {
+        if (!symmetric)
+            warn(r,
+                 "tensor '%s': %s range [%g, %g] written as its symmetric envelope [-%g, %g] (TensorRT takes int8 "
+                 "with zero point 0 only)",
+                 rg->name, vkc_mode_name(rg->mode), rg->lo, rg->hi, amax, amax);
+        q->zp = 0;
+        if (r->info->fp8) {
+            q->dtype = DT_FLOAT8E4M3FN;
+            q->scale = scale_f32(amax, FP8_MAX);
+        } else {
+            q->dtype = DT_INT8;
+            /* A symmetric range keeps its own scale: the float32 a TensorRT
+             * cache holds, bit for bit. */
+            q->scale = symmetric ? rg->scale : vkc_trt_scale(amax);
+        }
+    } else if (symmetric) {
+        q->dtype = DT_INT8;
+        q->zp = 0;
+        q->scale = rg->scale;
+    } else if (rg->is_unsigned) {
+        q->dtype = DT_UINT8;
+        q->zp = 0;
+        q->scale = rg->scale;
+    } else {
+        /* Asymmetric int8 codes [-128, 127] with zero point z are the uint8
+         * codes [0, 255] with z + 128, the form ONNX Runtime's kernels
+         * prefer (U8S8). */
+        q->dtype = DT_UINT8;
+        q->zp = rg->zero_point + 128;
+        q->scale = rg->scale;
+        if (q->zp < 0 || q->zp > 255)
+            return vkc_fail(r->msg, VKC_ERROR_INVALID_ARGUMENT, "%s: tensor '%s': zero point %d out of range", file,
+                            rg->name, rg->zero_point);
+    }
+    if (!((float)q->scale > 0) || !isfinite((float)q->scale))
+        return vkc_fail(r->msg, VKC_ERROR_INVALID_ARGUMENT, "%s: tensor '%s': scale %g is not a positive float32",
+                        file, rg->name, q->scale);
+    return VKC_OK;
+}
+
+static void put_scalar_init(rw *r, const char *name, int32_t dtype, const void *v, uint32_t size)
+{
+    onnx_put_tensor_field(&r->e.new_inits, GRAPH_INITIALIZER, name, dtype, NULL, 0, v, size);
+}
+
+/* Q and DQ for tensor t, placed after its producer (or first). */
+static vkc_status add_act(rw *r, const char *t, const vkc_qdq_range *rg)
+{
+    aq q;
+    vkc_status st = act_params(r, rg, &q);
+    if (st != VKC_OK) return st;
+    const char *s = fresh(r, t, "_scale"), *z = fresh(r, t, "_zero_point");
+    const char *qn = fresh(r, t, "_QuantizeLinear"), *qo = fresh(r, t, "_QuantizeLinear_Output");
+    const char *dn = fresh(r, t, "_DequantizeLinear"), *dqo = fresh(r, t, "_DequantizeLinear_Output");
+    if (!s || !z || !qn || !qo || !dn || !dqo) return vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    float sf = (float)q.scale;
+    uint8_t zb = (uint8_t)(q.zp & 0xff);
+    put_scalar_init(r, s, DT_FLOAT, &(uint8_t[4]){(uint8_t)vkc_f32_bits(sf), (uint8_t)(vkc_f32_bits(sf) >> 8),
+                                                    (uint8_t)(vkc_f32_bits(sf) >> 16), (uint8_t)(vkc_f32_bits(sf) >> 24)},
+                    4);
+    put_scalar_init(r, z, q.dtype, &zb, 1);
+    uint32_t p;
+    vkc_buf *where = onnx_map_get(&r->m->producer, t, &p) ? &r->e.after[p] : &r->e.prologue;
+    const char *qin[3] = {t, s, z}, *din[3] = {qo, s, z};
+    onnx_put_node_field(where, qn, "QuantizeLinear", qin, 3, &qo, 1, 0, 0);
+    onnx_put_node_field(where, dn, "DequantizeLinear", din, 3, &dqo, 1, 0, 0);
+    q.dq_out = dqo;
+    aq *v = realloc(r->acts, (r->nacts + 1) * sizeof *v);
+    if (!v || !onnx_map_put(&r->act_of, t, r->nacts)) {
+        if (v) r->acts = v;
+        return vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    }
+    r->acts = v;
+    r->acts[r->nacts++] = q;
+    r->stats.activations++;
+    return VKC_OK;
+}
+
+/* ---- weights ------------------------------------------------------------------------ */
+
+/* The new initializer holding quantized data: inline, or in the output's
+ * data file when the weight it replaces was external (a model over 2 GiB
+ * stays under protobuf's limit). data is taken. */
+static vkc_status put_data_init(rw *r, const onnx_tensor *src, const char *name, int32_t dtype, const int64_t *dims,
+                                uint32_t ndims, void *data, uint64_t len)
+{
+    if (src->at != DATA_EXTERNAL) {
+        onnx_put_tensor_field(&r->e.new_inits, GRAPH_INITIALIZER, name, dtype, dims, ndims, data, len);
+        free(data);
+        return VKC_OK;
+    }
+    onnx_edit *e = &r->e;
+    if (e->next == e->ext_cap) {
+        uint32_t cap = e->ext_cap ? e->ext_cap * 2 : 8;
+        onnx_new_ext *v = realloc(e->ext, cap * sizeof *v);
+        void **b = realloc(r->blobs, cap * sizeof *b);
+        if (v) e->ext = v;
+        if (b) r->blobs = b;
+        if (!v || !b) {
+            free(data);
+            return vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+        }
+        e->ext_cap = cap;
+    }
+    onnx_new_ext *x = &e->ext[e->next++];
+    memset(x, 0, sizeof *x);
+    for (uint32_t d = 0; d < ndims; d++) vkc_pb_put_int(&x->head, TENSOR_DIMS, dims[d]);
+    vkc_pb_put_int(&x->head, TENSOR_DATA_TYPE, dtype);
+    vkc_pb_put_str(&x->head, TENSOR_NAME, name);
+    x->data = data;
+    x->len = len;
+    r->blobs[r->nblobs++] = data;
+    return VKC_OK;
+}
+
+static uint8_t *le_floats(const float *v, uint32_t n)
+{
+    uint8_t *b = malloc(n ? (size_t)n * 4 : 1);
+    if (!b) return NULL;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t u = vkc_f32_bits(v[i]);
+        b[4 * i] = (uint8_t)u;
+        b[4 * i + 1] = (uint8_t)(u >> 8);
+        b[4 * i + 2] = (uint8_t)(u >> 16);
+        b[4 * i + 3] = (uint8_t)(u >> 24);
+    }
+    return b;
+}
+
+/* Quantizes weight w along axis (symmetric max per slice, -1: one scale);
+ * returns the index in r->wq, shared by every op using w on that axis. */
+static vkc_status add_weight(rw *r, const onnx_tensor *w, int axis, uint32_t *out)
+{
+    const vkc_onnx_model *m = r->m;
+    if (r->per_tensor) axis = -1;
+    size_t kl = strlen(w->name) + 16;
+    char *key = malloc(kl);
+    if (!key) return vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    snprintf(key, kl, "%s\n%d", w->name, axis);
+    if (onnx_map_get(&r->weight_of, key, out)) {
+        free(key);
+        return VKC_OK;
+    }
+    const char *k = keep(r, key);
+    float *v = NULL;
+    vkc_status st = k ? onnx_tensor_floats(m, w, &v, r->msg) : vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    if (st != VKC_OK) return st;
+    /* Element i lies in slice (i / inner) % C along the axis. */
+    uint64_t C = axis >= 0 ? (uint64_t)w->dims[axis] : 1, inner = 1;
+    for (uint32_t d = (uint32_t)(axis + 1); axis >= 0 && d < w->ndims; d++) inner *= (uint64_t)w->dims[d];
+    double *amax = calloc(C ? C : 1, sizeof *amax);
+    float *scales = malloc((C ? C : 1) * sizeof *scales);
+    uint8_t *q = malloc(w->count ? w->count : 1);
+    if (!amax || !scales || !q || C > UINT32_MAX) {
+        free(amax);
+        free(scales);
+        free(q);
+        free(v);
+        return vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "%s: weight '%s': out of memory", m->path, w->name);
+    }
+    for (uint64_t i = 0; i < w->count; i++) {
+        if (!isfinite(v[i])) {
+            free(amax);
+            free(scales);
+            free(q);
+            free(v);
+            return vkc_fail(r->msg, VKC_ERROR_NONFINITE, "%s: weight '%s' holds NaN or Inf", m->path, w->name);
+        }
+        uint64_t c = axis >= 0 ? (i / inner) % C : 0;
+        if (fabs(v[i]) > amax[c]) amax[c] = fabs(v[i]);
+    }
+    int fp8 = r->info->fp8;
+    for (uint64_t c = 0; c < C; c++) scales[c] = scale_f32(amax[c], fp8 ? FP8_MAX : 127.0);
+    for (uint64_t i = 0; i < w->count; i++) {
+        double x = (double)v[i] / (double)scales[axis >= 0 ? (i / inner) % C : 0];
+        if (fp8) {
+            q[i] = to_e4m3(x);
+        } else {
+            double y = nearbyint(x);
+            y = y > 127 ? 127 : y < -127 ? -127 : y;
+            q[i] = (uint8_t)(int8_t)y;
+        }
+    }
+    free(v);
+    free(amax);
+    const char *qn = fresh(r, w->name, "_quantized"), *sn = fresh(r, w->name, "_scale");
+    const char *zn = fresh(r, w->name, "_zero_point"), *dn = fresh(r, w->name, "_DequantizeLinear");
+    const char *dqo = fresh(r, w->name, "_DequantizeLinear_Output");
+    uint8_t *sb = le_floats(scales, (uint32_t)C), *zb = calloc(C ? C : 1, 1);
+    if (!qn || !sn || !zn || !dn || !dqo || !sb || !zb) {
+        free(q);
+        free(sb);
+        free(zb);
+        free(scales);
+        return vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    }
+    int32_t qt = fp8 ? DT_FLOAT8E4M3FN : DT_INT8;
+    st = put_data_init(r, w, qn, qt, w->dims, w->ndims, q, w->count);
+    int64_t cdim = (int64_t)C;
+    onnx_put_tensor_field(&r->e.new_inits, GRAPH_INITIALIZER, sn, DT_FLOAT, &cdim, axis >= 0, sb, 4 * C);
+    onnx_put_tensor_field(&r->e.new_inits, GRAPH_INITIALIZER, zn, qt, &cdim, axis >= 0, zb, C);
+    free(sb);
+    free(zb);
+    const char *din[3] = {qn, sn, zn};
+    onnx_put_node_field(&r->e.prologue, dn, "DequantizeLinear", din, 3, &dqo, 1, axis >= 0, axis);
+    struct wq *nv = realloc(r->wq, (r->nwq + 1) * sizeof *nv);
+    if (st == VKC_OK && (!nv || !onnx_map_put(&r->weight_of, k, r->nwq)))
+        st = vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    if (nv) r->wq = nv;
+    if (st != VKC_OK) {
+        free(scales);
+        return st;
+    }
+    r->wq[r->nwq].dq_out = dqo;
+    r->wq[r->nwq].scales = scales;
+    r->wq[r->nwq].nscales = (uint32_t)C;
+    *out = r->nwq++;
+    r->stats.weights++;
+    if (axis < 0) r->stats.per_tensor_weights++;
+    return VKC_OK;
+}
+
+/* ONNX Runtime fuses only with an int32 bias: scale = input scale x weight
+ * scale of the bias's channel, zero point 0. Returns the DQ output, or NULL
+ * when the bias stays float (a shape the fused kernels do not take). */
+static const char *add_bias(rw *r, const onnx_tensor *b, double in_scale, const struct wq *w, vkc_status *st)
+{
+    uint64_t L = b->count;
+    *st = VKC_OK;
+    if (L == 0 || L > UINT32_MAX || (w->nscales > 1 && L % w->nscales != 0)) return NULL;
+    float *v = NULL;
+    *st = onnx_tensor_floats(r->m, b, &v, r->msg);
+    if (*st != VKC_OK) return NULL;
+    float *scales = malloc(L * sizeof *scales);
+    uint8_t *q = malloc(L * 4), *zb = calloc(L, 4);
+    if (!scales || !q || !zb) {
+        free(v);
+        free(scales);
+        free(q);
+        free(zb);
+        *st = vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    for (uint64_t c = 0; c < L; c++) {
+        scales[c] = (float)(in_scale * (double)w->scales[w->nscales > 1 ? c % w->nscales : 0]);
+        double y = isfinite(v[c]) ? nearbyint((double)v[c] / (double)scales[c]) : 0;
+        y = y > 2147483647.0 ? 2147483647.0 : y < -2147483647.0 ? -2147483647.0 : y;
+        uint32_t u = (uint32_t)(int32_t)y;
+        q[4 * c] = (uint8_t)u;
+        q[4 * c + 1] = (uint8_t)(u >> 8);
+        q[4 * c + 2] = (uint8_t)(u >> 16);
+        q[4 * c + 3] = (uint8_t)(u >> 24);
+    }
+    free(v);
+    const char *qn = fresh(r, b->name, "_quantized"), *sn = fresh(r, b->name, "_quantized_scale");
+    const char *zn = fresh(r, b->name, "_quantized_zero_point"), *dn = fresh(r, b->name, "_DequantizeLinear");
+    const char *dqo = fresh(r, b->name, "_DequantizeLinear_Output");
+    uint8_t *sb = le_floats(scales, (uint32_t)L);
+    free(scales);
+    if (!qn || !sn || !zn || !dn || !dqo || !sb) {
+        free(q);
+        free(zb);
+        free(sb);
+        *st = vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+        return NULL;
+    }
+    int64_t dim = (int64_t)L;
+    *st = put_data_init(r, b, qn, DT_INT32, &dim, 1, q, 4 * L);
+    onnx_put_tensor_field(&r->e.new_inits, GRAPH_INITIALIZER, sn, DT_FLOAT, &dim, 1, sb, 4 * L);
+    onnx_put_tensor_field(&r->e.new_inits, GRAPH_INITIALIZER, zn, DT_INT32, &dim, 1, zb, 4 * L);
+    free(sb);
+    free(zb);
+    const char *din[3] = {qn, sn, zn};
+    onnx_put_node_field(&r->e.prologue, dn, "DequantizeLinear", din, 3, &dqo, 1, 1, 0);
+    r->stats.biases++;
+    return dqo;
+}
+
+/* ---- the rewrite ----------------------------------------------------------------------- */
+
+static const char **inputs_of(rw *r, uint32_t k)
+{
+    const onnx_node *n = &r->m->nodes[k];
+    if (!r->e.node_inputs[k]) {
+        r->e.node_inputs[k] = malloc((n->ninputs ? n->ninputs : 1) * sizeof(char *));
+        if (!r->e.node_inputs[k]) return NULL;
+        memcpy(r->e.node_inputs[k], n->inputs, n->ninputs * sizeof(char *));
+    }
+    return r->e.node_inputs[k];
+}
+
+/* A replaced weight or bias goes when nothing reads it any more. */
+static vkc_status drop_unused(rw *r)
+{
+    const vkc_onnx_model *m = r->m;
+    for (uint32_t k = 0; k < m->nnodes; k++)
+        if (m->nodes[k].has_subgraph) return VKC_OK; /* a subgraph may read any outer name */
+    onnx_map uses = {0};
+    int ok = 1;
+    for (uint32_t k = 0; ok && k < m->nnodes; k++) {
+        const onnx_node *n = &m->nodes[k];
+        const char **in = r->e.node_inputs[k] ? r->e.node_inputs[k] : n->inputs;
+        for (uint32_t i = 0; ok && i < n->ninputs; i++) {
+            uint32_t *c = onnx_map_slot(&uses, in[i]);
+            if (c) ++*c;
+            else ok = 0;
+        }
+    }
+    for (uint32_t i = 0; ok && i < m->noutputs; i++) {
+        uint32_t *c = onnx_map_slot(&uses, m->outputs[i].name);
+        if (c) ++*c;
+        else ok = 0;
+    }
+    for (uint32_t i = 0; ok && i < r->sel.nops; i++) {
+        const qop *op = &r->sel.ops[i];
+        for (int j = 0; j < 2; j++) {
+            const onnx_tensor *t = j ? op->b : op->w;
+            int32_t cn = j ? op->b_node : op->w_node;
+            if (!t || onnx_map_get(&uses, t->name, NULL)) continue;
+            uint32_t idx;
+            if (cn >= 0) r->e.node_drop[cn] = 1;
+            else if (onnx_map_get(&m->init_by_name, t->name, &idx)) r->e.init_drop[idx] = 1;
+            if (cn < 0 && onnx_map_get(&m->input_by_name, t->name, &idx)) r->e.input_drop[idx] = 1;
+        }
+    }
+    onnx_map_free(&uses);
+    return ok ? VKC_OK : vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+}
+
+static vkc_status choose_opset(rw *r)
+{
+    const vkc_onnx_model *m = r->m;
+    int64_t v = m->opset, want = r->info->fp8 ? 19 : 13;
+    const char *why = "";
+    if (v == 0)
+        return vkc_fail(r->msg, VKC_ERROR_UNSUPPORTED, "%s: the model imports no ai.onnx opset", m->path);
+    if (v < 10)
+        return vkc_fail(r->msg, VKC_ERROR_UNSUPPORTED,
+                        "%s: ai.onnx opset %lld: QuantizeLinear/DequantizeLinear need opset 10 or later (convert "
+                        "the model to opset 13, e.g. with onnx.version_converter)",
+                        m->path, (long long)v);
+    if (r->info->fp8 && r->info->target != VKC_QDQ_TENSORRT)
+        return vkc_fail(r->msg, VKC_ERROR_INVALID_ARGUMENT, "fp8 Q/DQ is for the TensorRT target only");
+    r->stats.opset = v;
+    if (v >= want) return VKC_OK;
+    if (qsel_can_upgrade(m, v, want, &why)) {
+        r->e.opset = want;
+        r->stats.opset = want;
+        int64_t ir = want >= 19 ? 9 : 7; /* the IR version that introduced the opset */
+        if (m->ir_version < ir) r->e.ir_version = ir;
+        warn(r, "%s: ai.onnx opset raised from %lld to %lld (no op of the graph changes meaning)", m->path,
+             (long long)v, (long long)want);
+        return VKC_OK;
+    }
+    if (r->info->fp8)
+        return vkc_fail(r->msg, VKC_ERROR_UNSUPPORTED,
+                        "%s: fp8 Q/DQ needs opset 19, and opset %lld cannot be raised safely (op %s changed); "
+                        "convert the model first",
+                        m->path, (long long)v, why);
+    r->per_tensor = 1;
+    warn(r,
+         "%s: opset %lld has no per-channel Q/DQ and cannot be raised to 13 safely (op %s changed): weights get "
+         "one scale per tensor",
+         m->path, (long long)v, why);
+    return VKC_OK;
+}
+
+static vkc_status check_ranges(rw *r, const vkc_qdq_range *ranges, uint32_t n)
+{
+    const char *file = r->info->ranges_name ? r->info->ranges_name : "ranges";
+    for (uint32_t i = 0; i < n; i++) {
+        if (!ranges[i].name)
+            return vkc_fail(r->msg, VKC_ERROR_INVALID_ARGUMENT, "%s: range %u has no name", file, i);
+        if (!onnx_map_put(&r->range_of, ranges[i].name, i))
+            return vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+        if (!vkc_onnx_has_tensor(r->m, ranges[i].name)) {
+            if (r->stats.unknown_ranges++ < 20)
+                warn(r, "%s: tensor '%s' is not in %s; its range is ignored", file, ranges[i].name, r->m->path);
+        }
+    }
+    if (r->stats.unknown_ranges > 20)
+        warn(r, "%s: %u ranges in all name no tensor of %s", file, r->stats.unknown_ranges, r->m->path);
+    return VKC_OK;
+}
+
+/* Which ops get quantized; the missing ranges, listed. */
+static vkc_status decide(rw *r, uint8_t *quantize)
+{
+    const vkc_onnx_model *m = r->m;
+    const char *file = r->info->ranges_name ? r->info->ranges_name : "ranges";
+    uint32_t missing = 0, matched = 0, needed = 0;
+    char list[600] = "";
+    size_t used = 0;
+    onnx_map told = {0};
+    for (uint32_t i = 0; i < r->sel.nops; i++) {
+        const qop *op = &r->sel.ops[i];
+        const onnx_node *n = &m->nodes[op->node];
+        int all = 1;
+        for (uint32_t j = 0; j <= op->nact; j++) {
+            const char *t = j < op->nact ? n->inputs[op->act[j]] : op->out;
+            if (!t) continue;
+            needed++;
+            if (onnx_map_get(&r->range_of, t, NULL)) {
+                matched++;
+                continue;
+            }
+            if (j < op->nact) all = 0;
+            if (onnx_map_get(&told, t, NULL)) continue;
+            if (!onnx_map_put(&told, t, 0)) {
+                onnx_map_free(&told);
+                return vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+            }
+            missing++;
+            char label[300];
+            warn(r, "no range for tensor '%s' (%s of %s %s)", t, j < op->nact ? "input" : "output", n->op_type,
+                 onnx_node_label(m, op->node, label, sizeof label));
+            if (used < 400) used += (size_t)snprintf(list + used, sizeof list - used, "%s'%s'", used ? ", " : "", t);
+        }
+        quantize[i] = (uint8_t)all;
+        if (!all) r->stats.ops_float++;
+    }
+    onnx_map_free(&told);
+    if (needed && !matched)
+        return vkc_fail(r->msg, VKC_ERROR_MISMATCH,
+                        "%s: none of its %u ranges names a tensor %s needs (a range file for another model?)", file,
+                        (unsigned)r->range_of.count, m->path);
+    if (missing && !r->info->skip_missing)
+        return vkc_fail(r->msg, VKC_ERROR_MISMATCH,
+                        "%s: %u tensor%s of %s %s no range: %s%s (calibrate them, or --skip-missing leaves their "
+                        "ops in float)",
+                        file, missing, missing == 1 ? "" : "s", m->path, missing == 1 ? "has" : "have", list,
+                        used >= 400 ? ", ..." : "");
+    return VKC_OK;
+}
+
+static vkc_status rewrite(rw *r, const vkc_qdq_range *ranges, uint32_t n)
+{
+    const vkc_onnx_model *m = r->m;
+    vkc_status st = choose_opset(r);
+    if (st == VKC_OK) st = qsel_build(m, r->info, &r->sel, r->msg);
+    if (st != VKC_OK) return st;
+    for (uint32_t i = 0; i < r->sel.nnotes; i++) warn(r, "%s: %s", m->path, r->sel.notes[i]);
+    if (r->sel.nops == 0)
+        return vkc_fail(r->msg, VKC_ERROR_UNSUPPORTED,
+                        "%s: no quantizable op (Conv, ConvTranspose, Gemm, MatMul with float weights%s) in the graph",
+                        m->path, r->info->extra_ops ? ", or the extra ops asked for" : "");
+    if (!take_names(r)) return vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    st = check_ranges(r, ranges, n);
+    uint8_t *quantize = calloc(r->sel.nops, 1);
+    if (!quantize) return vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    if (st == VKC_OK) st = decide(r, quantize);
+    int ort = r->info->target != VKC_QDQ_TENSORRT;
+    for (uint32_t i = 0; st == VKC_OK && i < r->sel.nops; i++) {
+        const qop *op = &r->sel.ops[i];
+        const onnx_node *node = &m->nodes[op->node];
+        if (!quantize[i]) continue;
+        const char **in = inputs_of(r, op->node);
+        if (!in) {
+            st = vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+            break;
+        }
+        uint32_t a0 = 0;
+        for (uint32_t j = 0; st == VKC_OK && j <= op->nact; j++) {
+            const char *t = j < op->nact ? node->inputs[op->act[j]] : op->out;
+            uint32_t ri, ai;
+            if (!t || !onnx_map_get(&r->range_of, t, &ri)) continue;
+            if (!onnx_map_get(&r->act_of, t, &ai)) {
+                st = add_act(r, t, &ranges[ri]);
+                ai = r->nacts - 1;
+            }
+            if (st == VKC_OK && j < op->nact) {
+                in[op->act[j]] = r->acts[ai].dq_out;
+                if (j == 0) a0 = ai;
+            }
+        }
+        if (st == VKC_OK && op->w) {
+            uint32_t wi;
+            st = add_weight(r, op->w, op->axis, &wi);
+            if (st == VKC_OK) in[op->w_in] = r->wq[wi].dq_out;
+            if (st == VKC_OK && ort && op->b && !r->info->fp8) {
+                const char *bo = add_bias(r, op->b, r->acts[a0].scale, &r->wq[wi], &st);
+                if (bo) in[op->b_in] = bo;
+            }
+        }
+        r->stats.ops_quantized++;
+    }
+    free(quantize);
+    /* ONNX Runtime: every reader of a quantized tensor reads its DQ output
+     * (so the producer's only consumer is Q and DQ -> op -> Q fuses);
+     * TensorRT: only the quantized ops do (done above). */
+    for (uint32_t k = 0; st == VKC_OK && ort && k < m->nnodes; k++) {
+        const onnx_node *node = &m->nodes[k];
+        for (uint32_t i = 0; i < node->ninputs; i++) {
+            uint32_t ai;
+            const char *cur = r->e.node_inputs[k] ? r->e.node_inputs[k][i] : node->inputs[i];
+            if (!onnx_map_get(&r->act_of, cur, &ai)) continue;
+            const char **in = inputs_of(r, k);
+            if (!in) {
+                st = vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+                break;
+            }
+            in[i] = r->acts[ai].dq_out;
+        }
+    }
+    if (st == VKC_OK) st = drop_unused(r);
+    if (st == VKC_OK && (r->e.prologue.oom || r->e.new_inits.oom))
+        st = vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    for (uint32_t k = 0; st == VKC_OK && k < m->nnodes; k++)
+        if (r->e.after[k].oom) st = vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    return st;
+}
+
+vkc_status vkc_qdq_write(vkc_onnx_model *m, const vkc_qdq_range *ranges, uint32_t n, const vkc_qdq_info *info,
+                         const char *out_path, vkc_qdq_stats *stats, vkc_msg *msg)
+{
+    vkc_qdq_info zero;
+    if (!info) {
+        memset(&zero, 0, sizeof zero);
+        info = &zero;
+    }
+    if (!m || !out_path || (n && !ranges))
+        return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_qdq_write: missing model, ranges or output");
+    rw r;
+    memset(&r, 0, sizeof r);
+    r.m = m;
+    r.info = info;
+    r.msg = msg;
+    vkc_status st = onnx_edit_init(&r.e, m, msg);
+    if (st == VKC_OK) st = rewrite(&r, ranges, n);
+    if (st == VKC_OK) st = onnx_emit(m, &r.e, out_path, msg);
+    if (stats) *stats = r.stats;
+    onnx_edit_free(&r.e, m);
+    qsel_free(&r.sel);
+    onnx_map_free(&r.range_of);
+    onnx_map_free(&r.taken);
+    onnx_map_free(&r.act_of);
+    onnx_map_free(&r.weight_of);
+    for (uint32_t i = 0; i < r.nwq; i++) free(r.wq[i].scales);
+    free(r.wq);
+    free(r.acts);
+    for (uint32_t i = 0; i < r.nstrs; i++) free(r.strs[i]);
+    free(r.strs);
+    for (uint32_t i = 0; i < r.nblobs; i++) free(r.blobs[i]);
+    free(r.blobs);
+    return st;
+}
+
+static const char *const kTargets[] = {"tensorrt", "onnxruntime", "openvino"};
+
+int vkc_qdq_target_parse(const char *s, vkc_qdq_target *out)
+{
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, kTargets[i])) {
+            *out = (vkc_qdq_target)i;
+            return 1;
+        }
+    return 0;
+}
+
+const char *vkc_qdq_target_name(vkc_qdq_target t)
+{
+    return (unsigned)t < 3 ? kTargets[t] : "unknown";
+}
+
+int vkc_qdq_op_parse(const char *s, uint32_t *bit)
+{
+    static const struct {
+        const char *name;
+        uint32_t bit;
+    } ops[] = {{"add", VKC_QDQ_OP_ADD},         {"mul", VKC_QDQ_OP_MUL},       {"avgpool", VKC_QDQ_OP_AVGPOOL},
+               {"maxpool", VKC_QDQ_OP_MAXPOOL}, {"concat", VKC_QDQ_OP_CONCAT}, {"all", VKC_QDQ_OP_ALL}};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (!strcmp(s, ops[i].name)) {
+            *bit = ops[i].bit;
+            return 1;
+        }
+    return 0;
+}
