@@ -651,7 +651,15 @@ vkc_status vkc_onnx_open(const vkc_onnx_open_info *info, vkc_onnx_model **out, v
         return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
     }
     uint64_t ext_total = 0, ext_top = 0;
-    vkc_status st = map_file(m, msg);
+    vkc_status st = VKC_OK;
+    if (info->data) {
+        m->buf = info->data;
+        m->size = info->size;
+        m->borrowed = 1;
+        if (!m->size) st = vkc_fail(msg, VKC_ERROR_FORMAT, "%s: empty, not an ONNX model", m->path);
+    } else {
+        st = map_file(m, msg);
+    }
     if (st == VKC_OK) {
         m->dir_real = realpath(m->dir, NULL);
         if (!m->dir_real) st = vkc_fail(msg, VKC_ERROR_IO, "%s: %s", m->dir, strerror(errno));
@@ -679,7 +687,7 @@ vkc_status vkc_onnx_open(const vkc_onnx_open_info *info, vkc_onnx_model **out, v
 void vkc_onnx_close(vkc_onnx_model *m)
 {
     if (!m) return;
-    if (m->buf) munmap((void *)m->buf, (size_t)m->size);
+    if (m->buf && !m->borrowed) munmap((void *)m->buf, (size_t)m->size);
     onnx_map_free(&m->producer);
     onnx_map_free(&m->init_by_name);
     onnx_map_free(&m->input_by_name);

@@ -78,6 +78,7 @@ struct vkc_onnx_model {
     char *dir_real;              /* realpath of the folder */
     const uint8_t *buf;
     uint64_t size;
+    int borrowed;                /* buf is the caller's (vkc_onnx_open_info.data) */
     int64_t ir_version, opset;
     uint64_t graph_start, graph_end, graph_off, graph_len; /* the graph field and message */
     onnx_node *nodes;

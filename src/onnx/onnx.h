@@ -40,7 +40,12 @@ typedef struct vkc_onnx_model vkc_onnx_model;
 #define VKC_ONNX_DEFAULT_MAX_NODES 1000000u   /* nodes, initializers, inputs, outputs of the graph */
 
 typedef struct vkc_onnx_open_info {
-    const char *path;     /* the .onnx file */
+    const char *path;     /* the .onnx file; with data: its name for messages,
+                             and where external data paths start */
+    const void *data;     /* NULL: read path; else the model in memory
+                             (size bytes, not copied: it must outlive the
+                             model) */
+    uint64_t size;
     uint32_t max_depth;   /* 0: VKC_ONNX_DEFAULT_MAX_DEPTH */
     uint64_t max_fields;  /* 0: VKC_ONNX_DEFAULT_MAX_FIELDS */
     uint32_t max_nodes;   /* 0: VKC_ONNX_DEFAULT_MAX_NODES */

@@ -174,12 +174,13 @@ static int extra_bit(const char *op)
     return 0;
 }
 
-/* An input that can carry a Q/DQ pair: a float32 tensor computed at run
- * time (not a constant). Unknown types count as float (most tensors of a
+/* An input that can carry a Q/DQ pair: a float32 tensor of the graph
+ * computed at run time (not a constant; a name nothing defines, as in a
+ * broken graph, is none). Unknown types count as float (most tensors of a
  * float model); integer ones were found by infer_types. */
 static int is_activation(const vkc_onnx_model *m, const qsel *s, const char *name)
 {
-    if (!name[0] || onnx_constant(m, name, NULL)) return 0;
+    if (!name[0] || onnx_constant(m, name, NULL) || !vkc_onnx_has_tensor(m, name)) return 0;
     int32_t t = get_type(s, name);
     return t == 0 || t == DT_FLOAT;
 }
