@@ -10,7 +10,7 @@ oracle: none of this is vkcalib's code). Subcommands:
                              scales positive with length 1 or the axis
                              dimension, no int32 tensor reaching a DQ (TensorRT
                              has no int32 bias Q/DQ); prints the counts
-  count M.onnx OP            how many nodes of op type OP
+  count M.onnx OP[,OP...]    how many nodes of these op types
   opset M.onnx               the ai.onnx opset
   ranges M.onnx NAME... -o J a vkcalib-calibration JSON with symmetric ranges
                              [-(k+1), k+1] for the k-th name (scale (k+1)/127)
@@ -86,7 +86,8 @@ def main(argv):
     if cmd == 'trt-rules':
         return trt_rules(argv[2])
     if cmd == 'count':
-        print(sum(n.op_type == argv[3] for n in load(argv[2]).graph.node))
+        ops = argv[3].split(',')
+        print(sum(n.op_type in ops for n in load(argv[2]).graph.node))
         return 0
     if cmd == 'opset':
         print(next(o.version for o in load(argv[2]).opset_import if o.domain in ('', 'ai.onnx')))
