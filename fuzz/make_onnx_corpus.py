@@ -62,8 +62,9 @@ save('constant_weights.onnx', h.make_graph(
     [cw, h.make_node('Conv', ['x', 'Wc'], ['c']), h.make_node('Conv', ['c', 'Wc2'], ['y'])], 'g',
     [vi('x', [1, 3, 5, 5])], [vi('y', [1, 2, 3, 3])], [nh.from_array(w(2, 2, 1, 1), 'Wc2')]), opset=11, ir=6)
 save('softmax_opset10.onnx', h.make_graph(
-    [h.make_node('Conv', ['x', 'W'], ['c']), h.make_node('Softmax', ['c'], ['y'], axis=1)], 'g',
-    [vi('x', [1, 3, 4, 4])], [vi('y', [1, 2, 4, 4])], [nh.from_array(w(2, 3, 1, 1), 'W')]), opset=10, ir=5)
+    [h.make_node('Conv', ['x', 'W', 'B'], ['c']), h.make_node('Softmax', ['c'], ['y'], axis=1)], 'g',
+    [vi('x', [1, 3, 4, 4])], [vi('y', [1, 2, 4, 4])], [nh.from_array(w(2, 3, 1, 1), 'W'), nh.from_array(w(2), 'B')]),
+    opset=10, ir=5)
 save('opset9.onnx', conv_graph('9'), opset=9, ir=4)
 then_g = h.make_graph([h.make_node('Conv', ['x', 'W'], ['t'])], 'then', [], [vi('t', [1, 2, 4, 4])])
 else_g = h.make_graph([h.make_node('Identity', ['c'], ['e'])], 'else', [], [vi('e', [1, 2, 4, 4])])

@@ -86,6 +86,9 @@ $CAPTURE "$CORPUS/softmax_opset10.onnx" in_sm -o cap_sm 2>/dev/null && "$VKC" ca
 grep -q "one scale per tensor" sm.err && pass || fail "opset 10: no per-tensor warning: $(cat sm.err)"
 [ "$($CHECK opset q_sm.onnx)" = 10 ] && pass || fail "opset 10 changed"
 $CHECK checker q_sm.onnx && $CHECK trt-rules q_sm.onnx >/dev/null && pass || fail "opset 10 output rejected"
+# ... and for ONNX Runtime: an int32 bias with one scale (no axis before 13)
+"$VKC" qdq "$CORPUS/softmax_opset10.onnx" --ranges r_sm.json -o q_sm_ort.onnx --target onnxruntime -q &&
+    $CHECK checker q_sm_ort.onnx && pass || fail "opset 10, ONNX Runtime target: rejected"
 must_fail "opset 9" "opset 9" q9.onnx -- "$VKC" qdq "$CORPUS/opset9.onnx" --ranges r_conv.json -o q9.onnx
 must_fail "tensors opset 9" "opset 9" - -- "$VKC" tensors "$CORPUS/opset9.onnx"
 

@@ -416,14 +416,19 @@ static const char *add_bias(rw *r, const onnx_tensor *b, double in_scale, const 
         *st = vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
         return NULL;
     }
+    /* Weights with one scale give a bias with one scale (no axis: opsets
+     * 10-12 have none). */
     int64_t dim = (int64_t)L;
+    int per_channel = w->nscales > 1;
     *st = put_data_init(r, b, qn, DT_INT32, &dim, 1, q, 4 * L);
-    onnx_put_tensor_field(&r->e.new_inits, GRAPH_INITIALIZER, sn, DT_FLOAT, &dim, 1, sb, 4 * L);
-    onnx_put_tensor_field(&r->e.new_inits, GRAPH_INITIALIZER, zn, DT_INT32, &dim, 1, zb, 4 * L);
+    onnx_put_tensor_field(&r->e.new_inits, GRAPH_INITIALIZER, sn, DT_FLOAT, &dim, per_channel, sb,
+                          per_channel ? 4 * L : 4);
+    onnx_put_tensor_field(&r->e.new_inits, GRAPH_INITIALIZER, zn, DT_INT32, &dim, per_channel, zb,
+                          per_channel ? 4 * L : 4);
     free(sb);
     free(zb);
     const char *din[3] = {qn, sn, zn};
-    onnx_put_node_field(&r->e.prologue, dn, "DequantizeLinear", din, 3, &dqo, 1, 1, 0);
+    onnx_put_node_field(&r->e.prologue, dn, "DequantizeLinear", din, 3, &dqo, 1, per_channel, 0);
     r->stats.biases++;
     return dqo;
 }
