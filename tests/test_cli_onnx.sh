@@ -81,7 +81,7 @@ $CHECK trt-rules ort_bias.onnx >/dev/null 2>&1 && fail "trt-rules accepts an int
 # Softmax (changed in 13) keeps its opset with per-tensor weight scales.
 [ "$($CHECK opset q_conv_opset11_tensorrt.onnx)" = 13 ] && pass || fail "opset 11 not raised to 13"
 inputs "$CORPUS/softmax_opset10.onnx" in_sm 4 2
-$CAPTURE "$CORPUS/softmax_opset10.onnx" in_sm -o cap_sm 2>/dev/null && "$VKC" calibrate cap_sm -o r_sm.json -q
+$CAPTURE "$CORPUS/softmax_opset10.onnx" in_sm -o cap_sm --target onnxruntime 2>/dev/null && "$VKC" calibrate cap_sm -o r_sm.json -q
 "$VKC" qdq "$CORPUS/softmax_opset10.onnx" --ranges r_sm.json -o q_sm.onnx 2>sm.err && pass || fail "opset 10: $(cat sm.err)"
 grep -q "one scale per tensor" sm.err && pass || fail "opset 10: no per-tensor warning: $(cat sm.err)"
 [ "$($CHECK opset q_sm.onnx)" = 10 ] && pass || fail "opset 10 changed"
