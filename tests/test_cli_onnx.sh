@@ -138,6 +138,11 @@ $CHECK checker miss.onnx && pass || fail "--skip-missing output rejected"
 # state files are statistics: a clear pointer to the command that searches them
 "$VKC" collect cap_conv --state st.vkch -q 2>/dev/null
 must_fail "state file" "calibrate --from-state st.vkch" st.onnx -- "$VKC" qdq "$CORPUS/conv.onnx" --ranges st.vkch -o st.onnx
+# ... and --model checks a state file's names too
+"$VKC" collect cap_conv --range-from st.vkch --state h.vkch -q 2>/dev/null
+"$VKC" calibrate --from-state h.vkch -o from_state.json --model "$CORPUS/conv.onnx" -q && pass || fail "--from-state --model"
+must_fail "--from-state, other model" "not graph tensors of .*gemm_transb.onnx" fs.json -- \
+    "$VKC" calibrate --from-state h.vkch -o fs.json --model "$CORPUS/gemm_transb.onnx"
 printf 'not json' >bad.json
 must_fail "bad range file" "bad.json" bad.onnx -- "$VKC" qdq "$CORPUS/conv.onnx" --ranges bad.json -o bad.onnx
 

@@ -369,6 +369,18 @@ static void test_noop_and_qdq(void)
         vkc_onnx_close(qm);
     }
 
+    /* ONNX Runtime, symmetric range: the same grid in uint8 codes, zero point 128 */
+    path_in(out, sizeof out, "conv.ort.sym.onnx");
+    st = vkc_qdq_write(m, &r, 1, &info, out, &stats, &msg);
+    REQUIREF(st == VKC_OK, "%s", msg.text);
+    oi.path = out;
+    if (vkc_onnx_open(&oi, &qm, &msg) == VKC_OK) {
+        const onnx_tensor *xz = init_named(qm, "x_zero_point"), *xs = init_named(qm, "x_scale");
+        REQUIRE(xz && xz->data_type == DT_UINT8 && qm->buf[xz->data_off] == 128);
+        REQUIRE(xs && vkc_bits_f32(vkc_ld32(qm->buf + xs->data_off)) == (float)(2.0 / 127));
+        vkc_onnx_close(qm);
+    }
+
     /* missing range: an error naming the tensor and the range file, no output */
     info.target = VKC_QDQ_TENSORRT;
     info.ranges_name = "r.json";

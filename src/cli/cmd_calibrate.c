@@ -556,6 +556,7 @@ static int calibrate(int argc, char **argv)
     int nextra = 0;
     if (ok && o.from_state) {
         ok = calib_from_state(o.from_state, &ds, &ts, &o);
+        if (ok && g_check_model) ok = onnx_cli_check_dataset(g_check_model, &ds, o.quiet);
         ctx = ok ? cli_open_context(&o.dev, o.quiet) : NULL;
         ok = ok && ctx && search_all(ctx, &ds, ts, &o);
     } else if (ok) {

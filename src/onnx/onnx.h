@@ -151,7 +151,9 @@ typedef struct vkc_qdq_stats {
  * - ONNX Runtime / OpenVINO: also Q/DQ on the ops' outputs (so QLinearConv,
  *   QGemm and friends fuse), uint8 for unsigned ranges, uint8 with a zero
  *   point for asymmetric ones, int32 biases (scale = input scale x weight
- *   scale).
+ *   scale). Symmetric ranges: int8 for OpenVINO; for ONNX Runtime the same
+ *   grid in uint8 with zero point 128, because its x86 kernels (U8S8) fuse
+ *   every Conv then and only some with int8 activations.
  *
  * Names follow ONNX Runtime: <t>_scale, <t>_zero_point, <t>_QuantizeLinear
  * (_Output), <t>_DequantizeLinear(_Output), <w>_quantized; one Q/DQ pair per

@@ -95,6 +95,13 @@ static vkc_status act_params(rw *r, const vkc_qdq_range *rg, aq *q)
              * cache holds, bit for bit. */
             q->scale = symmetric ? rg->scale : vkc_trt_scale(amax);
         }
+    } else if (symmetric && r->info->target == VKC_QDQ_ONNXRUNTIME) {
+        /* The same grid in uint8 codes: int8 q is uint8 q + 128. ONNX
+         * Runtime's x86 kernels are U8S8: with int8 activations its
+         * optimizer leaves some Convs unfused (14 of PP-OCRv4 det's 62). */
+        q->dtype = DT_UINT8;
+        q->zp = 128;
+        q->scale = rg->scale;
     } else if (symmetric) {
         q->dtype = DT_INT8;
         q->zp = 0;
