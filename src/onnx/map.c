@@ -77,3 +77,15 @@ void onnx_map_free(onnx_map *m)
     memset(m, 0, sizeof *m);
 }
 
+
+int onnx_grow(void **arr, uint32_t n, uint32_t *cap, size_t elem)
+{
+    if (n < *cap) return 1;
+    uint32_t nc = *cap ? *cap * 2 : 16;
+    if (nc <= *cap) return 0;
+    void *a = realloc(*arr, (size_t)nc * elem);
+    if (!a) return 0;
+    *arr = a;
+    *cap = nc;
+    return 1;
+}

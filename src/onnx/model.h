@@ -101,6 +101,10 @@ struct vkc_onnx_model {
     uint32_t nneeded;
 };
 
+/* Makes room in a malloc'd array of n elements for one more, doubling
+ * *cap; 0 when out of memory (the array is left as it was). */
+int onnx_grow(void **arr, uint32_t n, uint32_t *cap, size_t elem);
+
 /* Map: insert keeps the first value for a key. */
 int onnx_map_put(onnx_map *m, const char *key, uint32_t val);
 int onnx_map_get(const onnx_map *m, const char *key, uint32_t *val);

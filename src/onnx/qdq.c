@@ -154,12 +154,8 @@ static vkc_status add_act(rw *r, const char *t, const vkc_qdq_range *rg)
     onnx_put_node_field(where, qn, "QuantizeLinear", qin, 3, &qo, 1, 0, 0);
     onnx_put_node_field(where, dn, "DequantizeLinear", din, 3, &dqo, 1, 0, 0);
     q.dq_out = dqo;
-    aq *v = realloc(r->acts, (r->nacts + 1) * sizeof *v);
-    if (!v || !onnx_map_put(&r->act_of, t, r->nacts)) {
-        if (v) r->acts = v;
+    if (!onnx_grow((void **)&r->acts, r->nacts, &r->acts_cap, sizeof *r->acts) || !onnx_map_put(&r->act_of, t, r->nacts))
         return vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
-    }
-    r->acts = v;
     r->acts[r->nacts++] = q;
     r->stats.activations++;
     return VKC_OK;

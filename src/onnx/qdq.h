@@ -32,10 +32,10 @@ typedef struct rw {
     onnx_map taken;        /* every tensor and node name, old and new */
     onnx_map act_of;       /* tensor -> index in acts */
     aq *acts;
-    uint32_t nacts;
+    uint32_t nacts, acts_cap;
     onnx_map weight_of;    /* "<name>\n<axis>" -> index in wq */
     qdq_weight *wq;
-    uint32_t nwq;
+    uint32_t nwq, wq_cap;
     int per_tensor;        /* opset 10-12 that could not be raised */
     char **strs;           /* strings the edit points to */
     uint32_t nstrs, strcap;

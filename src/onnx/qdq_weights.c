@@ -170,10 +170,9 @@ vkc_status qdq_add_weight(rw *r, const onnx_tensor *w, int axis, uint32_t *out)
     free(zb);
     const char *din[3] = {qn, sn, zn};
     onnx_put_node_field(&r->e.prologue, dn, "DequantizeLinear", din, 3, &dqo, 1, axis >= 0, axis);
-    qdq_weight *nv = realloc(r->wq, (r->nwq + 1) * sizeof *nv);
-    if (st == VKC_OK && (!nv || !onnx_map_put(&r->weight_of, k, r->nwq)))
+    if (st == VKC_OK && (!onnx_grow((void **)&r->wq, r->nwq, &r->wq_cap, sizeof *r->wq) ||
+                         !onnx_map_put(&r->weight_of, k, r->nwq)))
         st = vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
-    if (nv) r->wq = nv;
     if (st != VKC_OK) {
         free(scales);
         return st;

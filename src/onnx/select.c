@@ -156,10 +156,9 @@ static vkc_status note(qsel *s, vkc_msg *msg, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    char **v = realloc(s->notes, (s->nnotes + 1) * sizeof *v);
-    if (!v) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
-    s->notes = v;
-    if (!(v[s->nnotes] = strdup(text))) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    if (!onnx_grow((void **)&s->notes, s->nnotes, &s->notes_cap, sizeof *s->notes))
+        return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    if (!(s->notes[s->nnotes] = strdup(text))) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
     s->nnotes++;
     return VKC_OK;
 }
@@ -193,9 +192,8 @@ static const onnx_tensor *float_const(const vkc_onnx_model *m, const char *name,
 
 static vkc_status add_op(qsel *s, const qop *op, vkc_msg *msg)
 {
-    qop *v = realloc(s->ops, (s->nops + 1) * sizeof *v);
-    if (!v) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
-    s->ops = v;
+    if (!onnx_grow((void **)&s->ops, s->nops, &s->ops_cap, sizeof *s->ops))
+        return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
     s->ops[s->nops++] = *op;
     return VKC_OK;
 }

@@ -25,11 +25,11 @@ typedef struct qop {
 
 typedef struct qsel {
     qop *ops;
-    uint32_t nops;
+    uint32_t nops, ops_cap;
     onnx_map dtype;             /* tensor -> TensorProto data type, where known */
     /* warnings about skipped ops, one per line, for the caller to pass on */
     char **notes;
-    uint32_t nnotes;
+    uint32_t nnotes, notes_cap;
 } qsel;
 
 /* Finds the quantizable ops of m for info (target and extra ops). */
