@@ -75,7 +75,8 @@ vkc_status vkc_onnx_write(vkc_onnx_model *m, const char *out_path, vkc_msg *msg)
  * outputs already are skipped), so that a runtime returns them: how the
  * capture tool reads activations. Each must be a tensor of the graph
  * (vkc_onnx_has_tensor); its type comes from the graph's value_info, else
- * float32 of unknown shape. */
+ * float32 of unknown shape (ONNX Runtime takes that; python3-onnx's strict
+ * checker wants a shape: the model is for running, not for shipping). */
 vkc_status vkc_onnx_write_with_outputs(vkc_onnx_model *m, const char *const *names, uint32_t count,
                                        const char *out_path, vkc_msg *msg);
 

@@ -142,11 +142,10 @@ static vkc_status add_act(rw *r, const char *t, const vkc_qdq_range *rg)
     const char *qn = qdq_fresh(r, t, "_QuantizeLinear"), *qo = qdq_fresh(r, t, "_QuantizeLinear_Output");
     const char *dn = qdq_fresh(r, t, "_DequantizeLinear"), *dqo = qdq_fresh(r, t, "_DequantizeLinear_Output");
     if (!s || !z || !qn || !qo || !dn || !dqo) return vkc_fail(r->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
-    float sf = (float)q.scale;
-    uint8_t zb = (uint8_t)(q.zp & 0xff);
-    put_scalar_init(r, s, DT_FLOAT, &(uint8_t[4]){(uint8_t)vkc_f32_bits(sf), (uint8_t)(vkc_f32_bits(sf) >> 8),
-                                                    (uint8_t)(vkc_f32_bits(sf) >> 16), (uint8_t)(vkc_f32_bits(sf) >> 24)},
-                    4);
+    uint32_t sb = vkc_f32_bits((float)q.scale);
+    const uint8_t scale_le[4] = {(uint8_t)sb, (uint8_t)(sb >> 8), (uint8_t)(sb >> 16), (uint8_t)(sb >> 24)};
+    uint8_t zb = (uint8_t)(q.zp & 0xff); /* int8, uint8 and E4M3 zero points are one byte */
+    put_scalar_init(r, s, DT_FLOAT, scale_le, 4);
     put_scalar_init(r, z, q.dtype, &zb, 1);
     uint32_t p;
     vkc_buf *where = onnx_map_get(&r->m->producer, t, &p) ? &r->e.after[p] : &r->e.prologue;
