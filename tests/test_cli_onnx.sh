@@ -72,6 +72,20 @@ for name in conv conv_opset11 convt_group gemm_transb matmul_add_pool constant_w
     done
 done
 
+# the capture itself, checked by numpy: batch 0 holds the input as it was
+# and the 1x1 Conv's output computed here from the model's weights
+"$PY" - "$CORPUS/conv.onnx" <<'PYEOF' && pass || fail "capture: batch 0 of cap_conv is not what the model computes"
+import sys, numpy as np, onnx
+from onnx import numpy_helper as nh
+init = {i.name: nh.to_array(i) for i in onnx.load(sys.argv[1]).graph.initializer}
+cap, x = np.load('cap_conv/batch_00000.npz'), np.load('in_conv/000.npz')['x']
+c = np.einsum('oc,nchw->nohw', init['W'][:, :, 0, 0], x) + init['B'][None, :, None, None]
+assert sorted(cap.keys()) == ['c', 'r', 'x', 'y'] or sorted(cap.keys()) == ['c', 'r', 'x'], sorted(cap.keys())
+assert np.array_equal(cap['x'], x)
+assert np.abs(cap['c'] - c).max() < 1e-4 * np.abs(c).max(), np.abs(cap['c'] - c).max()
+assert np.array_equal(cap['r'], np.maximum(cap['c'], 0))
+PYEOF
+
 # TensorRT rules: the checker itself must catch a broken rule (an ORT model
 # has uint8/int32 zero points and biases).
 "$VKC" qdq "$CORPUS/conv.onnx" --ranges r_conv.json -o ort_bias.onnx --target onnxruntime -q
