@@ -249,6 +249,28 @@ static void test_hostile(void)
     REQUIREF(st == VKC_ERROR_FORMAT && strstr(msg.text, "NUL"), "%s", msg.text);
     vkc_buf_free(&bad2);
     vkc_buf_free(&b);
+    /* the count limits: nodes, fields */
+    vkc_buf three = {0}, g3 = {0};
+    const char *in1[1] = {"x"};
+    put_node(&g3, "Relu", in1, 1, "a", 0);
+    put_node(&g3, "Relu", in1, 1, "b", 0);
+    put_node(&g3, "Relu", in1, 1, "c", 0);
+    put_model(&three, &g3, 13);
+    char p3[512];
+    path_in(p3, sizeof p3, "three.onnx");
+    REQUIRE(write_file(p3, three.data, three.len));
+    vkc_onnx_open_info lim;
+    memset(&lim, 0, sizeof lim);
+    lim.path = p3;
+    lim.max_nodes = 2;
+    REQUIRE(vkc_onnx_open(&lim, &m, &msg) == VKC_ERROR_FORMAT && strstr(msg.text, "too many nodes"));
+    lim.max_nodes = 3;
+    REQUIRE(vkc_onnx_open(&lim, &m, &msg) == VKC_OK);
+    vkc_onnx_close(m);
+    lim.max_fields = 10;
+    REQUIRE(vkc_onnx_open(&lim, &m, &msg) == VKC_ERROR_FORMAT && strstr(msg.text, "more than 10 fields"));
+    vkc_buf_free(&three);
+
     /* not a model at all, and an empty file */
     m = open_bytes("text.onnx", "hello world\n", 12, &st, &msg);
     REQUIRE(st == VKC_ERROR_FORMAT && !m);
