@@ -161,6 +161,11 @@ typedef struct vkc_qdq_stats {
  * tensor, shared by its consumers. A weight whose only consumers were
  * quantized is removed (its int8 copy replaces it).
  *
+ * Scope: the ops of the top-level graph. Subgraphs (If, Loop, Scan bodies)
+ * and model-local functions are copied as they are; with any of them the
+ * fp32 weights stay (a subgraph may read an outer name) and the opset is
+ * not raised.
+ *
  * Opsets: 13 and later as they are. 10 to 12: the ai.onnx import is raised
  * to 13 when every op of the graph has the same meaning there (a table of
  * ops); otherwise weights get one scale per tensor, with a warning. Below
