@@ -360,3 +360,98 @@ vkc_status vkc_write_file_atomic(const char *path, const void *data, size_t len,
 {
     return vkc_atomic_write(path, data, len, msg);
 }
+
+/* ---- the streamed write ------------------------------------------------- */
+
+struct vkc_atomic_stream {
+    char *path;      /* as the caller named it, for messages */
+    vkc_target t;
+    char *dir, *tmp;
+    int fd;
+    uint64_t written;
+    vkc_io_fault fault;
+};
+
+void vkc_atomic_abort(vkc_atomic_stream *s)
+{
+    if (!s) return;
+    if (s->fd >= 0) close(s->fd);
+    if (s->tmp) unlink(s->tmp);
+    free(s->tmp);
+    free(s->dir);
+    free(s->t.resolved);
+    free(s->path);
+    free(s);
+}
+
+vkc_status vkc_atomic_begin(const char *path, vkc_atomic_stream **out, vkc_msg *msg)
+{
+    char eb[256];
+    *out = NULL;
+    if (!path || !*path)
+        return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "atomic write: empty output path");
+    if (path[strlen(path) - 1] == '/')
+        return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "%s: names a directory, not a file", path);
+    vkc_atomic_stream *s = calloc(1, sizeof *s);
+    if (!s) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+    s->fd = -1;
+    s->fault = vkc_io_fault_get();
+    s->path = strdup(path);
+    vkc_status st = s->path ? vkc_target_find(path, &s->t, msg)
+                            : vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+    const char *base = NULL;
+    if (st == VKC_OK) {
+        s->dir = vkc_dir_of(s->t.resolved, &base);
+        if (!s->dir) st = vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "%s: out of memory", path);
+    }
+    if (st == VKC_OK) {
+        s->fd = vkc_tmp_create(s->dir, base, &s->tmp);
+        if (s->fd < 0)
+            st = vkc_fail(msg, VKC_ERROR_IO, "%s: cannot create a temporary file in '%s': %s", path, s->dir,
+                          vkc_errstr(errno, eb, sizeof eb, 0));
+    }
+    if (st != VKC_OK) {
+        vkc_atomic_abort(s);
+        return st;
+    }
+    if (s->t.exists) (void)fchmod(s->fd, s->t.mode);
+    *out = s;
+    return VKC_OK;
+}
+
+vkc_status vkc_atomic_append(vkc_atomic_stream *s, const void *data, size_t len, vkc_msg *msg)
+{
+    char eb[256];
+    if (s->fd < 0) return vkc_fail(msg, VKC_ERROR_IO, "%s: write after a failure", s->path);
+    /* The hook's byte count is over the whole stream. */
+    vkc_io_fault f = s->fault;
+    if (f.step == STEP_WRITE) f.write_after = f.write_after > s->written ? f.write_after - (size_t)s->written : 0;
+    int injected = 0;
+    if (vkc_write_all(s->fd, data, len, &f, &injected) != 0)
+        return vkc_fail(msg, VKC_ERROR_IO, "%s: cannot write temporary file '%s': %s", s->path, s->tmp,
+                        vkc_errstr(errno, eb, sizeof eb, injected));
+    s->written += len;
+    return VKC_OK;
+}
+
+vkc_status vkc_atomic_commit(vkc_atomic_stream *s, vkc_msg *msg)
+{
+    char eb[256];
+    vkc_io_error e = {NULL, 0, 0};
+    vkc_status st = VKC_OK;
+    int fd = s->fd;
+    s->fd = -1; /* vkc_tmp_fill closes it whatever happens */
+    if (vkc_tmp_fill(fd, NULL, 0, &s->fault, &e) != 0 || vkc_tmp_rename(s->tmp, s->t.resolved, &s->fault, &e) != 0) {
+        st = vkc_fail(msg, VKC_ERROR_IO, "%s: %s '%s': %s", s->path, e.what, s->tmp,
+                      vkc_errstr(e.err, eb, sizeof eb, e.injected));
+    } else {
+        free(s->tmp);
+        s->tmp = NULL; /* renamed: nothing to remove */
+        if (vkc_fsync_dir(s->dir, &s->fault, &e.injected) != 0)
+            st = vkc_fail(msg, VKC_ERROR_IO,
+                          "%s: written, but syncing directory '%s' failed, so it may not survive a crash: %s",
+                          s->path, s->dir, vkc_errstr(errno, eb, sizeof eb, e.injected));
+    }
+    vkc_atomic_abort(s);
+    return st;
+}

@@ -50,4 +50,16 @@
  * or empty path or one ending in '/', VKC_ERROR_IO otherwise. */
 vkc_status vkc_atomic_write(const char *path, const void *data, size_t len, vkc_msg *msg);
 
+/* The same, streamed: for outputs too large to build in memory (ONNX
+ * models). begin creates the temporary file; append writes to it; commit
+ * syncs, closes and renames (the steps and errors of vkc_atomic_write);
+ * abort removes the temporary file. After any error the stream is still
+ * to be given to abort (commit frees it on success and on failure). The
+ * test hook applies, write:<n> counting the bytes of all appends. */
+typedef struct vkc_atomic_stream vkc_atomic_stream;
+vkc_status vkc_atomic_begin(const char *path, vkc_atomic_stream **out, vkc_msg *msg);
+vkc_status vkc_atomic_append(vkc_atomic_stream *s, const void *data, size_t len, vkc_msg *msg);
+vkc_status vkc_atomic_commit(vkc_atomic_stream *s, vkc_msg *msg);
+void vkc_atomic_abort(vkc_atomic_stream *s);
+
 #endif

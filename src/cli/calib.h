@@ -17,6 +17,7 @@ typedef struct calib_options {
     vkc_write_info wi;        /* cache header, envelope, histograms */
     int allow_missing, quiet, verbose;
     const char *from_state;
+    const char *model;        /* --model: the ONNX graph the names must belong to */
     const char *devices;      /* --devices all|LIST */
     uint64_t budget;          /* host memory for the feeder's buffers */
     cli_device_opts dev;

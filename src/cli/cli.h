@@ -17,6 +17,8 @@ int cmd_explain(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_qdq(int argc, char **argv);
+int cmd_tensors(int argc, char **argv);
 
 /* Prints "vkcalib: " + message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "dataset.h"
 #include "dist.h"
+#include "onnx_cli.h"
 #include "options.h"
 
 #include <errno.h>
@@ -85,6 +86,9 @@ static const char *const kHelp =
     "  --from-state FILE     search a merged state file instead of reading INPUTs\n"
     "                        (see `vkcalib collect --help`)\n"
     "  --memory-budget SIZE  host memory for input buffers (default 1G; K/M/G suffix)\n"
+    "  --model MODEL.onnx    check the tensor names against the model's graph before\n"
+    "                        reading any data (and warn about tensors `vkcalib qdq`\n"
+    "                        needs that the set lacks)\n"
     "  --quiet               no progress and no summary\n"
     "  --verbose             per-tensor details on stderr\n" CLI_DEVICE_HELP
     "\n"
@@ -108,6 +112,7 @@ static int ends_with(const char *s, const char *suffix)
     size_t a = strlen(s), b = strlen(suffix);
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
+
 
 
 static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, int *ninputs)
@@ -149,6 +154,7 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
             if (!vkc_trt_version_parse(v, &o->wi.trt_version)) { cli_error("--trt-version: expected like 8.6.1, 10.3.0 or 8601, got %s", v); return 2; }
         } else if (!strcmp(a, "--trt-algo")) o->wi.trt_algo = v;
         else if (!strcmp(a, "--from-state")) o->from_state = v;
+        else if (!strcmp(a, "--model")) o->model = v;
         else if (!strcmp(a, "--devices")) o->devices = v;
         else if (!strcmp(a, "--range")) {
             if (!strcmp(v, "exact")) o->ci.range = VKC_RANGE_EXACT;
@@ -417,9 +423,10 @@ static int calibrate(int argc, char **argv)
     if (ok && o.from_state) {
         ctx = cli_open_context(&o.dev, o.quiet);
         cal = ctx ? calib_from_state(ctx, o.from_state, &o) : NULL;
-        ok = cal != NULL;
+        ok = cal != NULL && (!o.model || onnx_cli_check_calibrator(o.model, cal, o.quiet));
     } else if (ok) {
         ok = scan_agreed(&ds, inputs, ninputs, o.allow_missing);
+        if (ok && o.model) ok = dist_agree(onnx_cli_check_dataset(o.model, &ds, o.quiet), NULL);
         if (ok && nranks > 1) {
             ctx = open_rank_device(&o);
             ok = ctx != NULL;

@@ -26,6 +26,9 @@ static const char *const kUsage =
     "  histogram                  range statistics and histogram of one tensor (.npy,\n"
     "                             raw float32, or a generated one)\n"
     "  devices                    Vulkan devices and their capabilities\n"
+    "  qdq MODEL --ranges R -o OUT an ONNX model with INT8 Q/DQ at the calibrated\n"
+    "                             ranges (TensorRT 10/11, ONNX Runtime, OpenVINO)\n"
+    "  tensors MODEL              the tensors of an ONNX model that need ranges\n"
     "\n"
     "Options:\n"
     "  --version      print the version\n"
@@ -174,7 +177,8 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {{"devices", cmd_devices},     {"histogram", cmd_histogram}, {"search", cmd_search},
                 {"calibrate", cmd_calibrate}, {"inspect", cmd_inspect},   {"explain", cmd_explain},
-                {"report", cmd_report},       {"collect", cmd_collect},     {"merge", cmd_merge}};
+                {"report", cmd_report},       {"collect", cmd_collect},     {"merge", cmd_merge},
+                {"qdq", cmd_qdq},             {"tensors", cmd_tensors}};
     for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
         if (strcmp(argv[1], cmds[k].name) == 0) return cmds[k].fn(argc - 1, argv + 1);
     cli_error("unknown command '%s'; see `vkcalib --help`", argv[1]);
