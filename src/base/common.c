@@ -97,3 +97,10 @@ const char *vkc_version(void)
 {
     return VKC_VERSION_STRING;
 }
+
+void *vkc_alloc_array(uint64_t count, size_t elem)
+{
+    uint64_t bytes;
+    if (!vkc_mul_u64(count, elem, &bytes) || bytes > SIZE_MAX) return NULL;
+    return malloc((size_t)(bytes ? bytes : 1));
+}

@@ -39,6 +39,10 @@ static inline int vkc_add_u64(uint64_t a, uint64_t b, uint64_t *out)
     return 1;
 }
 
+/* malloc of count elements of elem bytes: NULL when the size overflows;
+ * never malloc(0), so NULL always means failure. */
+void *vkc_alloc_array(uint64_t count, size_t elem);
+
 /* Little-endian loads at any alignment, on any host: the file formats
  * (.npy, zip, .vkch) are little-endian whatever the machine. */
 static inline uint16_t vkc_ld16(const uint8_t *p)

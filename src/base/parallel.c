@@ -38,3 +38,24 @@ void vkc_parallel_for(uint32_t threads, uint32_t count, void (*fn)(void *arg, ui
         else run_lane(&lanes[t]);
     }
 }
+
+typedef struct parts_job {
+    void (*fn)(void *, uint32_t, uint64_t, uint64_t);
+    void *arg;
+    uint32_t parts;
+    uint64_t n;
+} parts_job;
+
+static void run_part(void *p, uint32_t t)
+{
+    const parts_job *j = p;
+    const uint64_t per = j->n / j->parts;
+    j->fn(j->arg, t, t * per, t + 1 == j->parts ? j->n : (t + 1) * per);
+}
+
+void vkc_parallel_parts(uint32_t parts, uint64_t n, void (*fn)(void *arg, uint32_t part, uint64_t begin, uint64_t end),
+                        void *arg)
+{
+    parts_job j = {fn, arg, parts ? parts : 1, n};
+    vkc_parallel_for(j.parts, j.parts, run_part, &j);
+}

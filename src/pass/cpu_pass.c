@@ -1,8 +1,8 @@
 /* Native CPU backend: the data passes with threads and loops the compiler
  * can vectorise. Same definitions as the shaders (passes.h, DESIGN.md §2). */
 #include "pass/passes.h"
+#include "base/parallel.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,21 +12,27 @@
 #define MAX_THREADS 64
 
 typedef struct range_part {
-    const uint32_t *x;
-    uint64_t n;
     uint32_t kmin, kmax, amax;
     uint64_t finite, zeros, nan, pinf, ninf;
 } range_part;
 
+typedef struct range_job {
+    const uint32_t *x;
+    range_part *parts;
+} range_job;
+
 /* Branch-free so the loop vectorises: non-finite values get neutral keys and
  * are counted apart. */
-static void *range_worker(void *arg)
+static void range_worker(void *arg, uint32_t part, uint64_t begin, uint64_t end)
 {
-    range_part *p = arg;
+    const range_job *j = arg;
+    range_part *p = &j->parts[part];
+    const uint32_t *x = j->x + begin;
+    const uint64_t n = end - begin;
     uint32_t kmin = 0xffffffffu, kmax = 0, amax = 0;
     uint64_t finite = 0, zeros = 0, nan = 0, pinf = 0, ninf = 0;
-    for (uint64_t i = 0; i < p->n; i++) {
-        uint32_t b = p->x[i];
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t b = x[i];
         uint32_t a = b & 0x7fffffffu;
         uint32_t fin = a < 0x7f800000u;
         uint32_t k = vkc_order_key(b);
@@ -48,7 +54,6 @@ static void *range_worker(void *arg)
     p->nan = nan;
     p->pinf = pinf;
     p->ninf = ninf;
-    return NULL;
 }
 
 static uint32_t thread_count(const vkc_context *ctx, uint64_t n)
@@ -59,31 +64,12 @@ static uint32_t thread_count(const vkc_context *ctx, uint64_t n)
     return t ? (uint32_t)t : 1;
 }
 
-/* Runs fn over nt parts (stride bytes apart), the last on this thread. If a
- * thread cannot be started its part runs here too. */
-static void run_parts(void *(*fn)(void *), void *parts, size_t stride, uint32_t nt)
-{
-    pthread_t th[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
-    for (uint32_t t = 0; t + 1 < nt; t++)
-        started[t] = pthread_create(&th[t], NULL, fn, (char *)parts + t * stride) == 0;
-    fn((char *)parts + (nt - 1) * stride);
-    for (uint32_t t = 0; t + 1 < nt; t++) {
-        if (started[t]) pthread_join(th[t], NULL);
-        else fn((char *)parts + t * stride);
-    }
-}
-
 vkc_status vkc_cpu_range(vkc_context *ctx, const float *x, uint64_t n, vkc_stats *acc)
 {
     uint32_t nt = thread_count(ctx, n);
     range_part parts[MAX_THREADS];
-    uint64_t per = n / nt;
-    for (uint32_t t = 0; t < nt; t++) {
-        parts[t].x = (const uint32_t *)(const void *)x + t * per;
-        parts[t].n = t + 1 == nt ? n - t * per : per;
-    }
-    run_parts(range_worker, parts, sizeof parts[0], nt);
+    range_job job = {(const uint32_t *)(const void *)x, parts};
+    vkc_parallel_parts(nt, n, range_worker, &job);
     for (uint32_t t = 0; t < nt; t++) {
         vkc_stats s = {0};
         s.count = parts[t].finite;
@@ -101,24 +87,26 @@ vkc_status vkc_cpu_range(vkc_context *ctx, const float *x, uint64_t n, vkc_stats
     return VKC_OK;
 }
 
-typedef struct hist_part {
+typedef struct hist_job {
     const float *x;
-    uint64_t n;
     vkc_hist_spec spec;
     float inv;
-    uint64_t *counts; /* bins + 1: the last slot swallows non-finite values */
-} hist_part;
+    size_t slots;
+    uint64_t *counts; /* per part, bins + 1: the last slot swallows non-finite values */
+} hist_job;
 
-static void *hist_worker(void *arg)
+static void hist_worker(void *arg, uint32_t part, uint64_t begin, uint64_t end)
 {
-    hist_part *p = arg;
+    const hist_job *p = arg;
     const uint32_t bins = p->spec.bins;
     const float inv = p->inv, lo = p->spec.lo, fbins = (float)bins;
     const int abs_kind = p->spec.kind == VKC_HIST_ABS;
+    uint64_t *counts = p->counts + part * p->slots;
+    const uint64_t n = end - begin;
     uint32_t idx[BLOCK];
-    for (uint64_t base = 0; base < p->n; base += BLOCK) {
-        uint32_t m = p->n - base < BLOCK ? (uint32_t)(p->n - base) : BLOCK;
-        const float *x = p->x + base;
+    for (uint64_t base = 0; base < n; base += BLOCK) {
+        uint32_t m = n - base < BLOCK ? (uint32_t)(n - base) : BLOCK;
+        const float *x = p->x + begin + base;
         /* Index computation: vectorisable, one multiply per value. */
         for (uint32_t i = 0; i < m; i++) {
             float v = x[i];
@@ -129,30 +117,21 @@ static void *hist_worker(void *arg)
             uint32_t b = t > 0.0f ? (t < fbins ? (uint32_t)t : bins - 1) : 0;
             idx[i] = (bits & 0x7f800000u) == 0x7f800000u ? bins : b;
         }
-        for (uint32_t i = 0; i < m; i++) p->counts[idx[i]]++;
+        for (uint32_t i = 0; i < m; i++) counts[idx[i]]++;
     }
-    return NULL;
 }
 
 vkc_status vkc_cpu_histogram(vkc_context *ctx, const float *x, uint64_t n, const vkc_hist_spec *spec,
                              float inv, uint64_t *counts)
 {
     uint32_t nt = thread_count(ctx, n);
-    hist_part parts[MAX_THREADS];
-    uint64_t per = n / nt;
     size_t slots = (size_t)spec->bins + 1;
     uint64_t *mem = calloc(slots * nt, sizeof *mem);
     if (!mem) return vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory for %u-bin histograms", spec->bins);
-    for (uint32_t t = 0; t < nt; t++) {
-        parts[t].x = x + t * per;
-        parts[t].n = t + 1 == nt ? n - t * per : per;
-        parts[t].spec = *spec;
-        parts[t].inv = inv;
-        parts[t].counts = mem + t * slots;
-    }
-    run_parts(hist_worker, parts, sizeof parts[0], nt);
+    hist_job job = {x, *spec, inv, slots, mem};
+    vkc_parallel_parts(nt, n, hist_worker, &job);
     for (uint32_t t = 0; t < nt; t++)
-        for (uint32_t b = 0; b < spec->bins; b++) counts[b] += parts[t].counts[b];
+        for (uint32_t b = 0; b < spec->bins; b++) counts[b] += mem[t * slots + b];
     free(mem);
     return VKC_OK;
 }

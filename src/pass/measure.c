@@ -1,8 +1,8 @@
 /* Quality pass: fake quantization at a chosen range, SQNR and clipping. */
 #include "pass/passes.h"
+#include "base/parallel.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,36 +23,31 @@ static vkc_status check_quant(vkc_context *ctx, const vkc_quant *q)
     return VKC_OK;
 }
 
-typedef struct measure_part {
+typedef struct measure_job {
     const float *x;
-    uint64_t n;
     vkc_quant q;
-    vkc_quality acc;
-} measure_part;
+    vkc_quality *parts;
+} measure_job;
 
 /* The shader's arithmetic in float32, sums in double. */
-static void *measure_worker(void *arg)
+static void measure_worker(void *arg, uint32_t part, uint64_t begin, uint64_t end)
 {
-    measure_part *p = arg;
-    const float lo = (float)(p->q.qmin - p->q.zero_point), hi = (float)(p->q.qmax - p->q.zero_point);
+    const measure_job *j = arg;
+    const float lo = (float)(j->q.qmin - j->q.zero_point), hi = (float)(j->q.qmax - j->q.zero_point);
     double sig = 0, err = 0;
     uint64_t clip = 0, cnt = 0;
-    for (uint64_t i = 0; i < p->n; i++) {
-        float v = p->x[i];
+    for (uint64_t i = begin; i < end; i++) {
+        float v = j->x[i];
         if (!isfinite(v)) continue;
-        float r = nearbyintf(v / p->q.scale);
+        float r = nearbyintf(v / j->q.scale);
         if (r < lo || r > hi) clip++;
         float c = r < lo ? lo : (r > hi ? hi : r);
-        float d = v - c * p->q.scale;
+        float d = v - c * j->q.scale;
         sig += (double)v * v;
         err += (double)d * d;
         cnt++;
     }
-    p->acc.signal = sig;
-    p->acc.noise = err;
-    p->acc.clipped = clip;
-    p->acc.count = cnt;
-    return NULL;
+    j->parts[part] = (vkc_quality){sig, err, cnt, clip};
 }
 
 static vkc_status cpu_measure(vkc_context *ctx, const float *x, uint64_t n, const vkc_quant *q, vkc_quality *acc)
@@ -63,27 +58,14 @@ static vkc_status cpu_measure(vkc_context *ctx, const float *x, uint64_t n, cons
     uint32_t nt = ctx->threads < MAXT ? ctx->threads : MAXT;
     if (want < nt) nt = (uint32_t)want;
     if (nt == 0) nt = 1;
-    measure_part parts[MAXT];
-    pthread_t th[MAXT];
-    int started[MAXT] = {0};
-    uint64_t per = n / nt;
+    vkc_quality parts[MAXT];
+    measure_job job = {x, *q, parts};
+    vkc_parallel_parts(nt, n, measure_worker, &job);
     for (uint32_t t = 0; t < nt; t++) {
-        memset(&parts[t], 0, sizeof parts[t]);
-        parts[t].x = x + t * per;
-        parts[t].n = t + 1 == nt ? n - t * per : per;
-        parts[t].q = *q;
-        if (t > 0) started[t] = pthread_create(&th[t], NULL, measure_worker, &parts[t]) == 0;
-    }
-    measure_worker(&parts[0]);
-    for (uint32_t t = 1; t < nt; t++) {
-        if (started[t]) pthread_join(th[t], NULL);
-        else measure_worker(&parts[t]);
-    }
-    for (uint32_t t = 0; t < nt; t++) {
-        acc->signal += parts[t].acc.signal;
-        acc->noise += parts[t].acc.noise;
-        acc->clipped += parts[t].acc.clipped;
-        acc->count += parts[t].acc.count;
+        acc->signal += parts[t].signal;
+        acc->noise += parts[t].noise;
+        acc->clipped += parts[t].clipped;
+        acc->count += parts[t].count;
     }
     return VKC_OK;
 }

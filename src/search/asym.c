@@ -23,15 +23,15 @@
  *   (0 when OL = 0), adjR likewise for bin b-1 with OR, the last level and
  *   P_{b-1} = T - pre[b-1]. A window of one bin has p = q = 1: KL = 0. */
 #include "search/asym.h"
-#include "search/entropy.h"
+#include "base/numeric.h"
+#include "base/parallel.h"
+#include "search/select.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define VKC_U 0x1p-53
 #define LV VKC_ASYM_LEVELS
 
 typedef unsigned __int128 u128;
@@ -40,43 +40,10 @@ typedef __int128 i128;
 /* ------------------------------------------------------------------------ */
 /* Small helpers                                                            */
 
-/* Neumaier summation: |result - exact| <= 2u|exact| + O(n u^2) sum|x|. */
-typedef struct ksum {
-    double s, c;
-} ksum;
-
-static inline void ksum_add(ksum *k, double x)
-{
-    double t = k->s + x;
-    if (fabs(k->s) >= fabs(x)) k->c += (k->s - t) + x;
-    else k->c += (x - t) + k->s;
-    k->s = t;
-}
-
-static inline double ksum_get(const ksum *k)
-{
-    return k->s + k->c;
-}
-
-static void *xalloc(uint64_t count, size_t elem)
-{
-    uint64_t bytes;
-    if (!vkc_mul_u64(count, elem, &bytes) || bytes > SIZE_MAX) return NULL;
-    return malloc((size_t)(bytes ? bytes : 1));
-}
-
-/* h ln h, 0 for h <= 1. */
-static double hlnh(uint64_t h)
-{
-    if (h <= 1) return 0.0;
-    double d = (double)h;
-    return d * log(d);
-}
-
-static double tie_limit(double u)
-{
-    return u + vkc_kl_tie_tol(u);
-}
+/* The two-sided searches' selection rule (asym.h): least value, values
+ * within the tie tolerance tied, the widest window then the smallest a;
+ * band at tol(U). */
+static const vkc_select_rule asym_rule = {VKC_TIE_WIDEST, 1, 0, INFINITY};
 
 /* ------------------------------------------------------------------------ */
 /* Prepared histogram                                                       */
@@ -106,18 +73,18 @@ vkc_status vkc_asym_hist_init(vkc_asym_hist *ah, const uint64_t *counts, uint32_
         return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "asymmetric MSE search: %u bins exceed %u", n,
                         VKC_ASYM_MSE_MAX_BINS);
     ah->n = n;
-    ah->h = xalloc(n, sizeof *ah->h);
-    ah->pre = xalloc((uint64_t)n + 1, sizeof *ah->pre);
-    ah->nz = xalloc((uint64_t)n + 1, sizeof *ah->nz);
+    ah->h = vkc_alloc_array(n, sizeof *ah->h);
+    ah->pre = vkc_alloc_array((uint64_t)n + 1, sizeof *ah->pre);
+    ah->nz = vkc_alloc_array((uint64_t)n + 1, sizeof *ah->nz);
     int ok = ah->h && ah->pre && ah->nz;
     if (what & VKC_ASYM_KL) {
-        ah->bhi = xalloc((uint64_t)n + 1, sizeof *ah->bhi);
-        ah->blo = xalloc((uint64_t)n + 1, sizeof *ah->blo);
+        ah->bhi = vkc_alloc_array((uint64_t)n + 1, sizeof *ah->bhi);
+        ah->blo = vkc_alloc_array((uint64_t)n + 1, sizeof *ah->blo);
         ok = ok && ah->bhi && ah->blo;
     }
     if (what & VKC_ASYM_MSE) {
-        ah->m1 = xalloc((uint64_t)n + 1, sizeof *ah->m1);
-        ah->m2 = xalloc((uint64_t)n + 1, sizeof *ah->m2);
+        ah->m1 = vkc_alloc_array((uint64_t)n + 1, sizeof *ah->m1);
+        ah->m2 = vkc_alloc_array((uint64_t)n + 1, sizeof *ah->m2);
         ok = ok && ah->m1 && ah->m2;
     }
     if (!ok) {
@@ -148,9 +115,9 @@ vkc_status vkc_asym_hist_init(vkc_asym_hist *ah, const uint64_t *counts, uint32_
             /* Sum2: shi is the running float sum, slo the sum of the exact
              * TwoSum errors, so shi + slo = the sum of the computed terms
              * up to (n u)^2 relative (see vkc_asym_kl_fast). */
-            double x = hlnh(h), t = shi + x, z = t - shi;
-            slo += (shi - (t - z)) + (x - z);
-            shi = t;
+            double e, x = vkc_hlnh(h);
+            shi = vkc_two_sum(shi, x, &e);
+            slo += e;
             ah->bhi[j + 1] = shi;
             ah->blo[j + 1] = slo;
         }
@@ -217,7 +184,7 @@ double vkc_asym_kl_reference(const vkc_asym_hist *ah, uint32_t a, uint32_t b)
     uint64_t sum_p = left + sum_q + right;
     if (sum_p == 0) return NAN;
 
-    ksum kl = {0, 0};
+    vkc_ksum kl = {0, 0};
     uint32_t j = a;
     while (j < b) {
         uint32_t k = (uint32_t)(((uint64_t)(j - a) * LV) / m), end = j, nonzero = 0;
@@ -235,10 +202,10 @@ double vkc_asym_kl_reference(const vkc_asym_hist *ah, uint32_t a, uint32_t b)
             if (big_q == 0) return INFINITY;
             double pj = (double)big_p / (double)sum_p;
             double qj = big_q / (double)sum_q;
-            ksum_add(&kl, pj * log(pj / qj));
+            vkc_ksum_add(&kl, pj * log(pj / qj));
         }
     }
-    return ksum_get(&kl);
+    return vkc_ksum_get(&kl);
 }
 
 /* Bound on |vkc_asym_kl_reference - exact|. Each term p ln(p/q): p = P/T
@@ -300,7 +267,7 @@ double vkc_asym_kl_fast(const vkc_asym_hist *ah, uint32_t a, uint32_t b, double 
     const uint64_t total = ah->total, big_h = pre[b] - pre[a], ol = pre[a], orr = total - pre[b];
     const double t = (double)total;
 
-    ksum acc = {0, 0};
+    vkc_ksum acc = {0, 0};
     double s_b = 0, s_t = 0, s_m = 0, s_v = 0;
     uint32_t levels_used = 0;
     if (m > LV) {
@@ -313,7 +280,7 @@ double vkc_asym_kl_fast(const vkc_asym_hist *ah, uint32_t a, uint32_t b, double 
                 const double tk = mass * log(mass / (double)cnt);
                 const double bk = (bhi[x1] - bhi[x0]) + (blo[x1] - blo[x0]);
                 const double v = bk - tk;
-                ksum_add(&acc, v);
+                vkc_ksum_add(&acc, v);
                 s_b += bk;
                 s_t += tk;
                 s_m += mass;
@@ -342,7 +309,7 @@ double vkc_asym_kl_fast(const vkc_asym_hist *ah, uint32_t a, uint32_t b, double 
         a4 = (double)orr * log((double)(total - pre[b - 1]) / q);
         lin += 3.2 * (double)h + 4.4 * (double)orr;
     }
-    const double sum_v = ksum_get(&acc);
+    const double sum_v = vkc_ksum_get(&acc);
     const double s = sum_v + ((a1 + a2) + (a3 + a4));
     const uint64_t o = ol + orr;
     const double ln_ht = o == 0 ? 0.0 : (o <= big_h ? log1p(-(double)o / t) : log((double)big_h / t));
@@ -400,16 +367,16 @@ static inline double mse_code(const mse_grid *g, uint32_t j)
 static double mse_ref_grid(const vkc_asym_hist *ah, const mse_grid *g)
 {
     if (!g->ok) return INFINITY;
-    ksum s = {0, 0};
+    vkc_ksum s = {0, 0};
     for (uint32_t j = ah->first; j <= ah->last; j++) {
         if (!ah->h[j]) continue;
         double c = mse_centre(g, j);
         double q = mse_code(g, j);
         double d = (q - g->zp) * g->scale;
         double e = d - c;
-        ksum_add(&s, (double)ah->h[j] * (e * e));
+        vkc_ksum_add(&s, (double)ah->h[j] * (e * e));
     }
-    return ksum_get(&s) / (double)ah->total;
+    return vkc_ksum_get(&s) / (double)ah->total;
 }
 
 double vkc_asym_mse_window_reference(const vkc_asym_hist *ah, double lo, double hi, uint32_t a, uint32_t b)
@@ -464,7 +431,7 @@ static double mse_fast_grid(const vkc_asym_hist *ah, const mse_grid *g, double *
     const uint64_t *pre = ah->pre;
     const u128 *m1 = ah->m1, *m2 = ah->m2;
     const uint32_t last = ah->last;
-    ksum acc = {0, 0};
+    vkc_ksum acc = {0, 0};
     double mag = 0, dterm = 0;
     uint32_t j = ah->first;
     while (j <= last) {
@@ -493,7 +460,7 @@ static double mse_fast_grid(const vkc_asym_hist *ah, const mse_grid *g, double *
             const double delta = big_d - (double)v0;
             const double s0 = (double)s0i, t1 = (double)t1i, t2 = (double)t2i;
             const double r = ((delta * delta) * s0 - (2.0 * delta) * t1) + t2;
-            ksum_add(&acc, r);
+            vkc_ksum_add(&acc, r);
             mag += (delta * delta) * s0 + fabs(2.0 * delta * t1) + t2;
             const double eps = 2.01 * VKC_U * (fabs(big_d) + 2.0 * fabs(d) / g->w) + VKC_U * fabs(delta);
             dterm += 2.0 * eps * (fabs(delta) * s0 + fabs(t1)) + 3.0 * eps * eps * s0;
@@ -502,7 +469,7 @@ static double mse_fast_grid(const vkc_asym_hist *ah, const mse_grid *g, double *
     }
     const double t = (double)ah->total;
     const double f = g->w * g->w / 4.0;
-    const double val = ksum_get(&acc) * f / t;
+    const double val = vkc_ksum_get(&acc) * f / t;
     const double own = 1.01 * ((7.4 * VKC_U * mag + dterm) * f / t) + 4.1 * VKC_U * fabs(val);
     *err = 1.1 * (own + mse_ref_err(g, fabs(val) + own)) + 1e-300;
     return val;
@@ -520,122 +487,6 @@ double vkc_asym_mse_window_fast(const vkc_asym_hist *ah, double lo, double hi, u
     mse_grid g;
     mse_grid_of(lo, hi, ah->n, a, b, &g);
     return mse_fast_grid(ah, &g, err);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Candidates and selection                                                 */
-
-typedef struct cand {
-    uint32_t a, b;
-    double lo, hi, val;
-} cand;
-
-/* Windows whose bracket [lo, hi] reaches the tie band of the least upper
- * end u seen so far. Why the band U + tol(U) never loses the reference's
- * choice: let r(w) be the reference's value of window w, m the least r
- * over all finite windows, and lo(w) <= r(w) <= hi(w) for every bracket.
- * U >= m (every hi is >= its r >= m), and m >= -1e-6 (KL and MSE are >= 0
- * and the reference errs by far less), so tol(m) <= tol(U) (tol is the 1e-15
- * floor for |m| <= 1e-6 and non-decreasing in |.|): a window tied with the
- * minimum has lo(w) <= r(w) <= fl(m + tol(m)) <= fl(U + tol(U)). And
- * U + tol(U) only decreases as U does, so dropping windows above a running
- * limit, which is never below the final one, is safe too. */
-typedef struct cand_list {
-    cand *v;
-    size_t len, cap;
-    double u;
-    int oom;
-} cand_list;
-
-static void cl_free(cand_list *cl)
-{
-    free(cl->v);
-    memset(cl, 0, sizeof *cl);
-}
-
-static void cl_compact(cand_list *cl)
-{
-    const double limit = tie_limit(cl->u);
-    size_t k = 0;
-    for (size_t i = 0; i < cl->len; i++)
-        if (cl->v[i].lo <= limit) cl->v[k++] = cl->v[i];
-    cl->len = k;
-}
-
-static void cl_push(cand_list *cl, uint32_t a, uint32_t b, double lo, double hi)
-{
-    if (hi < cl->u) cl->u = hi;
-    if (!(lo <= tie_limit(cl->u))) return;
-    if (cl->len == cl->cap) {
-        cl_compact(cl);
-        if (cl->cap == 0 || cl->len > cl->cap / 2) {
-            size_t cap = cl->cap ? cl->cap * 2 : 1024;
-            cand *v = realloc(cl->v, cap * sizeof *v);
-            if (!v) {
-                cl->oom = 1;
-                return;
-            }
-            cl->v = v;
-            cl->cap = cap;
-        }
-    }
-    cl->v[cl->len++] = (cand){a, b, lo, hi, 0};
-}
-
-/* A bracket around v of half-width e, widened by a few ulps so that the
- * rounding of v -/+ e cannot exclude the true value; a value or bound that
- * is not a finite number brackets everything. */
-static void bracket(double v, double e, double *lo, double *hi)
-{
-    if (!isfinite(v) || !isfinite(e) || e < 0) {
-        *lo = -INFINITY;
-        *hi = INFINITY;
-        return;
-    }
-    double slack = 4 * VKC_U * (fabs(v) + e);
-    *lo = v - e - slack;
-    *hi = v + e + slack;
-}
-
-static void cl_filter(cand_list *cl)
-{
-    double u = INFINITY;
-    for (size_t i = 0; i < cl->len; i++)
-        if (cl->v[i].hi < u) u = cl->v[i].hi;
-    cl->u = u;
-    cl_compact(cl);
-}
-
-/* The tie rule on reference values: least value m; among the windows within
- * m + tol(m), the widest, then the smallest a. Returns the index, or len
- * when no value is finite. */
-static size_t cl_pick(const cand_list *cl)
-{
-    double m = INFINITY;
-    for (size_t i = 0; i < cl->len; i++)
-        if (cl->v[i].val < m) m = cl->v[i].val;
-    if (!isfinite(m)) return cl->len;
-    const double limit = tie_limit(m);
-    size_t best = cl->len;
-    for (size_t i = 0; i < cl->len; i++) {
-        const cand *c = &cl->v[i];
-        if (!(c->val <= limit)) continue;
-        if (best == cl->len) {
-            best = i;
-            continue;
-        }
-        const cand *o = &cl->v[best];
-        uint32_t wc = c->b - c->a, wo = o->b - o->a;
-        if (wc > wo || (wc == wo && c->a < o->a)) best = i;
-    }
-    return best;
-}
-
-static int cand_cmp(const void *x, const void *y)
-{
-    const cand *p = x, *q = y;
-    if (p->a != q->a) return p->a < q->a ? -1 : 1;
-    return p->b < q->b ? -1 : p->b > q->b;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -767,8 +618,8 @@ static vkc_status mse_tables(search *s, vkc_msg *msg)
             break;
         }
     if (s->a0 + st <= n) {
-        s->vb = xalloc((uint64_t)n + 1, sizeof(double));
-        s->eb = xalloc((uint64_t)n + 1, sizeof(double));
+        s->vb = vkc_alloc_array((uint64_t)n + 1, sizeof(double));
+        s->eb = vkc_alloc_array((uint64_t)n + 1, sizeof(double));
         if (!s->vb || !s->eb) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "asymmetric MSE: out of memory");
         for (uint32_t b = s->a0 + st; b <= n; b++) {
             double eb = vkc_asym_edge(s->lo, s->hi, n, b);
@@ -778,8 +629,8 @@ static vkc_status mse_tables(search *s, vkc_msg *msg)
         }
     }
     if (any_b0 && s->b0 >= st) {
-        s->va = xalloc((uint64_t)n + 1, sizeof(double));
-        s->ea = xalloc((uint64_t)n + 1, sizeof(double));
+        s->va = vkc_alloc_array((uint64_t)n + 1, sizeof(double));
+        s->ea = vkc_alloc_array((uint64_t)n + 1, sizeof(double));
         if (!s->va || !s->ea) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "asymmetric MSE: out of memory");
         for (uint32_t a = 0; a + st <= s->b0; a++) {
             double ea = vkc_asym_edge(s->lo, s->hi, n, a);
@@ -801,85 +652,50 @@ static void search_free(search *s)
     free(s->ea);
 }
 
-/* Exhaustive fast pass: thread t takes window widths start + t, start + t +
- * threads, ...; each keeps its own candidate list. */
+/* Exhaustive fast pass: lane t takes window widths start + t, start + t +
+ * lanes, ..., each on its own thread with its own candidate list. */
 typedef struct sweep_job {
     const search *s;
-    uint32_t t, nt;
-    cand_list cl;
+    uint32_t lanes;
+    vkc_cand_list *cl;
 } sweep_job;
 
-static void *sweep_worker(void *arg)
+static void sweep_lane(void *arg, uint32_t t)
 {
-    sweep_job *j = arg;
+    const sweep_job *j = arg;
     const search *s = j->s;
     const uint32_t n = s->ah->n;
-    for (uint64_t m = (uint64_t)s->start + j->t; m <= n; m += j->nt) {
+    vkc_cand_list *cl = &j->cl[t];
+    for (uint64_t m = (uint64_t)s->start + t; m <= n; m += j->lanes) {
         for (uint32_t a = 0; a + m <= n; a++) {
             const uint32_t b = a + (uint32_t)m;
             if (window_inf(s, a, b)) continue;
             double e, lo, hi, v = window_fast(s, a, b, &e);
-            bracket(v, e, &lo, &hi);
-            cl_push(&j->cl, a, b, lo, hi);
-            if (j->cl.oom) return NULL;
+            vkc_bracket(v, e, &lo, &hi);
+            vkc_cands_push(cl, a, b, lo, hi);
+            if (cl->oom) return;
         }
     }
-    return NULL;
 }
 
-static vkc_status sweep(const search *s, uint32_t threads, cand_list *out, vkc_msg *msg)
+static vkc_status sweep(const search *s, uint32_t threads, vkc_cand_list *out, vkc_msg *msg)
 {
     enum { MAXT = 64 };
     uint32_t nt = threads ? threads : vkc_cpu_count();
     if (nt > MAXT) nt = MAXT;
     if (nt < 1) nt = 1;
-    sweep_job jobs[MAXT];
-    pthread_t th[MAXT];
-    int started[MAXT] = {0};
-    for (uint32_t k = 0; k < nt; k++) {
-        memset(&jobs[k], 0, sizeof jobs[k]);
-        jobs[k].s = s;
-        jobs[k].t = k;
-        jobs[k].nt = nt;
-        jobs[k].cl.u = INFINITY;
-        if (k > 0) started[k] = pthread_create(&th[k], NULL, sweep_worker, &jobs[k]) == 0;
-    }
-    sweep_worker(&jobs[0]);
-    for (uint32_t k = 1; k < nt; k++) {
-        if (started[k]) pthread_join(th[k], NULL);
-        else sweep_worker(&jobs[k]);
-    }
-    size_t total = 0;
-    int oom = 0;
-    for (uint32_t k = 0; k < nt; k++) {
-        oom |= jobs[k].cl.oom;
-        cl_compact(&jobs[k].cl);
-        total += jobs[k].cl.len;
-    }
-    memset(out, 0, sizeof *out);
-    out->u = INFINITY;
-    if (!oom) {
-        out->v = malloc((total ? total : 1) * sizeof *out->v);
-        if (out->v) {
-            for (uint32_t k = 0; k < nt; k++) {
-                if (!jobs[k].cl.len) continue;
-                memcpy(out->v + out->len, jobs[k].cl.v, jobs[k].cl.len * sizeof *out->v);
-                out->len += jobs[k].cl.len;
-            }
-            out->cap = total;
-        } else {
-            oom = 1;
-        }
-    }
-    for (uint32_t k = 0; k < nt; k++) cl_free(&jobs[k].cl);
-    if (oom) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "asymmetric search: out of memory for candidates");
+    vkc_cand_list lists[MAXT];
+    for (uint32_t k = 0; k < nt; k++) vkc_cands_init(&lists[k], &asym_rule);
+    sweep_job job = {s, nt, lists};
+    vkc_parallel_for(nt, nt, sweep_lane, &job);
     /* Window order, so that the result never depends on the threads. */
-    qsort(out->v, out->len, sizeof *out->v, cand_cmp);
+    if (!vkc_cands_merge(lists, nt, out))
+        return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "asymmetric search: out of memory for candidates");
     return VKC_OK;
 }
 
 /* Fills the result from the chosen window. */
-static void finish(const search *s, const cand *c, vkc_asym_result *res)
+static void finish(const search *s, const vkc_cand *c, vkc_asym_result *res)
 {
     const vkc_asym_hist *ah = s->ah;
     res->a = c->a;
@@ -896,24 +712,23 @@ static void finish(const search *s, const cand *c, vkc_asym_result *res)
     }
 }
 
-/* The end of every path: optional fast re-evaluation of the survivors of an
- * approximate stage, filter, reference, tie rule. */
-static void decide(const search *s, cand_list *cl, int refine, vkc_asym_result *res)
+/* The cascade's evaluators on window (a, b). */
+static double eval_fast(const void *ctx, uint32_t a, uint32_t b, double *err)
 {
-    cl_filter(cl);
-    if (refine) {
-        for (size_t i = 0; i < cl->len; i++) {
-            double e, v = window_fast(s, cl->v[i].a, cl->v[i].b, &e);
-            bracket(v, e, &cl->v[i].lo, &cl->v[i].hi);
-        }
-        res->fast_checked += cl->len;
-        cl_filter(cl);
-    }
-    for (size_t i = 0; i < cl->len; i++) {
-        cl->v[i].val = window_ref(s, cl->v[i].a, cl->v[i].b);
-        res->reevaluated++;
-    }
-    size_t k = cl_pick(cl);
+    return window_fast(ctx, a, b, err);
+}
+
+static double eval_ref(const void *ctx, uint32_t a, uint32_t b)
+{
+    return window_ref(ctx, a, b);
+}
+
+/* The end of every path: optional fast re-evaluation of the survivors of an
+ * approximate stage, filter, reference, tie rule (select.h). */
+static void decide(const search *s, vkc_cand_list *cl, int refine, vkc_asym_result *res)
+{
+    const vkc_cand_eval ev = {s, eval_fast, eval_ref};
+    size_t k = vkc_cands_decide(cl, &ev, refine, &res->fast_checked, &res->reevaluated);
     if (k == cl->len) {
         fallback(res, s->ah->n, s->lo, s->hi, "no window has a finite value");
         return;
@@ -930,7 +745,7 @@ static void decide(const search *s, cand_list *cl, int refine, vkc_asym_result *
  * cell's upper end is >= the upper ends of its windows) and let whole groups
  * be skipped. */
 static vkc_status scan_approx(const search *s, const float *approx, const float *cells, uint32_t cell_windows,
-                              cand_list *cl, vkc_msg *msg)
+                              vkc_cand_list *cl, vkc_msg *msg)
 {
     const vkc_asym_hist *ah = s->ah;
     const uint32_t n = ah->n, start = s->start, rows = n - start + 1;
@@ -940,8 +755,7 @@ static vkc_status scan_approx(const search *s, const float *approx, const float 
      * (Multiplying by f rounds monotonically, so a cell's ends stay on the
      * right side of its windows'; the brackets' slack covers the rest.) */
     const double wd = (s->hi - s->lo) / (double)n, f = s->kind == M_MSE ? wd * wd : 1.0;
-    memset(cl, 0, sizeof *cl);
-    cl->u = INFINITY;
+    vkc_cands_init(cl, &asym_rule);
     if (cw) {
         for (uint32_t y = 0; y < rows; y++)
             for (uint32_t c = 0; c * cw < rows - y; c++) {
@@ -957,7 +771,7 @@ static vkc_status scan_approx(const search *s, const float *approx, const float 
             const uint32_t c1 = cw && len - c0 > cw ? c0 + cw : len;
             if (cw) {
                 double clo = cells[2 * ((uint64_t)y * cpr + c0 / cw)] * f;
-                if (clo > tie_limit(cl->u)) continue;
+                if (clo > vkc_tie_limit(cl->u)) continue;
             }
             for (uint32_t a = c0; a < c1; a++) {
                 const uint32_t b = a + m;
@@ -971,10 +785,10 @@ static vkc_status scan_approx(const search *s, const float *approx, const float 
                     mse_grid_of(s->lo, s->hi, n, a, b, &g);
                     pad = mse_ref_err(&g, fabs(v) + e);
                 }
-                bracket(v, e + pad, &blo, &bhi);
-                cl_push(cl, a, b, blo, bhi);
+                vkc_bracket(v, e + pad, &blo, &bhi);
+                vkc_cands_push(cl, a, b, blo, bhi);
                 if (cl->oom) {
-                    cl_free(cl);
+                    vkc_cands_free(cl);
                     return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "asymmetric search: out of memory");
                 }
             }
@@ -992,11 +806,11 @@ vkc_status vkc_asym_entropy_select(const vkc_asym_hist *ah, double lo, double hi
     vkc_status st = begin(M_KL, ah, lo, hi, &start, res, msg, &go);
     if (st != VKC_OK || !go) return st;
     search s = {M_KL, ah, lo, hi, start, 0, 0, NULL, NULL, NULL, NULL};
-    cand_list cl;
+    vkc_cand_list cl;
     st = approx ? scan_approx(&s, approx, cells, cell_windows, &cl, msg) : sweep(&s, threads, &cl, msg);
     if (st != VKC_OK) return st;
     decide(&s, &cl, approx != NULL, res);
-    cl_free(&cl);
+    vkc_cands_free(&cl);
     return VKC_OK;
 }
 
@@ -1032,19 +846,18 @@ static vkc_status reference_all(method kind, const uint64_t *counts, uint32_t n,
     st = begin(kind, &ah, lo, hi, &start, res, msg, &go);
     if (st == VKC_OK && go) {
         search s = {kind, &ah, lo, hi, start, 0, 0, NULL, NULL, NULL, NULL};
-        cand_list cl = {0};
-        cl.cap = (size_t)res->windows;
-        cl.v = xalloc(res->windows, sizeof *cl.v);
-        if (!cl.v) {
+        vkc_cand_list cl;
+        vkc_cands_init(&cl, &asym_rule);
+        if (res->windows > SIZE_MAX || !vkc_cands_reserve(&cl, (size_t)res->windows)) {
             st = vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "asymmetric search: out of memory");
         } else {
             for (uint32_t a = 0; a + start <= n; a++)
                 for (uint32_t b = a + start; b <= n; b++) {
                     if (window_inf(&s, a, b)) continue;
-                    cl.v[cl.len++] = (cand){a, b, -INFINITY, INFINITY, 0};
+                    vkc_cands_append(&cl, a, b, -INFINITY, INFINITY);
                 }
             decide(&s, &cl, 0, res);
-            cl_free(&cl);
+            vkc_cands_free(&cl);
         }
     }
     vkc_asym_hist_free(&ah);
@@ -1069,12 +882,12 @@ vkc_status vkc_asym_mse_select(const vkc_asym_hist *ah, double lo, double hi, ui
     if (st != VKC_OK || !go) return st;
     search s = {M_MSE, ah, lo, hi, start, 0, 0, NULL, NULL, NULL, NULL};
     st = mse_tables(&s, msg);
-    cand_list cl;
+    vkc_cand_list cl;
     if (st == VKC_OK)
         st = approx ? scan_approx(&s, approx, cells, cell_windows, &cl, msg) : sweep(&s, threads, &cl, msg);
     if (st == VKC_OK) {
         decide(&s, &cl, approx != NULL, res);
-        cl_free(&cl);
+        vkc_cands_free(&cl);
     }
     search_free(&s);
     return st;

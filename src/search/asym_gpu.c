@@ -6,6 +6,7 @@
  * double evaluator and then the reference, so the choice is exactly the
  * reference's. */
 #include "search/asym.h"
+#include "base/numeric.h"
 #include "vk/gpu.h"
 
 #include <math.h>
@@ -40,11 +41,12 @@ static uint32_t *pack(const vkc_asym_hist *ah, uint32_t start, uint32_t cpr, siz
     if (e < 0) e = 0;
     const double cinv = ldexp(1.0, -e);
     /* Neumaier sum of h ln(h/c) (every term <= 0). */
-    double s = 0, comp = 0, bmax = 0;
+    vkc_ksum acc = {0, 0};
+    double bmax = 0;
     for (uint32_t x = 0; x <= n; x++) {
         uint32_t *p = w + HDR + x;
         const size_t np1 = (size_t)n + 1;
-        double b = s + comp;
+        double b = vkc_ksum_get(&acc);
         float bh = (float)b;
         float bl = (float)(b - (double)bh);
         p[0] = (uint32_t)ah->pre[x];
@@ -56,11 +58,8 @@ static uint32_t *pack(const vkc_asym_hist *ah, uint32_t start, uint32_t cpr, siz
         if (x == n) break;
         uint64_t h = ah->h[x];
         if (h) {
-            double hd = (double)h, term = hd * log(hd * cinv);
-            double t = s + term;
-            if (fabs(s) >= fabs(term)) comp += (s - t) + term;
-            else comp += (term - t) + s;
-            s = t;
+            double hd = (double)h;
+            vkc_ksum_add(&acc, hd * log(hd * cinv));
         }
     }
     const double kpre = 1.01 * VKC_ASYM_LEVELS * UF * UF * (6.0 * bmax + 2.0 * (double)ah->total);

@@ -22,13 +22,13 @@
  * (qbar >= 1 because every non-empty bin holds at least 1) are >= 0, which
  * keeps the error analysis of vkc_kl_fast simple. */
 #include "search/entropy.h"
+#include "base/numeric.h"
+#include "search/select.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define VKC_U 0x1p-53
 
 /* ------------------------------------------------------------------------ */
 /* Parameters                                                               */
@@ -47,8 +47,7 @@ void vkc_kl_params_from(const vkc_search_params *p, vkc_kl_params *out)
 
 double vkc_kl_tie_tol(double m)
 {
-    double t = 1e-9 * fabs(m);
-    return t > 1e-15 ? t : 1e-15;
+    return vkc_tie_tol(m);
 }
 
 uint32_t vkc_kl_candidate_count(uint32_t n, const vkc_kl_params *p)
@@ -78,37 +77,7 @@ static vkc_status vkc_kl_check_params(const vkc_kl_params *p, vkc_msg *msg)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Compensated summation                                                    */
-
-/* Neumaier's variant of Kahan summation: |result - exact| <= 2u|exact| +
- * O(count u^2) sum|x|, independent of the order of magnitude of the terms.
- * Needs strict IEEE evaluation (no -ffast-math, no contraction). */
-typedef struct vkc_ksum {
-    double s, c;
-} vkc_ksum;
-
-static void vkc_ksum_add(vkc_ksum *k, double x)
-{
-    double t = k->s + x;
-    if (fabs(k->s) >= fabs(x)) k->c += (k->s - t) + x;
-    else k->c += (x - t) + k->s;
-    k->s = t;
-}
-
-static double vkc_ksum_get(const vkc_ksum *k)
-{
-    return k->s + k->c;
-}
-
-/* ------------------------------------------------------------------------ */
 /* Prepared histogram                                                       */
-
-static void *vkc_kl_alloc(uint32_t count, size_t elem)
-{
-    uint64_t bytes;
-    if (!vkc_mul_u64(count, elem, &bytes) || bytes > SIZE_MAX) return NULL;
-    return malloc((size_t)(bytes ? bytes : 1));
-}
 
 void vkc_kl_hist_free(vkc_kl_hist *kh)
 {
@@ -119,14 +88,6 @@ void vkc_kl_hist_free(vkc_kl_hist *kh)
     free(kh->hlnh);
     free(kh->hlnh_abs);
     memset(kh, 0, sizeof *kh);
-}
-
-/* h ln h, 0 for h <= 1. */
-static double vkc_hlnh(uint64_t h)
-{
-    if (h <= 1) return 0.0;
-    double d = (double)h;
-    return d * log(d);
 }
 
 vkc_status vkc_kl_hist_init(vkc_kl_hist *kh, const uint64_t *counts, uint32_t n,
@@ -142,11 +103,11 @@ vkc_status vkc_kl_hist_init(vkc_kl_hist *kh, const uint64_t *counts, uint32_t n,
         return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "entropy search: too many bins (%u)", n);
 
     kh->n = n;
-    kh->h = vkc_kl_alloc(n, sizeof *kh->h);
-    kh->pre = vkc_kl_alloc(n + 1, sizeof *kh->pre);
-    kh->nz = vkc_kl_alloc(n + 1, sizeof *kh->nz);
-    kh->hlnh = vkc_kl_alloc(n + 1, sizeof *kh->hlnh);
-    kh->hlnh_abs = vkc_kl_alloc(n + 1, sizeof *kh->hlnh_abs);
+    kh->h = vkc_alloc_array(n, sizeof *kh->h);
+    kh->pre = vkc_alloc_array(n + 1, sizeof *kh->pre);
+    kh->nz = vkc_alloc_array(n + 1, sizeof *kh->nz);
+    kh->hlnh = vkc_alloc_array(n + 1, sizeof *kh->hlnh);
+    kh->hlnh_abs = vkc_alloc_array(n + 1, sizeof *kh->hlnh_abs);
     if (!kh->h || !kh->pre || !kh->nz || !kh->hlnh || !kh->hlnh_abs) {
         vkc_kl_hist_free(kh);
         return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "entropy search: out of memory for %u bins", n);
@@ -387,122 +348,59 @@ static vkc_status vkc_kl_begin(const vkc_kl_hist *kh, const vkc_kl_params *p, do
     return VKC_OK;
 }
 
-/* Per-candidate state of the cascade. lo/hi bracket the reference's value;
- * live says the candidate is still in the running. */
-typedef struct vkc_kl_cands {
-    double *lo, *hi, *val;
-    uint8_t *live;
-} vkc_kl_cands;
-
-static void vkc_kl_cands_free(vkc_kl_cands *cs)
+/* The selection rule of DESIGN.md §2 steps 3-4: least KL, values within the
+ * tie tolerance tied, the largest (or smallest) i among ties. The band is
+ * taken at max(|U|, |Lmin|): the proof at select.c's band_limit assumes
+ * nothing about the sign of the minimum then. */
+static vkc_select_rule kl_rule(const vkc_kl_params *p)
 {
-    free(cs->lo);
-    free(cs->hi);
-    free(cs->val);
-    free(cs->live);
+    return (vkc_select_rule){p->tie_largest ? VKC_TIE_LARGEST : VKC_TIE_SMALLEST, 1, 1, INFINITY};
 }
 
-static vkc_status vkc_kl_cands_alloc(vkc_kl_cands *cs, uint32_t count, vkc_msg *msg)
+/* The cascade's evaluators: candidates are (0, c), i = start + c * stride. */
+typedef struct kl_eval_ctx {
+    const vkc_kl_hist *kh;
+    const vkc_kl_params *p;
+} kl_eval_ctx;
+
+static double kl_eval_fast(const void *ctx, uint32_t a, uint32_t c, double *err)
 {
-    cs->lo = vkc_kl_alloc(count, sizeof(double));
-    cs->hi = vkc_kl_alloc(count, sizeof(double));
-    cs->val = vkc_kl_alloc(count, sizeof(double));
-    cs->live = vkc_kl_alloc(count, 1);
-    if (cs->lo && cs->hi && cs->val && cs->live) return VKC_OK;
-    vkc_kl_cands_free(cs);
-    return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "entropy search: out of memory for %u candidates",
-                    count);
+    const kl_eval_ctx *k = ctx;
+    (void)a;
+    return vkc_kl_fast(k->kh, vkc_kl_candidate_i(k->p, c), k->p->levels, err);
 }
 
-/* Sets lo/hi from a value and its bound, widened by a few ulps so that the
- * rounding of v -/+ e cannot make the bracket exclude the true value. A
- * value or bound that is not a finite number brackets everything. */
-static void vkc_kl_bracket(vkc_kl_cands *cs, uint32_t c, double v, double e)
+static double kl_eval_ref(const void *ctx, uint32_t a, uint32_t c)
 {
-    if (!isfinite(v) || !isfinite(e) || e < 0) {
-        cs->lo[c] = -INFINITY;
-        cs->hi[c] = INFINITY;
-        return;
-    }
-    double slack = 4 * VKC_U * (fabs(v) + e);
-    cs->lo[c] = v - e - slack;
-    cs->hi[c] = v + e + slack;
+    const kl_eval_ctx *k = ctx;
+    (void)a;
+    return vkc_kl_reference(k->kh, vkc_kl_candidate_i(k->p, c), k->p->levels);
 }
 
-/* Keeps the live candidates whose bracket reaches down to the tie band of
- * the least upper end. Why this never drops a candidate the reference
- * would choose or count as tied: let r(c) be vkc_kl_reference's value, m
- * the least r over all finite candidates (reached at c*), and suppose
- * lo(c) <= r(c) <= hi(c) for every live c, with c* live.
- *   - U = min over live hi >= min over live r = m, and Lmin = min over live
- *     lo <= lo(c*) <= m, so m lies in [Lmin, U] and |m| <= X = max(|U|, |Lmin|).
- *   - tol(.) is non-decreasing in |.| (also after rounding), so tol(m) <=
- *     tol(X), and rounded addition is monotone: fl(m + tol(m)) <= fl(U + tol(X)).
- *     (When some lo is -inf, X = |U|: then m <= U, and m < -|U| would need
- *     m < 0, where tol(m) is the 1e-15 floor anyway, since KL >= 0 and the
- *     reference errs by far less than the 1e-6 it would take to leave it.)
- *   - A tied c has r(c) <= fl(m + tol(m)) (the reference's own test), hence
- *     lo(c) <= r(c) <= fl(U + tol(X)) = limit: it is kept. c* is tied with
- *     itself, so the induction hypothesis "c* live" holds for the next stage.
- * Every stage (GPU values, vkc_kl_fast, and the final vkc_kl_pick) applies
- * it in turn, so the survivors hold c* and all its ties, and vkc_kl_pick on
- * them chooses what vkc_entropy_reference chooses from all candidates.
- * Returns the number of candidates still live. */
-static uint32_t vkc_kl_filter(vkc_kl_cands *cs, uint32_t count)
+/* The cascade from brackets already in cl (filter, vkc_kl_fast on the
+ * survivors when refine, filter, vkc_kl_reference, tie rule), then the
+ * result or the fallback. */
+static void vkc_kl_decide(const vkc_kl_hist *kh, const vkc_kl_params *p, vkc_cand_list *cl, int refine,
+                          double range_max, vkc_search_result *res)
 {
-    double u_min = INFINITY, l_min = INFINITY;
-    for (uint32_t c = 0; c < count; c++) {
-        if (!cs->live[c]) continue;
-        if (cs->hi[c] < u_min) u_min = cs->hi[c];
-        if (cs->lo[c] < l_min) l_min = cs->lo[c];
-    }
-    uint32_t kept = 0;
-    if (!isfinite(u_min)) {
-        for (uint32_t c = 0; c < count; c++) kept += cs->live[c];
-        return kept;
-    }
-    double x = fmax(fabs(u_min), isfinite(l_min) ? fabs(l_min) : fabs(u_min));
-    double limit = u_min + vkc_kl_tie_tol(x);
-    for (uint32_t c = 0; c < count; c++) {
-        if (!cs->live[c]) continue;
-        if (cs->lo[c] <= limit) kept++;
-        else cs->live[c] = 0;
-    }
-    return kept;
-}
-
-/* The tie rule on final values: least value m, then the largest (or
- * smallest) live c with val <= m + tol(m). Returns count when none is
- * finite. */
-static uint32_t vkc_kl_pick(const vkc_kl_cands *cs, uint32_t count, int largest)
-{
-    double m = INFINITY;
-    for (uint32_t c = 0; c < count; c++)
-        if (cs->live[c] && cs->val[c] < m) m = cs->val[c];
-    if (!isfinite(m)) return count;
-    double limit = m + vkc_kl_tie_tol(m);
-    for (uint32_t k = 0; k < count; k++) {
-        uint32_t c = largest ? count - 1 - k : k;
-        if (cs->live[c] && cs->val[c] <= limit) return c;
-    }
-    return count;
-}
-
-/* Evaluates the live candidates with the reference and applies the tie rule. */
-static void vkc_kl_decide(const vkc_kl_hist *kh, const vkc_kl_params *p, vkc_kl_cands *cs,
-                          uint32_t count, double range_max, vkc_search_result *res)
-{
-    for (uint32_t c = 0; c < count; c++) {
-        if (!cs->live[c]) continue;
-        cs->val[c] = vkc_kl_reference(kh, vkc_kl_candidate_i(p, c), p->levels);
-        res->reevaluated++;
-    }
-    uint32_t c = vkc_kl_pick(cs, count, p->tie_largest);
-    if (c == count) {
+    const kl_eval_ctx k = {kh, p};
+    const vkc_cand_eval ev = {&k, kl_eval_fast, kl_eval_ref};
+    uint64_t evaluated = 0;
+    size_t w = vkc_cands_decide(cl, &ev, refine, NULL, &evaluated);
+    res->reevaluated += (uint32_t)evaluated;
+    if (w == cl->len) {
         vkc_kl_fallback(res, kh->n, range_max, "no candidate has a finite divergence");
         return;
     }
-    vkc_kl_finish(res, kh->n, p, range_max, vkc_kl_candidate_i(p, c), cs->val[c]);
+    vkc_kl_finish(res, kh->n, p, range_max, vkc_kl_candidate_i(p, cl->v[w].b), cl->v[w].val);
+}
+
+static vkc_status vkc_kl_cands_alloc(vkc_cand_list *cl, const vkc_kl_params *p, uint32_t count, vkc_msg *msg)
+{
+    const vkc_select_rule rule = kl_rule(p);
+    vkc_cands_init(cl, &rule);
+    if (vkc_cands_reserve(cl, count)) return VKC_OK;
+    return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "entropy search: out of memory for %u candidates", count);
 }
 
 vkc_status vkc_kl_select(const vkc_kl_hist *kh, const vkc_kl_params *p, const float *approx,
@@ -512,28 +410,21 @@ vkc_status vkc_kl_select(const vkc_kl_hist *kh, const vkc_kl_params *p, const fl
     vkc_status st = vkc_kl_begin(kh, p, range_max, res, msg, &go);
     if (st != VKC_OK || !go) return st;
     const uint32_t count = res->candidates;
-    vkc_kl_cands cs;
-    st = vkc_kl_cands_alloc(&cs, count, msg);
+    vkc_cand_list cl;
+    st = vkc_kl_cands_alloc(&cl, p, count, msg);
     if (st != VKC_OK) return st;
 
-    /* Infinite candidates are decided exactly and never run. */
-    for (uint32_t c = 0; c < count; c++)
-        cs.live[c] = !vkc_kl_is_inf(kh, vkc_kl_candidate_i(p, c));
-
-    if (approx) {
-        for (uint32_t c = 0; c < count; c++)
-            if (cs.live[c]) vkc_kl_bracket(&cs, c, approx[c], err ? err[c] : INFINITY);
-        vkc_kl_filter(&cs, count);
-    }
+    /* Infinite candidates are decided exactly and never run. Without
+     * approximate values every bracket is everything, so the first filter
+     * keeps all and vkc_kl_fast sees every finite candidate. */
     for (uint32_t c = 0; c < count; c++) {
-        if (!cs.live[c]) continue;
-        double e;
-        double v = vkc_kl_fast(kh, vkc_kl_candidate_i(p, c), p->levels, &e);
-        vkc_kl_bracket(&cs, c, v, e);
+        if (vkc_kl_is_inf(kh, vkc_kl_candidate_i(p, c))) continue;
+        double lo = -INFINITY, hi = INFINITY;
+        if (approx) vkc_bracket(approx[c], err ? err[c] : INFINITY, &lo, &hi);
+        vkc_cands_append(&cl, 0, c, lo, hi);
     }
-    vkc_kl_filter(&cs, count);
-    vkc_kl_decide(kh, p, &cs, count, range_max, res);
-    vkc_kl_cands_free(&cs);
+    vkc_kl_decide(kh, p, &cl, 1, range_max, res);
+    vkc_cands_free(&cl);
     return VKC_OK;
 }
 
@@ -563,12 +454,14 @@ vkc_status vkc_entropy_reference(const uint64_t *counts, uint32_t n, double rang
     st = vkc_kl_begin(&kh, p, range_max, res, msg, &go);
     if (st == VKC_OK && go) {
         const uint32_t count = res->candidates;
-        vkc_kl_cands cs;
-        st = vkc_kl_cands_alloc(&cs, count, msg);
+        vkc_cand_list cl;
+        st = vkc_kl_cands_alloc(&cl, p, count, msg);
         if (st == VKC_OK) {
-            for (uint32_t c = 0; c < count; c++) cs.live[c] = 1;
-            vkc_kl_decide(&kh, p, &cs, count, range_max, res);
-            vkc_kl_cands_free(&cs);
+            /* Every candidate, infinite ones included, straight to the
+             * reference. */
+            for (uint32_t c = 0; c < count; c++) vkc_cands_append(&cl, 0, c, -INFINITY, INFINITY);
+            vkc_kl_decide(&kh, p, &cl, 0, range_max, res);
+            vkc_cands_free(&cl);
         }
     }
     vkc_kl_hist_free(&kh);

@@ -8,6 +8,7 @@
 #include "base/parallel.h"
 #include "search/search.h"
 #include "search/search_gpu.h"
+#include "search/select.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -135,10 +136,23 @@ vkc_status vkc_mse_select(const vkc_histogram *h, uint32_t start, uint32_t bound
         r->reevaluated++;
         if (val[c] < best) best = val[c];
     }
-    /* The first candidate tied with the minimum (DESIGN.md §2). */
-    double tol = vkc_kl_tie_tol(best);
-    uint32_t pick = 0;
-    while (!(val[pick] <= best + tol)) pick++;
+    /* The first candidate tied with the minimum (DESIGN.md §2): the
+     * cascade's tie rule on the exact sums (the screen above is MSE's own,
+     * a relative band). */
+    const vkc_select_rule rule = {VKC_TIE_SMALLEST, 1, 0, INFINITY};
+    vkc_cand_list cl;
+    vkc_cands_init(&cl, &rule);
+    if (!vkc_cands_reserve(&cl, nc)) {
+        free(val);
+        return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    }
+    for (uint32_t c = 0; c < nc; c++) {
+        vkc_cands_append(&cl, 0, c, val[c], val[c]);
+        cl.v[c].val = val[c];
+    }
+    size_t won = vkc_cands_pick(&cl); /* some candidate is finite: see the screen */
+    uint32_t pick = won < cl.len ? cl.v[won].b : 0;
+    vkc_cands_free(&cl);
     free(val);
     double w = h->range_max / h->bins;
     r->i = start + pick;
