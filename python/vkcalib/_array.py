@@ -157,6 +157,13 @@ def host_array(x, what="array"):
         h = _dlpack(x, what)
         if h is not None:
             return h
+        if np is not None and hasattr(np, "from_dlpack"):  # strided or misaligned: numpy makes the copy
+            try:
+                a = np.from_dlpack(x)
+            except Exception as e:
+                raise TypeError("%s: a non-contiguous or misaligned DLPack tensor numpy cannot read (%s); make it "
+                                "contiguous first" % (what, e))
+            return _numpy(a, what)
     if np is None:  # pragma: no cover
         raise TypeError("%s: %s needs numpy (torch tensors and DLPack tensors do not)" % (what, type(x).__name__))
     if isinstance(x, str):

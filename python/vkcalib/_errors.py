@@ -5,11 +5,14 @@ from . import _lib as L
 
 class Error(Exception):
     """A failed vkcalib call: .status (the vkc_status integer), .status_name ("VKC_ERROR_NONFINITE"),
-    .message (the library's message) and .tensor (the tensor it concerns, or None)."""
+    .description (vkc_status_name: "NaN or Inf in input"), .message (the library's message) and .tensor
+    (the tensor it concerns, or None)."""
 
     def __init__(self, status, message, tensor=None):
         self.status = int(status)
-        self.status_name = L.text(L.lib.vkc_status_name(self.status))
+        self.status_name = next((k for k, v in L.CONSTANTS.items() if v == self.status and
+                                 (k.startswith("VKC_ERROR_") or k in ("VKC_OK", "VKC_INCOMPLETE"))), str(self.status))
+        self.description = L.text(L.lib.vkc_status_name(self.status))
         self.message = message
         self.tensor = tensor
         super().__init__(message)

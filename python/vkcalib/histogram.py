@@ -79,7 +79,9 @@ class HistogramCalibrator:
         counts, hi, r = self._histogram()
         method = method or self.default_method
         if method == "max":
-            return float(r.threshold)
+            # The data's absmax (its statistics), as MaxCalibrator gives: in streaming mode the histogram's
+            # top is a power of two above it (and the library's own method max returns that top).
+            return float(r.absmax)
         res = search(counts, hi, method=method, mode="unsigned" if self.unsigned else "symmetric",
                      start_bin=start_bin, stride=stride, percentile=percentile, context=self._context)
         return float(res.threshold)
