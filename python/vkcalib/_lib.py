@@ -275,7 +275,7 @@ def _candidates():
     if env:
         # An explicit choice is the only one: a stale build elsewhere must not
         # stand in for the library the user named.
-        return [(env, "VKCALIB_LIBRARY")], True
+        return [(env, "VKCALIB_LIBRARY")]
     out = []
     try:
         from . import _install_paths as ip  # written by `cmake --install`
@@ -288,12 +288,12 @@ def _candidates():
     for b in ("build", "build-release", "build-gpu"):
         out.append((os.path.join(root, b, SONAME), "the source tree's %s/" % b))
     out.append((SONAME, "the dynamic loader's search path (LD_LIBRARY_PATH, ldconfig)"))
-    return out, False
+    return out
 
 
 def _load():
     tried = []
-    cands, explicit = _candidates()
+    cands = _candidates()
     for path, where in cands:
         if os.sep in path and not os.path.exists(path):
             tried.append("%s (%s): no such file" % (path, where))
