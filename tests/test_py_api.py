@@ -576,5 +576,20 @@ class Installation(C.TempDirCase):
         self.assertEqual(p.stdout.strip(), "vkcalib " + vkcalib.version())
 
 
+    def test_readme_quick_start(self):
+        """The README's Python quick start runs as written, and its cache equals the CLI's."""
+        with open(os.path.join(C.SOURCE, "README.md")) as f:
+            text = f.read()
+        sec = text[text.index("## Python quick start"):]
+        code = sec[sec.index("```python\n") + 10:]
+        code = code[:code.index("```")]
+        os.symlink(os.path.join(C.SOURCE, "examples"), self.path("examples"))
+        p = subprocess.run([sys.executable, "-c", code], cwd=self.tmp, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True,
+                           env=dict(os.environ, PYTHONPATH=os.path.join(C.SOURCE, "python")))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        C.cli("calibrate", C.EXAMPLES, "-o", self.path("cli.cache"), "-q")
+        self.assertSameFile(self.path("model.cache"), self.path("cli.cache"))
+
 if __name__ == "__main__":
     C.main()

@@ -10,7 +10,7 @@ merges; still independent of batch order and size, thresholds within a few bins 
 """
 
 from . import _lib as L
-from ._core import Calibrator, search
+from ._core import Calibrator, _default_context, search
 
 _DEFAULT_BUDGET = 8 << 30
 
@@ -19,7 +19,8 @@ class HistogramCalibrator:
     """num_bits must be 8; unsigned=True calibrates a uint8 tensor ([0, amax], 256 levels: the tensor must be
     non-negative). bins (alias num_bins) is the histogram's bin count. compute_amax() with no method uses
     default_method ("entropy"). Extra options: range ("exact" or "streaming"), memory_budget (bytes the exact
-    mode may keep; default 8 GiB), device, context, exclude_nonfinite. axis (per-channel) is not supported."""
+    mode may keep; default 8 GiB), device (all HistogramCalibrators on one device share one Context),
+    context, exclude_nonfinite. axis (per-channel) and skip_zeros are not supported."""
 
     def __init__(self, num_bits=8, unsigned=False, bins=2048, *, num_bins=None, axis=None, skip_zeros=False,
                  grow_method=None, torch_hist=None, default_method="entropy", range="exact", memory_budget=None,
@@ -47,8 +48,9 @@ class HistogramCalibrator:
     def _calibrator(self):
         if self._cal is None:
             if self._context is None:
-                from ._core import Context
-                self._context = Context(self._device)
+                # One context per device for every HistogramCalibrator (a model has hundreds of quantizers,
+                # and a Vulkan context is a device of its own); its lock serialises their calls.
+                self._context = _default_context(self._device)
             self._cal = Calibrator("max", "unsigned" if self.unsigned else "symmetric", bins=self.bins,
                                    range=self._range, memory_budget=0 if self._range == "streaming" else self._budget,
                                    context=self._context, exclude_nonfinite=self._exclude)
