@@ -142,6 +142,13 @@ uint32_t vkc_kind_bin_formula(const vkc_hist_spec *s, float x)
     return raw_bin(s, t);
 }
 
+double vkc_kind_edge(const vkc_hist_spec *s, uint32_t k)
+{
+    const range r = kind_range(s);
+    double e = linspace_at(r, s->bins, k);
+    return s->kind == VKC_HIST_NUMPY ? (double)(float)e : e;
+}
+
 /* Float bits of non-negative values order as the values do. */
 static float bits_float(uint32_t b)
 {

@@ -95,6 +95,11 @@ static inline uint32_t vkc_edge_lookup(const vkc_edge_geom *g, uint32_t key, uin
     return k;
 }
 
+/* Bin edge k (0..bins) of numpy's and Paddle's grids as the tool holds it:
+ * numpy's float32 edge, Paddle's float64 one (the thresholds of mxnet,
+ * onnxruntime and paddle are these). */
+double vkc_kind_edge(const vkc_hist_spec *spec, uint32_t k);
+
 /* The tool's formula for one kind, written as the tool writes it (not via
  * the edges): used to derive the edges, and by tests. Returns the bin, or
  * bins for a value that is not counted. spec must have passed
