@@ -364,6 +364,48 @@ static void test_batches(void)
     vkc_context_destroy(ctx);
 }
 
+/* Degenerate inputs for every flavour: one bin (no candidate for most:
+ * the range, with a note), and an all-zero tensor through the whole
+ * pipeline (range, the flavour's histogram, search): always a finite
+ * positive threshold, never an error. */
+static void test_degenerate(void)
+{
+    vkc_context *ctx = vkc_test_cpu_context();
+    if (!ctx) return;
+    float zeros[1000] = {0};
+    for (int f = 2; f < VKC_FLAVOR_COUNT; f++) {
+        const vkc_flavor_info *info = vkc_flavor_get((vkc_flavor)f);
+        vkc_flavor_params p = {0};
+        p.flavor = (vkc_flavor)f;
+        p.image_elements = 1000;
+        vkc_msg msg;
+        vkc_flavor_result r;
+        if (info->family != VKC_FAMILY_NCNN_ACIQ) {
+            const uint64_t one[1] = {5};
+            vkc_hist_spec spec = {info->hist, 1, info->hist == VKC_HIST_NUMPY ? -1.0f : 0.0f, 1.0f};
+            vkc_stats st = stats(-1.0f, 1.0f);
+            vkc_status s = vkc_flavor_search(one, &spec, &st, &p, NULL, &r, &msg);
+            if (info->family == VKC_FAMILY_PPQ) {
+                REQUIREF(s == VKC_ERROR_INVALID_ARGUMENT, "ppq: one bin is not a multiple of 128 levels");
+            } else {
+                REQUIREF(s == VKC_OK && r.threshold > 0 && isfinite(r.threshold), "%s: one bin: %s %g", info->name,
+                         msg.text, r.threshold);
+            }
+        }
+        vkc_stats st = {0};
+        REQUIRE(vkc_range_f32(ctx, zeros, 1000, &st) == VKC_OK);
+        vkc_hist_spec spec;
+        REQUIRE(vkc_flavor_hist_spec(&p, &st, &spec, &msg) == VKC_OK);
+        uint64_t *h = calloc(spec.bins, 8);
+        REQUIRE(vkc_histogram_f32(ctx, zeros, 1000, &spec, h) == VKC_OK);
+        vkc_status s = vkc_flavor_search(h, &spec, &st, &p, NULL, &r, &msg);
+        REQUIREF(s == VKC_OK && r.threshold > 0 && isfinite(r.threshold) && r.hi > r.lo, "%s: all-zero tensor: %s %g",
+                 info->name, s ? msg.text : r.message, r.threshold);
+        free(h);
+    }
+    vkc_context_destroy(ctx);
+}
+
 int main(void)
 {
     test_mxnet();
@@ -377,5 +419,6 @@ int main(void)
     test_float_counts();
     test_screen();
     test_batches();
+    test_degenerate();
     return vkc_test_end();
 }

@@ -105,8 +105,10 @@ vkc_status vkc_fl_init(vkc_fl *f, const vkc_flavor_info *info, const uint64_t *c
         break;
     }
     case VKC_FAMILY_PADDLE:
+        /* Below 3 bins Paddle starts at i = 0 and indexes P[-1] of an empty
+         * list (IndexError): no candidate. */
         f->first = (uint32_t)((double)(n - 1) * 0.5);
-        f->count = n > f->first ? n - f->first : 0;
+        f->count = n > f->first && f->first > 0 ? n - f->first : 0;
         break;
     case VKC_FAMILY_PPQ: {
         f->first = levels;
