@@ -406,6 +406,40 @@ static void test_degenerate(void)
     vkc_context_destroy(ctx);
 }
 
+/* Random small geometries and counts for every flavour (bins 1..300,
+ * levels 2..40, sparse counts): every search returns a finite positive
+ * threshold or refuses the geometry (ppq: bins not a multiple of levels;
+ * mxnet: an even bin count), and never reads outside its arrays (the
+ * sanitizer build runs this too). */
+static void test_sweep(void)
+{
+    vkc_rng rng = {31337};
+    for (int t = 0; t < 400; t++) {
+        const vkc_flavor f = (vkc_flavor)(2 + vkc_rng_next(&rng) % (VKC_FLAVOR_COUNT - 2));
+        const vkc_flavor_info *info = vkc_flavor_get(f);
+        if (info->family == VKC_FAMILY_NCNN_ACIQ) continue;
+        const uint32_t n = 1 + (uint32_t)(vkc_rng_next(&rng) % 300), levels = 2 + (uint32_t)(vkc_rng_next(&rng) % 39);
+        uint64_t *h = calloc(n, 8);
+        for (uint32_t j = 0; j < n; j++)
+            if (vkc_rng_uniform(&rng) < 0.3) h[j] = 1 + vkc_rng_next(&rng) % (t % 5 == 0 ? (1ull << 40) : 20);
+        vkc_hist_spec spec = {info->hist, n, info->hist == VKC_HIST_NUMPY ? -1.5f : 0.25f, 1.5f};
+        vkc_stats st = stats(t % 3 ? -1.5f : 0.0f, 1.5f);
+        vkc_flavor_params p = {0};
+        p.flavor = f;
+        p.levels = levels;
+        vkc_flavor_result r;
+        vkc_msg msg;
+        vkc_status s = vkc_flavor_search(h, &spec, &st, &p, NULL, &r, &msg);
+        const int refused = (info->family == VKC_FAMILY_PPQ && n % levels) ||
+                            ((info->family == VKC_FAMILY_MXNET || info->family == VKC_FAMILY_MXNET15) && n % 2 == 0);
+        if (refused) REQUIREF(s == VKC_ERROR_INVALID_ARGUMENT, "%s: %u bins, %u levels accepted", info->name, n, levels);
+        else
+            REQUIREF(s == VKC_OK && r.threshold > 0 && isfinite(r.threshold) && r.lo < r.hi, "%s: %u bins, %u levels: %s %g",
+                     info->name, n, levels, s ? msg.text : r.message, r.threshold);
+        free(h);
+    }
+}
+
 int main(void)
 {
     test_mxnet();
@@ -420,5 +454,6 @@ int main(void)
     test_screen();
     test_batches();
     test_degenerate();
+    test_sweep();
     return vkc_test_end();
 }

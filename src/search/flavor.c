@@ -248,6 +248,10 @@ vkc_status vkc_flavor_search(const uint64_t *counts, const vkc_hist_spec *spec, 
     uint32_t levels = p->levels ? p->levels : info->levels;
     if (info->uint8_variant && st->min >= 0) levels = 2 * levels + 1;
     if (levels < 2) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "%s: %u levels", info->name, levels);
+    if ((info->family == VKC_FAMILY_MXNET || info->family == VKC_FAMILY_MXNET15) && spec->bins % 2 == 0)
+        return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT,
+                        "%s needs an odd bin count (%u: its last window would run past the histogram)", info->name,
+                        spec->bins);
     if (info->family == VKC_FAMILY_PPQ && spec->bins % levels)
         return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "ppq: %u bins are not a multiple of %u levels", spec->bins,
                         levels);
