@@ -277,6 +277,7 @@ vkc_status vkc_flavor_search(const uint64_t *counts, const vkc_hist_spec *spec, 
     }
     if (f.count == 0 || f.total == 0) {
         set_fallback(r, st);
+        r->index = f.first; /* what the tool would have reported, where it reports anything */
         if (f.count == 0)
             note(r, "%u bins leave %s no candidate (it fails there); vkcalib uses the range", spec->bins, info->name);
         else if (info->family == VKC_FAMILY_NCNN)
