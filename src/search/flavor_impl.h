@@ -46,6 +46,12 @@ void vkc_fl_free(vkc_fl *f);
  * +inf; NaN where it gives NaN. Thread-safe. */
 double vkc_fl_value(const vkc_fl *f, uint32_t c, uint32_t *flags);
 
+/* The Python tools' evaluators (flavor_py.c), of the tool's index k. */
+double vkc_fl_mxnet15(const vkc_fl *f, uint32_t k, uint32_t *flags);
+double vkc_fl_ort(const vkc_fl *f, uint32_t k, uint32_t *flags);
+double vkc_fl_paddle(const vkc_fl *f, uint32_t k, uint32_t *flags);
+double vkc_fl_ppq(const vkc_fl *f, uint32_t k, uint32_t *flags);
+
 /* The tool's threshold (and range) for candidate c. */
 void vkc_fl_threshold(const vkc_fl *f, uint32_t c, vkc_flavor_result *r);
 
