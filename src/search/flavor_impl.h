@@ -7,6 +7,15 @@
 
 #include "search/flavor.h"
 
+#include <float.h>
+
+/* The tools' float32 arithmetic is reproduced operation for operation: a
+ * float expression must be evaluated in float (x86-64 SSE, AArch64), never
+ * in a wider format (x87). */
+#if !defined(FLT_EVAL_METHOD) || FLT_EVAL_METHOD != 0
+#error "the flavour evaluators need FLT_EVAL_METHOD == 0"
+#endif
+
 /* What a tool would do instead of returning a result, or where its own
  * arithmetic leaves the definition (flags of an evaluation). */
 enum {
