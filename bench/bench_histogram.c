@@ -207,7 +207,7 @@ static double run_once(bench *b, int pass, int path, double *gpu_ms)
     switch (path) {
     case P_GPU_RES:
         s = pass == PASS_RANGE ? gpu_range_resident(ctx, &b->dev, b->o->n, &st)
-                               : vkc_gpu_histogram_buffer(ctx, &b->dev, 0, b->o->n, VKC_DTYPE_F32, &b->spec, inv, b->counts);
+                               : vkc_gpu_histogram_buffer(ctx, &b->dev, 0, b->o->n, VKC_DTYPE_F32, &b->spec, inv, NULL, b->counts);
         break;
     case P_GPU_HOST:
     case P_CPU:

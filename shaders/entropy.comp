@@ -1,6 +1,7 @@
 #version 450
 // Entropy (KL) threshold search, float32 evaluation of every candidate of
-// every tensor in one dispatch (DESIGN.md §2, modelopt definitions).
+// every tensor in one dispatch (DESIGN.md §2, modelopt definitions; with a
+// tensor's level map 1, the block levels of Paddle's and PPQ's searches).
 // Workgroup (c, t): candidate i = start + c * stride of tensor t.
 // Invocation: quantized levels k = lid, lid + WG, ...; for each it forms
 // the level's mean from exact prefix sums and sums, over the level's
@@ -22,9 +23,11 @@ layout(constant_id = 1) const bool USE_SUBGROUP = false;
 layout(std430, binding = 0) readonly buffer Data { uint d[]; };
 layout(std430, binding = 1) writeonly buffer Out { vec2 res[]; };
 
-// Tensor record, 12 words at t * 12.
+// Tensor record, 12 words at t * 12. T_MAP: 0 = level k holds the bins j
+// with floor(j L / i) = k; 1 = levels of floor(i / L) bins, the last one
+// running to i.
 const uint T_N = 0u, T_START = 1u, T_STRIDE = 2u, T_LEVELS = 3u, T_NCAND = 4u, T_BINS = 5u,
-           T_PRE = 6u, T_OUT = 7u, T_TOTAL = 8u, T_HMAX = 9u;
+           T_PRE = 6u, T_OUT = 7u, T_TOTAL = 8u, T_HMAX = 9u, T_MAP = 10u;
 const uint REC = 12u;
 
 shared float red_sum[gl_WorkGroupSize.x];
@@ -82,8 +85,11 @@ void main()
     bool last_empty = d[bins + 2u * (i - 1u)] == 0u;
 
     float sum = 0.0, err = 0.0;
+    bool blocks = d[rec + T_MAP] == 1u;
+    uint m = i / L;
     for (uint k = gl_LocalInvocationID.x; k < L; k += gl_WorkGroupSize.x) {
         uint b0 = (k * i + L - 1u) / L, b1 = ((k + 1u) * i + L - 1u) / L;
+        if (blocks) { b0 = k * m; b1 = k + 1u == L ? i : b0 + m; }
         uint nk = prenz(pre, b1) - prenz(pre, b0);
         if (nk == 0u) continue;
         float M = diff64(pre64(pre, b1), pre64(pre, b0));

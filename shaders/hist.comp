@@ -1,16 +1,23 @@
 #version 450
-// Histogram pass over one chunk of float32 values (DESIGN.md §2).
+// Histogram pass over one chunk of float32 values (DESIGN.md §2, and the
+// tools' kinds of src/pass/hist_kind.h).
 // Workgroup: a grid-stride slice of the chunk and, where shared memory
 // allows, a private copy of the histogram that it merges into the global one
 // at the end. Invocation: elements gid, gid + stride, ...; consecutive hits
 // of the same bin are merged into one atomic add (a post-ReLU tensor sends
 // half its values to bin 0, which would otherwise serialise on one counter).
 // Bindings: 0 = input (input.glsl), 1 = global counts (uint per bin;
-//   the host flushes them to uint64 before 2^32 values accumulate).
-// Push constants: n, kind (0: |x| over [0, A]; 1: x over [lo, hi]), inv, lo,
-//   first = the chunk's first element in binding 0.
+//   the host flushes them to uint64 before 2^32 values accumulate), and in
+//   edge mode, after the BINS counters, BINS + 1 edge keys (read only).
+// Push constants: n, kind, inv, lo, first = the chunk's first element in
+//   binding 0, skip_key. Multiply mode: kind 0 = |x| over [0, A], 1 = x over
+//   [lo, hi]; bin = one float32 multiply. Edge mode: kind = VKC_EDGE_* flags
+//   (1 |x|, 2 skip keys <= skip_key, 4 drop keys outside [e_0, e_N]); the
+//   bin is the largest k < BINS with key(e_k) <= key(t), found by binary
+//   search on integer order keys, so no float arithmetic is involved.
 // Specialization: 0 = local size, 1 = BINS, 2 = use the shared histogram,
-//   3 = shared array length (BINS, or 1 when unused), 4 = dtype.
+//   3 = shared array length (BINS, or 1 when unused), 4 = dtype, 5 = edge
+//   mode.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 #define DTYPE_ID 4
@@ -20,15 +27,36 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint BINS = 2048u;
 layout(constant_id = 2) const bool USE_SHARED = true;
 layout(constant_id = 3) const uint SHARED_BINS = 2048u;
+layout(constant_id = 5) const bool EDGES = false;
 
 layout(std430, binding = 1) buffer Counts { uint counts[]; };
-layout(push_constant) uniform Push { uint n; uint kind; float inv; float lo; uint first; } pc;
+layout(push_constant) uniform Push { uint n; uint kind; float inv; float lo; uint first; uint skip_key; } pc;
+
+const uint EDGE_ABS = 1u, EDGE_SKIP = 2u, EDGE_DROP = 4u;
 
 shared uint sh[SHARED_BINS];
 
 // One float32 multiply, never contracted: the CPU reference does the same.
+// Edge mode: the bin of a value's bits, or BINS when it is not counted.
+uint bin_of_edges(uint bits)
+{
+    if ((pc.kind & EDGE_ABS) != 0u) bits &= ABS_MASK;
+    if (bits == 0x80000000u) bits = 0u; // -0 compares as +0
+    uint key = order_key(bits);
+    if ((pc.kind & EDGE_SKIP) != 0u && key <= pc.skip_key) return BINS;
+    if ((pc.kind & EDGE_DROP) != 0u && (key < counts[BINS] || key > counts[2u * BINS])) return BINS;
+    uint a = 0u, b = BINS - 1u;
+    while (a < b) {
+        uint m = (a + b + 1u) >> 1;
+        if (counts[BINS + m] <= key) a = m;
+        else b = m - 1u;
+    }
+    return a;
+}
+
 uint bin_of(uint bits)
 {
+    if (EDGES) return bin_of_edges(bits);
     precise float t;
     if (pc.kind == 0u) t = uintBitsToFloat(bits & ABS_MASK) * pc.inv;
     else t = (uintBitsToFloat(bits) - pc.lo) * pc.inv;
@@ -56,6 +84,7 @@ void main()
         uint bits = load_bits(pc.first + i);
         if (is_nonfinite(bits)) continue;
         uint b = bin_of(bits);
+        if (b == BINS) continue;
         if (b == cur) {
             run++;
         } else {

@@ -7,6 +7,7 @@
 #define VKC_NUMERIC_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Unit roundoff of double. */
@@ -75,5 +76,19 @@ static inline void vkc_bracket(double v, double e, double *lo, double *hi)
     *lo = v - e - slack;
     *hi = v + e + slack;
 }
+
+/* float32 as the tools compute it. Every float operation below is one
+ * IEEE binary32 operation (numeric.c refuses to build where float
+ * expressions are evaluated in a wider format). */
+
+/* A sequential sum from 0 (std::accumulate, a C++ for loop). */
+float vkc_f32_seq_sum(const float *x, size_t n);
+
+/* numpy's np.sum of a contiguous float32 array: the reduction takes the
+ * array in buffers of 8192, 0 + pw(x[0:8192]) + pw(x[8192:16384]) + ...,
+ * each pw numpy's pairwise_sum (below 8 values a loop; up to 128, eight
+ * accumulators combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 +
+ * r7)) plus the rest; above, the halves split at a multiple of 8). */
+float vkc_f32_numpy_sum(const float *x, size_t n);
 
 #endif

@@ -3,6 +3,7 @@
 #include "pass/passes.h"
 #include "base/parallel.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,9 +122,57 @@ static void hist_worker(void *arg, uint32_t part, uint64_t begin, uint64_t end)
     }
 }
 
-vkc_status vkc_cpu_histogram(vkc_context *ctx, const float *x, uint64_t n, const vkc_hist_spec *spec,
-                             float inv, uint64_t *counts)
+/* The tools' kinds: a bin estimate from one multiply, then the edge
+ * table settles it by comparison (vkc_edge_lookup), so the estimate's
+ * rounding never matters. */
+typedef struct edge_job {
+    const float *x;
+    const vkc_edge_geom *g;
+    size_t slots;
+    uint64_t *counts; /* per part, bins + 1: the last slot takes what is not counted */
+} edge_job;
+
+static void edge_worker(void *arg, uint32_t part, uint64_t begin, uint64_t end)
 {
+    const edge_job *j = arg;
+    const vkc_edge_geom *g = j->g;
+    const uint32_t bins = g->bins, flags = g->flags;
+    const float lo = g->est_lo, inv = g->est_inv, fbins = (float)bins;
+    uint64_t *counts = j->counts + part * j->slots;
+    for (uint64_t i = begin; i < end; i++) {
+        float v = j->x[i];
+        uint32_t bits;
+        memcpy(&bits, &v, 4);
+        if ((bits & 0x7f800000u) == 0x7f800000u) {
+            counts[bins]++;
+            continue;
+        }
+        float t = (flags & VKC_EDGE_ABS) ? fabsf(v) : v;
+        float e = (t - lo) * inv;
+        uint32_t guess = e > 0.0f ? (e < fbins ? (uint32_t)e : bins - 1) : 0;
+        counts[vkc_edge_lookup(g, vkc_edge_key(bits, flags), guess)]++;
+    }
+}
+
+static vkc_status cpu_histogram_edges(vkc_context *ctx, const float *x, uint64_t n, const vkc_edge_geom *g,
+                                      uint64_t *counts)
+{
+    uint32_t nt = thread_count(ctx, n);
+    size_t slots = (size_t)g->bins + 1;
+    uint64_t *mem = calloc(slots * nt, sizeof *mem);
+    if (!mem) return vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory for %u-bin histograms", g->bins);
+    edge_job job = {x, g, slots, mem};
+    vkc_parallel_parts(nt, n, edge_worker, &job);
+    for (uint32_t t = 0; t < nt; t++)
+        for (uint32_t b = 0; b < g->bins; b++) counts[b] += mem[t * slots + b];
+    free(mem);
+    return VKC_OK;
+}
+
+vkc_status vkc_cpu_histogram(vkc_context *ctx, const float *x, uint64_t n, const vkc_hist_spec *spec,
+                             float inv, const vkc_edge_geom *edges, uint64_t *counts)
+{
+    if (edges) return cpu_histogram_edges(ctx, x, n, edges, counts);
     uint32_t nt = thread_count(ctx, n);
     size_t slots = (size_t)spec->bins + 1;
     uint64_t *mem = calloc(slots * nt, sizeof *mem);

@@ -16,6 +16,12 @@
 vkc_status vkc_hist_check(const vkc_hist_spec *spec, float *inv, vkc_msg *msg)
 {
     if (!spec) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "histogram spec is NULL");
+    if (vkc_kind_is_edge(spec->kind)) {
+        *inv = 0.0f;
+        return vkc_edge_check(spec, msg);
+    }
+    if (spec->kind != VKC_HIST_ABS && spec->kind != VKC_HIST_SIGNED)
+        return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "histogram kind %d unknown", (int)spec->kind);
     if (spec->bins == 0 || spec->bins > VKC_MAX_BINS)
         return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "bin count %u outside 1..%u", spec->bins, VKC_MAX_BINS);
     float lo = spec->kind == VKC_HIST_ABS ? 0.0f : spec->lo;
@@ -94,7 +100,7 @@ void vkc_widen16(const void *src, uint64_t n, vkc_dtype t, float *w)
 }
 
 static vkc_status cpu_pass_16(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype t, const vkc_hist_spec *spec,
-                              float inv, vkc_stats *acc, uint64_t *counts)
+                              float inv, const vkc_edge_geom *edges, vkc_stats *acc, uint64_t *counts)
 {
     enum { BLOCK16 = 1 << 20 };
     float *w = malloc((size_t)(n < BLOCK16 ? n : BLOCK16) * sizeof *w);
@@ -103,7 +109,7 @@ static vkc_status cpu_pass_16(vkc_context *ctx, const void *x, uint64_t n, vkc_d
     for (uint64_t off = 0; s == VKC_OK && off < n; off += BLOCK16) {
         uint64_t m = n - off < BLOCK16 ? n - off : BLOCK16;
         vkc_widen16((const unsigned char *)x + 2 * off, m, t, w);
-        s = acc ? vkc_cpu_range(ctx, w, m, acc) : vkc_cpu_histogram(ctx, w, m, spec, inv, counts);
+        s = acc ? vkc_cpu_range(ctx, w, m, acc) : vkc_cpu_histogram(ctx, w, m, spec, inv, edges, counts);
     }
     free(w);
     return s;
@@ -116,7 +122,7 @@ vkc_status vkc_range_host(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype
     vkc_status s = check_host_array(ctx, x, dtype);
     if (s != VKC_OK || n == 0) return s;
     if (ctx->is_cpu)
-        return dtype == VKC_DTYPE_F32 ? vkc_cpu_range(ctx, x, n, acc) : cpu_pass_16(ctx, x, n, dtype, NULL, 0, acc, NULL);
+        return dtype == VKC_DTYPE_F32 ? vkc_cpu_range(ctx, x, n, acc) : cpu_pass_16(ctx, x, n, dtype, NULL, 0, NULL, acc, NULL);
     return vkc_gpu_range_any(ctx, x, n, dtype, acc);
 }
 
@@ -136,10 +142,17 @@ vkc_status vkc_histogram_host(vkc_context *ctx, const void *x, uint64_t n, vkc_d
 vkc_status vkc_histogram_inv(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype, const vkc_hist_spec *spec,
                              float inv, uint64_t *counts)
 {
+    vkc_edge_geom g = {0};
+    vkc_status s = VKC_OK;
+    if (vkc_kind_is_edge(spec->kind) && (s = vkc_edge_geom_init(spec, &g, &ctx->msg)) != VKC_OK) return s;
+    const vkc_edge_geom *edges = g.keys ? &g : NULL;
     if (ctx->is_cpu)
-        return dtype == VKC_DTYPE_F32 ? vkc_cpu_histogram(ctx, x, n, spec, inv, counts)
-                                      : cpu_pass_16(ctx, x, n, dtype, spec, inv, NULL, counts);
-    return vkc_gpu_histogram_any(ctx, x, n, dtype, spec, inv, counts);
+        s = dtype == VKC_DTYPE_F32 ? vkc_cpu_histogram(ctx, x, n, spec, inv, edges, counts)
+                                   : cpu_pass_16(ctx, x, n, dtype, spec, inv, edges, NULL, counts);
+    else
+        s = vkc_gpu_histogram_any(ctx, x, n, dtype, spec, inv, edges, counts);
+    vkc_edge_geom_free(&g);
+    return s;
 }
 
 vkc_status vkc_range_f32(vkc_context *ctx, const float *x, uint64_t n, vkc_stats *acc)
@@ -186,15 +199,18 @@ typedef struct pass {
     uint32_t esize;
     const vkc_hist_spec *spec; /* NULL: the range pass */
     float inv;
+    const vkc_edge_geom *edges; /* the tools' kinds: keys after the counts in ctx->out */
     vkc_pipe *pipe;
     vkc_stats *acc;
     uint64_t *counts;
 } pass;
 
+/* shaders/hist.comp's push constants. kind: 0 |x|, 1 x - lo (multiply
+ * mode); the VKC_EDGE_* flags (edge mode). */
 typedef struct hist_push {
     uint32_t n, kind;
     float inv, lo;
-    uint32_t first;
+    uint32_t first, skip_key;
 } hist_push;
 
 vkc_status vkc_gpu_pipe_range(vkc_context *ctx, vkc_dtype dtype, vkc_pipe **pipe)
@@ -203,18 +219,19 @@ vkc_status vkc_gpu_pipe_range(vkc_context *ctx, vkc_dtype dtype, vkc_pipe **pipe
     return vkc_pipe_get(ctx, "range", spec, 3, 2, 8, pipe);
 }
 
-vkc_status vkc_gpu_pipe_hist(vkc_context *ctx, vkc_dtype dtype, uint32_t bins, vkc_pipe **pipe)
+vkc_status vkc_gpu_pipe_hist(vkc_context *ctx, vkc_dtype dtype, uint32_t bins, int edges, vkc_pipe **pipe)
 {
     int shared = vkc_gpu_has(ctx, VKC_FEATURE_SHARED_HISTOGRAM) &&
                  (uint64_t)bins * 4 + 64 <= ctx->caps.max_shared_memory;
-    uint32_t spec[5] = {LOCAL_SIZE, bins, (uint32_t)shared, shared ? bins : 1u, (uint32_t)dtype};
-    return vkc_pipe_get(ctx, "hist", spec, 5, 2, sizeof(hist_push), pipe);
+    uint32_t spec[6] = {LOCAL_SIZE, bins, (uint32_t)shared, shared ? bins : 1u, (uint32_t)dtype, (uint32_t)!!edges};
+    return vkc_pipe_get(ctx, "hist", spec, 6, 2, sizeof(hist_push), pipe);
 }
 
 /* Records the dispatch of one chunk: m elements of in, from element first. */
 vkc_status vkc_gpu_record_pass(vkc_context *ctx, VkCommandBuffer cmd, VkDescriptorPool pool, vkc_pipe *pipe,
-                               const vkc_hist_spec *spec, float inv, const vkc_binding *in, uint32_t first,
-                               uint64_t m, const vkc_binding *out, int *pool_full)
+                               const vkc_hist_spec *spec, float inv, const vkc_edge_geom *edges,
+                               const vkc_binding *in, uint32_t first, uint64_t m, const vkc_binding *out,
+                               int *pool_full)
 {
     vkc_binding b[2] = {*in, *out};
     if (!spec) {
@@ -223,21 +240,35 @@ vkc_status vkc_gpu_record_pass(vkc_context *ctx, VkCommandBuffer cmd, VkDescript
                                    pool_full);
     }
     hist_push push = {(uint32_t)m, spec->kind == VKC_HIST_SIGNED, inv,
-                      spec->kind == VKC_HIST_SIGNED ? spec->lo : 0.0f, first};
+                      spec->kind == VKC_HIST_SIGNED ? spec->lo : 0.0f, first, 0};
+    if (edges) {
+        push.kind = edges->flags;
+        push.inv = push.lo = 0.0f;
+        push.skip_key = edges->skip_key;
+    }
     return vkc_record_dispatch(ctx, cmd, pool, pipe, b, &push, groups_for(ctx, m, LOCAL_SIZE * 64, 1024), 1, 1,
                                pool_full);
 }
 
-static vkc_status pass_setup(vkc_context *ctx, pass *p, vkc_dtype dtype, const vkc_hist_spec *spec, float inv,
-                             vkc_stats *acc, uint64_t *counts)
+/* Bytes of ctx->out a pass binds: the counts, and an edge table after them. */
+static VkDeviceSize pass_out_bytes(const pass *p)
 {
-    *p = (pass){dtype, vkc_dtype_size(dtype), spec, inv, NULL, acc, counts};
-    vkc_status s = spec ? vkc_gpu_pipe_hist(ctx, dtype, spec->bins, &p->pipe) : vkc_gpu_pipe_range(ctx, dtype, &p->pipe);
-    VkDeviceSize out = spec ? (VkDeviceSize)spec->bins * 4 : 32;
+    if (!p->spec) return 32;
+    return (VkDeviceSize)p->spec->bins * 4 + (p->edges ? ((VkDeviceSize)p->spec->bins + 1) * 4 : 0);
+}
+
+static vkc_status pass_setup(vkc_context *ctx, pass *p, vkc_dtype dtype, const vkc_hist_spec *spec, float inv,
+                             const vkc_edge_geom *edges, vkc_stats *acc, uint64_t *counts)
+{
+    *p = (pass){dtype, vkc_dtype_size(dtype), spec, inv, edges, NULL, acc, counts};
+    vkc_status s = spec ? vkc_gpu_pipe_hist(ctx, dtype, spec->bins, edges != NULL, &p->pipe)
+                        : vkc_gpu_pipe_range(ctx, dtype, &p->pipe);
+    VkDeviceSize out = pass_out_bytes(p);
     if (s == VKC_OK) s = vkc_gbuf_reserve(ctx, &ctx->out, out, 1);
     if (s != VKC_OK) return s;
-    if (spec) memset(ctx->out.map, 0, (size_t)out);
+    if (spec) memset(ctx->out.map, 0, (size_t)spec->bins * 4);
     else record_init(ctx->out.map);
+    if (edges) memcpy((uint32_t *)ctx->out.map + spec->bins, edges->keys, ((size_t)spec->bins + 1) * 4);
     ctx->last_gpu_ns = 0;
     return VKC_OK;
 }
@@ -257,7 +288,7 @@ static void pass_flush(vkc_context *ctx, pass *p)
 
 static vkc_binding pass_out(vkc_context *ctx, const pass *p)
 {
-    return (vkc_binding){&ctx->out, 0, p->spec ? (VkDeviceSize)p->spec->bins * 4 : 32};
+    return (vkc_binding){&ctx->out, 0, pass_out_bytes(p)};
 }
 
 /* Host arrays: each chunk is copied (or imported) and submitted alone. */
@@ -279,8 +310,8 @@ static vkc_status gpu_pass_host(vkc_context *ctx, pass *p, const void *x, uint64
         if (s != VKC_OK) return s;
         if ((s = vkc_cmd_begin(ctx)) == VKC_OK) {
             if (copied) vkc_gpu_record_upload(ctx, m * p->esize);
-            s = vkc_gpu_record_pass(ctx, ctx->cmd, ctx->desc_pool, p->pipe, p->spec, p->inv, &in, first, m, &out,
-                                    NULL);
+            s = vkc_gpu_record_pass(ctx, ctx->cmd, ctx->desc_pool, p->pipe, p->spec, p->inv, p->edges, &in, first, m,
+                                    &out, NULL);
         }
         if (s == VKC_OK) s = vkc_cmd_submit_wait(ctx);
         if (s != VKC_OK) {
@@ -297,15 +328,15 @@ static vkc_status gpu_pass_host(vkc_context *ctx, pass *p, const void *x, uint64
 vkc_status vkc_gpu_range_any(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype, vkc_stats *acc)
 {
     pass p;
-    vkc_status s = pass_setup(ctx, &p, dtype, NULL, 0, acc, NULL);
+    vkc_status s = pass_setup(ctx, &p, dtype, NULL, 0, NULL, acc, NULL);
     return s == VKC_OK ? gpu_pass_host(ctx, &p, x, n) : s;
 }
 
 vkc_status vkc_gpu_histogram_any(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype,
-                                 const vkc_hist_spec *spec, float inv, uint64_t *counts)
+                                 const vkc_hist_spec *spec, float inv, const vkc_edge_geom *edges, uint64_t *counts)
 {
     pass p;
-    vkc_status s = pass_setup(ctx, &p, dtype, spec, inv, NULL, counts);
+    vkc_status s = pass_setup(ctx, &p, dtype, spec, inv, edges, NULL, counts);
     return s == VKC_OK ? gpu_pass_host(ctx, &p, x, n) : s;
 }
 
@@ -315,9 +346,9 @@ vkc_status vkc_gpu_range(vkc_context *ctx, const float *x, uint64_t n, vkc_stats
 }
 
 vkc_status vkc_gpu_histogram(vkc_context *ctx, const float *x, uint64_t n, const vkc_hist_spec *spec,
-                             float inv, uint64_t *counts)
+                             float inv, const vkc_edge_geom *edges, uint64_t *counts)
 {
-    return vkc_gpu_histogram_any(ctx, x, n, VKC_DTYPE_F32, spec, inv, counts);
+    return vkc_gpu_histogram_any(ctx, x, n, VKC_DTYPE_F32, spec, inv, edges, counts);
 }
 
 void vkc_gpu_view_chunk(const vkc_context *ctx, const vkc_gbuf *buf, VkDeviceSize base, uint32_t esize,
@@ -353,7 +384,8 @@ static vkc_status gpu_pass_buffer(vkc_context *ctx, pass *p, const vkc_gbuf *in,
         /* Atomic adds into the same counters commute, but synchronization
          * validation still wants the dependency made explicit. */
         if (off) vkc_cmd_barrier(ctx);
-        s = vkc_gpu_record_pass(ctx, ctx->cmd, ctx->desc_pool, p->pipe, p->spec, p->inv, &b, first, m, &out, NULL);
+        s = vkc_gpu_record_pass(ctx, ctx->cmd, ctx->desc_pool, p->pipe, p->spec, p->inv, p->edges, &b, first, m, &out,
+                                NULL);
         if (s != VKC_OK) return s;
         window += m;
     }
@@ -363,10 +395,11 @@ static vkc_status gpu_pass_buffer(vkc_context *ctx, pass *p, const vkc_gbuf *in,
 }
 
 vkc_status vkc_gpu_histogram_buffer(vkc_context *ctx, const vkc_gbuf *in, VkDeviceSize offset, uint64_t n,
-                                    vkc_dtype dtype, const vkc_hist_spec *spec, float inv, uint64_t *counts)
+                                    vkc_dtype dtype, const vkc_hist_spec *spec, float inv, const vkc_edge_geom *edges,
+                                    uint64_t *counts)
 {
     pass p;
-    vkc_status s = pass_setup(ctx, &p, dtype, spec, inv, NULL, counts);
+    vkc_status s = pass_setup(ctx, &p, dtype, spec, inv, edges, NULL, counts);
     return s == VKC_OK ? gpu_pass_buffer(ctx, &p, in, offset, n) : s;
 }
 
@@ -374,7 +407,7 @@ vkc_status vkc_gpu_range_buffer(vkc_context *ctx, const vkc_gbuf *in, VkDeviceSi
                                 vkc_dtype dtype, vkc_stats *acc)
 {
     pass p;
-    vkc_status s = pass_setup(ctx, &p, dtype, NULL, 0, acc, NULL);
+    vkc_status s = pass_setup(ctx, &p, dtype, NULL, 0, NULL, acc, NULL);
     return s == VKC_OK ? gpu_pass_buffer(ctx, &p, in, offset, n) : s;
 }
 
@@ -422,5 +455,9 @@ vkc_status vkc_histogram_buffer(vkc_context *ctx, const vkc_buffer_view *v, cons
     vkc_status s = vkc_hist_check(spec, &inv, &ctx->msg);
     if (s == VKC_OK) s = vkc_gpu_check_view(ctx, v, &b);
     if (s != VKC_OK || v->count == 0) return s;
-    return vkc_gpu_histogram_buffer(ctx, &b, v->offset, v->count, v->dtype, spec, inv, counts);
+    vkc_edge_geom g = {0};
+    if (vkc_kind_is_edge(spec->kind) && (s = vkc_edge_geom_init(spec, &g, &ctx->msg)) != VKC_OK) return s;
+    s = vkc_gpu_histogram_buffer(ctx, &b, v->offset, v->count, v->dtype, spec, inv, g.keys ? &g : NULL, counts);
+    vkc_edge_geom_free(&g);
+    return s;
 }

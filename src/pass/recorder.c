@@ -159,7 +159,7 @@ static vkc_status dispatch_pass(vkc_recorder *r, VkCommandBuffer cmd, vkc_pipe *
 {
     vkc_status s = pool_for_set(r);
     if (s != VKC_OK) return s;
-    return vkc_gpu_record_pass(r->ctx, cmd, r->pools[r->cur], pipe, spec, r->inv, in, first, m, out, NULL);
+    return vkc_gpu_record_pass(r->ctx, cmd, r->pools[r->cur], pipe, spec, r->inv, NULL, in, first, m, out, NULL);
 }
 
 /* The fold: counters work[src..src+n) into total[dst..dst+2n) as 64-bit
@@ -208,6 +208,9 @@ static vkc_status record(vkc_recorder *r, VkCommandBuffer cmd, const vkc_buffer_
     if (spec) {
         float inv;
         if ((s = vkc_hist_check(spec, &inv, &ctx->msg)) != VKC_OK) return s;
+        if (vkc_kind_is_edge(spec->kind))
+            return vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED, "a recorder takes only abs and signed histograms, not %s",
+                            vkc_kind_name(spec->kind));
         if (r->have_spec && memcmp(spec, &r->spec, sizeof *spec) != 0)
             return vkc_fail(&ctx->msg, VKC_ERROR_MISMATCH,
                             "histogram spec differs from the one recorded since the last vkc_recorder_read");
@@ -218,7 +221,7 @@ static vkc_status record(vkc_recorder *r, VkCommandBuffer cmd, const vkc_buffer_
     }
     if (v->count == 0) return VKC_OK;
     vkc_pipe *pipe;
-    s = spec ? vkc_gpu_pipe_hist(ctx, v->dtype, spec->bins, &pipe) : vkc_gpu_pipe_range(ctx, v->dtype, &pipe);
+    s = spec ? vkc_gpu_pipe_hist(ctx, v->dtype, spec->bins, 0, &pipe) : vkc_gpu_pipe_range(ctx, v->dtype, &pipe);
     if (s != VKC_OK) return s;
 
     lead_barrier(cmd);

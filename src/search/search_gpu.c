@@ -13,50 +13,110 @@
 #define LOCAL_SIZE 64u
 #define REC 12u
 
-/* Packed layout, in 32-bit words:
+/* Packed layout of shaders/entropy.comp, in 32-bit words:
  *   [t * 12 ...]   tensor records (n, start, stride, levels, ncand, bins
- *                  offset, prefix offset, out offset, total f32, hmax f32)
+ *                  offset, prefix offset, out offset, total f32, hmax f32,
+ *                  level map, 0)
  *   bins region    per bin: float(h), float(ln h - ln hmax)
  *   prefix region  per position 0..n: uint64 prefix sum (lo, hi), non-empty count */
-/* Writes tensor t's record, bins and prefix regions at the offsets the
- * caller reserved (r[5], r[6] already set). */
-static void pack_tensor(uint32_t *w, uint32_t t, const vkc_kl_hist *kh, const vkc_kl_params *kp, uint32_t ncand,
-                        uint32_t out_off)
+static void pack_tensor(uint32_t *w, uint32_t t, const vkc_kl_pack *k, uint32_t out_off)
 {
-    uint32_t n = kh->n, *r = w + (size_t)t * REC;
+    uint32_t n = k->n, *r = w + (size_t)t * REC;
     uint64_t hmax = 0;
-    for (uint32_t j = 0; j < n; j++) hmax = kh->h[j] > hmax ? kh->h[j] : hmax;
+    for (uint32_t j = 0; j < n; j++) hmax = k->h[j] > hmax ? k->h[j] : hmax;
     double lnmax = hmax ? log((double)hmax) : 0.0;
     r[0] = n;
-    r[1] = kp->start;
-    r[2] = kp->stride;
-    r[3] = kp->levels;
-    r[4] = ncand;
+    r[1] = k->start;
+    r[2] = k->stride;
+    r[3] = k->levels;
+    r[4] = k->ncand;
     uint32_t *bins = w + r[5], *pre = w + r[6];
     for (uint32_t j = 0; j < n; j++) {
-        bins[2 * j] = vkc_f32_bits((float)kh->h[j]);
-        bins[2 * j + 1] = vkc_f32_bits(kh->h[j] ? (float)(log((double)kh->h[j]) - lnmax) : 0.0f);
+        bins[2 * j] = vkc_f32_bits((float)k->h[j]);
+        bins[2 * j + 1] = vkc_f32_bits(k->h[j] ? (float)(log((double)k->h[j]) - lnmax) : 0.0f);
     }
     for (uint32_t j = 0; j <= n; j++) {
-        pre[3 * j] = (uint32_t)kh->pre[j];
-        pre[3 * j + 1] = (uint32_t)(kh->pre[j] >> 32);
-        pre[3 * j + 2] = kh->nz[j];
+        pre[3 * j] = (uint32_t)k->pre[j];
+        pre[3 * j + 1] = (uint32_t)(k->pre[j] >> 32);
+        pre[3 * j + 2] = k->nz[j];
     }
     r[7] = out_off;
-    r[8] = vkc_f32_bits((float)kh->total);
+    r[8] = vkc_f32_bits((float)k->total);
     r[9] = vkc_f32_bits((float)hmax);
-    r[10] = r[11] = 0;
+    r[10] = k->map;
+    r[11] = 0;
+}
+
+typedef struct pack_job {
+    const vkc_kl_pack *packs;
+    const uint32_t *out_off;
+    uint32_t *w;
+} pack_job;
+
+static void pack_one(void *arg, uint32_t t)
+{
+    pack_job *j = arg;
+    if (j->packs[t].ncand) pack_tensor(j->w, t, &j->packs[t], j->out_off[t]);
+}
+
+vkc_status vkc_kl_dispatch(vkc_context *ctx, const vkc_kl_pack *packs, uint32_t count, uint32_t *out_off,
+                           const float **out)
+{
+    *out = NULL;
+    uint64_t total_cand = 0, max_cand = 0, words = (uint64_t)count * REC;
+    for (uint32_t t = 0; t < count; t++) {
+        const uint32_t nc = packs[t].ncand;
+        if (nc > ctx->caps.max_workgroup_count[0])
+            return vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED, "%u candidates exceed the device's workgroup count %u",
+                            nc, ctx->caps.max_workgroup_count[0]);
+        out_off[t] = (uint32_t)total_cand;
+        total_cand += nc;
+        max_cand = nc > max_cand ? nc : max_cand;
+        words += nc ? 2ull * packs[t].n + 3ull * (packs[t].n + 1ull) : 0;
+    }
+    if (count > ctx->caps.max_workgroup_count[1] || words > 0xffffffffull ||
+        words * 4 > ctx->caps.max_storage_buffer_range || total_cand * 8 > ctx->caps.max_storage_buffer_range)
+        return vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED, "search batch too large for one dispatch");
+    if (!max_cand) return VKC_OK;
+    uint32_t *w = calloc((size_t)words, 4);
+    if (!w) return vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory packing histograms");
+    uint64_t at = (uint64_t)count * REC;
+    for (uint32_t t = 0; t < count; t++) {
+        if (!packs[t].ncand) continue;
+        w[(size_t)t * REC + 5] = (uint32_t)at;
+        at += 2ull * packs[t].n;
+        w[(size_t)t * REC + 6] = (uint32_t)at;
+        at += 3ull * (packs[t].n + 1ull);
+    }
+    pack_job job = {packs, out_off, w};
+    vkc_parallel_for(ctx->threads, count, pack_one, &job);
+    uint32_t spec[2] = {LOCAL_SIZE, (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC)};
+    vkc_pipe *pipe;
+    vkc_binding bind[2];
+    vkc_status s;
+    if ((s = vkc_pipe_get(ctx, "entropy", spec, 2, 2, 0, &pipe)) != VKC_OK) goto done;
+    if ((s = vkc_gpu_upload(ctx, w, (VkDeviceSize)words * 4, &bind[0])) != VKC_OK) goto done;
+    if ((s = vkc_gbuf_reserve(ctx, &ctx->out, total_cand * 8, 1)) != VKC_OK) goto done;
+    bind[1] = (vkc_binding){&ctx->out, 0, total_cand * 8};
+    ctx->last_gpu_ns = 0;
+    if ((s = vkc_cmd_begin(ctx)) != VKC_OK) goto done;
+    vkc_gpu_record_upload(ctx, (VkDeviceSize)words * 4);
+    if ((s = vkc_cmd_dispatch(ctx, pipe, bind, NULL, (uint32_t)max_cand, count, 1)) != VKC_OK) goto done;
+    if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) goto done;
+    *out = ctx->out.map;
+done:
+    free(w);
+    return s;
 }
 
 /* The host's share of a batch, spread over threads: preparing each
- * histogram, packing it, and choosing after the dispatch. */
+ * histogram, and choosing after the dispatch. */
 typedef struct batch {
     const vkc_histogram *hists;
     const vkc_kl_params *kp;
     vkc_kl_hist *kh;
     vkc_search_result *res;
     uint32_t *ncand, *out_off;
-    uint32_t *w;
     const float *out;
     vkc_status *status;
     vkc_msg *msg;
@@ -66,12 +126,6 @@ static void prepare_one(void *arg, uint32_t t)
 {
     batch *b = arg;
     b->status[t] = vkc_kl_hist_init(&b->kh[t], b->hists[t].counts, b->hists[t].bins, b->kp, &b->msg[t]);
-}
-
-static void pack_one(void *arg, uint32_t t)
-{
-    batch *b = arg;
-    if (b->ncand[t]) pack_tensor(b->w, t, &b->kh[t], b->kp, b->ncand[t], b->out_off[t]);
 }
 
 static void select_one(void *arg, uint32_t t)
@@ -108,61 +162,22 @@ vkc_status vkc_entropy_gpu(vkc_context *ctx, const vkc_histogram *hists, uint32_
 {
     vkc_status s = VKC_OK;
     size_t n1 = count ? count : 1;
-    batch b = {hists, kp, calloc(n1, sizeof(vkc_kl_hist)), res, calloc(n1, 4), calloc(n1, 4), NULL, NULL,
+    batch b = {hists, kp, calloc(n1, sizeof(vkc_kl_hist)), res, calloc(n1, 4), calloc(n1, 4), NULL,
                calloc(n1, sizeof(vkc_status)), calloc(n1, sizeof(vkc_msg))};
-    if (!b.kh || !b.ncand || !b.out_off || !b.status || !b.msg) {
+    vkc_kl_pack *packs = calloc(n1, sizeof *packs);
+    if (!b.kh || !b.ncand || !b.out_off || !b.status || !b.msg || !packs) {
         s = vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory for %u histograms", count);
         goto done;
     }
     vkc_parallel_for(ctx->threads, count, prepare_one, &b);
     if ((s = first_error(ctx, &b, count)) != VKC_OK) goto done;
-    uint64_t total_cand = 0, max_cand = 0, words = (uint64_t)count * REC;
     for (uint32_t t = 0; t < count; t++) {
-        b.ncand[t] = b.kh[t].total ? vkc_kl_candidate_count(hists[t].bins, kp) : 0;
-        if (b.ncand[t] > ctx->caps.max_workgroup_count[0]) {
-            s = vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED, "%u candidates exceed the device's workgroup count %u",
-                         b.ncand[t], ctx->caps.max_workgroup_count[0]);
-            goto done;
-        }
-        b.out_off[t] = (uint32_t)total_cand;
-        total_cand += b.ncand[t];
-        max_cand = b.ncand[t] > max_cand ? b.ncand[t] : max_cand;
-        words += b.ncand[t] ? 2ull * hists[t].bins + 3ull * (hists[t].bins + 1ull) : 0;
+        const vkc_kl_hist *kh = &b.kh[t];
+        b.ncand[t] = kh->total ? vkc_kl_candidate_count(hists[t].bins, kp) : 0;
+        packs[t] = (vkc_kl_pack){kh->h, kh->pre, kh->nz, kh->n, kh->total, kp->start, kp->stride, kp->levels,
+                                 b.ncand[t], VKC_LEVELS_MODELOPT};
     }
-    if (count > ctx->caps.max_workgroup_count[1] || words > 0xffffffffull ||
-        words * 4 > ctx->caps.max_storage_buffer_range || total_cand * 8 > ctx->caps.max_storage_buffer_range) {
-        s = vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED, "search batch too large for one dispatch");
-        goto done;
-    }
-    if (max_cand) {
-        b.w = calloc((size_t)words, 4);
-        if (!b.w) {
-            s = vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory packing histograms");
-            goto done;
-        }
-        uint64_t at = (uint64_t)count * REC;
-        for (uint32_t t = 0; t < count; t++) {
-            if (!b.ncand[t]) continue;
-            b.w[(size_t)t * REC + 5] = (uint32_t)at;
-            at += 2ull * hists[t].bins;
-            b.w[(size_t)t * REC + 6] = (uint32_t)at;
-            at += 3ull * (hists[t].bins + 1ull);
-        }
-        vkc_parallel_for(ctx->threads, count, pack_one, &b);
-        uint32_t spec[2] = {LOCAL_SIZE, (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC)};
-        vkc_pipe *pipe;
-        vkc_binding bind[2];
-        if ((s = vkc_pipe_get(ctx, "entropy", spec, 2, 2, 0, &pipe)) != VKC_OK) goto done;
-        if ((s = vkc_gpu_upload(ctx, b.w, (VkDeviceSize)words * 4, &bind[0])) != VKC_OK) goto done;
-        if ((s = vkc_gbuf_reserve(ctx, &ctx->out, total_cand * 8, 1)) != VKC_OK) goto done;
-        bind[1] = (vkc_binding){&ctx->out, 0, total_cand * 8};
-        ctx->last_gpu_ns = 0;
-        if ((s = vkc_cmd_begin(ctx)) != VKC_OK) goto done;
-        vkc_gpu_record_upload(ctx, (VkDeviceSize)words * 4);
-        if ((s = vkc_cmd_dispatch(ctx, pipe, bind, NULL, (uint32_t)max_cand, count, 1)) != VKC_OK) goto done;
-        if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) goto done;
-        b.out = ctx->out.map;
-    }
+    if ((s = vkc_kl_dispatch(ctx, packs, count, b.out_off, &b.out)) != VKC_OK) goto done;
     vkc_parallel_for(ctx->threads, count, select_one, &b);
     s = first_error(ctx, &b, count);
 done:
@@ -170,9 +185,9 @@ done:
     free(b.kh);
     free(b.ncand);
     free(b.out_off);
-    free(b.w);
     free(b.status);
     free(b.msg);
+    free(packs);
     return s;
 }
 
