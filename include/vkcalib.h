@@ -244,10 +244,20 @@ VKC_API void vkc_stats_merge(vkc_stats *a, const vkc_stats *b);
 /* ------------------------------------------------------------------------ */
 /* Histograms                                                                */
 
+/* The kinds beyond ABS and SIGNED are the other tools' own binnings
+ * (FLAVOURS.md), for their entropy flavours: each is its tool's formula
+ * turned into an edge table on the host, looked up by comparison on every
+ * backend, so every device bins exactly as the tool does. */
 typedef enum vkc_hist_kind {
-    VKC_HIST_ABS = 0,   /* bins of |x| over [0, hi] */
-    VKC_HIST_SIGNED = 1 /* bins of x over [lo, hi] */
+    VKC_HIST_ABS = 0,    /* bins of |x| over [0, hi] */
+    VKC_HIST_SIGNED = 1, /* bins of x over [lo, hi] */
+    VKC_HIST_NUMPY = 2,  /* x over [lo, hi] with numpy.histogram's float32 edges (mxnet, tvm, onnxruntime) */
+    VKC_HIST_NCNN = 3,   /* |x| over [0, hi], a float32 divide then multiply, exact zeros not counted */
+    VKC_HIST_MNN = 4,    /* |x| over [0, hi], values with |x| <= 1e-6 not counted */
+    VKC_HIST_PADDLE = 5, /* |x| over [lo, hi] = [min|x|, max|x|], float64 edges */
+    VKC_HIST_TORCH = 6   /* |x| over [lo, hi], torch.histc (PPQ) */
 } vkc_hist_kind;
+#define VKC_HIST_KIND_COUNT 7
 
 /* Histogram geometry. inv = (float)bins / (hi - lo) in float32; bin of x is
  * min((uint32)(t * inv), bins - 1) with t = |x| or x - lo (t < 0 -> bin 0),
@@ -403,10 +413,29 @@ typedef enum vkc_method {
     VKC_METHOD_MAX
 } vkc_method;
 
+/* Whose entropy: NVIDIA's (modelopt, tensorrt: DESIGN.md §2), or another
+ * tool's, reproduced in that tool's own arithmetic with its own histogram,
+ * candidates, tie rule and threshold convention (FLAVOURS.md). A tool's
+ * flavour brings its defaults (bins, levels, histogram kind): a zero bins
+ * setting takes them. The tools' flavours define the entropy method. */
 typedef enum vkc_flavor {
-    VKC_FLAVOR_MODELOPT = 0, /* threshold = bin edge i */
-    VKC_FLAVOR_TENSORRT      /* threshold = (i + 0.5) * width */
+    VKC_FLAVOR_MODELOPT = 0,      /* threshold = bin edge i */
+    VKC_FLAVOR_TENSORRT = 1,      /* threshold = (i + 0.5) * width */
+    VKC_FLAVOR_MXNET = 2,         /* MXNet >= 1.6 (C++ op): 8001 bins of x, 255 levels, float32 */
+    VKC_FLAVOR_MXNET_UINT8 = 3,   /* the same with 511 levels and [0, T] where min >= 0 */
+    VKC_FLAVOR_MXNET15 = 4,       /* MXNet 1.5.1 (Python): numpy/scipy float32 */
+    VKC_FLAVOR_MXNET15_UINT8 = 5,
+    VKC_FLAVOR_TVM = 6,           /* TVM's MinimizeKL (a port of MXNet's op) */
+    VKC_FLAVOR_ORT = 7,           /* ONNX Runtime's HistogramCollector: 128 bins, 128 levels, a range */
+    VKC_FLAVOR_ORT_2048 = 8,      /* ... with 2048 bins */
+    VKC_FLAVOR_ORT_8001 = 9,      /* ... with 8001 bins and 255 levels */
+    VKC_FLAVOR_NCNN = 10,         /* ncnn2table's KL: 2048 bins of |x|, fractional levels */
+    VKC_FLAVOR_NCNN_ACIQ = 11,    /* ncnn2table's ACIQ: a Gaussian clip of absmax and the image size */
+    VKC_FLAVOR_MNN = 12,          /* MNN TensorStatistic: float counts from 1e-7 */
+    VKC_FLAVOR_PADDLE = 13,       /* Paddle cal_kl_threshold: a grid over [min|x|, max|x|], double */
+    VKC_FLAVOR_PPQ = 14           /* PPQ's torch observer: 4096 bins, double */
 } vkc_flavor;
+#define VKC_FLAVOR_COUNT 15
 
 typedef enum vkc_mode {
     VKC_MODE_SYMMETRIC = 0, /* [-T, T], int8, 128 levels */
@@ -462,11 +491,15 @@ typedef struct vkc_search_result {
     uint64_t inf_candidates;    /* candidates with infinite divergence */
     uint64_t reevaluated;       /* candidates re-evaluated in double */
     int fallback;               /* 1: threshold fell back to the histogram's range */
-    char message[160];          /* why, when fallback */
+    int tool_warning;           /* 1: a tool's flavour where the tool itself would crash, give
+                                   NaN, 0 or inf, or choose otherwise (message says what it does) */
+    char message[256];          /* why, when fallback or tool_warning */
 } vkc_search_result;
 
 /* Searches count histograms (on the GPU in one dispatch when the context
- * has a device; on the CPU otherwise). Mode asymmetric takes
+ * has a device; on the CPU otherwise). The tools' flavours (mxnet ...
+ * ppq) need each tensor's statistics and their own histogram kinds: they
+ * run through the calibrator (VKC_ERROR_UNSUPPORTED here). Mode asymmetric takes
  * VKC_HIST_SIGNED histograms and the methods entropy, mse and max, and
  * searches every window exhaustively (one dispatch per histogram); the
  * other modes take VKC_HIST_ABS ones. */
@@ -582,6 +615,10 @@ typedef enum vkc_range_kind {
     VKC_RANGE_STREAMING = 1   /* one pass, a power-of-two range (vkc_stream) */
 } vkc_range_kind;
 
+/* The order of a 4-D activation's dimensions, where a flavour needs H and
+ * W (mnn: a tensor with H * W < 100 takes its max). 2-D [N, C]: H = W = 1. */
+typedef enum vkc_layout { VKC_LAYOUT_NCHW = 0, VKC_LAYOUT_NHWC = 1 } vkc_layout;
+
 typedef enum vkc_pass {
     VKC_PASS_RANGE = 1,
     VKC_PASS_HISTOGRAM = 2,
@@ -607,6 +644,7 @@ typedef struct vkc_calibrator_info {
     vkc_range_kind range;
     int measure;              /* 1: a measure pass after the search */
     uint64_t memory_budget;   /* bytes of host arrays the range pass may keep */
+    vkc_layout layout;        /* which dimensions of a shape are H and W (flavour mnn) */
 } vkc_calibrator_info;
 
 VKC_API vkc_status vkc_calibrator_create(vkc_context *ctx, const vkc_calibrator_info *info, vkc_calibrator **out);
@@ -622,6 +660,11 @@ VKC_API const vkc_calibrator_info *vkc_calibrator_settings(const vkc_calibrator 
  * non-empty byte strings without NUL. */
 VKC_API vkc_status vkc_calibrator_tensor(vkc_calibrator *c, const char *name, uint32_t *index);
 VKC_API uint32_t vkc_calibrator_find(const vkc_calibrator *c, const char *name); /* UINT32_MAX: none */
+/* The shape of one batch of tensor t (dims[0] the batch), in the first
+ * pass, for the flavours that look at it: ncnn-aciq needs the elements of
+ * one image (dims[1] * ... * dims[ndim-1], required), mnn the tensor's H * W
+ * (info.layout says which dimensions those are). At most 8 dimensions. */
+VKC_API vkc_status vkc_calibrator_set_shape(vkc_calibrator *c, uint32_t t, uint32_t ndim, const uint64_t *dims);
 VKC_API uint32_t vkc_calibrator_tensor_count(const vkc_calibrator *c);
 VKC_API const char *vkc_calibrator_tensor_name(const vkc_calibrator *c, uint32_t t);
 
@@ -694,7 +737,9 @@ typedef enum vkc_calibration_source {
 enum {
     VKC_WARNING_NONFINITE_EXCLUDED = 1u << 0, /* NaN/Inf values left out (stats count them) */
     VKC_WARNING_FLOORED = 1u << 1,            /* range raised to VKC_AMAX_FLOOR (an all-zero tensor) */
-    VKC_WARNING_FALLBACK = 1u << 2            /* the search fell back to the full range (search.message) */
+    VKC_WARNING_FALLBACK = 1u << 2,           /* the search fell back to the full range (search.message) */
+    VKC_WARNING_TOOL = 1u << 3                /* a tool's flavour: the tool itself would crash, give NaN,
+                                                 0 or inf, or choose otherwise (search.message) */
 };
 
 /* Which parts of a tensor result are known (a TensorRT cache holds scales

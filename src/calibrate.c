@@ -72,14 +72,15 @@ static vkc_status check_info(const vkc_calibrator_info *in, vkc_calibrator_info 
     if (s != VKC_OK) return s;
     *out = *in;
     out->sType = VKC_STRUCTURE_TYPE_CALIBRATOR_INFO;
-    if (!out->bins) out->bins = 2048;
     if (!out->start_bin) out->start_bin = 128;
     if (!out->stride) out->stride = 1;
     if (!(out->percentile > 0)) out->percentile = 99.99;
     if ((unsigned)out->method > VKC_METHOD_MAX) return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT, "unknown method %d", (int)out->method);
     if ((unsigned)out->mode > VKC_MODE_AUTO) return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT, "unknown mode %d", (int)out->mode);
-    if ((unsigned)out->flavor > VKC_FLAVOR_TENSORRT)
+    if ((unsigned)out->flavor >= VKC_FLAVOR_COUNT)
         return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT, "unknown flavor %d", (int)out->flavor);
+    if ((unsigned)out->layout > VKC_LAYOUT_NHWC) return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT, "unknown layout");
+    if ((s = vkc_cal_flavor_check(out, m)) != VKC_OK) return s;
     if ((unsigned)out->nonfinite > VKC_NONFINITE_EXCLUDE || (unsigned)out->range > VKC_RANGE_STREAMING)
         return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT, "unknown non-finite policy or range kind");
     if (out->bins > VKC_CAL_MAX_BINS) return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT, "%u bins: at most %u", out->bins, VKC_CAL_MAX_BINS);
@@ -226,6 +227,7 @@ vkc_status vkc_cal_add_tensor(vkc_calibrator *c, const char *name, uint32_t *ind
     cal_tensor *x = &c->t[c->n];
     memset(x, 0, sizeof *x);
     x->name = copy;
+    x->absmin = INFINITY;
     uint32_t k = name_hash(name) & (c->nslots - 1);
     while (c->slots[k]) k = (k + 1) & (c->nslots - 1);
     c->slots[k] = c->n + 1;
@@ -263,6 +265,29 @@ uint32_t vkc_calibrator_tensor_count(const vkc_calibrator *c)
 const char *vkc_calibrator_tensor_name(const vkc_calibrator *c, uint32_t t)
 {
     return c && t < c->n ? c->t[t].name : NULL;
+}
+
+vkc_status vkc_calibrator_set_shape(vkc_calibrator *c, uint32_t t, uint32_t ndim, const uint64_t *dims)
+{
+    if (!c) return VKC_ERROR_INVALID_ARGUMENT;
+    if (t >= c->n) return vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_INVALID_ARGUMENT, "no tensor %u (%u declared)", t, c->n);
+    if (ndim < 1 || ndim > 8 || !dims)
+        return vkc_cal_fail(c, t, VKC_ERROR_INVALID_ARGUMENT, "a shape has 1 to 8 dimensions, not %u", ndim);
+    if (c->pass != VKC_PASS_RANGE && c->pass != VKC_PASS_STREAM) return vkc_cal_wrong_pass(c, "setting a shape");
+    uint64_t img = 1;
+    for (uint32_t k = 1; k < ndim; k++)
+        if (!vkc_mul_u64(img, dims[k], &img))
+            return vkc_cal_fail(c, t, VKC_ERROR_INVALID_ARGUMENT, "the shape's size overflows");
+    cal_tensor *ts = &c->t[t];
+    ts->image_elements = ndim > 1 ? img : 1;
+    /* H * W: NCHW [N, C, H, W] or NHWC [N, H, W, C]; a 2-D [N, C] is 1 x 1;
+     * a 3-D tensor is taken as [N, C, L] / [N, L, C] with W = 1. */
+    const int nhwc = c->info.layout == VKC_LAYOUT_NHWC;
+    uint64_t h = 1, w = 1;
+    if (ndim >= 3) h = dims[nhwc ? 1 : 2];
+    if (ndim >= 4) w = dims[nhwc ? 2 : 3];
+    if (!vkc_mul_u64(h, w, &ts->hw)) return vkc_cal_fail(c, t, VKC_ERROR_INVALID_ARGUMENT, "the shape's size overflows");
+    return VKC_OK;
 }
 
 /* ---- feeding ----------------------------------------------------------- */
@@ -303,6 +328,7 @@ static vkc_status feed_one(vkc_calibrator *c, uint32_t t, const void *x, uint64_
     switch (c->pass) {
     case VKC_PASS_RANGE:
         s = vkc_range_host(c->ctx, x, n, dtype, &ts->st);
+        if (s == VKC_OK && c->info.flavor == VKC_FLAVOR_PADDLE) vkc_cal_absmin_add(ts, x, n, dtype);
         break;
     case VKC_PASS_HISTOGRAM:
         s = vkc_histogram_host(c->ctx, x, n, dtype, &ts->spec, ts->counts);
@@ -345,7 +371,10 @@ vkc_status vkc_calibrator_feed_buffer(vkc_calibrator *c, uint32_t t, const vkc_b
     if (c->pass == VKC_PASS_RANGE) s = vkc_range_buffer(c->ctx, v, &ts->st);
     else if (c->pass == VKC_PASS_HISTOGRAM) s = vkc_histogram_buffer(c->ctx, v, &ts->spec, ts->counts);
     else return vkc_cal_wrong_pass(c, "a device buffer");
-    if (c->pass == VKC_PASS_RANGE) vkc_cal_drop_kept(c); /* the buffer's data cannot be kept */
+    if (c->pass == VKC_PASS_RANGE) {
+        vkc_cal_drop_kept(c); /* the buffer's data cannot be kept, */
+        ts->absmin = NAN;     /* nor measured for min |x| (flavour paddle) */
+    }
     return s == VKC_OK ? VKC_OK : fail_ctx(c, t, s);
 }
 
@@ -358,7 +387,10 @@ vkc_status vkc_calibrator_record(vkc_calibrator *c, uint32_t t, VkCommandBuffer 
     cal_tensor *ts = &c->t[t];
     if (!ts->rec && (s = vkc_recorder_create(c->ctx, &ts->rec)) != VKC_OK) return fail_ctx(c, t, s);
     s = c->pass == VKC_PASS_RANGE ? vkc_record_range(ts->rec, cmd, v) : vkc_record_histogram(ts->rec, cmd, v, &ts->spec);
-    if (c->pass == VKC_PASS_RANGE) vkc_cal_drop_kept(c);
+    if (c->pass == VKC_PASS_RANGE) {
+        vkc_cal_drop_kept(c);
+        ts->absmin = NAN; /* a recording's values are not seen here (flavour paddle) */
+    }
     if (s != VKC_OK) return fail_ctx(c, t, s);
     ts->recorded = 1;
     return VKC_OK;
@@ -399,9 +431,13 @@ static vkc_status prepare_tensor(vkc_calibrator *c, uint32_t t)
     if (ts->mode == VKC_MODE_AUTO) ts->mode = st->min >= 0 ? VKC_MODE_UNSIGNED : VKC_MODE_SYMMETRIC;
     if (ts->mode == VKC_MODE_UNSIGNED && st->min < 0)
         return vkc_cal_fail(c, t, VKC_ERROR_INVALID_ARGUMENT, "mode unsigned, but its minimum is %g", (double)st->min);
-    /* Two-sided searches need the histogram of x over [min, max]
-     * (DESIGN.md §3); everything else the histogram of |x|. */
-    if (ts->mode == VKC_MODE_ASYMMETRIC && c->info.method != VKC_METHOD_MAX)
+    /* A tool's flavour bins as the tool does. Two-sided searches need the
+     * histogram of x over [min, max] (DESIGN.md §3); everything else the
+     * histogram of |x|. */
+    vkc_status fs;
+    if (vkc_cal_tool_flavor(c->info.flavor)) {
+        if ((fs = vkc_cal_flavor_spec(c, t)) != VKC_OK) return fs;
+    } else if (ts->mode == VKC_MODE_ASYMMETRIC && c->info.method != VKC_METHOD_MAX)
         ts->spec = (vkc_hist_spec){VKC_HIST_SIGNED, c->info.bins, st->min, st->max};
     else
         ts->spec = (vkc_hist_spec){VKC_HIST_ABS, c->info.bins, 0.0f, st->absmax};
@@ -469,6 +505,7 @@ static vkc_status finish_tensor(vkc_calibrator *c, uint32_t t, const vkc_search_
     if (nonfinite(&ts->st)) r->warnings |= VKC_WARNING_NONFINITE_EXCLUDED;
     if (q.floored) r->warnings |= VKC_WARNING_FLOORED;
     if (res->fallback) r->warnings |= VKC_WARNING_FALLBACK;
+    if (res->tool_warning) r->warnings |= VKC_WARNING_TOOL;
     r->spec = ts->spec;
     r->counts = ts->counts;
     ts->quant = vkc_quant_of(&q);
@@ -496,7 +533,10 @@ static vkc_status search_all(vkc_calibrator *c)
     uint32_t *idx = malloc((n ? n : 1) * sizeof *idx);
     vkc_status s = h && r && all && idx ? VKC_OK : vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
     static const vkc_mode groups[] = {VKC_MODE_SYMMETRIC, VKC_MODE_UNSIGNED, VKC_MODE_ASYMMETRIC};
-    for (size_t g = 0; s == VKC_OK && g < 3; g++) {
+    /* A tool's flavour: every tensor's search in one batch, whatever its mode. */
+    const size_t ngroups = vkc_cal_tool_flavor(c->info.flavor) ? 0 : 3;
+    if (s == VKC_OK && !ngroups) s = vkc_cal_flavor_search(c, all);
+    for (size_t g = 0; s == VKC_OK && g < ngroups; g++) {
         uint32_t m = 0;
         for (uint32_t t = 0; t < n; t++) {
             cal_tensor *ts = &c->t[t];

@@ -28,6 +28,9 @@ typedef struct cal_tensor {
     vkc_quality quality;
     kept_chunk *kept;
     uint32_t nkept, capkept;
+    float absmin;            /* min |x| of the finite values (flavour paddle; +inf: none yet) */
+    uint64_t image_elements; /* one batch's elements after the first dimension (ncnn-aciq); 0 unknown */
+    uint64_t hw;             /* H * W (mnn); 0 unknown */
 } cal_tensor;
 
 struct vkc_calibrator {
@@ -58,5 +61,17 @@ vkc_status vkc_cal_read_recorders(vkc_calibrator *c);
 void vkc_cal_drop_kept(vkc_calibrator *c);
 /* The end of the range pass for every tensor: NaN policy, mode, geometry. */
 vkc_status vkc_cal_prepare_all(vkc_calibrator *c);
+
+/* The tools' flavours (calibrate_flavor.c). */
+int vkc_cal_tool_flavor(vkc_flavor f);
+/* Their settings rules, after defaults (bins 0 takes the flavour's). */
+vkc_status vkc_cal_flavor_check(vkc_calibrator_info *info, vkc_msg *msg);
+/* Tensor t's histogram geometry for the flavour. */
+vkc_status vkc_cal_flavor_spec(vkc_calibrator *c, uint32_t t);
+/* Every tensor's search, into res[t] (range lo/hi as the tensor's mode
+ * wants it). */
+vkc_status vkc_cal_flavor_search(vkc_calibrator *c, vkc_search_result *res);
+/* Adds the finite values of x to ts->absmin (flavour paddle). */
+void vkc_cal_absmin_add(cal_tensor *ts, const void *x, uint64_t n, vkc_dtype dtype);
 
 #endif

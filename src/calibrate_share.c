@@ -4,6 +4,7 @@
 #include "calibrate.h"
 #include "write/state.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,10 @@ vkc_status vkc_calibrator_merge(vkc_calibrator *dst, vkc_calibrator *src)
         const cal_tensor *x = &src->t[t];
         if (dst->pass == VKC_PASS_RANGE) {
             vkc_stats_merge(&d->st, &x->st);
+            /* min |x|: NaN (unmeasurable) stays, else the smaller */
+            if (isnan(x->absmin) || x->absmin < d->absmin) d->absmin = x->absmin;
+            if (!d->image_elements) d->image_elements = x->image_elements;
+            if (!d->hw) d->hw = x->hw;
             continue;
         }
         if (vkc_f32_bits(d->spec.lo) != vkc_f32_bits(x->spec.lo) || vkc_f32_bits(d->spec.hi) != vkc_f32_bits(x->spec.hi) ||
@@ -66,6 +71,9 @@ vkc_status vkc_calibrator_adopt(vkc_calibrator *dst, const vkc_calibrator *src)
         d->st = x->st;
         d->mode = x->mode;
         d->spec = x->spec;
+        d->absmin = x->absmin;
+        d->image_elements = x->image_elements;
+        d->hw = x->hw;
     }
     vkc_cal_drop_kept(dst);
     dst->pass = VKC_PASS_HISTOGRAM;
@@ -101,13 +109,23 @@ vkc_status vkc_calibrator_save_state(vkc_calibrator *c, const char *path)
     out.phase = c->pass == VKC_PASS_RANGE ? VKC_STATE_RANGE : VKC_STATE_HISTOGRAM;
     out.bins = c->info.bins;
     out.flags = c->info.nonfinite == VKC_NONFINITE_EXCLUDE ? 1u : 0u;
+    out.flavor = c->info.flavor;
     for (uint32_t t = 0; s == VKC_OK && t < c->n; t++) {
         const cal_tensor *ts = &c->t[t];
         int hist = out.phase == VKC_STATE_HISTOGRAM;
-        if (hist && ts->spec.kind != VKC_HIST_ABS)
+        if (hist && ts->spec.kind == VKC_HIST_SIGNED)
             s = vkc_cal_fail(c, t, VKC_ERROR_UNSUPPORTED, "state files hold histograms of |x|, not of x (mode asymmetric)");
         else
             s = vkc_state_add(&out, ts->name, &ts->st, hist ? ts->spec.hi : 0.0f, hist ? ts->counts : NULL, &c->msg);
+        if (s == VKC_OK) {
+            /* What a tool's flavour needs again (a version 2 file). */
+            vkc_state_tensor *o = &out.t[out.ntensors - 1];
+            o->hist_lo = hist ? ts->spec.lo : 0.0f;
+            o->kind = hist ? (uint32_t)ts->spec.kind : (uint32_t)VKC_HIST_ABS;
+            o->absmin = ts->absmin;
+            o->image_elements = ts->image_elements;
+            o->hw = ts->hw;
+        }
     }
     if (s == VKC_OK) s = vkc_state_save(path, &out, &c->msg);
     vkc_state_free(&out);
@@ -147,6 +165,10 @@ vkc_status vkc_calibrator_load_state(vkc_calibrator *c, const char *path, vkc_pa
     if (want == VKC_PASS_HISTOGRAM && st.phase != VKC_STATE_HISTOGRAM)
         s = vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_WRONG_PASS, "%s holds range statistics only: the histogram round is missing",
                    path);
+    if (s == VKC_OK && (st.flavor != c->info.flavor && (vkc_cal_tool_flavor(st.flavor) || vkc_cal_tool_flavor(c->info.flavor))))
+        s = vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_MISMATCH,
+                         "%s was collected for flavour %s, and this calibration is flavour %s", path,
+                         vkc_flavor_name(st.flavor), vkc_flavor_name(c->info.flavor));
     if (s == VKC_OK && st.phase == VKC_STATE_HISTOGRAM && c->info.mode == VKC_MODE_ASYMMETRIC && c->info.method != VKC_METHOD_MAX)
         s = vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_UNSUPPORTED,
                    "%s holds histograms of |x|: the two-sided searches of mode asymmetric need the data", path);
@@ -157,14 +179,23 @@ vkc_status vkc_calibrator_load_state(vkc_calibrator *c, const char *path, vkc_pa
         c->info.bins = st.bins;
         c->info.nonfinite = st.flags & 1u ? VKC_NONFINITE_EXCLUDE : VKC_NONFINITE_ERROR;
         vkc_cal_drop_kept(c);
-        for (uint32_t k = 0; k < st.ntensors; k++) c->t[map[k]].st = st.t[k].st;
+        for (uint32_t k = 0; k < st.ntensors; k++) {
+            cal_tensor *ts = &c->t[map[k]];
+            ts->st = st.t[k].st;
+            ts->absmin = st.t[k].absmin;
+            ts->image_elements = st.t[k].image_elements;
+            ts->hw = st.t[k].hw;
+        }
         s = vkc_cal_prepare_all(c);
     }
     for (uint32_t k = 0; s == VKC_OK && want == VKC_PASS_HISTOGRAM && k < st.ntensors; k++) {
         cal_tensor *ts = &c->t[map[k]];
-        if (vkc_f32_bits(ts->spec.hi) != vkc_f32_bits(st.t[k].hist_hi))
-            s = vkc_cal_fail(c, map[k], VKC_ERROR_MISMATCH, "%s: histogram range %g differs from its absmax %g", path,
-                       (double)st.t[k].hist_hi, (double)ts->spec.hi);
+        if (vkc_f32_bits(ts->spec.hi) != vkc_f32_bits(st.t[k].hist_hi) ||
+            vkc_f32_bits(ts->spec.lo) != vkc_f32_bits(st.t[k].hist_lo) || (uint32_t)ts->spec.kind != st.t[k].kind)
+            s = vkc_cal_fail(c, map[k], VKC_ERROR_MISMATCH,
+                             "%s: histogram over [%g, %g] differs from the range the statistics give, [%g, %g]", path,
+                             (double)st.t[k].hist_lo, (double)st.t[k].hist_hi, (double)ts->spec.lo,
+                             (double)ts->spec.hi);
         else
             memcpy(ts->counts, st.t[k].counts, (size_t)st.bins * sizeof *ts->counts);
     }

@@ -983,7 +983,7 @@ static void test_state_order_and_duplicates(void)
     snprintf(pb, sizeof pb, "%s/b.vkch", dir);
     snprintf(pd, sizeof pd, "%s/d.vkch", dir);
     static const char *const names[4] = {"conv1", "relu", "fc/out", "z"};
-    vkc_state a = {VKC_STATE_RANGE, 2048, 0, 0, NULL}, b = a, d = a;
+    vkc_state a = {.phase = VKC_STATE_RANGE, .bins = 2048}, b = a, d = a;
     vkc_msg msg = {{0}};
     for (int k = 0; k < 4; k++) {
         vkc_stats sa = {-(float)k, (float)k, (float)k, 10u + (uint64_t)k, 1, 0, 0, 0};

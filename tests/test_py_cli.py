@@ -107,6 +107,26 @@ class Files(C.TempDirCase):
                 with self.subTest(device=device, args=args):
                     self.calibrate_both(device, [C.EXAMPLES], BATCHES, args, py, outs)
 
+    def test_tool_flavors(self):
+        """Every tool's flavour from Python == the CLI's file (the image shape ncnn-aciq needs comes from
+        the arrays' shapes, Paddle's min |x| from the data; the searches themselves are test_cpu_flavors')."""
+        flavors = ["mxnet", "mxnet-uint8", "mxnet-1.5", "tvm", "onnxruntime", "onnxruntime-8001", "ncnn",
+                   "ncnn-aciq", "mnn", "paddle", "ppq"]
+        for device in DEVICES:
+            for f in flavors:
+                with self.subTest(device=device, flavor=f):
+                    self.calibrate_both(device, [C.EXAMPLES], BATCHES, ["--flavor", f], dict(flavor=f), ["json"])
+        # the layout reaches MNN's image size (below 100 pixels MNN keeps the max): (2, 4, 8, 32) is 8x32
+        # images as N C H W, 4x8 as N H W C
+        x = np.random.default_rng(3).standard_t(3, (2, 4, 8, 32)).astype(np.float32)
+        a = vkcalib.calibrate(lambda: [{"x": x}], flavor="mnn", device="cpu")["x"]
+        b = vkcalib.calibrate(lambda: [{"x": x}], flavor="mnn", layout="nhwc", device="cpu")["x"]
+        self.assertLess(a.threshold, 0.9 * float(np.abs(x).max()))
+        # MNN's max is candidate 2047: T = 2047.5 / inv
+        self.assertAlmostEqual(b.threshold / (2047.5 / 2048 * float(np.abs(x).max())), 1.0, places=6)
+        with self.assertRaisesRegex(vkcalib.Error, "symmetric"):
+            vkcalib.calibrate(lambda: BATCHES, flavor="mxnet", mode="asymmetric", device="cpu")
+
     def test_exclude_nonfinite(self):
         d = os.path.join(REGRESS, "nonfinite")
         data = [C.load_npz(os.path.join(d, f)) for f in sorted(os.listdir(d))]

@@ -40,7 +40,7 @@ def _parse(kind, value, allow_none_default=None):
     fn = {"method": L.lib.vkc_method_parse, "mode": L.lib.vkc_mode_parse, "flavor": L.lib.vkc_flavor_parse}[kind]
     if not fn(L.encode(value), byref(out)):
         names = {"method": "entropy, percentile, mse or max", "mode": "symmetric, unsigned, asymmetric or auto",
-                 "flavor": "modelopt or tensorrt"}[kind]
+                 "flavor": ", ".join(L.text(L.lib.vkc_flavor_name(f)) for f in range(L.VKC_FLAVOR_COUNT))}[kind]
         raise ValueError("%s: %s, not %r" % (kind, names, value))
     return out.value
 
@@ -420,8 +420,10 @@ class Calibrator:
     """The whole calibration of a set of activation tensors (vkc_calibrator), pass by pass.
 
     Settings are the CLI's: method ("entropy", "percentile", "mse", "max"), mode ("symmetric", "unsigned",
-    "auto", "asymmetric"), flavor ("modelopt" or "tensorrt"; None is modelopt), bins, start_bin, stride,
-    percentile, exclude_nonfinite (NaN/Inf are an error otherwise), range ("exact": a range pass, then a
+    "auto", "asymmetric"), flavor ("modelopt" or "tensorrt"; None is modelopt; or a tool's own entropy,
+    as `vkcalib compare` lists: "mxnet", "onnxruntime", "ncnn", "ppq"... with that tool's bins, modes and
+    arithmetic), bins (None: the flavour's own), layout ("nchw" or "nhwc": which dimensions of 4-D arrays are
+    H and W, for the flavours that use the image size), start_bin, stride, percentile, exclude_nonfinite (NaN/Inf are an error otherwise), range ("exact": a range pass, then a
     histogram pass over [0, absmax], which reproduces the reference; "streaming": one pass over a
     power-of-two range that doubles as needed), measure (a last pass that fake-quantizes the data and
     records SQNR), memory_budget (bytes of host arrays the range pass may keep, so that the histogram pass
@@ -432,18 +434,23 @@ class Calibrator:
     batches() once per pass; compute() ends the last pass and returns the results. An exact calibration
     needs the data twice: both passes must see the same values (any order, any batch sizes)."""
 
-    def __init__(self, method="entropy", mode="symmetric", flavor=None, bins=2048, *, start_bin=128, stride=1,
+    def __init__(self, method="entropy", mode="symmetric", flavor=None, bins=None, *, start_bin=128, stride=1,
                  percentile=99.99, exclude_nonfinite=False, range="exact", measure=False, memory_budget=0,
-                 device=None, validate=None, cpu_threads=0, context=None):
+                 layout="nchw", device=None, validate=None, cpu_threads=0, context=None):
         info = L.vkc_calibrator_info()
         info.sType = L.VKC_STRUCTURE_TYPE_CALIBRATOR_INFO
         info.method = _parse("method", method)
         info.mode = _parse("mode", mode)
         info.flavor = _parse("flavor", flavor, L.VKC_FLAVOR_MODELOPT)
-        for k, v, lo in (("bins", bins, 1), ("start_bin", start_bin, 1), ("stride", stride, 1)):
+        # bins None: the flavour's own (2048 for NVIDIA's, 8001 for mxnet...)
+        for k, v, lo in (("bins", 0 if bins is None else bins, 0 if bins is None else 1),
+                         ("start_bin", start_bin, 1), ("stride", stride, 1)):
             if not isinstance(v, int) or isinstance(v, bool) or v < lo or v > 65536:
                 raise ValueError("%s: expected an integer in 1..65536, got %r" % (k, v))
-        info.bins, info.start_bin, info.stride = bins, start_bin, stride
+        info.bins, info.start_bin, info.stride = 0 if bins is None else bins, start_bin, stride
+        if layout not in ("nchw", "nhwc"):
+            raise ValueError("layout: 'nchw' or 'nhwc', not %r" % (layout,))
+        info.layout = L.VKC_LAYOUT_NHWC if layout == "nhwc" else L.VKC_LAYOUT_NCHW
         info.percentile = float(percentile)
         info.nonfinite = L.VKC_NONFINITE_EXCLUDE if exclude_nonfinite else L.VKC_NONFINITE_ERROR
         if range not in ("exact", "streaming"):
@@ -527,7 +534,15 @@ class Calibrator:
             raise TypeError("collect(name, array) or collect({name: array})")
         t = self.tensor(name)
         a = host_array(array, "tensor '%s'" % (name,))
+        shape = tuple(int(d) for d in getattr(array, "shape", ()))
         with self.context.lock:
+            # A batch's shape, for the flavours that look at it (ncnn-aciq, mnn).
+            if shape and len(shape) <= 8 and L.lib.vkc_calibrator_pass(self.handle) in (L.VKC_PASS_RANGE,
+                                                                                          L.VKC_PASS_STREAM):
+                dims = (ctypes.c_uint64 * len(shape))(*shape)
+                s = L.lib.vkc_calibrator_set_shape(self.handle, t, len(shape), dims)
+                if s != L.VKC_OK:
+                    raise self._fail(s)
             s = L.lib.vkc_calibrator_feed(self.handle, t, a.ptr, a.n, a.dtype)
             if s != L.VKC_OK:
                 raise self._fail(s)

@@ -32,17 +32,22 @@ CONSTANTS = dict(
     VKC_BACKEND_AUTO=0, VKC_BACKEND_VULKAN=1, VKC_BACKEND_CPU=2,
     VKC_FEATURE_SUBGROUP_ARITHMETIC=1, VKC_FEATURE_SHARED_HISTOGRAM=2, VKC_FEATURE_TIMESTAMPS=4,
     VKC_FEATURE_HOST_IMPORT=8,
-    VKC_HIST_ABS=0, VKC_HIST_SIGNED=1,
+    VKC_HIST_ABS=0, VKC_HIST_SIGNED=1, VKC_HIST_NUMPY=2, VKC_HIST_NCNN=3, VKC_HIST_MNN=4, VKC_HIST_PADDLE=5,
+    VKC_HIST_TORCH=6, VKC_HIST_KIND_COUNT=7,
     VKC_DTYPE_F32=0, VKC_DTYPE_F16=1, VKC_DTYPE_BF16=2,
     VKC_METHOD_ENTROPY=0, VKC_METHOD_PERCENTILE=1, VKC_METHOD_MSE=2, VKC_METHOD_MAX=3,
-    VKC_FLAVOR_MODELOPT=0, VKC_FLAVOR_TENSORRT=1,
+    VKC_FLAVOR_MODELOPT=0, VKC_FLAVOR_TENSORRT=1, VKC_FLAVOR_MXNET=2, VKC_FLAVOR_MXNET_UINT8=3,
+    VKC_FLAVOR_MXNET15=4, VKC_FLAVOR_MXNET15_UINT8=5, VKC_FLAVOR_TVM=6, VKC_FLAVOR_ORT=7, VKC_FLAVOR_ORT_2048=8,
+    VKC_FLAVOR_ORT_8001=9, VKC_FLAVOR_NCNN=10, VKC_FLAVOR_NCNN_ACIQ=11, VKC_FLAVOR_MNN=12, VKC_FLAVOR_PADDLE=13,
+    VKC_FLAVOR_PPQ=14, VKC_FLAVOR_COUNT=15,
+    VKC_LAYOUT_NCHW=0, VKC_LAYOUT_NHWC=1,
     VKC_MODE_SYMMETRIC=0, VKC_MODE_UNSIGNED=1, VKC_MODE_ASYMMETRIC=2, VKC_MODE_AUTO=3,
     VKC_NONFINITE_ERROR=0, VKC_NONFINITE_EXCLUDE=1,
     VKC_RANGE_EXACT=0, VKC_RANGE_STREAMING=1,
     VKC_PASS_RANGE=1, VKC_PASS_HISTOGRAM=2, VKC_PASS_STREAM=3, VKC_PASS_MEASURE=4, VKC_PASS_DONE=5,
     VKC_INT8=0, VKC_UINT8=1,
     VKC_SOURCE_CALIBRATOR=0, VKC_SOURCE_JSON=1, VKC_SOURCE_TRT_CACHE=2,
-    VKC_WARNING_NONFINITE_EXCLUDED=1, VKC_WARNING_FLOORED=2, VKC_WARNING_FALLBACK=4,
+    VKC_WARNING_NONFINITE_EXCLUDED=1, VKC_WARNING_FLOORED=2, VKC_WARNING_FALLBACK=4, VKC_WARNING_TOOL=8,
     VKC_RESULT_RANGE=1, VKC_RESULT_STATS=2, VKC_RESULT_SEARCH=4, VKC_RESULT_HISTOGRAM=8, VKC_RESULT_QUALITY=16,
     VKC_FORMAT_TRT_CACHE=0, VKC_FORMAT_JSON=1,
     VKC_NPY_MAX_DIMS=32,
@@ -150,7 +155,7 @@ vkc_search_result = _struct("vkc_search_result", [
     ("kl", c_double, "double"),
     ("candidates", c_uint64, "uint64_t"), ("inf_candidates", c_uint64, "uint64_t"),
     ("reevaluated", c_uint64, "uint64_t"),
-    ("fallback", c_int, "int"), ("message", c_char * 160, "char[160]"),
+    ("fallback", c_int, "int"), ("tool_warning", c_int, "int"), ("message", c_char * 256, "char[256]"),
 ])
 
 vkc_qparams = _struct("vkc_qparams", [
@@ -166,6 +171,7 @@ vkc_calibrator_info = _struct("vkc_calibrator_info", [
     ("percentile", c_double, "double"),
     ("nonfinite", enum, "vkc_nonfinite"), ("range", enum, "vkc_range_kind"),
     ("measure", c_int, "int"), ("memory_budget", c_uint64, "uint64_t"),
+    ("layout", enum, "vkc_layout"),
 ])
 
 vkc_tensor_result = _struct("vkc_tensor_result", [
@@ -242,6 +248,7 @@ FUNCTIONS = {
     "vkc_calibrator_tensor_count": (c_uint32, [cal_p]),
     "vkc_calibrator_tensor_name": (c_char_p, [cal_p, c_uint32]),
     "vkc_calibrator_feed": (status, [cal_p, c_uint32, c_void_p, c_uint64, enum]),
+    "vkc_calibrator_set_shape": (status, [cal_p, c_uint32, c_uint32, POINTER(c_uint64)]),
     "vkc_calibrator_end_pass": (status, [cal_p]),
     "vkc_calibrator_merge": (status, [cal_p, cal_p]),
     "vkc_calibrator_adopt": (status, [cal_p, cal_p]),

@@ -54,6 +54,13 @@ int calib_pass(const dataset *ds, const calib_options *o, const char *name, int 
 int calib_feed_step(void *user, const feeder_chunk *c)
 {
     vkc_calibrator *cal = user;
+    vkc_pass p = vkc_calibrator_pass(cal);
+    /* The tools' flavours that look at a batch's shape (ncnn-aciq, mnn). */
+    if (c->ndim && (p == VKC_PASS_RANGE || p == VKC_PASS_STREAM) &&
+        vkc_calibrator_set_shape(cal, c->tensor, c->ndim, c->shape) != VKC_OK) {
+        cli_error("%s", vkc_calibrator_error(cal));
+        return 0;
+    }
     if (vkc_calibrator_feed(cal, c->tensor, c->raw, c->n, c->dtype) == VKC_OK) return 1;
     cli_error("%s", vkc_calibrator_error(cal));
     return 0;
@@ -332,7 +339,7 @@ void calib_options_init(calib_options *o)
 {
     memset(o, 0, sizeof *o);
     o->ci.sType = VKC_STRUCTURE_TYPE_CALIBRATOR_INFO;
-    o->ci.bins = 2048;
+    /* ci.bins 0: the flavour's own (2048 for modelopt and tensorrt). */
     o->ci.mode = VKC_MODE_SYMMETRIC;
     o->wi.sType = VKC_STRUCTURE_TYPE_WRITE_INFO;
     o->budget = 1ull << 30;

@@ -53,8 +53,16 @@ static const char *const kHelp =
     "                        symmetric), asymmetric ([lo, hi] with a zero point;\n"
     "                        entropy and mse search every window of the histogram\n"
     "                        of x, exhaustively)\n"
-    "  --flavor F            modelopt (default; threshold = bin edge, NVIDIA's\n"
-    "                        reference) or tensorrt (bin centre convention)\n"
+    "  --flavor F            whose entropy: modelopt (default; NVIDIA's reference,\n"
+    "                        threshold = bin edge), tensorrt (bin centre, as\n"
+    "                        TensorRT's caches show), or another tool's, exactly\n"
+    "                        as that tool computes it (its histogram, bins,\n"
+    "                        levels, arithmetic): mxnet, mxnet-uint8, mxnet-1.5,\n"
+    "                        mxnet-1.5-uint8, tvm, onnxruntime, onnxruntime-2048,\n"
+    "                        onnxruntime-8001, ncnn, ncnn-aciq, mnn, paddle, ppq.\n"
+    "                        A tool's flavour takes its own bin count unless\n"
+    "                        --bins is given; `vkcalib compare` runs them all\n"
+    "  --layout nchw|nhwc    which dimensions are H and W (flavour mnn; default nchw)\n"
     "  --bins N              histogram bins (default 2048)\n"
     "  --start-bin S         first entropy/MSE candidate bin (default 128)\n"
     "  --percentile P        for --method percentile (default 99.99)\n"
@@ -156,6 +164,11 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
         else if (!strcmp(a, "--from-state")) o->from_state = v;
         else if (!strcmp(a, "--model")) o->model = v;
         else if (!strcmp(a, "--devices")) o->devices = v;
+        else if (!strcmp(a, "--layout")) {
+            if (!strcmp(v, "nchw")) o->ci.layout = VKC_LAYOUT_NCHW;
+            else if (!strcmp(v, "nhwc")) o->ci.layout = VKC_LAYOUT_NHWC;
+            else { cli_error("--layout: nchw or nhwc, not %s", v); return 2; }
+        }
         else if (!strcmp(a, "--range")) {
             if (!strcmp(v, "exact")) o->ci.range = VKC_RANGE_EXACT;
             else if (!strcmp(v, "streaming")) o->ci.range = VKC_RANGE_STREAMING;

@@ -175,7 +175,7 @@ int cmd_histogram(int argc, char **argv)
         x = load(path, raw, count, &n);
         if (!x) return 1;
     }
-    const unsigned long long bins = o.ci.bins;
+    const unsigned long long bins = o.ci.bins ? o.ci.bins : 2048;
     vkc_context *ctx = cli_open_context(&o.dev, json);
     if (!ctx) { free(x); return 1; }
     vkc_stats st = {0};

@@ -27,7 +27,8 @@ static const char *const kHelp =
     "                    256 levels: for tensors that are never negative), or\n"
     "                    asymmetric (a [lo, hi] window with a zero point)\n"
     "  --flavor F        modelopt (default; threshold = bin edge i, as NVIDIA's\n"
-    "                    reference) or tensorrt (threshold = (i + 0.5) * width)\n"
+    "                    reference) or tensorrt (threshold = (i + 0.5) * width);\n"
+    "                    the other tools' flavours need the tensors (calibrate)\n"
     "  --start-bin S     first candidate bin (default 128)\n"
     "  --percentile P    for --method percentile (default 99.99, at most 4 decimals)\n"
     "  --json            print one JSON object\n" CLI_DEVICE_HELP
@@ -186,6 +187,13 @@ int cmd_search(int argc, char **argv)
     }
     if (o.ci.mode == VKC_MODE_AUTO) {
         cli_error("--mode: symmetric, unsigned (histograms of |x|) or asymmetric (of x), not auto");
+        return 2;
+    }
+    if (o.ci.flavor > VKC_FLAVOR_TENSORRT) {
+        /* a tool's flavour bins with its own edges (and Paddle needs min |x|,
+         * ncnn-ACIQ the image size): a histogram from elsewhere is not its */
+        cli_error("search: --flavor %s needs the tensors themselves: vkcalib calibrate DIR --flavor %s (or "
+                  "vkcalib compare DIR)", vkc_flavor_name(o.ci.flavor), vkc_flavor_name(o.ci.flavor));
         return 2;
     }
     vkc_search_params sp = {0};

@@ -25,7 +25,11 @@ static const char *const kCollectHelp =
     "Options:\n"
     "  --state FILE          the state file to write (atomically)\n"
     "  --range-from FILE     round 2: histogram over the merged ranges in FILE\n"
-    "  --bins N              histogram bins (default 2048; round 1 records it)\n"
+    "  --flavor F            the entropy flavour the histograms are for (default\n"
+    "                        modelopt; another tool's flavour bins as that tool does:\n"
+    "                        give the same --flavor to every round and to calibrate)\n"
+    "  --bins N              histogram bins (default 2048, or the flavour's; round 1\n"
+    "                        records it)\n"
     "  --exclude-nonfinite   skip NaN and Inf values (default: they are an error)\n"
     "  --allow-missing       see calibrate --help\n"
     "  --memory-budget SIZE  host memory for input buffers (default 1G)\n"
@@ -48,8 +52,8 @@ int cmd_collect(int argc, char **argv)
     char **inputs = malloc((size_t)argc * sizeof *inputs);
     int ninputs = 0;
     if (!inputs) return 1;
-    const unsigned shared = CLI_OPT_BINS | CLI_OPT_NONFINITE | CLI_OPT_MISSING | CLI_OPT_BUDGET | CLI_OPT_QUIET |
-                            CLI_OPT_DEVICE;
+    const unsigned shared = CLI_OPT_FLAVOR | CLI_OPT_BINS | CLI_OPT_NONFINITE | CLI_OPT_MISSING | CLI_OPT_BUDGET |
+                            CLI_OPT_QUIET | CLI_OPT_DEVICE;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int r = cli_option(argc, argv, &i, shared, &o, "collect");

@@ -12,6 +12,8 @@ struct feeder {
     uint64_t n[2];
     vkc_dtype dtype[2];
     uint32_t tensor[2], item[2];
+    uint32_t ndim[2];
+    uint64_t shape[2][8];   /* of the chunk's first batch */
     int full[2];
     int head;          /* next slot the consumer takes */
     int held;          /* consumer holds slot head - 1 until its next call */
@@ -106,6 +108,10 @@ static void *reader(void *arg)
                         break;
                     }
                     first = k;
+                    /* The shape of the batch that starts the chunk. */
+                    const vkc_npy_header *hd = vkc_source_header(src);
+                    f->ndim[slot] = hd && hd->ndim <= 8 ? hd->ndim : 0;
+                    for (uint32_t d = 0; d < f->ndim[slot]; d++) f->shape[slot][d] = hd->shape[d];
                 }
                 uint64_t got = 0;
                 if (want == VKC_DTYPE_F16)
@@ -186,6 +192,8 @@ int feeder_next(feeder *f, feeder_chunk *c)
         c->n = f->n[f->head];
         c->tensor = f->tensor[f->head];
         c->item = f->item[f->head];
+        c->ndim = f->ndim[f->head];
+        memcpy(c->shape, f->shape[f->head], sizeof c->shape);
         f->head ^= 1;
         f->held = 1;
     }

@@ -15,6 +15,8 @@ typedef struct feeder_chunk {
     uint64_t n;
     uint32_t tensor;
     uint32_t item;   /* first batch in the chunk (a chunk may span several) */
+    uint32_t ndim;   /* that batch's shape (0: unknown or more than 8 dimensions) */
+    uint64_t shape[8];
 } feeder_chunk;
 
 typedef struct feeder feeder;

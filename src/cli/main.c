@@ -21,6 +21,8 @@ static const char *const kUsage =
     "  inspect FILE               the tensors, scales and ranges of a cache or JSON\n"
     "  explain INPUT... --tensor T walkthrough of one tensor's calibration, with its\n"
     "                             own numbers and plots, in the terminal\n"
+    "  compare INPUT...           every tool's entropy (TensorRT, ONNX Runtime, MXNet,\n"
+    "                             TVM, ncnn, MNN, Paddle, PPQ) side by side\n"
     "  report INPUT... -o FILE    one self-contained HTML report: every tensor, every\n"
     "                             method, histograms, KL curves, SQNR\n"
     "  histogram                  range statistics and histogram of one tensor (.npy,\n"
@@ -178,7 +180,7 @@ int main(int argc, char **argv)
     } cmds[] = {{"devices", cmd_devices},     {"histogram", cmd_histogram}, {"search", cmd_search},
                 {"calibrate", cmd_calibrate}, {"inspect", cmd_inspect},   {"explain", cmd_explain},
                 {"report", cmd_report},       {"collect", cmd_collect},     {"merge", cmd_merge},
-                {"qdq", cmd_qdq},             {"tensors", cmd_tensors}};
+                {"qdq", cmd_qdq},             {"tensors", cmd_tensors},     {"compare", cmd_compare}};
     for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
         if (strcmp(argv[1], cmds[k].name) == 0) return cmds[k].fn(argc - 1, argv + 1);
     cli_error("unknown command '%s'; see `vkcalib --help`", argv[1]);

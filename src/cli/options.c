@@ -4,6 +4,7 @@
 #include "options.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,10 +59,15 @@ static int apply(unsigned bit, const char *v, calib_options *o)
         if (vkc_mode_parse(v, &o->ci.mode)) return 1;
         cli_error("--mode: symmetric, unsigned, asymmetric or auto, not %s", v);
         return 0;
-    case CLI_OPT_FLAVOR:
+    case CLI_OPT_FLAVOR: {
         if (vkc_flavor_parse(v, &o->ci.flavor)) return 1;
-        cli_error("--flavor: modelopt or tensorrt, not %s", v);
+        char list[512] = "";
+        for (int f = 0; f < VKC_FLAVOR_COUNT; f++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", f ? ", " : "",
+                     vkc_flavor_name((vkc_flavor)f));
+        cli_error("--flavor: one of %s; not %s", list, v);
         return 0;
+    }
     case CLI_OPT_BINS:
         if (cli_parse_u64(v, &u) && u >= 1 && u <= CLI_MAX_BINS) {
             o->ci.bins = (uint32_t)u;

@@ -29,6 +29,13 @@ int rv_parse_option(int argc, char **argv, int *i, rv_options *o, const char *cm
     const unsigned shared = CLI_OPT_FLAVOR | CLI_OPT_BINS | CLI_OPT_START_BIN | CLI_OPT_PERCENTILE |
                             CLI_OPT_NONFINITE | CLI_OPT_MISSING | CLI_OPT_BUDGET | CLI_OPT_QUIET | CLI_OPT_DEVICE;
     int r = cli_option(argc, argv, i, shared, &o->co, cmd);
+    if (r > 0 && (o->co.given & CLI_OPT_FLAVOR) && o->co.ci.flavor != VKC_FLAVOR_MODELOPT &&
+        o->co.ci.flavor != VKC_FLAVOR_TENSORRT) {
+        cli_error("%s: --flavor %s: %s shows NVIDIA's entropy (modelopt or tensorrt); `vkcalib compare` puts the "
+                  "other tools' side by side",
+                  cmd, vkc_flavor_name(o->co.ci.flavor), cmd);
+        return -1;
+    }
     if (r) {
         o->have_bins = (o->co.given & CLI_OPT_BINS) != 0;
         o->have_flavor = (o->co.given & CLI_OPT_FLAVOR) != 0;
@@ -359,7 +366,7 @@ static int build_from_dataset(vkc_context *ctx, char **inputs, int ninputs, cons
         memcpy(tt->hist, r->counts, (size_t)tt->bins * sizeof *tt->hist);
     }
     vkc_calibrator_destroy(cal);
-    s->bins = co.ci.bins;
+    s->bins = s->n ? s->t[0].bins : 0;
     ok = ok && search_all_rv(ctx, s);
     if (ok && extra)
         for (uint32_t t = 0; t < s->n; t++) extra(&s->t[t], user);

@@ -41,12 +41,7 @@
 
 #include "base/common.h"
 
-#define VKC_HIST_NUMPY ((vkc_hist_kind)2)
-#define VKC_HIST_NCNN ((vkc_hist_kind)3)
-#define VKC_HIST_MNN ((vkc_hist_kind)4)
-#define VKC_HIST_PADDLE ((vkc_hist_kind)5)
-#define VKC_HIST_TORCH ((vkc_hist_kind)6)
-#define VKC_HIST_KIND_COUNT 7
+/* The kind values themselves are public (vkcalib.h: vkc_hist_kind). */
 
 /* Flags of an edge-table geometry (shared with shaders/hist.comp). */
 enum {

@@ -1,4 +1,5 @@
 #include "policy/range_policy.h"
+#include "search/flavor.h"
 
 
 #include <math.h>
@@ -102,7 +103,6 @@ double vkc_qparams_amax(const vkc_qparams *q)
 
 static const char *const vkc_mode_names[] = {"symmetric", "unsigned", "asymmetric", "auto"};
 static const char *const vkc_method_names[] = {"entropy", "percentile", "mse", "max"};
-static const char *const vkc_flavor_names[] = {"modelopt", "tensorrt"};
 
 #define VKC_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -147,13 +147,14 @@ int vkc_method_parse(const char *s, vkc_method *out)
 
 const char *vkc_flavor_name(vkc_flavor f)
 {
-    return vkc_name_of(vkc_flavor_names, VKC_COUNT(vkc_flavor_names), (int)f);
+    const vkc_flavor_info *fi = vkc_flavor_get(f);
+    return fi ? fi->name : "unknown";
 }
 
 int vkc_flavor_parse(const char *s, vkc_flavor *out)
 {
-    int i = vkc_index_of(vkc_flavor_names, VKC_COUNT(vkc_flavor_names), s);
-    if (i < 0) return 0;
-    *out = (vkc_flavor)i;
+    const vkc_flavor_info *fi = vkc_flavor_find(s);
+    if (!fi) return 0;
+    *out = fi->flavor;
     return 1;
 }

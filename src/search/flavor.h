@@ -1,7 +1,5 @@
 /* Every tool's entropy threshold (../shared/FLAVOURS.md), reproduced in the
- * tool's own arithmetic. Internal for now: the flavour values continue the
- * public vkc_flavor (VKC_FLAVOR_MODELOPT = 0, VKC_FLAVOR_TENSORRT = 1) and
- * wait for the public header to list them.
+ * tool's own arithmetic: the searches behind the public vkc_flavor values.
  *
  * Each flavour has a histogram kind (src/pass/hist_kind.h), bin and level
  * defaults (vkc_flavor_info, overridable), candidates, an arithmetic, a tie
@@ -22,20 +20,7 @@
 
 #include "base/common.h"
 
-#define VKC_FLAVOR_MXNET ((vkc_flavor)2)
-#define VKC_FLAVOR_MXNET_UINT8 ((vkc_flavor)3)
-#define VKC_FLAVOR_MXNET15 ((vkc_flavor)4)
-#define VKC_FLAVOR_MXNET15_UINT8 ((vkc_flavor)5)
-#define VKC_FLAVOR_TVM ((vkc_flavor)6)
-#define VKC_FLAVOR_ORT ((vkc_flavor)7)
-#define VKC_FLAVOR_ORT_2048 ((vkc_flavor)8)
-#define VKC_FLAVOR_ORT_8001 ((vkc_flavor)9)
-#define VKC_FLAVOR_NCNN ((vkc_flavor)10)
-#define VKC_FLAVOR_NCNN_ACIQ ((vkc_flavor)11)
-#define VKC_FLAVOR_MNN ((vkc_flavor)12)
-#define VKC_FLAVOR_PADDLE ((vkc_flavor)13)
-#define VKC_FLAVOR_PPQ ((vkc_flavor)14)
-#define VKC_FLAVOR_COUNT 15
+/* The flavour values themselves are public (vkcalib.h: vkc_flavor). */
 
 /* How a tool computes (the deciding evaluator's arithmetic). */
 typedef enum vkc_tool_arith {

@@ -283,6 +283,14 @@ vkc_status vkc_search(vkc_context *ctx, const vkc_histogram *hists, uint32_t cou
     vkc_status s = vkc_check_struct(params->sType, params->pNext, VKC_STRUCTURE_TYPE_SEARCH_PARAMS,
                                     "vkc_search_params", &ctx->msg);
     if (s != VKC_OK) return s;
+    /* The tools' flavours bin with their own edges and need what the
+     * histogram alone does not hold (Paddle's min |x|, ncnn-ACIQ's image
+     * size): they go through the calibrator, which measures both. */
+    if ((unsigned)params->flavor > VKC_FLAVOR_TENSORRT)
+        return vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED,
+                        "vkc_search: flavour %s searches the calibrator's own histograms; feed the tensors "
+                        "to a vkc_calibrator with that flavour",
+                        vkc_flavor_name(params->flavor) ? vkc_flavor_name(params->flavor) : "(unknown)");
     if (params->mode == VKC_MODE_AUTO)
         return vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED,
                         "vkc_search: mode auto is resolved per tensor (the calibrator does it); pass symmetric or "

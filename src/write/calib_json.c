@@ -9,8 +9,8 @@
  *                 zero_point, amax, min, max, absmax, elements, finite,
  *                 zeros, nan, pos_inf, neg_inf, bins, bin_width, i,
  *                 [window_a, window_b], [kl | mse], fallback,
- *                 [fallback_reason], [histogram, [kl_start, kl_stride,
- *                 kl_curve]]}]}
+ *                 [fallback_reason], [tool_warning], [histogram,
+ *                 [kl_start, kl_stride, kl_curve]]}]}
  *
  * The writer's bytes are part of the interface (tests compare them): the
  * order of members never changes, optional members appear exactly when
@@ -43,7 +43,10 @@ static void write_histogram(vkc_jw *j, const vkc_calibration_settings *set, cons
     vkc_jw_begin_array(j);
     for (uint32_t b = 0; b < r->spec.bins; b++) vkc_jw_uint(j, r->counts[b]);
     vkc_jw_end_array(j);
-    if (r->method != VKC_METHOD_ENTROPY || r->mode == VKC_MODE_ASYMMETRIC) return;
+    /* The KL curve is modelopt's; a tool's flavour has its own candidates. */
+    if (r->method != VKC_METHOD_ENTROPY || r->mode == VKC_MODE_ASYMMETRIC ||
+        (set->flavor != VKC_FLAVOR_MODELOPT && set->flavor != VKC_FLAVOR_TENSORRT))
+        return;
     vkc_search_params sp = {0};
     sp.method = r->method;
     sp.flavor = set->flavor;
@@ -103,6 +106,7 @@ static void write_tensor(vkc_jw *j, const vkc_calibration_settings *set, const v
         vkc_jw_kv_double(j, r->method == VKC_METHOD_ENTROPY ? "kl" : "mse", r->search.kl);
     vkc_jw_kv_bool(j, "fallback", r->search.fallback);
     if (r->search.fallback) vkc_jw_kv_string(j, "fallback_reason", r->search.message);
+    if (r->search.tool_warning) vkc_jw_kv_string(j, "tool_warning", r->search.message);
     if (histograms && r->counts) write_histogram(j, set, r);
     vkc_jw_end_object(j);
 }
@@ -320,7 +324,11 @@ static vkc_status read_search(const reader *rd, const vkc_json *jt, vkc_tensor_r
     get_bool(rd, jt, "fallback", &fb, &st);
     r->search.fallback = fb;
     const char *why = get_string(rd, jt, "fallback_reason", &st);
+    const char *tool = get_string(rd, jt, "tool_warning", &st);
     if (why) snprintf(r->search.message, sizeof r->search.message, "%s", why);
+    else if (tool) snprintf(r->search.message, sizeof r->search.message, "%s", tool);
+    r->search.tool_warning = tool != NULL;
+    if (tool) r->warnings |= VKC_WARNING_TOOL;
     r->search.threshold = r->threshold;
     r->search.lo = r->lo;
     r->search.hi = r->hi;

@@ -3,6 +3,7 @@
 #include "base/strbuf.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,8 @@ vkc_status vkc_state_add(vkc_state *s, const char *name, const vkc_stats *st, fl
     memcpy(t->name, name, len + 1);
     t->st = *st;
     t->hist_hi = hist_hi;
+    t->kind = VKC_HIST_ABS;
+    t->absmin = NAN;
     if (counts) {
         t->counts = malloc((size_t)s->bins * 8);
         if (!t->counts) {
@@ -88,14 +91,22 @@ vkc_status vkc_state_add(vkc_state *s, const char *name, const vkc_stats *st, fl
     return VKC_OK;
 }
 
+/* Version 1 holds NVIDIA's flavours; the other tools' need version 2. */
+static uint32_t version_for(const vkc_state *s)
+{
+    return s->flavor == VKC_FLAVOR_MODELOPT || s->flavor == VKC_FLAVOR_TENSORRT ? 1u : 2u;
+}
+
 vkc_status vkc_state_save(const char *path, const vkc_state *s, vkc_msg *msg)
 {
     vkc_buf b = {0};
+    const uint32_t version = version_for(s);
     vkc_buf_append(&b, "VKCH", 4);
-    put32(&b, VKC_STATE_VERSION);
+    put32(&b, version);
     put32(&b, s->phase);
     put32(&b, s->bins);
     put32(&b, s->flags);
+    if (version >= 2) put32(&b, s->flavor);
     put32(&b, s->ntensors);
     for (uint32_t k = 0; k < s->ntensors; k++) {
         const vkc_state_tensor *t = &s->t[k];
@@ -106,6 +117,13 @@ vkc_status vkc_state_save(const char *path, const vkc_state *s, vkc_msg *msg)
         put32(&b, vkc_f32_bits(t->st.max));
         put32(&b, vkc_f32_bits(t->st.absmax));
         put32(&b, vkc_f32_bits(t->hist_hi));
+        if (version >= 2) {
+            put32(&b, vkc_f32_bits(t->hist_lo));
+            put32(&b, vkc_f32_bits(t->absmin));
+            put32(&b, t->kind);
+            put64(&b, t->image_elements);
+            put64(&b, t->hw);
+        }
         put64(&b, t->st.count);
         put64(&b, t->st.zeros);
         put64(&b, t->st.nan);
@@ -148,14 +166,21 @@ vkc_status vkc_state_parse(const void *buf, size_t len, vkc_state *out, vkc_msg 
         return vkc_fail(msg, VKC_ERROR_FORMAT, "checksum mismatch: the file is damaged or truncated");
     end -= 4;
     uint32_t version = vkc_ld32(p + 4);
-    if (version != VKC_STATE_VERSION)
-        return vkc_fail(msg, VKC_ERROR_UNSUPPORTED, "state version %u; this vkcalib reads version %u", version,
+    if (version < 1 || version > VKC_STATE_VERSION)
+        return vkc_fail(msg, VKC_ERROR_UNSUPPORTED, "state version %u; this vkcalib reads versions 1 to %u", version,
                         VKC_STATE_VERSION);
     out->phase = vkc_ld32(p + 8);
     out->bins = vkc_ld32(p + 12);
     out->flags = vkc_ld32(p + 16);
-    uint32_t n = vkc_ld32(p + 20);
-    p += 24;
+    p += 20;
+    if (version >= 2) {
+        if (end - p < 8) return vkc_fail(msg, VKC_ERROR_FORMAT, "truncated header");
+        out->flavor = vkc_ld32(p);
+        p += 4;
+        if (out->flavor >= VKC_FLAVOR_COUNT) return vkc_fail(msg, VKC_ERROR_FORMAT, "unknown flavour %u", out->flavor);
+    }
+    uint32_t n = vkc_ld32(p);
+    p += 4;
     if (out->phase != VKC_STATE_RANGE && out->phase != VKC_STATE_HISTOGRAM)
         return vkc_fail(msg, VKC_ERROR_FORMAT, "unknown phase %u", out->phase);
     if (out->bins == 0 || out->bins > MAX_BINS) return vkc_fail(msg, VKC_ERROR_FORMAT, "bad bin count %u", out->bins);
@@ -164,7 +189,7 @@ vkc_status vkc_state_parse(const void *buf, size_t len, vkc_state *out, vkc_msg 
         if (end - p < 4) { s = vkc_fail(msg, VKC_ERROR_FORMAT, "tensor %u: truncated", k); break; }
         uint32_t nl = vkc_ld32(p);
         p += 4;
-        size_t fixed = 16 + 40 + (out->phase == VKC_STATE_HISTOGRAM ? (size_t)out->bins * 8 : 0);
+        size_t fixed = 16 + (version >= 2 ? 28 : 0) + 40 + (out->phase == VKC_STATE_HISTOGRAM ? (size_t)out->bins * 8 : 0);
         if (nl == 0 || nl > MAX_NAME || (size_t)(end - p) < nl + fixed) {
             s = vkc_fail(msg, VKC_ERROR_FORMAT, "tensor %u: truncated or bad name length %u", k, nl);
             break;
@@ -179,12 +204,28 @@ vkc_status vkc_state_parse(const void *buf, size_t len, vkc_state *out, vkc_msg 
         st.max = vkc_bits_f32(vkc_ld32(p + 4));
         st.absmax = vkc_bits_f32(vkc_ld32(p + 8));
         float hi = vkc_bits_f32(vkc_ld32(p + 12));
-        st.count = vkc_ld64(p + 16);
-        st.zeros = vkc_ld64(p + 24);
-        st.nan = vkc_ld64(p + 32);
-        st.pos_inf = vkc_ld64(p + 40);
-        st.neg_inf = vkc_ld64(p + 48);
-        p += 56;
+        p += 16;
+        vkc_state_tensor v2 = {0};
+        v2.kind = VKC_HIST_ABS;
+        v2.absmin = NAN;
+        if (version >= 2) {
+            v2.hist_lo = vkc_bits_f32(vkc_ld32(p));
+            v2.absmin = vkc_bits_f32(vkc_ld32(p + 4));
+            v2.kind = vkc_ld32(p + 8);
+            v2.image_elements = vkc_ld64(p + 12);
+            v2.hw = vkc_ld64(p + 20);
+            p += 28;
+            if (v2.kind >= VKC_HIST_KIND_COUNT) {
+                s = vkc_fail(msg, VKC_ERROR_FORMAT, "tensor %u: unknown histogram kind %u", k, v2.kind);
+                break;
+            }
+        }
+        st.count = vkc_ld64(p);
+        st.zeros = vkc_ld64(p + 8);
+        st.nan = vkc_ld64(p + 16);
+        st.pos_inf = vkc_ld64(p + 24);
+        st.neg_inf = vkc_ld64(p + 32);
+        p += 40;
         uint64_t *counts = NULL;
         if (out->phase == VKC_STATE_HISTOGRAM) {
             counts = malloc((size_t)out->bins * 8);
@@ -194,6 +235,14 @@ vkc_status vkc_state_parse(const void *buf, size_t len, vkc_state *out, vkc_msg 
         }
         s = vkc_state_add(out, name, &st, hi, counts, msg);
         free(counts);
+        if (s == VKC_OK) {
+            vkc_state_tensor *t = &out->t[out->ntensors - 1];
+            t->hist_lo = v2.hist_lo;
+            t->absmin = v2.absmin;
+            t->kind = v2.kind;
+            t->image_elements = v2.image_elements;
+            t->hw = v2.hw;
+        }
     }
     if (s == VKC_OK) s = check_unique(out, msg);
     if (s == VKC_OK && p != end) s = vkc_fail(msg, VKC_ERROR_FORMAT, "%zu unexpected bytes after the tensors", (size_t)(end - p));
@@ -239,12 +288,18 @@ vkc_status vkc_state_merge(vkc_state *a, const vkc_state *b, vkc_msg *msg)
     if (a->bins != b->bins) return vkc_fail(msg, VKC_ERROR_MISMATCH, "bin counts differ: %u and %u", a->bins, b->bins);
     if (a->flags != b->flags)
         return vkc_fail(msg, VKC_ERROR_MISMATCH, "one state excluded non-finite values and the other did not");
+    if (a->flavor != b->flavor)
+        return vkc_fail(msg, VKC_ERROR_MISMATCH, "states of different flavours (%s and %s)", vkc_flavor_name(a->flavor),
+                        vkc_flavor_name(b->flavor));
     if (a->ntensors != b->ntensors)
         return vkc_fail(msg, VKC_ERROR_MISMATCH, "tensor sets differ: %u and %u tensors", a->ntensors, b->ntensors);
     for (uint32_t k = 0; k < b->ntensors; k++) {
         uint32_t i = find_hint(a, b->t[k].name, k);
         if (i == UINT32_MAX) return vkc_fail(msg, VKC_ERROR_MISMATCH, "tensor '%s' is in one state only", b->t[k].name);
-        if (a->phase == VKC_STATE_HISTOGRAM && vkc_f32_bits(a->t[i].hist_hi) != vkc_f32_bits(b->t[k].hist_hi))
+        const vkc_state_tensor *x = &a->t[i], *y = &b->t[k];
+        if (a->phase == VKC_STATE_HISTOGRAM &&
+            (vkc_f32_bits(x->hist_hi) != vkc_f32_bits(y->hist_hi) || vkc_f32_bits(x->hist_lo) != vkc_f32_bits(y->hist_lo) ||
+             x->kind != y->kind))
             return vkc_fail(msg, VKC_ERROR_MISMATCH,
                             "tensor '%s': histograms over different ranges (%g and %g): both must be collected over "
                             "the same merged ranges",
@@ -252,10 +307,16 @@ vkc_status vkc_state_merge(vkc_state *a, const vkc_state *b, vkc_msg *msg)
     }
     for (uint32_t k = 0; k < b->ntensors; k++) {
         vkc_state_tensor *t = &a->t[find_hint(a, b->t[k].name, k)];
-        if (a->phase == VKC_STATE_RANGE) vkc_stats_merge(&t->st, &b->t[k].st);
-        else
+        const vkc_state_tensor *y = &b->t[k];
+        if (a->phase == VKC_STATE_RANGE) {
+            vkc_stats_merge(&t->st, &y->st);
+            /* min |x|: NaN (not measured somewhere) stays NaN */
+            if (isnan(y->absmin) || y->absmin < t->absmin) t->absmin = y->absmin;
+            if (!t->image_elements) t->image_elements = y->image_elements;
+            if (!t->hw) t->hw = y->hw;
+        } else
             for (uint32_t j = 0; j < a->bins; j++)
-                if (!vkc_add_u64(t->counts[j], b->t[k].counts[j], &t->counts[j]))
+                if (!vkc_add_u64(t->counts[j], y->counts[j], &t->counts[j]))
                     return vkc_fail(msg, VKC_ERROR_MISMATCH, "tensor '%s': a count overflows 64 bits", t->name);
     }
     return VKC_OK;
