@@ -38,7 +38,7 @@ static const char *const kUsage =
     "\n"
     "Environment: VKCALIB_DEVICE (device selector), VKCALIB_VALIDATE=1 (validation\n"
     "layer), VKCALIB_DISABLE=subgroup,shared,timestamp,import (mask optional GPU\n"
-    "features), NO_COLOR.\n";
+    "features) or avx2,avx512 (the CPU backend's vector kernels), NO_COLOR.\n";
 
 static int g_errors_muted;
 
