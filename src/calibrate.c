@@ -399,10 +399,13 @@ static vkc_status prepare_tensor(vkc_calibrator *c, uint32_t t)
     if (ts->mode == VKC_MODE_AUTO) ts->mode = st->min >= 0 ? VKC_MODE_UNSIGNED : VKC_MODE_SYMMETRIC;
     if (ts->mode == VKC_MODE_UNSIGNED && st->min < 0)
         return vkc_cal_fail(c, t, VKC_ERROR_INVALID_ARGUMENT, "mode unsigned, but its minimum is %g", (double)st->min);
-    /* Two-sided searches need the histogram of x over [min, max]
-     * (DESIGN.md §3); everything else the histogram of |x|. */
+    /* Two-sided searches need the histogram of x over [min, max] widened
+     * to include 0 (DESIGN.md §3: every range is, so on a never-negative
+     * tensor this is the histogram of |x| bin for bin); everything else the
+     * histogram of |x|. */
     if (ts->mode == VKC_MODE_ASYMMETRIC && c->info.method != VKC_METHOD_MAX)
-        ts->spec = (vkc_hist_spec){VKC_HIST_SIGNED, c->info.bins, st->min, st->max};
+        ts->spec = (vkc_hist_spec){VKC_HIST_SIGNED, c->info.bins, st->min < 0 ? st->min : 0.0f,
+                                   st->max > 0 ? st->max : 0.0f};
     else
         ts->spec = (vkc_hist_spec){VKC_HIST_ABS, c->info.bins, 0.0f, st->absmax};
     free(ts->counts);

@@ -20,7 +20,8 @@ static const char *const kHelp =
     "                    or float with whole values (torch.histc returns floats)\n"
     "  --range-max A     upper edge of the last bin (the tensor's absmax)\n"
     "  --range-min L     with --mode asymmetric: the counts are a histogram of x\n"
-    "                    (not |x|) over [L, A]; every window of bins is searched\n"
+    "                    (not |x|) over [L, A]; entropy searches every window of\n"
+    "                    bins holding 0 (L <= 0 <= A), mse every window\n"
     "  --method M        entropy (default; TensorRT's KL calibration), percentile,\n"
     "                    mse, max\n"
     "  --mode M          symmetric (default; int8, 128 levels), unsigned (uint8,\n"
@@ -203,6 +204,12 @@ int cmd_search(int argc, char **argv)
     if (asym != !isnan(range_min) || (asym && !(range_min < range_max))) {
         cli_error("search: --mode asymmetric takes a histogram of x over [--range-min, --range-max], min < max; "
                   "the other modes a histogram of |x| over [0, --range-max]");
+        return 2;
+    }
+    if (asym && sp.method == VKC_METHOD_ENTROPY && (range_min > 0 || range_max < 0)) {
+        cli_error("search: asymmetric entropy searches windows holding 0: the histogram's range [%g, %g] must "
+                  "contain it (bin x over [min(min, 0), max(max, 0)])",
+                  range_min, range_max);
         return 2;
     }
     if (asym && sp.method == VKC_METHOD_PERCENTILE) {

@@ -325,9 +325,16 @@ static vkc_status read_search(const reader *rd, const vkc_json *jt, vkc_tensor_r
     r->search.lo = r->lo;
     r->search.hi = r->hi;
     if (st != VKC_OK) return st;
-    if (r->mode == VKC_MODE_ASYMMETRIC && r->method != VKC_METHOD_MAX)
-        r->spec = (vkc_hist_spec){VKC_HIST_SIGNED, (uint32_t)bins, r->stats.min, r->stats.max};
-    else
+    if (r->mode == VKC_MODE_ASYMMETRIC && r->method != VKC_METHOD_MAX) {
+        /* Over [min, max] widened to include 0; vkcalib 0.2.0 binned x over
+         * [min, max] itself, which its bin_width tells apart. */
+        float lo = r->stats.min < 0 ? r->stats.min : 0.0f, hi = r->stats.max > 0 ? r->stats.max : 0.0f;
+        double bw;
+        if (get_number(rd, jt, "bin_width", &bw, &st) && (lo != r->stats.min || hi != r->stats.max) &&
+            bw == ((double)r->stats.max - (double)r->stats.min) / (double)bins)
+            lo = r->stats.min, hi = r->stats.max;
+        r->spec = (vkc_hist_spec){VKC_HIST_SIGNED, (uint32_t)bins, lo, hi};
+    } else
         r->spec = (vkc_hist_spec){VKC_HIST_ABS, (uint32_t)bins, 0.0f, r->stats.absmax};
     r->fields |= VKC_RESULT_SEARCH;
     return VKC_OK;
