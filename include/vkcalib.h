@@ -244,6 +244,11 @@ VKC_API void vkc_stats_merge(vkc_stats *a, const vkc_stats *b);
 /* ------------------------------------------------------------------------ */
 /* Histograms                                                                */
 
+/* The most bins any histogram the library searches, keeps or reads may have
+ * (calibrator, vkc_search, streams, state files, JSON): one cap
+ * everywhere, so a histogram one part accepts every other part takes. */
+#define VKC_HIST_MAX_BINS 65536u
+
 typedef enum vkc_hist_kind {
     VKC_HIST_ABS = 0,   /* bins of |x| over [0, hi] */
     VKC_HIST_SIGNED = 1 /* bins of x over [lo, hi] */

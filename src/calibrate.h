@@ -5,7 +5,7 @@
 
 #include "base/common.h"
 
-#define VKC_CAL_MAX_BINS 65536u
+#define VKC_CAL_MAX_BINS VKC_HIST_MAX_BINS
 
 /* A host array kept from the range pass to run the histogram (and
  * measure) pass without the application (info.memory_budget). */

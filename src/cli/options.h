@@ -6,8 +6,8 @@
 #include "calib.h"
 
 /* The most bins any command takes, in --bins, --start-bin and the
- * histograms it reads. */
-#define CLI_MAX_BINS 65536u
+ * histograms it reads: the library's cap. */
+#define CLI_MAX_BINS VKC_HIST_MAX_BINS
 
 enum {
     CLI_OPT_METHOD = 1u << 0,     /* --method M */

@@ -77,8 +77,9 @@
 
 #define VKC_ASYM_LEVELS 256u
 #define VKC_ASYM_DEFAULT_START 128u
-/* Largest histogram the MSE search takes (exact 128-bit moments). */
-#define VKC_ASYM_MSE_MAX_BINS (1u << 20)
+/* Largest histogram the MSE search takes (exact 128-bit moments; the
+ * library's cap). */
+#define VKC_ASYM_MSE_MAX_BINS VKC_HIST_MAX_BINS
 
 typedef struct vkc_asym_result {
     uint32_t a, b;          /* chosen window: bins a..b-1 */

@@ -13,4 +13,9 @@ vkc_status vkc_percentile_search(const vkc_histogram *h, double p, vkc_search_re
 vkc_status vkc_mse_select(const vkc_histogram *h, uint32_t start, uint32_t bound, const float *approx,
                           vkc_search_result *r, vkc_msg *msg);
 
+/* The MSE sum of candidate i as DESIGN.md §2 defines it, bin by bin in
+ * exact integers (O(n)): the reference vkc_mse_select's O(bound) sums
+ * equal exactly (tests). */
+unsigned __int128 vkc_mse_sum_reference(const uint64_t *h, uint32_t n, uint32_t i, uint32_t bound);
+
 #endif

@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VKC_JSON_MAX_BINS 65536u
+#define VKC_JSON_MAX_BINS VKC_HIST_MAX_BINS
 
 /* ---- writing ------------------------------------------------------------- */
 

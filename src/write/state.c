@@ -10,7 +10,7 @@
 #include <zlib.h>
 
 #define MAX_NAME 65536u
-#define MAX_BINS (1u << 20)
+#define MAX_BINS VKC_HIST_MAX_BINS
 #define MAX_FILE ((size_t)1 << 34)
 
 static void put32(vkc_buf *b, uint32_t v)
@@ -158,7 +158,8 @@ vkc_status vkc_state_parse(const void *buf, size_t len, vkc_state *out, vkc_msg 
     p += 24;
     if (out->phase != VKC_STATE_RANGE && out->phase != VKC_STATE_HISTOGRAM)
         return vkc_fail(msg, VKC_ERROR_FORMAT, "unknown phase %u", out->phase);
-    if (out->bins == 0 || out->bins > MAX_BINS) return vkc_fail(msg, VKC_ERROR_FORMAT, "bad bin count %u", out->bins);
+    if (out->bins == 0 || out->bins > MAX_BINS)
+        return vkc_fail(msg, VKC_ERROR_FORMAT, "bad bin count %u (1..%u)", out->bins, MAX_BINS);
     vkc_status s = VKC_OK;
     for (uint32_t k = 0; k < n && s == VKC_OK; k++) {
         if (end - p < 4) { s = vkc_fail(msg, VKC_ERROR_FORMAT, "tensor %u: truncated", k); break; }
