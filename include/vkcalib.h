@@ -371,17 +371,30 @@ typedef struct vkc_quant {
     int32_t qmin, qmax;
 } vkc_quant;
 
-/* Accumulated over calls; zero-initialise before the first. */
+/* Accumulated over calls with one quantizer; zero-initialise before the
+ * first. The measurement works in the quantizer's steps: t = x * r with
+ * r = 1/scale rounded to float32 once (a float32 multiply is exact to the
+ * bit on every device; Vulkan allows division 2.5 ulp), code =
+ * clamp(round_half_even(t), qmin - zp, qmax - zp), e = t - code, all in
+ * float32; the squares t*t and e*e (float32, an infinite one counted as
+ * FLT_MAX) are summed EXACTLY, as fixed-point integers with 32 fraction
+ * bits (below 2^-32 truncated). So the sums, and SQNR, are the same bits on
+ * every backend, whatever the order, the chunking and the number of calls. */
 typedef struct vkc_quality {
-    double signal;    /* sum of x^2 over finite values */
-    double noise;     /* sum of (x - fakequant(x))^2 */
+    double signal;    /* sum of x^2 over finite values: sum t*t times scale^2 */
+    double noise;     /* sum of (x - fakequant(x))^2: sum e*e times scale^2 */
     uint64_t count;   /* finite values */
     uint64_t clipped; /* values whose code fell outside [qmin, qmax] */
+    /* The exact sums behind signal and noise: sum t*t in words 0..6, sum e*e
+     * in words 7..13, each a 224-bit little-endian integer in units of
+     * 2^-32 steps squared. */
+    uint32_t exact[14];
+    uint32_t scale_bits; /* the float32 bits of the scale of these sums (0 before the first call) */
 } vkc_quality;
 
 /* Fake-quantizes x at q and accumulates what SQNR needs (on the GPU when the
- * context has one). Sums are float32 per workgroup on the GPU, double on
- * the CPU: results agree to about 1e-6 relative, not bit for bit. */
+ * context has one), exactly (see vkc_quality): the same bits on every
+ * backend. VKC_ERROR_MISMATCH when acc holds sums of another scale. */
 VKC_API vkc_status vkc_measure_f32(vkc_context *ctx, const float *x, uint64_t n, const vkc_quant *q,
                                    vkc_quality *acc);
 /* The same for a host array of any vkc_dtype (16-bit values widened
@@ -395,7 +408,8 @@ VKC_API vkc_status vkc_measure_host(vkc_context *ctx, const void *x, uint64_t n,
  * from a JSON and what the quality guards compare. Replaces *out. */
 VKC_API vkc_status vkc_quality_estimate(const uint64_t *counts, const vkc_hist_spec *spec, uint64_t zeros,
                                         const vkc_quant *q, vkc_quality *out);
-/* 10 log10(signal / noise); +inf for a lossless quantization. */
+/* 10 log10(signal / noise) (from the exact sums when acc has them); +inf
+ * for a lossless quantization. */
 VKC_API double vkc_quality_sqnr_db(const vkc_quality *q);
 
 /* ------------------------------------------------------------------------ */

@@ -129,6 +129,7 @@ vkc_quant = _struct("vkc_quant", [
 vkc_quality = _struct("vkc_quality", [
     ("signal", c_double, "double"), ("noise", c_double, "double"),
     ("count", c_uint64, "uint64_t"), ("clipped", c_uint64, "uint64_t"),
+    ("exact", c_uint32 * 14, "uint32_t[14]"), ("scale_bits", c_uint32, "uint32_t"),
 ])
 
 vkc_search_params = _struct("vkc_search_params", [
