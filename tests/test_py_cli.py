@@ -90,7 +90,7 @@ class Files(C.TempDirCase):
             (["--flavor", "tensorrt"], dict(flavor="tensorrt"), ["cache", "json"], {}),
             (["--method", "percentile", "--percentile", "99.9"], dict(method="percentile", percentile=99.9),
              ["json"], {}),
-            (["--start-bin", "64", "--bins", "1024"], dict(start_bin=64, bins=1024), ["json"], {}),
+            (["--start-bin", "192", "--bins", "1024"], dict(start_bin=192, bins=1024), ["json"], {}),
             (["--range", "streaming"], dict(range="streaming"), ["json", "cache"], {}),
             (["--range", "streaming", "--mode", "auto"], dict(range="streaming", mode="auto"), ["json"], {}),
             (["--histograms"], dict(write={"json": dict(histograms=True)}), ["json"], {}),

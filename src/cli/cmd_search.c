@@ -189,6 +189,7 @@ int cmd_search(int argc, char **argv)
         cli_error("--mode: symmetric, unsigned (histograms of |x|) or asymmetric (of x), not auto");
         return 2;
     }
+    if (!calib_check_settings(&o, "search", 0)) return 2; /* the bin count: once the counts are read */
     vkc_search_params sp = {0};
     sp.method = o.ci.method;
     sp.mode = o.ci.mode;
@@ -225,6 +226,14 @@ int cmd_search(int argc, char **argv)
     if (!ctx) {
         free(counts);
         return 1;
+    }
+    const uint32_t first = o.ci.start_bin ? o.ci.start_bin : 128;
+    if ((sp.method == VKC_METHOD_ENTROPY || sp.method == VKC_METHOD_MSE) && bins < first) {
+        cli_error("%s: %u bins, below the first candidate bin %u (--start-bin): no candidate to search", counts_path,
+                  bins, first);
+        free(counts);
+        cli_close_context(ctx);
+        return 2;
     }
     vkc_histogram h = {counts, bins, range_max, asym ? VKC_HIST_SIGNED : VKC_HIST_ABS, asym ? range_min : 0.0};
     vkc_search_result res = {0};

@@ -250,23 +250,35 @@ vkc_status vkc_measure_host(vkc_context *ctx, const void *x, uint64_t n, vkc_dty
 }
 
 /* Every value at the centre of its bin; the exact zeros (counted apart by
- * the range pass) come out of bin 0 and quantize losslessly to the zero
- * point. Sign is irrelevant on a symmetric grid, and an unsigned one is
- * only applied to never-negative tensors. */
+ * the range pass) come out of the bin that holds 0 and quantize losslessly
+ * to the zero point. A histogram of |x|: sign is irrelevant on a symmetric
+ * grid, and an unsigned one is only applied to never-negative tensors. A
+ * histogram of x: centres lo + (j + 1/2) w. */
 vkc_status vkc_quality_estimate(const uint64_t *counts, const vkc_hist_spec *spec, uint64_t zeros,
                                 const vkc_quant *q, vkc_quality *out)
 {
     if (!counts || !spec || !q || !out || spec->bins == 0) return VKC_ERROR_INVALID_ARGUMENT;
-    if (spec->kind != VKC_HIST_ABS || !(q->scale > 0) || q->qmin > q->qmax) return VKC_ERROR_INVALID_ARGUMENT;
+    if ((spec->kind != VKC_HIST_ABS && spec->kind != VKC_HIST_SIGNED) || !(q->scale > 0) || q->qmin > q->qmax)
+        return VKC_ERROR_INVALID_ARGUMENT;
     memset(out, 0, sizeof *out);
-    const double w = ((double)spec->hi - (double)spec->lo) / spec->bins, scale = (double)q->scale;
+    const int is_signed = spec->kind == VKC_HIST_SIGNED;
+    const double lo = is_signed ? (double)spec->lo : 0.0;
+    const double w = ((double)spec->hi - lo) / spec->bins, scale = (double)q->scale;
+    /* The bin the exact zeros went to (DESIGN.md §2's float32 rule). */
+    uint32_t zb = 0;
+    if (is_signed && spec->lo < 0 && spec->hi > 0) {
+        const float x = (0.0f - spec->lo) * vkc_hist_inv(spec);
+        zb = x > 0.0f ? (x < (float)spec->bins ? (uint32_t)x : spec->bins - 1) : 0;
+    } else if (is_signed && spec->lo < 0) {
+        zb = spec->bins - 1;
+    }
     double sig = 0, noise = 0;
     uint64_t clip = 0, cnt = 0;
     for (uint32_t j = 0; j < spec->bins; j++) {
         uint64_t c = counts[j];
-        if (j == 0) c = c > zeros ? c - zeros : 0;
+        if (j == zb) c = c > zeros ? c - zeros : 0;
         if (!c) continue;
-        double x = (j + 0.5) * w;
+        double x = lo + (j + 0.5) * w;
         double code = nearbyint(x / scale) + q->zero_point;
         if (code > q->qmax) clip += c, code = q->qmax;
         if (code < q->qmin) clip += c, code = q->qmin;

@@ -196,9 +196,13 @@ static vkc_status asym_gpu(vkc_context *ctx, const uint64_t *counts, uint32_t n,
                            uint32_t start, int mse, vkc_asym_result *res)
 {
     if (!ctx) return VKC_ERROR_INVALID_ARGUMENT;
-    if (ctx->is_cpu)
+    /* A one-sided histogram's MSE windows all share their zero-side end (every
+     * lo' or hi' is 0), so the CPU search tables them in O(bins): faster than
+     * any GPU pass over the N^2/2 windows, and exact alike. */
+    if (ctx->is_cpu || (mse && (lo >= 0 || hi <= 0)))
         return (mse ? vkc_asym_mse_cpu_threads : vkc_asym_entropy_cpu_threads)(counts, n, lo, hi, start,
-                                                                              ctx->threads, res, &ctx->msg);
+                                                                              ctx->threads ? ctx->threads : 1, res,
+                                                                              &ctx->msg);
     if (res) memset(res, 0, sizeof *res);
     vkc_asym_hist ah;
     vkc_status s = mse ? vkc_asym_hist_init(&ah, counts, n, VKC_ASYM_MSE, &ctx->msg)

@@ -32,14 +32,15 @@ static uint64_t total_of(const uint64_t *h, uint32_t n, int *overflow)
     return t;
 }
 
-/* Percentile p as an exact fraction P / 10^6: p has at most 4 decimals. */
-static int percentile_fraction(double p, uint64_t *num)
+/* Percentile p as an exact fraction P / 10^6: p has at most 4 decimals
+ * (p * 10^4 within rounding, 1e-7, of an integer: 99.99999 is not 100). */
+int vkc_percentile_fraction(double p, uint64_t *num)
 {
     if (!(p > 0.0 && p <= 100.0)) return 0;
     double scaled = p * 10000.0;
     double r = nearbyint(scaled);
-    if (fabs(scaled - r) > 1e-6 * (r > 1 ? r : 1)) return 0;
-    *num = (uint64_t)r;
+    if (fabs(scaled - r) > 1e-7 || r < 1) return 0;
+    if (num) *num = (uint64_t)r;
     return 1;
 }
 
@@ -47,7 +48,7 @@ vkc_status vkc_percentile_search(const vkc_histogram *h, double p, vkc_search_re
 {
     memset(r, 0, sizeof *r);
     uint64_t num;
-    if (!percentile_fraction(p, &num))
+    if (!vkc_percentile_fraction(p, &num))
         return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT,
                         "percentile %g must lie in (0, 100] with at most 4 decimals", p);
     int ovf;

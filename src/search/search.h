@@ -3,6 +3,9 @@
 
 #include "base/common.h"
 
+/* 1 when p lies in (0, 100] with at most 4 decimals; *num (may be NULL)
+ * gets p * 10^4 exactly. */
+int vkc_percentile_fraction(double p, uint64_t *num);
 /* Percentile p (at most 4 decimals), modelopt convention: threshold = left
  * edge of the first bin whose cumulative count reaches p / 100 of the total,
  * compared exactly in integers. */
