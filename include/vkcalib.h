@@ -100,7 +100,9 @@ typedef enum vkc_structure_type {
     VKC_STRUCTURE_TYPE_CALIBRATION_SETTINGS = 8,
     VKC_STRUCTURE_TYPE_ONNX_OPEN_INFO = 9,
     VKC_STRUCTURE_TYPE_QDQ_INFO = 10,
-    VKC_STRUCTURE_TYPE_QDQ_STATS = 11
+    VKC_STRUCTURE_TYPE_QDQ_STATS = 11,
+    VKC_STRUCTURE_TYPE_GUARD_INFO = 12,
+    VKC_STRUCTURE_TYPE_TENSOR_SETTINGS = 13
 } vkc_structure_type;
 
 /* Frees memory the library returned to the caller (formatted text). */
@@ -244,6 +246,11 @@ VKC_API void vkc_stats_merge(vkc_stats *a, const vkc_stats *b);
 /* ------------------------------------------------------------------------ */
 /* Histograms                                                                */
 
+/* The most bins any histogram the library searches, keeps or reads may have
+ * (calibrator, vkc_search, streams, state files, JSON): one cap
+ * everywhere, so a histogram one part accepts every other part takes. */
+#define VKC_HIST_MAX_BINS 65536u
+
 /* The kinds beyond ABS and SIGNED are the other tools' own binnings
  * (FLAVOURS.md), for their entropy flavours: each is its tool's formula
  * turned into an edge table on the host, looked up by comparison on every
@@ -376,31 +383,46 @@ typedef struct vkc_quant {
     int32_t qmin, qmax;
 } vkc_quant;
 
-/* Accumulated over calls; zero-initialise before the first. */
+/* Accumulated over calls with one quantizer; zero-initialise before the
+ * first. The measurement works in the quantizer's steps: t = x * r with
+ * r = 1/scale rounded to float32 once (a float32 multiply is exact to the
+ * bit on every device; Vulkan allows division 2.5 ulp), code =
+ * clamp(round_half_even(t), qmin - zp, qmax - zp), e = t - code, all in
+ * float32; the squares t*t and e*e (float32, an infinite one counted as
+ * FLT_MAX) are summed EXACTLY, as fixed-point integers with 32 fraction
+ * bits (below 2^-32 truncated). So the sums, and SQNR, are the same bits on
+ * every backend, whatever the order, the chunking and the number of calls. */
 typedef struct vkc_quality {
-    double signal;    /* sum of x^2 over finite values */
-    double noise;     /* sum of (x - fakequant(x))^2 */
+    double signal;    /* sum of x^2 over finite values: sum t*t times scale^2 */
+    double noise;     /* sum of (x - fakequant(x))^2: sum e*e times scale^2 */
     uint64_t count;   /* finite values */
     uint64_t clipped; /* values whose code fell outside [qmin, qmax] */
+    /* The exact sums behind signal and noise: sum t*t in words 0..6, sum e*e
+     * in words 7..13, each a 224-bit little-endian integer in units of
+     * 2^-32 steps squared. */
+    uint32_t exact[14];
+    uint32_t scale_bits; /* the float32 bits of the scale of these sums (0 before the first call) */
 } vkc_quality;
 
 /* Fake-quantizes x at q and accumulates what SQNR needs (on the GPU when the
- * context has one). Sums are float32 per workgroup on the GPU, double on
- * the CPU: results agree to about 1e-6 relative, not bit for bit. */
+ * context has one), exactly (see vkc_quality): the same bits on every
+ * backend. VKC_ERROR_MISMATCH when acc holds sums of another scale. */
 VKC_API vkc_status vkc_measure_f32(vkc_context *ctx, const float *x, uint64_t n, const vkc_quant *q,
                                    vkc_quality *acc);
 /* The same for a host array of any vkc_dtype (16-bit values widened
  * exactly first). */
 VKC_API vkc_status vkc_measure_host(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype, const vkc_quant *q,
                                     vkc_quality *acc);
-/* An estimate from a histogram of |x| over [0, spec->hi] (spec->kind
- * VKC_HIST_ABS), with no pass over the data: every value at the centre of
- * its bin, the exact zeros (zeros of them, taken out of bin 0) at 0. Exact
- * for a symmetric or unsigned grid up to the bin width; what `report` shows
- * from a JSON and what the quality guards compare. Replaces *out. */
+/* An estimate from a histogram, with no pass over the data: of |x| over
+ * [0, spec->hi] (VKC_HIST_ABS) or of x over [spec->lo, spec->hi]
+ * (VKC_HIST_SIGNED); every value at the centre of its bin, the exact zeros
+ * (zeros of them, taken out of the bin that holds 0) at 0. Exact up to the
+ * bin width; what `report` shows from a JSON and what the quality guards
+ * compare. Replaces *out. */
 VKC_API vkc_status vkc_quality_estimate(const uint64_t *counts, const vkc_hist_spec *spec, uint64_t zeros,
                                         const vkc_quant *q, vkc_quality *out);
-/* 10 log10(signal / noise); +inf for a lossless quantization. */
+/* 10 log10(signal / noise) (from the exact sums when acc has them); +inf
+ * for a lossless quantization. */
 VKC_API double vkc_quality_sqnr_db(const vkc_quality *q);
 
 /* ------------------------------------------------------------------------ */
@@ -602,7 +624,12 @@ VKC_API void vkc_stream_destroy(vkc_stream *s);
  * tensor it concerns (UINT32_MAX when none). A NaN or Inf with nonfinite
  * VKC_NONFINITE_ERROR is VKC_ERROR_NONFINITE at the end of the range (or
  * stream) pass, naming the tensor and the counts; a tensor with no finite
- * value is VKC_ERROR_EMPTY. */
+ * value is VKC_ERROR_EMPTY; a histogram pass that saw another number of
+ * finite values than the range pass (other data fed, or a state file whose
+ * histograms are not the merge of every shard) is VKC_ERROR_MISMATCH at
+ * its end, naming the tensor. Streaming ranges are powers of two: a
+ * threshold beyond the data's absmax (max, or a search that kept every
+ * bin) is clamped to the absmax. */
 typedef struct vkc_calibrator vkc_calibrator;
 
 typedef enum vkc_nonfinite {
@@ -647,6 +674,36 @@ typedef struct vkc_calibrator_info {
     vkc_layout layout;        /* which dimensions of a shape are H and W (flavour mnn) */
 } vkc_calibrator_info;
 
+/* Quality guards (an extension of vkc_calibrator_info: chain it to
+ * info.pNext). After the search, every tensor's chosen range is judged on
+ * its histogram, at no extra pass over the data (vkc_quality_estimate):
+ *   - VKC_WARNING_CLIPPED when it clips more than max_clipped of the
+ *     tensor's finite values;
+ *   - VKC_WARNING_LOW_SQNR when its estimated SQNR lies more than
+ *     max_sqnr_gap_db below the best of the other methods (both taken up to
+ *     20 log10(bins) dB, what a histogram of that many bins resolves with
+ *     every value at its bin's centre), searched on the
+ *     same histogram in the tensor's mode (methods: a mask of 1 << method;
+ *     the default compares with max and percentile, O(bins) each, and with
+ *     max alone for asymmetric ranges; entropy and MSE on request, at the
+ *     cost of their searches: an entropy search per tensor, seconds for a
+ *     large model on a CPU, and for two-sided ones seconds per tensor).
+ * The numbers are in each vkc_tensor_result's guard (VKC_RESULT_GUARD). The
+ * default (no vkc_guard_info, or zero fields): 1% clipped, 6 dB (one bit),
+ * guards on. Guards only warn; a caller that wants them fatal checks the
+ * bits. */
+typedef struct vkc_guard_info {
+    vkc_structure_type sType;  /* VKC_STRUCTURE_TYPE_GUARD_INFO (or 0) */
+    const void *pNext;         /* NULL */
+    int disable;               /* 1: no guards (no VKC_RESULT_GUARD) */
+    double max_clipped;        /* share in (0, 1]; 0 -> 0.01; 1: never flags */
+    double max_sqnr_gap_db;    /* dB > 0; 0 -> 6; INFINITY: never flags */
+    uint32_t methods;          /* 1 << vkc_method of the methods compared; 0 -> the default above */
+} vkc_guard_info;
+
+#define VKC_GUARD_DEFAULT_MAX_CLIPPED 0.01
+#define VKC_GUARD_DEFAULT_SQNR_GAP_DB 6.0
+
 VKC_API vkc_status vkc_calibrator_create(vkc_context *ctx, const vkc_calibrator_info *info, vkc_calibrator **out);
 VKC_API void vkc_calibrator_destroy(vkc_calibrator *c);
 VKC_API const char *vkc_calibrator_error(const vkc_calibrator *c);
@@ -667,6 +724,37 @@ VKC_API uint32_t vkc_calibrator_find(const vkc_calibrator *c, const char *name);
 VKC_API vkc_status vkc_calibrator_set_shape(vkc_calibrator *c, uint32_t t, uint32_t ndim, const uint64_t *dims);
 VKC_API uint32_t vkc_calibrator_tensor_count(const vkc_calibrator *c);
 VKC_API const char *vkc_calibrator_tensor_name(const vkc_calibrator *c, uint32_t t);
+
+/* Per-tensor settings, made in the first pass (range or stream;
+ * VKC_ERROR_WRONG_PASS later), before the tensor's data ends that pass:
+ * another method or mode than the calibrator's for tensor t, or leaving it
+ * out. fields says which members apply; the others keep the calibrator's.
+ * The same rules hold as for the calibrator's own settings (mode
+ * asymmetric: not with percentile nor a streaming range; mode unsigned: the
+ * tensor must never be negative, checked at the end of the range pass).
+ * A skipped tensor stays declared (its index is valid, feeding it is
+ * accepted and ignored) but has no result: the calibration documents leave
+ * it out. Skipping is allowed in the range pass up to its end, so that a
+ * caller whose vkc_calibrator_end_pass failed with VKC_ERROR_EMPTY for a
+ * tensor may skip it and end the pass again. Calibrators that share work
+ * (merge, adopt) need the same per-tensor settings. */
+enum {
+    VKC_TENSOR_SET_METHOD = 1u << 0,
+    VKC_TENSOR_SET_MODE = 1u << 1,
+    VKC_TENSOR_SET_SKIP = 1u << 2
+};
+typedef struct vkc_tensor_settings {
+    vkc_structure_type sType;  /* VKC_STRUCTURE_TYPE_TENSOR_SETTINGS (or 0) */
+    const void *pNext;         /* NULL */
+    uint32_t fields;           /* VKC_TENSOR_SET_* */
+    vkc_method method;
+    vkc_mode mode;             /* auto allowed: resolved for this tensor */
+    int skip;                  /* 1: no result for this tensor */
+} vkc_tensor_settings;
+VKC_API vkc_status vkc_calibrator_set_tensor(vkc_calibrator *c, uint32_t t, const vkc_tensor_settings *s);
+/* Tensor t's settings in force (the calibrator's where not set), with every
+ * field set; 0 for an unknown tensor. */
+VKC_API int vkc_calibrator_get_tensor(const vkc_calibrator *c, uint32_t t, vkc_tensor_settings *out);
 
 /* Feeding tensor t in the current pass: a host array (any vkc_dtype, aligned
  * to its element size; see vkc_range_host), an application's VkBuffer read
@@ -717,7 +805,8 @@ VKC_API vkc_status vkc_calibrator_save_state(vkc_calibrator *c, const char *path
 VKC_API vkc_status vkc_calibrator_load_state(vkc_calibrator *c, const char *path, vkc_pass want);
 /* Adds n state files of one round into out (written atomically); they must
  * agree on round, bins, non-finite policy, tensors and (histogram round)
- * ranges. */
+ * ranges. One file given twice (the same device and inode) is refused, as
+ * are counts that would overflow 64 bits (VKC_ERROR_MISMATCH). */
 VKC_API vkc_status vkc_state_merge_files(const char *const *paths, uint32_t n, const char *out, vkc_msg *msg);
 
 /* ------------------------------------------------------------------------ */
@@ -730,7 +819,9 @@ typedef enum vkc_int_type { VKC_INT8 = 0, VKC_UINT8 = 1 } vkc_int_type;
 typedef enum vkc_calibration_source {
     VKC_SOURCE_CALIBRATOR = 0, /* computed here */
     VKC_SOURCE_JSON = 1,       /* read from a vkcalib calibration JSON */
-    VKC_SOURCE_TRT_CACHE = 2   /* read from a TensorRT calibration cache */
+    VKC_SOURCE_TRT_CACHE = 2,  /* read from a TensorRT calibration cache */
+    VKC_SOURCE_STATE_RANGE = 3,    /* a range-round state file (.vkch): statistics only */
+    VKC_SOURCE_STATE_HISTOGRAM = 4 /* a histogram-round state file: statistics and histograms of |x| */
 } vkc_calibration_source;
 
 /* What a tensor result should make its reader look twice at. */
@@ -738,8 +829,10 @@ enum {
     VKC_WARNING_NONFINITE_EXCLUDED = 1u << 0, /* NaN/Inf values left out (stats count them) */
     VKC_WARNING_FLOORED = 1u << 1,            /* range raised to VKC_AMAX_FLOOR (an all-zero tensor) */
     VKC_WARNING_FALLBACK = 1u << 2,           /* the search fell back to the full range (search.message) */
-    VKC_WARNING_TOOL = 1u << 3                /* a tool's flavour: the tool itself would crash, give NaN,
+    VKC_WARNING_TOOL = 1u << 3,               /* a tool's flavour: the tool itself would crash, give NaN,
                                                  0 or inf, or choose otherwise (search.message) */
+    VKC_WARNING_CLIPPED = 1u << 4,            /* guard: clips more than max_clipped of the values (guard) */
+    VKC_WARNING_LOW_SQNR = 1u << 5            /* guard: SQNR far below another method's (guard) */
 };
 
 /* Which parts of a tensor result are known (a TensorRT cache holds scales
@@ -749,8 +842,20 @@ enum {
     VKC_RESULT_STATS = 1u << 1,     /* stats */
     VKC_RESULT_SEARCH = 1u << 2,    /* method, search (i, window, kl, fallback) and spec */
     VKC_RESULT_HISTOGRAM = 1u << 3, /* counts */
-    VKC_RESULT_QUALITY = 1u << 4    /* quality, from a measure pass */
+    VKC_RESULT_QUALITY = 1u << 4,   /* quality, from a measure pass */
+    VKC_RESULT_GUARD = 1u << 5      /* guard, the quality guards' numbers */
 };
+
+/* What the quality guards found for one tensor (vkc_guard_info), all
+ * estimated from its histogram. */
+typedef struct vkc_guard {
+    double clipped;           /* share of the finite values outside the range */
+    double sqnr_db;           /* SQNR at the range */
+    double best_sqnr_db;      /* the best of the other methods' (NaN when none was compared) */
+    vkc_method best_method;   /* which method that is */
+    double best_lo, best_hi;  /* and its range */
+    double max_clipped, max_sqnr_gap_db; /* the limits applied */
+} vkc_guard;
 
 typedef struct vkc_tensor_result {
     vkc_structure_type sType;   /* VKC_STRUCTURE_TYPE_TENSOR_RESULT */
@@ -773,6 +878,7 @@ typedef struct vkc_tensor_result {
     const uint64_t *counts;     /* spec.bins counts, or NULL */
     vkc_search_result search;
     vkc_quality quality;
+    vkc_guard guard;
 } vkc_tensor_result;
 
 typedef struct vkc_calibration_settings {
@@ -801,10 +907,12 @@ VKC_API const vkc_tensor_result *vkc_calibration_tensor(const vkc_calibration *c
 VKC_API uint32_t vkc_calibration_find(const vkc_calibration *cal, const char *name); /* UINT32_MAX: none */
 VKC_API const vkc_calibration_settings *vkc_calibration_get_settings(const vkc_calibration *cal);
 
-/* Reads a calibration JSON (what vkc_calibration_write writes) or a
- * TensorRT calibration cache, told apart by content (JSON starts with '{'
- * after optional white space). Messages name the file (name, for a
- * buffer). A cache keeps its lines in file order, duplicates included. */
+/* Reads a calibration JSON (what vkc_calibration_write writes), a TensorRT
+ * calibration cache, or a state file (.vkch: statistics, and histograms of
+ * |x| in the histogram round; no ranges: search it with a calibrator), told
+ * apart by content (JSON starts with '{' after optional white space, a
+ * state with "VKCH"). Messages name the file (name, for a buffer). A cache
+ * keeps its lines in file order, duplicates included. */
 VKC_API vkc_status vkc_calibration_read(const char *path, vkc_calibration **out, vkc_msg *msg);
 VKC_API vkc_status vkc_calibration_parse(const void *buf, size_t len, const char *name, vkc_calibration **out,
                                          vkc_msg *msg);
@@ -841,8 +949,16 @@ VKC_API vkc_status vkc_calibration_write(const vkc_calibration *cal, const char 
 
 /* TensorRT's version integer: "8.6.1" -> 8601 (major*1000 + minor*100 +
  * patch before 10), "10.3.0" -> 100300 (major*10000 + minor*100 + patch
- * from 10 on); a string of digits is the integer itself. 1 on success. */
+ * from 10 on); a bare major version is major.0.0 ("10" -> 100000, "8" ->
+ * 8000); a string of 4 or more digits is the integer itself ("8601"); 3
+ * digits are ambiguous and refused. 1 on success. */
 VKC_API int vkc_trt_version_parse(const char *s, uint32_t *out);
+
+/* 1 when name is one of TensorRT's calibrators, the only header names
+ * TensorRT reuses a cache for: EntropyCalibration2 (the default),
+ * EntropyCalibration, MinMaxCalibration, LegacyCalibration. The cache
+ * writers refuse others (VKC_ERROR_INVALID_ARGUMENT); the readers take any. */
+VKC_API int vkc_trt_algo_known(const char *name);
 
 /* The float32 scale a TensorRT cache holds for amax: amax/127 after the
  * floor VKC_AMAX_FLOOR; negative for a NaN, infinite, negative or too large
@@ -1093,7 +1209,8 @@ VKC_API vkc_status vkc_source_open_raw(const char *path, uint64_t count, vkc_sou
 VKC_API vkc_status vkc_source_open_mem_npy(const void *buf, size_t len, vkc_source **out, vkc_msg *msg);
 
 typedef struct vkc_npz vkc_npz;
-/* Reads the archive's directory once; members are read on demand. */
+/* Reads the archive's directory once (and sorts its keys once:
+ * vkc_npz_find is a binary search); members are read on demand. */
 VKC_API vkc_status vkc_npz_open(const char *path, vkc_npz **out, vkc_msg *msg);
 VKC_API vkc_status vkc_npz_open_mem(const void *buf, size_t len, vkc_npz **out, vkc_msg *msg);
 VKC_API uint32_t vkc_npz_count(const vkc_npz *z);
@@ -1104,6 +1221,12 @@ VKC_API uint32_t vkc_npz_find(const vkc_npz *z, const char *key); /* UINT32_MAX:
  * streams (inflating as it goes) and checks the CRC-32 at the last byte.
  * It may outlive the archive. */
 VKC_API vkc_status vkc_npz_source(vkc_npz *z, uint32_t i, vkc_source **out, vkc_msg *msg);
+/* Closes the archive's file descriptor and keeps its directory, for a
+ * program that holds many archives (one per batch) without a descriptor
+ * each: later vkc_npz_source calls open the file again by its path, and
+ * fail (VKC_ERROR_IO, naming it) when it is no longer the file that was
+ * opened (device, inode, size, modification time). */
+VKC_API void vkc_npz_release_file(vkc_npz *z);
 VKC_API void vkc_npz_close(vkc_npz *z);
 
 VKC_API uint64_t vkc_source_count(const vkc_source *s);
@@ -1134,7 +1257,9 @@ VKC_API vkc_status vkc_write_file_atomic(const char *path, const void *data, siz
 /* A deterministic JSON writer: 2-space indentation, one member or element
  * per line; integers exact; doubles in the shortest form that reads back to
  * the same bits ('.' whatever the locale), NaN and infinities as null;
- * strings escaped, invalid UTF-8 bytes as \ufffd. Misuse (a value without
+ * strings escaped, each byte that is not part of valid UTF-8 as \udcXX
+ * (U+DC80..U+DCFF, Python's surrogateescape), which vkc_json_parse turns
+ * back into the byte: byte strings round-trip. Misuse (a value without
  * a key in an object, unbalanced ends) is reported by vkc_jw_finish. */
 typedef struct vkc_jw vkc_jw;
 VKC_API vkc_jw *vkc_jw_create(void); /* NULL when out of memory */
@@ -1164,7 +1289,10 @@ VKC_API vkc_status vkc_jw_finish(vkc_jw *j, const char **text, size_t *len, vkc_
 VKC_API size_t vkc_jw_format_double(double v, char *out, size_t size);
 
 /* A JSON (RFC 8259) DOM parser over a buffer: strict grammar, valid UTF-8,
- * nesting limited, never a read outside [buf, buf + len). Accessors accept
+ * nesting limited, never a read outside [buf, buf + len). A lone \udc80 ..
+ * \udcff escape decodes to the byte 0x80..0xff (the writer's escape of a
+ * byte that is not UTF-8); vkc_json_string's len counts a \u0000 as a
+ * byte, so a string holding NUL is told by len != strlen. Accessors accept
  * NULL and wrong types and return the absent value, so lookups chain. */
 typedef enum vkc_json_type {
     VKC_JSON_NULL = 0,

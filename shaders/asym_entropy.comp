@@ -42,7 +42,11 @@
 //   cell base (element offsets of row0's first window and cell in the
 //   bound ranges). Windows are stored by width (src/asym.h).
 // Header word ROWS: number of widths n - start + 1 (= windows of width
-//   start); width index y holds ROWS - y windows.
+//   start); width index y holds ROWS - y windows. Header word ZB: the zero
+//   bin every window must hold (a <= ZB < b, src/search/asym.h); windows
+//   without it are neither evaluated nor written (the host never reads
+//   them), a workgroup with none of them writes an empty cell.
+//   0xffffffff: every window.
 // Specialization: 0 = local size (a power of two), 1 = use subgroup
 //   arithmetic.
 #extension GL_KHR_shader_subgroup_arithmetic : enable
@@ -65,7 +69,7 @@ layout(push_constant) uniform Push {
 // prefix sums of counts (low words, high words), prefix counts of non-empty
 // bins, prefix sums of h ln(h/c) as float-float (high, low parts).
 const uint H_N = 0u, H_START = 1u, H_ROWS = 2u, H_CPR = 3u, H_TLO = 4u, H_THI = 5u, H_TF = 6u, H_CINV = 7u,
-           H_KPRE = 8u, H_LEVELS = 9u;
+           H_KPRE = 8u, H_LEVELS = 9u, H_ZB = 10u;
 const uint HDR = 16u;
 const float U = 1.1920928955078125e-7;
 const float BIG = 3.0e38;
@@ -225,10 +229,20 @@ void main()
     if (y >= rows) return;
     uint len = rows - y, first = gl_WorkGroupID.x * gl_WorkGroupSize.x;
     if (first >= len) return;
+    // The windows of this width that hold the zero bin: a in [alo, ahi].
+    uint m = d[H_START] + y, zb = d[H_ZB], alo = 0u, ahi = len - 1u;
+    if (zb != 0xffffffffu) {
+        alo = zb + 1u > m ? zb + 1u - m : 0u;
+        ahi = min(zb, len - 1u);
+    }
+    if (first > ahi || first + gl_WorkGroupSize.x <= alo) {
+        if (lid == 0u) cell[pc.cell_base + (y - pc.row0) * d[H_CPR] + gl_WorkGroupID.x] = vec2(BIG);
+        return;
+    }
     uint a = first + lid;
     vec2 br = vec2(BIG);
-    if (a < len) {
-        vec2 r = window_kl(a, a + d[H_START] + y);
+    if (a >= alo && a <= ahi) {
+        vec2 r = window_kl(a, a + m);
         uint rel = y - pc.row0;
         // Widths row0 .. y-1 of this dispatch hold (rows - row0) - k windows each.
         uint idx = pc.win_base + rel * (rows - pc.row0) - (rel * (rel - 1u)) / 2u + a;

@@ -1,61 +1,104 @@
 #version 450
 // Quality pass: fake-quantizes one chunk at a tensor's chosen range and
-// sums what SQNR needs. Workgroup: a grid-stride slice of the chunk; it
-// writes one partial record, which the host adds up in double (no float
-// atomics needed). Invocation: elements gid, gid + stride, ...
-// q = clamp(round(x / scale) + zp, qmin, qmax) (round half to even),
-// x' = (q - zp) * scale; signal += x^2, noise += (x - x')^2, clipped counts
-// values whose code fell outside [qmin, qmax]. Non-finite values are skipped.
-// Bindings: 0 = input words (float bits), 1 = partials (4 words per
-// workgroup: signal f32, noise f32, clipped, finite).
-// Push constants: n, scale, zero point, qmin, qmax.
-// Specialization: 0 = local size.
+// sums what SQNR needs, exactly (the definition is vkc_quality's in
+// include/vkcalib.h; src/pass/measure.c does the same on the CPU, bit for
+// bit). Per finite value, in float32 (precise: no fused operations):
+//   t = x * r (r = 1/scale in float32, from the host), c = clamp(roundEven(t),
+//   lo, hi), clipped when roundEven(t) lies outside [lo, hi], e = t - c;
+// the squares t*t and e*e are added to 224-bit fixed-point integers (seven
+// 32-bit words, bit 0 = 2^-32; an infinite square counts as FLT_MAX,
+// subnormal ones as 0: they lie below 2^-32), so the sums do not depend on
+// the order of additions, the workgroup size or the device.
+// Workgroup: a grid-stride slice of the chunk; its invocations' sums are
+// added in shared memory and it writes one record of 16 words (sum t*t,
+// sum e*e, clipped, finite), which the host adds up, exactly again.
+// Invocation: elements gid, gid + stride, ...
+// Bindings: 0 = input words (float bits), 1 = records.
+// Push constants: n, r, lo, hi (lo = qmin - zp, hi = qmax - zp, as floats).
+// Specialization: 0 = local size (a power of two, at most 64: the shared
+// records take 64 B each).
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
 layout(local_size_x_id = 0) in;
 
 layout(std430, binding = 0) readonly buffer Input { uint x[]; };
-layout(std430, binding = 1) writeonly buffer Partials { uint part[]; };
-layout(push_constant) uniform Push { uint n; float scale; int zp; int qmin; int qmax; } pc;
+layout(std430, binding = 1) writeonly buffer Records { uint rec[]; };
+layout(push_constant) uniform Push { uint n; float r; float lo; float hi; } pc;
 
-shared float s_sig[gl_WorkGroupSize.x];
-shared float s_err[gl_WorkGroupSize.x];
-shared uint s_clip[gl_WorkGroupSize.x];
-shared uint s_cnt[gl_WorkGroupSize.x];
+const uint W = 7u; // words per exact sum
+shared uint s_rec[gl_WorkGroupSize.x * 16u];
+
+// Adds a[k..] += v with carries (k < W).
+void add_at(inout uint a[14], uint base, uint k, uint v)
+{
+    uint c = v;
+    for (uint i = k; c != 0u && i < W; i++) a[base + i] = uaddCarry(a[base + i], c, c);
+}
+
+// a[base..base+6] += y (y >= 0) as fixed point.
+void add_square(inout uint a[14], uint base, float y)
+{
+    uint bits = floatBitsToUint(y);
+    uint ex = bits >> 23u;
+    if (ex == 0u) return; // zero or subnormal
+    if (ex == 255u) {
+        bits = 0x7f7fffffu;
+        ex = 254u;
+    }
+    uint m = (bits & 0x7fffffu) | 0x800000u;
+    int p = int(ex) - 118; // position of m's lowest bit: m 2^(ex - 150) in units of 2^-32
+    if (p < 0) {
+        if (p <= -24) return;
+        m >>= uint(-p);
+        p = 0;
+    }
+    uint w = uint(p) >> 5u, sh = uint(p) & 31u;
+    add_at(a, base, w, m << sh);
+    if (sh != 0u) add_at(a, base, w + 1u, m >> (32u - sh));
+}
 
 void main()
 {
     uint lid = gl_LocalInvocationID.x;
-    float sig = 0.0, err = 0.0;
+    uint acc[14];
+    for (uint i = 0u; i < 14u; i++) acc[i] = 0u;
     uint clip = 0u, cnt = 0u;
     uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
     for (uint i = gl_GlobalInvocationID.x; i < pc.n; i += stride) {
         uint bits = x[i];
         if (is_nonfinite(bits)) continue;
         float v = uintBitsToFloat(bits);
-        float r = roundEven(v / pc.scale);
-        // Clamp in float first: huge ratios must not overflow the int.
-        float lo = float(pc.qmin - pc.zp), hi = float(pc.qmax - pc.zp);
-        if (r < lo || r > hi) clip++;
-        float q = clamp(r, lo, hi);
-        float d = v - q * pc.scale;
-        sig += v * v;
-        err += d * d;
+        precise float t = v * pc.r;
+        float q = roundEven(t);
+        if (q < pc.lo || q > pc.hi) clip++;
+        precise float e = t - clamp(q, pc.lo, pc.hi);
+        precise float tt = t * t;
+        precise float ee = e * e;
+        add_square(acc, 0u, tt);
+        add_square(acc, W, ee);
         cnt++;
     }
-    s_sig[lid] = sig; s_err[lid] = err; s_clip[lid] = clip; s_cnt[lid] = cnt;
+    for (uint i = 0u; i < 14u; i++) s_rec[lid * 16u + i] = acc[i];
+    s_rec[lid * 16u + 14u] = clip;
+    s_rec[lid * 16u + 15u] = cnt;
     barrier();
     for (uint w = gl_WorkGroupSize.x / 2u; w > 0u; w >>= 1u) {
         if (lid < w) {
-            s_sig[lid] += s_sig[lid + w]; s_err[lid] += s_err[lid + w];
-            s_clip[lid] += s_clip[lid + w]; s_cnt[lid] += s_cnt[lid + w];
+            uint o = (lid + w) * 16u, d = lid * 16u;
+            for (uint s = 0u; s < 2u; s++) {
+                uint c = 0u;
+                for (uint i = 0u; i < W; i++) {
+                    uint c1, c2;
+                    uint v = uaddCarry(s_rec[d + s * W + i], s_rec[o + s * W + i], c1);
+                    s_rec[d + s * W + i] = uaddCarry(v, c, c2);
+                    c = c1 + c2;
+                }
+            }
+            s_rec[d + 14u] += s_rec[o + 14u];
+            s_rec[d + 15u] += s_rec[o + 15u];
         }
         barrier();
     }
-    if (lid == 0u) {
-        uint o = gl_WorkGroupID.x * 4u;
-        part[o] = floatBitsToUint(s_sig[0]); part[o + 1u] = floatBitsToUint(s_err[0]);
-        part[o + 2u] = s_clip[0]; part[o + 3u] = s_cnt[0];
-    }
+    if (lid < 16u) rec[gl_WorkGroupID.x * 16u + lid] = s_rec[lid];
 }

@@ -14,6 +14,7 @@
  * passes, which is why they live here too. */
 #include "calibrate.h"
 #include "pass/passes.h"
+#include "search/search.h"
 #include "vk/context.h"
 #include "write/calibration.h"
 #include "write/state.h"
@@ -66,11 +67,43 @@ vkc_status vkc_cal_wrong_pass(vkc_calibrator *c, const char *what)
 
 /* ---- creation ---------------------------------------------------------- */
 
-static vkc_status check_info(const vkc_calibrator_info *in, vkc_calibrator_info *out, vkc_msg *m)
+/* The extension structs chained to vkc_calibrator_info: vkc_guard_info. */
+static vkc_status check_chain(const void *next, vkc_guard_info *g, vkc_msg *m)
 {
-    vkc_status s = vkc_check_struct(in->sType, in->pNext, VKC_STRUCTURE_TYPE_CALIBRATOR_INFO, "vkc_calibrator_info", m);
+    memset(g, 0, sizeof *g);
+    for (int depth = 0; next; depth++) {
+        const vkc_guard_info *h = next;
+        if (depth > 8 || h->sType != VKC_STRUCTURE_TYPE_GUARD_INFO)
+            return vkc_fail(m, VKC_ERROR_UNSUPPORTED,
+                            "vkc_calibrator_info: pNext holds sType %d; the chain takes vkc_guard_info "
+                            "(VKC_STRUCTURE_TYPE_GUARD_INFO), once",
+                            (int)h->sType);
+        *g = *h;
+        next = h->pNext;
+        if (next && ((const vkc_guard_info *)next)->sType == VKC_STRUCTURE_TYPE_GUARD_INFO)
+            return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT, "vkc_calibrator_info: two vkc_guard_info in pNext");
+    }
+    g->pNext = NULL;
+    g->sType = VKC_STRUCTURE_TYPE_GUARD_INFO;
+    if (g->max_clipped == 0) g->max_clipped = VKC_GUARD_DEFAULT_MAX_CLIPPED;
+    if (g->max_sqnr_gap_db == 0) g->max_sqnr_gap_db = VKC_GUARD_DEFAULT_SQNR_GAP_DB;
+    if (!(g->max_clipped > 0) || !(g->max_sqnr_gap_db > 0))
+        return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT,
+                        "vkc_guard_info: max_clipped %g and max_sqnr_gap_db %g must be > 0 (0 means the default)",
+                        g->max_clipped, g->max_sqnr_gap_db);
+    if (g->methods >> (VKC_METHOD_MAX + 1))
+        return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT, "vkc_guard_info: methods 0x%x names no method", g->methods);
+    return VKC_OK;
+}
+
+static vkc_status check_info(const vkc_calibrator_info *in, vkc_calibrator_info *out, vkc_guard_info *g,
+                             vkc_msg *m)
+{
+    vkc_status s = vkc_check_struct(in->sType, NULL, VKC_STRUCTURE_TYPE_CALIBRATOR_INFO, "vkc_calibrator_info", m);
+    if (s == VKC_OK) s = check_chain(in->pNext, g, m);
     if (s != VKC_OK) return s;
     *out = *in;
+    out->pNext = NULL;
     out->sType = VKC_STRUCTURE_TYPE_CALIBRATOR_INFO;
     if (!out->start_bin) out->start_bin = 128;
     if (!out->stride) out->stride = 1;
@@ -86,8 +119,17 @@ static vkc_status check_info(const vkc_calibrator_info *in, vkc_calibrator_info 
     if (out->bins > VKC_CAL_MAX_BINS) return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT, "%u bins: at most %u", out->bins, VKC_CAL_MAX_BINS);
     if (out->start_bin > VKC_CAL_MAX_BINS)
         return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT, "start bin %u: at most %u", out->start_bin, VKC_CAL_MAX_BINS);
-    if (!(out->percentile <= 100))
-        return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT, "percentile %g: expected a number in (0, 100]", out->percentile);
+    if (!vkc_percentile_fraction(out->percentile, NULL))
+        return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT,
+                        "percentile %.10g: expected a number in (0, 100] with at most 4 decimals", out->percentile);
+    if (out->method == VKC_METHOD_ENTROPY && out->start_bin < 128)
+        return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT,
+                        "start bin %u is below the 128 levels of int8: a candidate below that keeps every bin as its "
+                        "own level, and the entropy search would clip almost everything",
+                        out->start_bin);
+    if ((out->method == VKC_METHOD_ENTROPY || out->method == VKC_METHOD_MSE) && out->bins < out->start_bin)
+        return vkc_fail(m, VKC_ERROR_INVALID_ARGUMENT, "%u bins, fewer than the start bin %u: no candidate to search",
+                        out->bins, out->start_bin);
     if (out->mode == VKC_MODE_ASYMMETRIC && out->method == VKC_METHOD_PERCENTILE)
         return vkc_fail(m, VKC_ERROR_UNSUPPORTED, "mode asymmetric supports the entropy, mse and max methods");
     if (out->range == VKC_RANGE_STREAMING && out->mode == VKC_MODE_ASYMMETRIC)
@@ -105,12 +147,14 @@ vkc_status vkc_calibrator_create(vkc_context *ctx, const vkc_calibrator_info *in
     if (!out) return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_calibrator_create: out is NULL");
     *out = NULL;
     vkc_calibrator_info in;
-    vkc_status s = check_info(info ? info : &defaults, &in, &ctx->msg);
+    vkc_guard_info g;
+    vkc_status s = check_info(info ? info : &defaults, &in, &g, &ctx->msg);
     if (s != VKC_OK) return s;
     vkc_calibrator *c = calloc(1, sizeof *c);
     if (!c) return vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
     c->ctx = ctx;
     c->info = in;
+    c->guard = g;
     c->pass = in.range == VKC_RANGE_STREAMING ? VKC_PASS_STREAM : VKC_PASS_RANGE;
     c->failed = UINT32_MAX;
     c->keep = in.memory_budget > 0;
@@ -228,6 +272,9 @@ vkc_status vkc_cal_add_tensor(vkc_calibrator *c, const char *name, uint32_t *ind
     memset(x, 0, sizeof *x);
     x->name = copy;
     x->absmin = INFINITY;
+    x->method = c->info.method;
+    x->mode_req = c->info.mode;
+    x->result = UINT32_MAX;
     uint32_t k = name_hash(name) & (c->nslots - 1);
     while (c->slots[k]) k = (k + 1) & (c->nslots - 1);
     c->slots[k] = c->n + 1;
@@ -250,6 +297,63 @@ vkc_status vkc_calibrator_tensor(vkc_calibrator *c, const char *name, uint32_t *
                       "tensor '%s' is new in the %s pass: tensors are declared in the first pass", name,
                       vkc_cal_pass_name(c->pass));
     return vkc_cal_add_tensor(c, name, index);
+}
+
+vkc_status vkc_calibrator_set_tensor(vkc_calibrator *c, uint32_t t, const vkc_tensor_settings *s)
+{
+    if (!c) return VKC_ERROR_INVALID_ARGUMENT;
+    if (t >= c->n) return vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_INVALID_ARGUMENT, "no tensor %u (%u declared)", t, c->n);
+    if (!s) return vkc_cal_fail(c, t, VKC_ERROR_INVALID_ARGUMENT, "vkc_calibrator_set_tensor: settings are NULL");
+    vkc_status st = vkc_check_struct(s->sType, s->pNext, VKC_STRUCTURE_TYPE_TENSOR_SETTINGS, "vkc_tensor_settings",
+                                     &c->msg);
+    if (st != VKC_OK) return vkc_cal_fail(c, t, st, "%s", c->msg.text);
+    if (s->fields & ~(uint32_t)(VKC_TENSOR_SET_METHOD | VKC_TENSOR_SET_MODE | VKC_TENSOR_SET_SKIP))
+        return vkc_cal_fail(c, t, VKC_ERROR_INVALID_ARGUMENT, "unknown vkc_tensor_settings fields 0x%x", s->fields);
+    /* Only skipping may come late in the range pass (after an end_pass
+     * that failed): a method or mode decides what the first pass keeps. */
+    const int first = c->pass == VKC_PASS_RANGE || c->pass == VKC_PASS_STREAM;
+    if (!first)
+        return vkc_cal_fail(c, t, VKC_ERROR_WRONG_PASS, "per-tensor settings are made in the first pass, not the %s pass",
+                            vkc_cal_pass_name(c->pass));
+    cal_tensor *ts = &c->t[t];
+    vkc_method method = s->fields & VKC_TENSOR_SET_METHOD ? s->method : ts->method;
+    vkc_mode mode = s->fields & VKC_TENSOR_SET_MODE ? s->mode : ts->mode_req;
+    if ((unsigned)method > VKC_METHOD_MAX) return vkc_cal_fail(c, t, VKC_ERROR_INVALID_ARGUMENT, "unknown method %d", (int)method);
+    if ((unsigned)mode > VKC_MODE_AUTO) return vkc_cal_fail(c, t, VKC_ERROR_INVALID_ARGUMENT, "unknown mode %d", (int)mode);
+    if (mode == VKC_MODE_ASYMMETRIC && method == VKC_METHOD_PERCENTILE)
+        return vkc_cal_fail(c, t, VKC_ERROR_UNSUPPORTED, "mode asymmetric supports the entropy, mse and max methods");
+    if (mode == VKC_MODE_ASYMMETRIC && c->info.range == VKC_RANGE_STREAMING)
+        return vkc_cal_fail(c, t, VKC_ERROR_UNSUPPORTED,
+                            "the streaming range builds histograms of |x|: mode asymmetric needs the exact range");
+    if (method == VKC_METHOD_ENTROPY && c->info.start_bin < 128)
+        return vkc_cal_fail(c, t, VKC_ERROR_INVALID_ARGUMENT, "start bin %u is below the 128 levels of int8",
+                            c->info.start_bin);
+    if ((method == VKC_METHOD_ENTROPY || method == VKC_METHOD_MSE) && c->info.bins < c->info.start_bin)
+        return vkc_cal_fail(c, t, VKC_ERROR_INVALID_ARGUMENT, "%u bins, fewer than the start bin %u", c->info.bins,
+                            c->info.start_bin);
+    if (vkc_cal_tool_flavor(c->info.flavor)) {
+        /* A tool's flavour defines entropy only, in the modes its tool has. */
+        vkc_calibrator_info want = c->info;
+        want.method = method;
+        want.mode = mode;
+        if ((st = vkc_cal_flavor_check(&want, &c->msg)) != VKC_OK) return vkc_cal_fail(c, t, st, "%s", c->msg.text);
+    }
+    ts->method = method;
+    ts->mode_req = mode;
+    if (s->fields & VKC_TENSOR_SET_SKIP) ts->skip = s->skip != 0;
+    return VKC_OK;
+}
+
+int vkc_calibrator_get_tensor(const vkc_calibrator *c, uint32_t t, vkc_tensor_settings *out)
+{
+    if (!c || t >= c->n || !out) return 0;
+    memset(out, 0, sizeof *out);
+    out->sType = VKC_STRUCTURE_TYPE_TENSOR_SETTINGS;
+    out->fields = VKC_TENSOR_SET_METHOD | VKC_TENSOR_SET_MODE | VKC_TENSOR_SET_SKIP;
+    out->method = c->t[t].method;
+    out->mode = c->t[t].mode_req;
+    out->skip = c->t[t].skip;
+    return 1;
 }
 
 uint32_t vkc_calibrator_find(const vkc_calibrator *c, const char *name)
@@ -325,6 +429,8 @@ static vkc_status feed_one(vkc_calibrator *c, uint32_t t, const void *x, uint64_
 {
     cal_tensor *ts = &c->t[t];
     vkc_status s;
+    if (ts->skip && c->pass != VKC_PASS_RANGE && c->pass != VKC_PASS_STREAM && c->pass != VKC_PASS_DONE)
+        return VKC_OK; /* no histogram, no measure for a skipped tensor */
     switch (c->pass) {
     case VKC_PASS_RANGE:
         s = vkc_range_host(c->ctx, x, n, dtype, &ts->st);
@@ -358,7 +464,7 @@ vkc_status vkc_calibrator_feed(vkc_calibrator *c, uint32_t t, const void *x, uin
     vkc_status s = check_tensor(c, t);
     if (s != VKC_OK) return s;
     s = feed_one(c, t, x, n, dtype);
-    if (s == VKC_OK && c->pass == VKC_PASS_RANGE && c->keep) keep_copy(c, &c->t[t], x, n, dtype);
+    if (s == VKC_OK && c->pass == VKC_PASS_RANGE && c->keep && !c->t[t].skip) keep_copy(c, &c->t[t], x, n, dtype);
     return s;
 }
 
@@ -368,6 +474,7 @@ vkc_status vkc_calibrator_feed_buffer(vkc_calibrator *c, uint32_t t, const vkc_b
     vkc_status s = check_tensor(c, t);
     if (s != VKC_OK) return s;
     cal_tensor *ts = &c->t[t];
+    if (c->pass == VKC_PASS_HISTOGRAM && ts->skip) return VKC_OK;
     if (c->pass == VKC_PASS_RANGE) s = vkc_range_buffer(c->ctx, v, &ts->st);
     else if (c->pass == VKC_PASS_HISTOGRAM) s = vkc_histogram_buffer(c->ctx, v, &ts->spec, ts->counts);
     else return vkc_cal_wrong_pass(c, "a device buffer");
@@ -385,6 +492,7 @@ vkc_status vkc_calibrator_record(vkc_calibrator *c, uint32_t t, VkCommandBuffer 
     if (s != VKC_OK) return s;
     if (c->pass != VKC_PASS_RANGE && c->pass != VKC_PASS_HISTOGRAM) return vkc_cal_wrong_pass(c, "recording");
     cal_tensor *ts = &c->t[t];
+    if (c->pass == VKC_PASS_HISTOGRAM && ts->skip) return VKC_OK;
     if (!ts->rec && (s = vkc_recorder_create(c->ctx, &ts->rec)) != VKC_OK) return fail_ctx(c, t, s);
     s = c->pass == VKC_PASS_RANGE ? vkc_record_range(ts->rec, cmd, v) : vkc_record_histogram(ts->rec, cmd, v, &ts->spec);
     if (c->pass == VKC_PASS_RANGE) {
@@ -422,23 +530,31 @@ static vkc_status prepare_tensor(vkc_calibrator *c, uint32_t t)
     cal_tensor *ts = &c->t[t];
     const vkc_stats *st = &ts->st;
     uint64_t bad = nonfinite(st);
+    if (ts->skip) {
+        free(ts->counts);
+        ts->counts = NULL;
+        ts->spec = (vkc_hist_spec){VKC_HIST_ABS, c->info.bins, 0.0f, 0.0f};
+        return VKC_OK;
+    }
     if (bad && c->info.nonfinite == VKC_NONFINITE_ERROR)
         return vkc_cal_fail(c, t, VKC_ERROR_NONFINITE, "%llu NaN, %llu +Inf, %llu -Inf among %llu values",
                       (unsigned long long)st->nan, (unsigned long long)st->pos_inf, (unsigned long long)st->neg_inf,
                       (unsigned long long)(st->count + bad));
     if (st->count == 0) return vkc_cal_fail(c, t, VKC_ERROR_EMPTY, "no finite values (empty tensor?)");
-    ts->mode = c->info.mode;
+    ts->mode = ts->mode_req;
     if (ts->mode == VKC_MODE_AUTO) ts->mode = st->min >= 0 ? VKC_MODE_UNSIGNED : VKC_MODE_SYMMETRIC;
     if (ts->mode == VKC_MODE_UNSIGNED && st->min < 0)
         return vkc_cal_fail(c, t, VKC_ERROR_INVALID_ARGUMENT, "mode unsigned, but its minimum is %g", (double)st->min);
     /* A tool's flavour bins as the tool does. Two-sided searches need the
-     * histogram of x over [min, max] (DESIGN.md §3); everything else the
-     * histogram of |x|. */
+     * histogram of x over [min, max] widened to include 0 (DESIGN.md §3:
+     * every range is, so on a never-negative tensor this is the histogram
+     * of |x| bin for bin); everything else the histogram of |x|. */
     vkc_status fs;
     if (vkc_cal_tool_flavor(c->info.flavor)) {
         if ((fs = vkc_cal_flavor_spec(c, t)) != VKC_OK) return fs;
-    } else if (ts->mode == VKC_MODE_ASYMMETRIC && c->info.method != VKC_METHOD_MAX)
-        ts->spec = (vkc_hist_spec){VKC_HIST_SIGNED, c->info.bins, st->min, st->max};
+    } else if (ts->mode == VKC_MODE_ASYMMETRIC && ts->method != VKC_METHOD_MAX)
+        ts->spec = (vkc_hist_spec){VKC_HIST_SIGNED, c->info.bins, st->min < 0 ? st->min : 0.0f,
+                                   st->max > 0 ? st->max : 0.0f};
     else
         ts->spec = (vkc_hist_spec){VKC_HIST_ABS, c->info.bins, 0.0f, st->absmax};
     free(ts->counts);
@@ -476,9 +592,19 @@ static vkc_calibration_settings settings_of(const vkc_calibrator *c)
 }
 
 /* The range a search found, through the policy, as a result. */
-static vkc_status finish_tensor(vkc_calibrator *c, uint32_t t, const vkc_search_result *res, vkc_tensor_result *r)
+static vkc_status finish_tensor(vkc_calibrator *c, uint32_t t, const vkc_search_result *found, vkc_tensor_result *r)
 {
     cal_tensor *ts = &c->t[t];
+    vkc_search_result clamped = *found;
+    const vkc_search_result *res = &clamped;
+    /* A streaming histogram spans a power of two up to twice the absmax: a
+     * threshold past the data (max, or a search that kept every bin) is the
+     * absmax itself, as in exact mode. */
+    if (c->info.range == VKC_RANGE_STREAMING && ts->mode != VKC_MODE_ASYMMETRIC &&
+        clamped.threshold > (double)ts->st.absmax) {
+        clamped.threshold = clamped.hi = ts->st.absmax;
+        clamped.lo = ts->mode == VKC_MODE_UNSIGNED ? 0.0 : -clamped.hi;
+    }
     vkc_qparams q;
     vkc_msg m = {{0}};
     if (vkc_qparams_from_range(ts->mode, res->lo, res->hi, &q, &m) != VKC_OK)
@@ -486,7 +612,7 @@ static vkc_status finish_tensor(vkc_calibrator *c, uint32_t t, const vkc_search_
     memset(r, 0, sizeof *r);
     r->name = ts->name;
     r->fields = VKC_RESULT_RANGE | VKC_RESULT_STATS | VKC_RESULT_SEARCH;
-    r->method = c->info.method;
+    r->method = ts->method;
     r->mode = ts->mode;
     r->int_type = q.is_unsigned ? VKC_UINT8 : VKC_INT8;
     r->search = *res;
@@ -533,15 +659,19 @@ static vkc_status search_all(vkc_calibrator *c)
     uint32_t *idx = malloc((n ? n : 1) * sizeof *idx);
     vkc_status s = h && r && all && idx ? VKC_OK : vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
     static const vkc_mode groups[] = {VKC_MODE_SYMMETRIC, VKC_MODE_UNSIGNED, VKC_MODE_ASYMMETRIC};
-    /* A tool's flavour: every tensor's search in one batch, whatever its mode. */
-    const size_t ngroups = vkc_cal_tool_flavor(c->info.flavor) ? 0 : 3;
+    /* A tool's flavour: every tensor's search in one batch, whatever its
+     * mode; otherwise one group per mode and method (per-tensor settings
+     * may mix them). */
+    const size_t ngroups = vkc_cal_tool_flavor(c->info.flavor) ? 0 : 3 * (VKC_METHOD_MAX + 1);
     if (s == VKC_OK && !ngroups) s = vkc_cal_flavor_search(c, all);
-    for (size_t g = 0; s == VKC_OK && g < ngroups; g++) {
+    for (size_t gg = 0; s == VKC_OK && gg < ngroups; gg++) {
+        const size_t g = gg / (VKC_METHOD_MAX + 1);
+        const vkc_method method = (vkc_method)(gg % (VKC_METHOD_MAX + 1));
         uint32_t m = 0;
         for (uint32_t t = 0; t < n; t++) {
             cal_tensor *ts = &c->t[t];
-            if (ts->mode != groups[g]) continue;
-            if (ts->mode == VKC_MODE_ASYMMETRIC && c->info.method == VKC_METHOD_MAX) {
+            if (ts->skip || ts->mode != groups[g] || ts->method != method) continue;
+            if (ts->mode == VKC_MODE_ASYMMETRIC && method == VKC_METHOD_MAX) {
                 asym_max(ts, &all[t]);
                 continue;
             }
@@ -550,7 +680,7 @@ static vkc_status search_all(vkc_calibrator *c)
         }
         if (!m) continue;
         vkc_search_params sp = {0};
-        sp.method = c->info.method;
+        sp.method = method;
         sp.flavor = c->info.flavor;
         sp.mode = groups[g];
         sp.start_bin = c->info.start_bin;
@@ -573,10 +703,15 @@ static vkc_status search_all(vkc_calibrator *c)
     vkc_calibration *cal = s == VKC_OK ? vkc_calibration_new(&set) : NULL;
     if (s == VKC_OK && !cal) s = vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
     for (uint32_t t = 0; s == VKC_OK && t < n; t++) {
+        c->t[t].result = UINT32_MAX;
+        if (c->t[t].skip) continue;
         vkc_tensor_result res;
         s = finish_tensor(c, t, &all[t], &res);
         /* The document takes the counts: the calibrator is done with them. */
-        if (s == VKC_OK && (s = vkc_calibration_add(cal, &res, 1, &c->msg)) == VKC_OK) c->t[t].counts = NULL;
+        if (s == VKC_OK && (s = vkc_calibration_add(cal, &res, 1, &c->msg)) == VKC_OK) {
+            c->t[t].counts = NULL;
+            c->t[t].result = vkc_calibration_count(cal) - 1;
+        }
     }
     free(h);
     free(r);
@@ -588,10 +723,33 @@ static vkc_status search_all(vkc_calibrator *c)
     }
     vkc_calibration_free(c->results);
     c->results = cal;
-    return VKC_OK;
+    return vkc_cal_guards(c);
 }
 
 /* ---- ending passes ----------------------------------------------------- */
+
+/* The histogram pass must have seen the values the range pass saw: feeding
+ * other data (x, then 2x) would pile values into the last bin, silently. */
+static vkc_status check_counts(vkc_calibrator *c)
+{
+    for (uint32_t t = 0; t < c->n; t++) {
+        const cal_tensor *ts = &c->t[t];
+        uint64_t total = 0;
+        if (ts->skip) continue;
+        for (uint32_t b = 0; b < ts->spec.bins; b++) total += ts->counts[b];
+        /* Every finite value is binned, except where a tool's kind leaves
+         * some out: ncnn its exact zeros (counted by the range pass), MNN
+         * |x| <= 1e-6 (not counted: only an upper bound holds). */
+        uint64_t want = ts->st.count;
+        if (ts->spec.kind == VKC_HIST_NCNN) want -= ts->st.zeros;
+        if (ts->spec.kind == VKC_HIST_MNN ? total > want : total != want)
+            return vkc_cal_fail(c, t, VKC_ERROR_MISMATCH,
+                                "the histogram pass binned %llu values where the range pass's statistics give %llu: "
+                                "both passes must see the same data",
+                                (unsigned long long)total, (unsigned long long)want);
+    }
+    return VKC_OK;
+}
 
 /* The kept arrays of the range pass, fed again in the current pass. */
 static vkc_status replay_kept(vkc_calibrator *c)
@@ -626,6 +784,7 @@ static vkc_status end_stream(vkc_calibrator *c)
     vkc_status s = vkc_cal_prepare_all(c);
     for (uint32_t t = 0; s == VKC_OK && t < c->n; t++) {
         cal_tensor *ts = &c->t[t];
+        if (ts->skip) continue;
         vkc_histogram h;
         vkc_stream_result(ts->stream, &h, NULL, NULL);
         memcpy(ts->counts, h.counts, (size_t)c->info.bins * sizeof *ts->counts);
@@ -656,7 +815,7 @@ vkc_status vkc_calibrator_end_pass(vkc_calibrator *c)
         if ((s = replay_kept(c)) != VKC_OK) return s;
         return vkc_calibrator_end_pass(c);
     case VKC_PASS_HISTOGRAM:
-        if ((s = search_all(c)) != VKC_OK) return s;
+        if ((s = check_counts(c)) != VKC_OK || (s = search_all(c)) != VKC_OK) return s;
         return after_search(c);
     case VKC_PASS_STREAM:
         if ((s = end_stream(c)) != VKC_OK || (s = search_all(c)) != VKC_OK) return s;
@@ -664,7 +823,8 @@ vkc_status vkc_calibrator_end_pass(vkc_calibrator *c)
         return after_search(c);
     case VKC_PASS_MEASURE:
         for (uint32_t t = 0; t < c->n; t++) {
-            vkc_tensor_result *r = vkc_calibration_at(c->results, t);
+            if (c->t[t].result == UINT32_MAX) continue;
+            vkc_tensor_result *r = vkc_calibration_at(c->results, c->t[t].result);
             r->quality = c->t[t].quality;
             r->fields |= VKC_RESULT_QUALITY;
         }

@@ -5,7 +5,7 @@
 
 #include "base/common.h"
 
-#define VKC_CAL_MAX_BINS 65536u
+#define VKC_CAL_MAX_BINS VKC_HIST_MAX_BINS
 
 /* A host array kept from the range pass to run the histogram (and
  * measure) pass without the application (info.memory_budget). */
@@ -17,6 +17,10 @@ typedef struct kept_chunk {
 
 typedef struct cal_tensor {
     char *name;
+    vkc_method method;       /* the calibrator's, or vkc_calibrator_set_tensor's */
+    vkc_mode mode_req;       /* likewise; may be auto */
+    int skip;                /* no result (vkc_tensor_settings.skip) */
+    uint32_t result;         /* index in the results, UINT32_MAX when skipped */
     vkc_stats st;            /* range pass (stream: filled at its end) */
     vkc_mode mode;           /* resolved at the end of the range pass: never auto */
     vkc_hist_spec spec;
@@ -46,6 +50,7 @@ struct vkc_calibrator {
     uint64_t kept_bytes;
     int keep;                 /* every feed so far was kept */
     vkc_calibration *results;
+    vkc_guard_info guard;     /* the quality guards, defaults filled in */
 };
 
 /* Error helpers: the message (naming tensor t when t is one), returned. */
@@ -61,6 +66,8 @@ vkc_status vkc_cal_read_recorders(vkc_calibrator *c);
 void vkc_cal_drop_kept(vkc_calibrator *c);
 /* The end of the range pass for every tensor: NaN policy, mode, geometry. */
 vkc_status vkc_cal_prepare_all(vkc_calibrator *c);
+/* The quality guards on the finished results (calibrate_guard.c). */
+vkc_status vkc_cal_guards(vkc_calibrator *c);
 
 /* The tools' flavours (calibrate_flavor.c). */
 int vkc_cal_tool_flavor(vkc_flavor f);

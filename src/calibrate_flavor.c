@@ -86,14 +86,17 @@ vkc_status vkc_cal_flavor_search(vkc_calibrator *c, vkc_search_result *res)
     vkc_flavor_job *jobs = calloc(n ? n : 1, sizeof *jobs);
     vkc_flavor_result *fr = calloc(n ? n : 1, sizeof *fr);
     vkc_status s = jobs && fr ? VKC_OK : vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    /* Skipped tensors have no histogram: the jobs are the others, packed. */
+    uint32_t m = 0;
     for (uint32_t t = 0; s == VKC_OK && t < n; t++) {
         const cal_tensor *ts = &c->t[t];
-        jobs[t] = (vkc_flavor_job){ts->counts, ts->spec, ts->st, params_of(c, ts)};
+        if (!ts->skip) jobs[m++] = (vkc_flavor_job){ts->counts, ts->spec, ts->st, params_of(c, ts)};
     }
-    if (s == VKC_OK && (s = vkc_flavor_search_batch(c->ctx, jobs, n, fr)) != VKC_OK)
+    if (s == VKC_OK && m && (s = vkc_flavor_search_batch(c->ctx, jobs, m, fr)) != VKC_OK)
         s = vkc_cal_fail(c, UINT32_MAX, s, "%s search: %s", vkc_flavor_name(c->info.flavor), vkc_context_error(c->ctx));
-    for (uint32_t t = 0; s == VKC_OK && t < n; t++) {
-        const vkc_flavor_result *f = &fr[t];
+    for (uint32_t t = 0, k = 0; s == VKC_OK && t < n; t++) {
+        if (c->t[t].skip) continue;
+        const vkc_flavor_result *f = &fr[k++];
         vkc_search_result *r = &res[t];
         memset(r, 0, sizeof *r);
         r->sType = VKC_STRUCTURE_TYPE_SEARCH_RESULT;

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- exact reductions -------------------------------------------------- */
 
@@ -14,9 +15,12 @@ static vkc_status check_same(vkc_calibrator *dst, const vkc_calibrator *src)
 {
     if (dst->n != src->n)
         return vkc_cal_fail(dst, UINT32_MAX, VKC_ERROR_MISMATCH, "the calibrators hold %u and %u tensors", dst->n, src->n);
-    for (uint32_t t = 0; t < dst->n; t++)
+    for (uint32_t t = 0; t < dst->n; t++) {
         if (strcmp(dst->t[t].name, src->t[t].name) != 0)
             return vkc_cal_fail(dst, t, VKC_ERROR_MISMATCH, "tensor %u is '%s' in the other calibrator", t, src->t[t].name);
+        if (dst->t[t].method != src->t[t].method || dst->t[t].mode_req != src->t[t].mode_req)
+            return vkc_cal_fail(dst, t, VKC_ERROR_MISMATCH, "the calibrators have different per-tensor settings");
+    }
     if (dst->info.bins != src->info.bins || dst->info.mode != src->info.mode || dst->info.method != src->info.method ||
         dst->info.nonfinite != src->info.nonfinite)
         return vkc_cal_fail(dst, UINT32_MAX, VKC_ERROR_MISMATCH, "the calibrators were created with different settings");
@@ -37,6 +41,10 @@ vkc_status vkc_calibrator_merge(vkc_calibrator *dst, vkc_calibrator *src)
         cal_tensor *d = &dst->t[t];
         const cal_tensor *x = &src->t[t];
         if (dst->pass == VKC_PASS_RANGE) {
+            uint64_t c;
+            if (!vkc_add_u64(d->st.count, x->st.count, &c) || !vkc_add_u64(d->st.nan, x->st.nan, &c) ||
+                !vkc_add_u64(d->st.pos_inf, x->st.pos_inf, &c) || !vkc_add_u64(d->st.neg_inf, x->st.neg_inf, &c))
+                return vkc_cal_fail(dst, t, VKC_ERROR_MISMATCH, "value counts overflow 64 bits");
             vkc_stats_merge(&d->st, &x->st);
             /* min |x|: NaN (unmeasurable) stays, else the smaller */
             if (isnan(x->absmin) || x->absmin < d->absmin) d->absmin = x->absmin;
@@ -44,10 +52,13 @@ vkc_status vkc_calibrator_merge(vkc_calibrator *dst, vkc_calibrator *src)
             if (!d->hw) d->hw = x->hw;
             continue;
         }
+        if (d->skip) continue;
         if (vkc_f32_bits(d->spec.lo) != vkc_f32_bits(x->spec.lo) || vkc_f32_bits(d->spec.hi) != vkc_f32_bits(x->spec.hi) ||
             d->spec.kind != x->spec.kind)
             return vkc_cal_fail(dst, t, VKC_ERROR_MISMATCH, "the histograms cover different ranges (adopt first)");
-        for (uint32_t b = 0; b < d->spec.bins; b++) d->counts[b] += x->counts[b];
+        for (uint32_t b = 0; b < d->spec.bins; b++)
+            if (!vkc_add_u64(d->counts[b], x->counts[b], &d->counts[b]))
+                return vkc_cal_fail(dst, t, VKC_ERROR_MISMATCH, "a histogram count overflows 64 bits");
     }
     /* The shares' data is elsewhere: dst cannot replay it alone. */
     vkc_cal_drop_kept(dst);
@@ -64,8 +75,8 @@ vkc_status vkc_calibrator_adopt(vkc_calibrator *dst, const vkc_calibrator *src)
     for (uint32_t t = 0; t < dst->n; t++) {
         cal_tensor *d = &dst->t[t];
         const cal_tensor *x = &src->t[t];
-        uint64_t *counts = calloc(src->info.bins, sizeof *counts);
-        if (!counts) return vkc_cal_fail(dst, t, VKC_ERROR_OUT_OF_MEMORY, "out of memory for the histogram");
+        uint64_t *counts = x->skip ? NULL : calloc(src->info.bins, sizeof *counts);
+        if (!x->skip && !counts) return vkc_cal_fail(dst, t, VKC_ERROR_OUT_OF_MEMORY, "out of memory for the histogram");
         free(d->counts);
         d->counts = counts;
         d->st = x->st;
@@ -74,6 +85,7 @@ vkc_status vkc_calibrator_adopt(vkc_calibrator *dst, const vkc_calibrator *src)
         d->absmin = x->absmin;
         d->image_elements = x->image_elements;
         d->hw = x->hw;
+        d->skip = x->skip;
     }
     vkc_cal_drop_kept(dst);
     dst->pass = VKC_PASS_HISTOGRAM;
@@ -89,7 +101,7 @@ vkc_stats *vkc_calibrator_stats(vkc_calibrator *c, uint32_t t)
 
 uint64_t *vkc_calibrator_counts(vkc_calibrator *c, uint32_t t, uint32_t *bins)
 {
-    if (!c || t >= c->n || c->pass != VKC_PASS_HISTOGRAM) return NULL;
+    if (!c || t >= c->n || c->pass != VKC_PASS_HISTOGRAM || c->t[t].skip) return NULL;
     if (vkc_cal_read_recorders(c) != VKC_OK) return NULL;
     if (bins) *bins = c->t[t].spec.bins;
     return c->t[t].counts;
@@ -113,7 +125,9 @@ vkc_status vkc_calibrator_save_state(vkc_calibrator *c, const char *path)
     for (uint32_t t = 0; s == VKC_OK && t < c->n; t++) {
         const cal_tensor *ts = &c->t[t];
         int hist = out.phase == VKC_STATE_HISTOGRAM;
-        if (hist && ts->spec.kind == VKC_HIST_SIGNED)
+        if (hist && ts->skip)
+            s = vkc_cal_fail(c, t, VKC_ERROR_UNSUPPORTED, "a skipped tensor has no histogram to save");
+        else if (hist && ts->spec.kind == VKC_HIST_SIGNED)
             s = vkc_cal_fail(c, t, VKC_ERROR_UNSUPPORTED, "state files hold histograms of |x|, not of x (mode asymmetric)");
         else
             s = vkc_state_add(&out, ts->name, &ts->st, hist ? ts->spec.hi : 0.0f, hist ? ts->counts : NULL, &c->msg);
@@ -169,11 +183,22 @@ vkc_status vkc_calibrator_load_state(vkc_calibrator *c, const char *path, vkc_pa
         s = vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_MISMATCH,
                          "%s was collected for flavour %s, and this calibration is flavour %s", path,
                          vkc_flavor_name(st.flavor), vkc_flavor_name(c->info.flavor));
-    if (s == VKC_OK && st.phase == VKC_STATE_HISTOGRAM && c->info.mode == VKC_MODE_ASYMMETRIC && c->info.method != VKC_METHOD_MAX)
+    for (uint32_t t = 0; s == VKC_OK && st.phase == VKC_STATE_HISTOGRAM && t < c->n; t++)
+        if (!c->t[t].skip && c->t[t].mode_req == VKC_MODE_ASYMMETRIC && c->t[t].method != VKC_METHOD_MAX)
+            s = vkc_cal_fail(c, t, VKC_ERROR_UNSUPPORTED,
+                             "%s holds histograms of |x|: the two-sided searches of mode asymmetric need the data",
+                             path);
+    if (s == VKC_OK && st.phase == VKC_STATE_HISTOGRAM && c->n == 0 && c->info.mode == VKC_MODE_ASYMMETRIC &&
+        c->info.method != VKC_METHOD_MAX)
         s = vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_UNSUPPORTED,
                    "%s holds histograms of |x|: the two-sided searches of mode asymmetric need the data", path);
     uint32_t *map = s == VKC_OK ? malloc((st.ntensors ? st.ntensors : 1) * sizeof *map) : NULL;
     if (s == VKC_OK && !map) s = vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    if (s == VKC_OK && (c->info.method == VKC_METHOD_ENTROPY || c->info.method == VKC_METHOD_MSE) &&
+        st.bins < c->info.start_bin)
+        s = vkc_cal_fail(c, UINT32_MAX, VKC_ERROR_INVALID_ARGUMENT,
+                         "%s has %u bins, fewer than the start bin %u: no candidate to search", path, st.bins,
+                         c->info.start_bin);
     if (s == VKC_OK) s = match_state_tensors(c, &st, path, map);
     if (s == VKC_OK) {
         c->info.bins = st.bins;
@@ -190,6 +215,7 @@ vkc_status vkc_calibrator_load_state(vkc_calibrator *c, const char *path, vkc_pa
     }
     for (uint32_t k = 0; s == VKC_OK && want == VKC_PASS_HISTOGRAM && k < st.ntensors; k++) {
         cal_tensor *ts = &c->t[map[k]];
+        if (ts->skip) continue;
         if (vkc_f32_bits(ts->spec.hi) != vkc_f32_bits(st.t[k].hist_hi) ||
             vkc_f32_bits(ts->spec.lo) != vkc_f32_bits(st.t[k].hist_lo) || (uint32_t)ts->spec.kind != st.t[k].kind)
             s = vkc_cal_fail(c, map[k], VKC_ERROR_MISMATCH,
@@ -205,11 +231,29 @@ vkc_status vkc_calibrator_load_state(vkc_calibrator *c, const char *path, vkc_pa
     return s;
 }
 
+/* B16: one file given twice would be added twice (the same device and
+ * inode: a path twice, a link to another input). */
+static vkc_status check_files_once(const char *const *paths, uint32_t n, vkc_msg *msg)
+{
+    for (uint32_t k = 0; k < n; k++) {
+        struct stat a, b;
+        if (!paths[k] || stat(paths[k], &a) != 0) continue; /* loading it says why */
+        for (uint32_t j = 0; j < k; j++)
+            if (paths[j] && stat(paths[j], &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+                return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT,
+                                "%s and %s are the same file: merging it twice would count its values twice",
+                                paths[j], paths[k]);
+    }
+    return VKC_OK;
+}
+
 vkc_status vkc_state_merge_files(const char *const *paths, uint32_t n, const char *out, vkc_msg *msg)
 {
     if (!paths || n == 0 || !out) return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "state merge: no inputs or output");
     vkc_state acc = {0}, next = {0};
-    vkc_status s = vkc_state_load(paths[0], &acc, msg);
+    vkc_status s = check_files_once(paths, n, msg);
+    if (s != VKC_OK) return s;
+    s = vkc_state_load(paths[0], &acc, msg);
     for (uint32_t k = 1; s == VKC_OK && k < n; k++) {
         s = vkc_state_load(paths[k], &next, msg);
         vkc_msg inner = {{0}};

@@ -60,6 +60,39 @@ static long double naive_kl(const uint64_t *h, uint32_t n, uint32_t a, uint32_t 
     return kl;
 }
 
+/* The histogram the entropy search sees (DESIGN.md §3), written here from
+ * the definition: the zero bin (the float32 binning of 0), its count
+ * replaced by its neighbours' (their mean when it has two), the whole
+ * mirrored when the range is non-positive. Returns the zero bin in the
+ * searched histogram. */
+static uint32_t naive_prepare(const uint64_t *h, uint32_t n, double lo, double hi, uint64_t *out, int *mirrored)
+{
+    uint32_t z = 0;
+    *mirrored = lo < 0 && hi <= 0;
+    if (lo < 0 && hi > 0) {
+        float flo = (float)lo, fhi = (float)hi, inv = (float)n / (fhi - flo), x = (0.0f - flo) * inv;
+        z = x >= (float)n ? n - 1 : (uint32_t)x;
+    } else if (lo < 0) {
+        z = n - 1;
+    }
+    for (uint32_t j = 0; j < n; j++) out[j] = h[*mirrored ? n - 1 - j : j];
+    if (*mirrored) z = n - 1 - z;
+    if (n >= 2) {
+        if (z == 0) out[0] = out[1];
+        else if (z == n - 1) out[z] = out[n - 2];
+        else out[z] = (uint64_t)(((unsigned __int128)out[z - 1] + out[z + 1]) / 2);
+    }
+    return z;
+}
+
+/* Puts 0 inside [lo, hi], as the calibrator's histograms always have it:
+ * a range left of 0 ends there, one right of 0 starts there. */
+static void with_zero(double *lo, double *hi)
+{
+    if (*lo > 0) *lo = 0;
+    if (*hi < 0) *hi = 0;
+}
+
 /* The same double decisions (edges, scale, zero point, codes) as the
  * definition; the error sum in long double. */
 static long double naive_mse(const uint64_t *h, uint32_t n, double lo, double hi, uint32_t a, uint32_t b)
@@ -127,6 +160,7 @@ static void test_entropy_random(int cases, uint64_t seed)
         int shape = (int)(vkc_rng_next(&r) % AS_COUNT);
         double lo, hi;
         asym_gen(&r, h, n, shape, &lo, &hi);
+        with_zero(&lo, &hi);
         vkc_asym_result ref, fast;
         vkc_msg msg;
         REQUIRE_CMP(vkc_asym_entropy_reference(h, n, lo, hi, start, &ref, &msg), ==, VKC_OK);
@@ -144,7 +178,14 @@ static void test_entropy_random(int cases, uint64_t seed)
             REQUIRE_CMP(ref.b - ref.a, >=, (start ? start : 128));
             REQUIRE_CMP(ref.lo, ==, vkc_asym_edge(lo, hi, n, ref.a));
             REQUIRE_CMP(ref.hi, ==, vkc_asym_edge(lo, hi, n, ref.b));
-            long double nk = naive_kl(h, n, ref.a, ref.b);
+            /* The window holds the zero bin; its KL is the definition's on
+             * the searched histogram. */
+            uint64_t hp[800];
+            int mir;
+            uint32_t z = naive_prepare(h, n, lo, hi, hp, &mir);
+            uint32_t sa = mir ? n - ref.b : ref.a, sb = mir ? n - ref.a : ref.b;
+            REQUIREF(sa <= z && z < sb, "case %d: window (%u, %u) misses the zero bin %u", c, sa, sb, z);
+            long double nk = naive_kl(hp, n, sa, sb);
             REQUIREF(fabsl(nk - ref.value) <= 1e-12L + 1e-12L * fabsl(nk), "case %d: KL %.17g, long double %.17Lg",
                      c, ref.value, nk);
         } else {
@@ -362,17 +403,24 @@ static void test_edges(void)
     REQUIRE_CMP(vkc_asym_mse_reference(h, 256, -3, 5, 0, &ref, &msg), ==, VKC_OK);
     REQUIRE_CMP(ref.a, ==, res.a);
     REQUIRE_CMP(ref.b, ==, res.b);
-    /* lo == hi: fallback; hi < lo or non-finite: error. */
-    REQUIRE_CMP(vkc_asym_entropy_cpu(h, 256, 2, 2, 0, &res, &msg), ==, VKC_OK);
+    /* lo == hi: fallback; hi < lo, non-finite, or 0 outside the range:
+     * error. */
+    REQUIRE_CMP(vkc_asym_entropy_cpu(h, 256, 0, 0, 0, &res, &msg), ==, VKC_OK);
     REQUIRE(res.fallback);
+    REQUIRE_CMP(vkc_asym_entropy_cpu(h, 256, 2, 2, 0, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_asym_entropy_cpu(h, 256, 0.5, 2, 0, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(strstr(msg.text, "must contain 0"), !=, NULL);
+    REQUIRE_CMP(vkc_asym_entropy_cpu(h, 256, -2, -0.5, 0, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_asym_entropy_reference(h, 256, -2, -0.5, 0, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
     REQUIRE_CMP(vkc_asym_entropy_cpu(h, 256, 2, 1, 0, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
     REQUIRE_CMP(vkc_asym_mse_cpu(h, 256, NAN, 1, 0, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
     REQUIRE_CMP(vkc_asym_entropy_cpu(NULL, 256, 0, 1, 0, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
     REQUIRE_CMP(vkc_asym_entropy_cpu(h, 0, 0, 1, 0, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
     /* Counts near 2^64: overflow is an error, not a wrong answer. */
-    h[0] = UINT64_MAX;
-    h[1] = 2;
+    h[5] = UINT64_MAX;
+    h[6] = 2;
     REQUIRE_CMP(vkc_asym_entropy_cpu(h, 256, 0, 1, 0, &res, &msg), ==, VKC_ERROR_INVALID_ARGUMENT);
+    h[5] = h[6] = 0;
     /* Window index and count agree with the width-major order. */
     for (uint32_t n = 1; n < 40; n++)
         for (uint32_t s = 1; s <= n + 1; s++) {
@@ -429,6 +477,84 @@ static void test_ties(void)
     REQUIRE_CMP(res.b, ==, ref.b);
 }
 
+/* DESIGN.md §3: on a never-negative histogram over [0, hi] the windows are
+ * (0, b), each the unsigned search's candidate i = b with the same KL (bit
+ * for bit: the same operations), and the choice is the same; on a
+ * never-positive one over [lo, 0] the windows are (a, N), the mirror image
+ * of the unsigned search on the reversed histogram. */
+static void test_one_sided(int cases, uint64_t seed)
+{
+    vkc_rng r = {seed};
+    uint64_t h[1100], rev[1100];
+    int checked = 0, chosen = 0;
+    for (int c = 0; c < cases; c++) {
+        uint32_t n = c % 3 == 0 ? 2048 : 129 + (uint32_t)(vkc_rng_next(&r) % 900);
+        uint32_t start = c % 4 == 1 ? 16 + (uint32_t)(vkc_rng_next(&r) % 100) : 0;
+        if (n > 1100) n = 1024;
+        double lo, hi;
+        asym_gen(&r, h, n, c % 2 ? AS_RELU : (int)(vkc_rng_next(&r) % AS_COUNT), &lo, &hi);
+        const double span = hi - lo;
+        const int negative = c % 5 == 2; /* max <= 0: the mirror */
+        for (uint32_t j = 0; j < n; j++) rev[j] = h[n - 1 - j];
+        if (negative) lo = -span, hi = 0;
+        else lo = 0, hi = span;
+        /* The histogram of x is h in both cases; the unsigned search runs on
+         * |x|'s, which is h (never negative) or h reversed (never
+         * positive). */
+        vkc_search_params sp = {0};
+        sp.mode = VKC_MODE_UNSIGNED;
+        sp.start_bin = start;
+        vkc_kl_params kp;
+        vkc_kl_params_from(&sp, &kp);
+        vkc_kl_hist kh;
+        vkc_asym_hist ah;
+        vkc_msg msg;
+        const uint64_t *ux = negative ? rev : h;
+        REQUIRE_CMP(vkc_kl_hist_init(&kh, ux, n, &kp, &msg), ==, VKC_OK);
+        REQUIRE_CMP(vkc_asym_kl_prepare(&ah, h, n, lo, hi, &msg), ==, VKC_OK);
+        REQUIRE_CMP(ah.zb, ==, 0);
+        REQUIRE_CMP(ah.mirrored, ==, negative);
+        uint32_t st = start ? start : 128;
+        REQUIRE_CMP(vkc_asym_search_windows(&ah, st), ==, n >= st ? (uint64_t)(n - st + 1) : 0);
+        for (uint32_t b = st; b <= n; b++) {
+            double u = vkc_kl_reference(&kh, b, 256), a = vkc_asym_kl_reference(&ah, 0, b);
+            REQUIREF(memcmp(&u, &a, sizeof u) == 0 || (isnan(u) && isnan(a)),
+                     "case %d (n %u%s): candidate %u: unsigned KL %.17g, window (0, %u) %.17g", c, n,
+                     negative ? ", mirrored" : "", b, u, b, a);
+            REQUIRE_CMP(vkc_kl_is_inf(&kh, b), ==, vkc_asym_kl_is_inf(&ah, 0, b));
+        }
+        vkc_asym_hist_free(&ah);
+        vkc_kl_hist_free(&kh);
+        vkc_search_result ures;
+        vkc_asym_result ares, aref;
+        REQUIRE_CMP(vkc_entropy_cpu(ux, n, span, &kp, &ures, &msg), ==, VKC_OK);
+        REQUIRE_CMP(vkc_asym_entropy_cpu_threads(h, n, lo, hi, start, 2, &ares, &msg), ==, VKC_OK);
+        REQUIRE_CMP(vkc_asym_entropy_reference(h, n, lo, hi, start, &aref, &msg), ==, VKC_OK);
+        REQUIRE_CMP(ares.fallback, ==, ures.fallback);
+        REQUIRE_CMP(aref.a, ==, ares.a);
+        REQUIRE_CMP(aref.b, ==, ares.b);
+        if (!ures.fallback) {
+            REQUIREF(negative ? (ares.b == n && n - ares.a == ures.i) : (ares.a == 0 && ares.b == ures.i),
+                     "case %d (n %u%s): window (%u, %u), unsigned i %u", c, n, negative ? ", mirrored" : "", ares.a,
+                     ares.b, ures.i);
+            REQUIRE_CMP(ares.value, ==, ures.kl);
+            /* The range: [0, T] with T the unsigned threshold, bit for bit;
+             * mirrored, [edge a, 0], edge a = -T up to the rounding of the
+             * histogram's own edges. */
+            if (negative) REQUIRE_CMP(fabs(-ares.lo - ures.threshold), <=, 1e-15 * ures.threshold);
+            else REQUIRE_CMP(ares.hi, ==, ures.threshold);
+            REQUIRE_CMP(negative ? ares.hi : ares.lo, ==, 0.0);
+            chosen++;
+        }
+        REQUIRE_CMP(ares.windows, ==, ures.candidates);
+        REQUIRE_CMP(ares.inf_windows, ==, ures.inf_candidates);
+        checked++;
+    }
+    printf("one-sided: %d histograms (never negative, and never positive mirrored): every window (0, b) has the "
+           "unsigned candidate's KL bit for bit, and %d chose the unsigned search's threshold\n",
+           checked, chosen);
+}
+
 static void test_timing(void)
 {
     enum { N = 2048 };
@@ -473,6 +599,7 @@ int main(void)
     test_ties();
     test_entropy_bounds(24, 0xa5e0001u);
     test_entropy_random(400, 0xa5e0002u);
+    test_one_sided(60, 0xa5e0005u);
     test_mse_bounds(16, 0xa5e0003u);
     test_mse_random(250, 0xa5e0004u);
     test_timing();

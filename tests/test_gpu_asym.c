@@ -7,6 +7,7 @@
  * the output split over several dispatches, and (entropy) with the
  * workgroup summary ignored. Prints the GPU times at N = 2048. */
 #include "search/asym.h"
+#include "search/entropy.h"
 #include "vk/gpu.h"
 #include "hist_gen.h"
 #include "asym_gen.h"
@@ -18,10 +19,13 @@
 #include <time.h>
 
 
-/* The generator of tests/test_cpu_asym.c (kept in step by hand). */
-/* ------------------------------------------------------------------------ */
-/* Signed histograms                                                        */
-
+/* Puts 0 inside [lo, hi], as the calibrator's histograms always have it
+ * (the entropy search needs it; tests/test_cpu_asym.c has the same). */
+static void with_zero(double *lo, double *hi)
+{
+    if (*lo > 0) *lo = 0;
+    if (*hi < 0) *hi = 0;
+}
 
 /* ------------------------------------------------------------------------ */
 
@@ -51,6 +55,7 @@ static void test_small(vkc_context *ctx, const char *label, int cases, uint64_t 
         int shape = (int)(vkc_rng_next(&r) % AS_COUNT);
         double lo, hi;
         asym_gen(&r, h, n, shape, &lo, &hi);
+        with_zero(&lo, &hi);
         vkc_asym_result gpu, ref;
         vkc_msg msg;
         vkc_status s = vkc_asym_entropy_gpu(ctx, h, n, lo, hi, start, &gpu);
@@ -62,13 +67,17 @@ static void test_small(vkc_context *ctx, const char *label, int cases, uint64_t 
         kept += gpu.fast_checked;
         reeval += gpu.reevaluated;
         if (!check_bound || s != VKC_OK || gpu.fallback) continue;
-        /* Every window's float32 value against the reference. */
+        /* Every searched window's float32 value against the reference (the
+         * others, without the zero bin, are not written). */
         vkc_asym_hist ah;
-        REQUIRE_CMP(vkc_asym_hist_init(&ah, h, n, VKC_ASYM_KL, &msg), ==, VKC_OK);
+        REQUIRE_CMP(vkc_asym_kl_prepare(&ah, h, n, lo, hi, &msg), ==, VKC_OK);
         const float *out = ctx->out.map;
         uint32_t st = start ? start : 128;
-        for (uint32_t a = 0; a + st <= n; a++)
-            for (uint32_t b = a + st; b <= n; b++) {
+        for (uint32_t m = st; m <= n; m++) {
+            uint32_t a0, a1;
+            vkc_asym_width_range(&ah, m, &a0, &a1);
+            for (uint32_t a = a0; a <= a1; a++) {
+                const uint32_t b = a + m;
                 uint64_t k = vkc_asym_window_index(n, st, a, b);
                 double v = out[2 * k], e = out[2 * k + 1], rv = vkc_asym_kl_reference(&ah, a, b);
                 if (vkc_asym_kl_is_inf(&ah, a, b)) {
@@ -82,6 +91,7 @@ static void test_small(vkc_context *ctx, const char *label, int cases, uint64_t 
                 mean_err += e;
                 bounded++;
             }
+        }
         vkc_asym_hist_free(&ah);
     }
     printf("%s: %d histograms, GPU choice == reference; %llu windows, %llu kept by the float32 bounds, "
@@ -107,6 +117,7 @@ static void gen_2048(vkc_rng *r, uint64_t *h, int k, double *lo, double *hi)
         return;
     }
     asym_gen(r, h, n, (int[]){AS_TWO_SIDED, AS_RELU, AS_OUTLIERS, AS_SKEWED, AS_BIMODAL}[k % 5], lo, hi);
+    with_zero(lo, hi);
 }
 
 /* N = 2048: GPU == fast CPU, one dispatch; the GPU time. */
@@ -130,7 +141,7 @@ static void test_2048(vkc_context *ctx, const char *label, int cases, uint64_t s
         double gpu_ns = vkc_context_last_gpu_ns(ctx);
         /* The same values without the workgroup summary. */
         vkc_asym_hist ah;
-        REQUIRE_CMP(vkc_asym_hist_init(&ah, h, N, VKC_ASYM_KL, &msg), ==, VKC_OK);
+        REQUIRE_CMP(vkc_asym_kl_prepare(&ah, h, N, lo, hi, &msg), ==, VKC_OK);
         REQUIRE_CMP(vkc_asym_entropy_select(&ah, lo, hi, 0, ctx->out.map, NULL, 0, 2, &nocells, &msg), ==, VKC_OK);
         vkc_asym_hist_free(&ah);
         double t2 = vkc_test_now();
@@ -147,6 +158,41 @@ static void test_2048(vkc_context *ctx, const char *label, int cases, uint64_t s
         (void)timing;
     }
     free(h);
+}
+
+/* DESIGN.md §3 on the GPU: a never-negative histogram's window is the
+ * unsigned search's candidate, a never-positive one's its mirror image. */
+static void test_one_sided(vkc_context *ctx, int cases, uint64_t seed)
+{
+    vkc_rng r = {seed};
+    uint64_t h[2048], rev[2048];
+    for (int c = 0; c < cases; c++) {
+        const uint32_t n = c % 2 ? 2048 : 256 + (uint32_t)(vkc_rng_next(&r) % 700);
+        double lo, hi;
+        asym_gen(&r, h, n, c % 3 ? AS_RELU : AS_SKEWED, &lo, &hi);
+        const int negative = c % 2 == 0;
+        const double span = hi - lo;
+        lo = negative ? -span : 0;
+        hi = negative ? 0 : span;
+        for (uint32_t j = 0; j < n; j++) rev[j] = h[n - 1 - j];
+        vkc_search_params sp = {0};
+        sp.mode = VKC_MODE_UNSIGNED;
+        vkc_kl_params kp;
+        vkc_kl_params_from(&sp, &kp);
+        vkc_search_result u;
+        vkc_asym_result gpu;
+        vkc_msg msg;
+        REQUIRE_CMP(vkc_entropy_cpu(negative ? rev : h, n, span, &kp, &u, &msg), ==, VKC_OK);
+        REQUIREF(vkc_asym_entropy_gpu(ctx, h, n, lo, hi, 0, &gpu) == VKC_OK, "%s", vkc_context_error(ctx));
+        REQUIRE_CMP(gpu.fallback, ==, u.fallback);
+        if (u.fallback) continue;
+        REQUIREF(negative ? gpu.b == n && n - gpu.a == u.i : gpu.a == 0 && gpu.b == u.i,
+                 "one-sided case %d (n %u%s): GPU window (%u, %u), unsigned i %u", c, n, negative ? ", mirrored" : "",
+                 gpu.a, gpu.b, u.i);
+        REQUIRE_CMP(gpu.value, ==, u.kl);
+        REQUIRE_CMP(gpu.windows, ==, u.candidates);
+    }
+    printf("gpu one-sided: %d histograms, the GPU's window is the unsigned search's threshold\n", cases);
 }
 
 /* MSE: GPU == reference on small histograms, the float32 bound on every
@@ -178,7 +224,9 @@ static void test_mse_small(vkc_context *ctx, const char *label, int cases, uint6
         windows += gpu.windows;
         kept += gpu.fast_checked;
         reeval += gpu.reevaluated;
-        if (!check_bound || s != VKC_OK || gpu.fallback) continue;
+        /* A one-sided histogram's MSE runs on the CPU (its windows are tabled
+         * in O(bins)): no device values to check. */
+        if (!check_bound || s != VKC_OK || gpu.fallback || lo >= 0 || hi <= 0) continue;
         vkc_asym_hist ah;
         REQUIRE_CMP(vkc_asym_hist_init(&ah, h, n, VKC_ASYM_MSE, &msg), ==, VKC_OK);
         const float *out = ctx->out.map;
@@ -226,7 +274,10 @@ static void test_mse_2048(vkc_context *ctx, const char *label, int cases, uint64
         double t1 = vkc_test_now();
         REQUIREF(s == VKC_OK, "%s: %s", label, vkc_context_error(ctx));
         uint64_t dispatches = vkc_context_dispatch_count(ctx) - before;
-        if (ctx->max_chunk_bytes == 0) REQUIREF(dispatches == 1, "%s: %llu dispatches", label, (unsigned long long)dispatches);
+        /* One dispatch; none for a one-sided histogram (tabled on the CPU). */
+        const uint64_t want = lo >= 0 || hi <= 0 ? 0 : 1;
+        if (ctx->max_chunk_bytes == 0)
+            REQUIREF(dispatches == want, "%s: %llu dispatches", label, (unsigned long long)dispatches);
         double gpu_ns = vkc_context_last_gpu_ns(ctx);
         double t2 = vkc_test_now();
         REQUIRE_CMP(vkc_asym_mse_cpu(h, N, lo, hi, 0, &cpu, &msg), ==, VKC_OK);
@@ -251,8 +302,8 @@ static void test_edges(vkc_context *ctx)
         uint32_t n, start;
         double lo, hi;
     } cases[] = {{"empty", 256, 0, -1, 1},       {"n < start", 100, 0, -1, 1}, {"one bin", 1, 1, -1, 1},
-                 {"single non-empty", 256, 0, -3, 5}, {"lo == hi", 256, 0, 2, 2},  {"all positive", 256, 64, 0.5, 9},
-                 {"all negative", 256, 64, -9, -0.5}};
+                 {"single non-empty", 256, 0, -3, 5}, {"lo == hi", 256, 0, 0, 0},  {"all positive", 256, 64, 0, 9},
+                 {"all negative", 256, 64, -9, 0}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         memset(h, 0, sizeof h);
         if (c == 1) for (int j = 0; j < 100; j++) h[j] = 1 + j;
@@ -277,6 +328,7 @@ static void test_edges(vkc_context *ctx)
     }
     vkc_asym_result res;
     REQUIRE_CMP(vkc_asym_entropy_gpu(ctx, h, 256, 2, 1, 0, &res), ==, VKC_ERROR_INVALID_ARGUMENT);
+    REQUIRE_CMP(vkc_asym_entropy_gpu(ctx, h, 256, 0.5, 9, 0, &res), ==, VKC_ERROR_INVALID_ARGUMENT);
     REQUIRE_CMP(vkc_asym_mse_gpu(ctx, NULL, 256, 0, 1, 0, &res), ==, VKC_ERROR_INVALID_ARGUMENT);
 }
 
@@ -289,6 +341,7 @@ int main(void)
         test_edges(ctx);
         test_small(ctx, "gpu", 60, 0x9a5e001u, 1);
         test_2048(ctx, "gpu", 3, 0x9a5e002u, 1);
+        test_one_sided(ctx, 8, 0x9a5e007u);
         test_mse_small(ctx, "gpu", 40, 0x9a5e101u, 1);
         test_mse_2048(ctx, "gpu", 2, 0x9a5e102u);
         vkc_test_gpu_context_done(ctx);
@@ -316,6 +369,7 @@ int main(void)
         vkc_rng r = {5};
         double lo, hi;
         asym_gen(&r, h, 256, AS_TWO_SIDED, &lo, &hi);
+        with_zero(&lo, &hi);
         vkc_asym_result x, y;
         vkc_msg msg;
         REQUIRE_CMP(vkc_asym_entropy_gpu(ctx, h, 256, lo, hi, 0, &x), ==, VKC_OK);

@@ -90,15 +90,16 @@ class Files(C.TempDirCase):
             (["--flavor", "tensorrt"], dict(flavor="tensorrt"), ["cache", "json"], {}),
             (["--method", "percentile", "--percentile", "99.9"], dict(method="percentile", percentile=99.9),
              ["json"], {}),
-            (["--start-bin", "64", "--bins", "1024"], dict(start_bin=64, bins=1024), ["json"], {}),
+            (["--start-bin", "192", "--bins", "1024"], dict(start_bin=192, bins=1024), ["json"], {}),
             (["--range", "streaming"], dict(range="streaming"), ["json", "cache"], {}),
             (["--range", "streaming", "--mode", "auto"], dict(range="streaming", mode="auto"), ["json"], {}),
             (["--histograms"], dict(write={"json": dict(histograms=True)}), ["json"], {}),
             (["--trt-version", "10.3.0", "--trt-algo", "MinMaxCalibration", "--method", "max"],
              dict(method="max", write={"cache": dict(trt_version="10.3.0", algo="MinMaxCalibration")}), ["cache"],
              {}),
-            (["--mode", "auto", "--envelope"], dict(mode="auto", write={"cache": dict(envelope=True)}), ["cache"],
-             {}),
+            # A cache holds symmetric ranges: the CLI searches --mode auto symmetrically for one (it warns).
+            (["--mode", "auto", "--envelope"], dict(mode="symmetric", write={"cache": dict(envelope=True)}),
+             ["cache"], {}),
             # The data kept in the range pass (read once): the same files.
             ([], dict(memory_budget=64 << 20), ["json", "cache"], {}),
         ]

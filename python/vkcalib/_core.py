@@ -16,7 +16,8 @@ _PASS_BY_NAME = {v: k for k, v in PASS_NAMES.items()}
 _FEATURES = {"subgroup": L.VKC_FEATURE_SUBGROUP_ARITHMETIC, "shared": L.VKC_FEATURE_SHARED_HISTOGRAM,
              "timestamp": L.VKC_FEATURE_TIMESTAMPS, "import": L.VKC_FEATURE_HOST_IMPORT}
 _WARNINGS = {L.VKC_WARNING_NONFINITE_EXCLUDED: "nonfinite_excluded", L.VKC_WARNING_FLOORED: "floored",
-             L.VKC_WARNING_FALLBACK: "fallback"}
+             L.VKC_WARNING_FALLBACK: "fallback", L.VKC_WARNING_TOOL: "tool", L.VKC_WARNING_CLIPPED: "clipped",
+             L.VKC_WARNING_LOW_SQNR: "low_sqnr"}
 UINT32_MAX = 0xFFFFFFFF
 
 
@@ -211,8 +212,10 @@ class TensorResult:
     """One tensor's calibration, with the fields of the CLI's JSON (`vkcalib calibrate -o x.json`) as
     attributes: name, method, mode, int_type ("int8"/"uint8"), threshold, lo, hi, scale, zero_point, amax,
     min, max, absmax, elements, finite, zeros, nan, pos_inf, neg_inf, bins, bin_width, i, window_a and
-    window_b (asymmetric mode, else None), kl (entropy) or mse (mse), fallback, fallback_reason. Beside them:
-    cache_scale (the float32 scale a TensorRT cache holds), floored, warnings, candidates, inf_candidates,
+    window_b (asymmetric mode, else None), kl (entropy) or mse (mse), fallback, fallback_reason,
+    tool_warning (what the tool itself would do, for a tool's flavour), warnings, guard (the quality
+    guards' numbers). Beside them: cache_scale (the float32 scale a TensorRT cache holds), floored,
+    candidates, inf_candidates,
     reevaluated, histogram (the counts searched, a numpy uint64 array, when known), hist_kind, hist_lo,
     hist_hi, quality (a Quality after a measure pass, else None). Parts a source does not hold (a TensorRT
     cache holds scales only) are None. to_dict() gives exactly the JSON's tensor object."""
@@ -259,6 +262,7 @@ class TensorResult:
         self.mse = sr.kl if se and r.method == L.VKC_METHOD_MSE else None
         self.fallback = bool(sr.fallback) if se else None
         self.fallback_reason = L.text(sr.message) if se and sr.fallback else None
+        self.tool_warning = L.text(sr.message) if se and sr.tool_warning else None
         self.candidates = sr.candidates if se else None
         self.inf_candidates = sr.inf_candidates if se else None
         self.reevaluated = sr.reevaluated if se else None
@@ -270,6 +274,17 @@ class TensorResult:
             except ImportError:  # pragma: no cover
                 self.histogram = [r.counts[k] for k in range(sp.bins)]
         self.quality = Quality(r.quality) if f & L.VKC_RESULT_QUALITY else None
+        g = r.guard
+        self.guard = None
+        if f & L.VKC_RESULT_GUARD:
+            self.guard = dict(clipped=g.clipped, sqnr_db=g.sqnr_db, best_method=method_name(g.best_method),
+                              best_sqnr_db=g.best_sqnr_db, best_lo=g.best_lo, best_hi=g.best_hi,
+                              max_clipped=g.max_clipped, max_sqnr_gap_db=g.max_sqnr_gap_db)
+
+    @property
+    def flagged(self):
+        """True when a quality guard flagged the range (warnings "clipped" or "low_sqnr")."""
+        return "clipped" in self.warnings or "low_sqnr" in self.warnings
 
     def to_dict(self):
         """The tensor object of the CLI's JSON: the same keys in the same order, numbers as a JSON reader
@@ -288,6 +303,12 @@ class TensorResult:
         d["fallback"] = self.fallback
         if self.fallback:
             d["fallback_reason"] = self.fallback_reason
+        if self.tool_warning:
+            d["tool_warning"] = self.tool_warning
+        if self.warnings:
+            d["warnings"] = list(self.warnings)
+        if self.guard is not None and self.flagged:
+            d["guard"] = {k: (_json_number(v) if isinstance(v, float) else v) for k, v in self.guard.items()}
         return {k: (_json_number(v) if isinstance(v, float) else v) for k, v in d.items()}
 
     def __repr__(self):
@@ -304,7 +325,8 @@ class Calibration(dict):
 
 
 def _settings_dict(s):
-    return dict(source={0: "calibrator", 1: "json", 2: "trt_cache"}.get(s.source, s.source),
+    return dict(source={0: "calibrator", 1: "json", 2: "trt_cache", 3: "state_range",
+                        4: "state_histogram"}.get(s.source, s.source),
                 method=method_name(s.method), mode=mode_name(s.mode), flavor=flavor_name(s.flavor), bins=s.bins,
                 start_bin=s.start_bin, stride=s.stride, percentile=s.percentile,
                 exclude_nonfinite=s.nonfinite == L.VKC_NONFINITE_EXCLUDE,
@@ -436,7 +458,7 @@ class Calibrator:
 
     def __init__(self, method="entropy", mode="symmetric", flavor=None, bins=None, *, start_bin=128, stride=1,
                  percentile=99.99, exclude_nonfinite=False, range="exact", measure=False, memory_budget=0,
-                 layout="nchw", device=None, validate=None, cpu_threads=0, context=None):
+                 layout="nchw", device=None, validate=None, cpu_threads=0, context=None, guards=True):
         info = L.vkc_calibrator_info()
         info.sType = L.VKC_STRUCTURE_TYPE_CALIBRATOR_INFO
         info.method = _parse("method", method)
@@ -458,6 +480,21 @@ class Calibrator:
         info.range = L.VKC_RANGE_STREAMING if range == "streaming" else L.VKC_RANGE_EXACT
         info.measure = 1 if measure else 0
         info.memory_budget = int(memory_budget or 0)
+        # The quality guards (vkc_guard_info): True (defaults: 1% clipped, 6 dB), False, or a dict of
+        # max_clipped (a share), max_sqnr_gap_db, methods (names of the methods compared).
+        self._guard = L.vkc_guard_info()
+        self._guard.sType = L.VKC_STRUCTURE_TYPE_GUARD_INFO
+        if guards is False or guards is None:
+            self._guard.disable = 1
+        elif guards is not True:
+            g = dict(guards)
+            unknown = set(g) - {"max_clipped", "max_sqnr_gap_db", "methods"}
+            if unknown:
+                raise ValueError("guards: unknown keys %s" % sorted(unknown))
+            self._guard.max_clipped = float(g.get("max_clipped", 0.0))
+            self._guard.max_sqnr_gap_db = float(g.get("max_sqnr_gap_db", 0.0))
+            self._guard.methods = sum(1 << _parse("method", m) for m in g.get("methods", ()))
+        info.pNext = ctypes.cast(ctypes.pointer(self._guard), c_void_p)
         self._own_ctx = context is None
         self.context = context if context is not None else Context(device, validate=validate,
                                                                    cpu_threads=cpu_threads)
@@ -521,6 +558,33 @@ class Calibrator:
                 raise self._fail(s)
         self._index[name] = idx.value
         return idx.value
+
+    def set_tensor(self, name, *, method=None, mode=None, skip=None):
+        """Per-tensor settings (vkc_calibrator_set_tensor), in the first pass: another method or mode for
+        tensor name, or skip=True to leave it out of the results (its feeds are then ignored)."""
+        t = self.tensor(name)
+        ts = L.vkc_tensor_settings()
+        ts.sType = L.VKC_STRUCTURE_TYPE_TENSOR_SETTINGS
+        if method is not None:
+            ts.fields |= L.VKC_TENSOR_SET_METHOD
+            ts.method = _parse("method", method)
+        if mode is not None:
+            ts.fields |= L.VKC_TENSOR_SET_MODE
+            ts.mode = _parse("mode", mode)
+        if skip is not None:
+            ts.fields |= L.VKC_TENSOR_SET_SKIP
+            ts.skip = 1 if skip else 0
+        with self.context.lock:
+            s = L.lib.vkc_calibrator_set_tensor(self.handle, t, byref(ts))
+            if s != L.VKC_OK:
+                raise self._fail(s)
+
+    def tensor_settings(self, name):
+        """{method, mode, skip} in force for tensor name."""
+        ts = L.vkc_tensor_settings()
+        if not L.lib.vkc_calibrator_get_tensor(self.handle, self.tensor(name), byref(ts)):
+            raise KeyError(name)
+        return dict(method=method_name(ts.method), mode=mode_name(ts.mode), skip=bool(ts.skip))
 
     def collect(self, name, array=None):
         """Feeds array (a numpy array, a CPU torch tensor, or anything with the buffer protocol,

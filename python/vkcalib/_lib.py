@@ -29,6 +29,7 @@ CONSTANTS = dict(
     VKC_STRUCTURE_TYPE_UNSET=0, VKC_STRUCTURE_TYPE_DEVICE_CAPS=1, VKC_STRUCTURE_TYPE_CONTEXT_INFO=2,
     VKC_STRUCTURE_TYPE_SEARCH_PARAMS=3, VKC_STRUCTURE_TYPE_SEARCH_RESULT=4, VKC_STRUCTURE_TYPE_CALIBRATOR_INFO=5,
     VKC_STRUCTURE_TYPE_TENSOR_RESULT=6, VKC_STRUCTURE_TYPE_WRITE_INFO=7, VKC_STRUCTURE_TYPE_CALIBRATION_SETTINGS=8,
+    VKC_STRUCTURE_TYPE_GUARD_INFO=12, VKC_STRUCTURE_TYPE_TENSOR_SETTINGS=13,
     VKC_BACKEND_AUTO=0, VKC_BACKEND_VULKAN=1, VKC_BACKEND_CPU=2,
     VKC_FEATURE_SUBGROUP_ARITHMETIC=1, VKC_FEATURE_SHARED_HISTOGRAM=2, VKC_FEATURE_TIMESTAMPS=4,
     VKC_FEATURE_HOST_IMPORT=8,
@@ -46,9 +47,14 @@ CONSTANTS = dict(
     VKC_RANGE_EXACT=0, VKC_RANGE_STREAMING=1,
     VKC_PASS_RANGE=1, VKC_PASS_HISTOGRAM=2, VKC_PASS_STREAM=3, VKC_PASS_MEASURE=4, VKC_PASS_DONE=5,
     VKC_INT8=0, VKC_UINT8=1,
-    VKC_SOURCE_CALIBRATOR=0, VKC_SOURCE_JSON=1, VKC_SOURCE_TRT_CACHE=2,
+    VKC_SOURCE_CALIBRATOR=0, VKC_SOURCE_JSON=1, VKC_SOURCE_TRT_CACHE=2, VKC_SOURCE_STATE_RANGE=3,
+    VKC_SOURCE_STATE_HISTOGRAM=4,
     VKC_WARNING_NONFINITE_EXCLUDED=1, VKC_WARNING_FLOORED=2, VKC_WARNING_FALLBACK=4, VKC_WARNING_TOOL=8,
+    VKC_WARNING_CLIPPED=16, VKC_WARNING_LOW_SQNR=32,
     VKC_RESULT_RANGE=1, VKC_RESULT_STATS=2, VKC_RESULT_SEARCH=4, VKC_RESULT_HISTOGRAM=8, VKC_RESULT_QUALITY=16,
+    VKC_RESULT_GUARD=32,
+    VKC_TENSOR_SET_METHOD=1, VKC_TENSOR_SET_MODE=2, VKC_TENSOR_SET_SKIP=4,
+    VKC_HIST_MAX_BINS=65536,
     VKC_FORMAT_TRT_CACHE=0, VKC_FORMAT_JSON=1,
     VKC_NPY_MAX_DIMS=32,
 )
@@ -134,6 +140,7 @@ vkc_quant = _struct("vkc_quant", [
 vkc_quality = _struct("vkc_quality", [
     ("signal", c_double, "double"), ("noise", c_double, "double"),
     ("count", c_uint64, "uint64_t"), ("clipped", c_uint64, "uint64_t"),
+    ("exact", c_uint32 * 14, "uint32_t[14]"), ("scale_bits", c_uint32, "uint32_t"),
 ])
 
 vkc_search_params = _struct("vkc_search_params", [
@@ -174,6 +181,24 @@ vkc_calibrator_info = _struct("vkc_calibrator_info", [
     ("layout", enum, "vkc_layout"),
 ])
 
+vkc_guard = _struct("vkc_guard", [
+    ("clipped", c_double, "double"), ("sqnr_db", c_double, "double"), ("best_sqnr_db", c_double, "double"),
+    ("best_method", enum, "vkc_method"), ("best_lo", c_double, "double"), ("best_hi", c_double, "double"),
+    ("max_clipped", c_double, "double"), ("max_sqnr_gap_db", c_double, "double"),
+])
+
+vkc_guard_info = _struct("vkc_guard_info", [
+    ("sType", enum, "vkc_structure_type"), ("pNext", c_void_p, "const void *"),
+    ("disable", c_int, "int"), ("max_clipped", c_double, "double"), ("max_sqnr_gap_db", c_double, "double"),
+    ("methods", c_uint32, "uint32_t"),
+])
+
+vkc_tensor_settings = _struct("vkc_tensor_settings", [
+    ("sType", enum, "vkc_structure_type"), ("pNext", c_void_p, "const void *"),
+    ("fields", c_uint32, "uint32_t"), ("method", enum, "vkc_method"), ("mode", enum, "vkc_mode"),
+    ("skip", c_int, "int"),
+])
+
 vkc_tensor_result = _struct("vkc_tensor_result", [
     ("sType", enum, "vkc_structure_type"), ("pNext", c_void_p, "void *"),
     ("name", c_char_p, "const char *"),
@@ -187,6 +212,7 @@ vkc_tensor_result = _struct("vkc_tensor_result", [
     ("counts", POINTER(c_uint64), "const uint64_t *"),
     ("search", vkc_search_result, "vkc_search_result"),
     ("quality", vkc_quality, "vkc_quality"),
+    ("guard", vkc_guard, "vkc_guard"),
 ])
 
 vkc_calibration_settings = _struct("vkc_calibration_settings", [
@@ -249,6 +275,8 @@ FUNCTIONS = {
     "vkc_calibrator_tensor_name": (c_char_p, [cal_p, c_uint32]),
     "vkc_calibrator_feed": (status, [cal_p, c_uint32, c_void_p, c_uint64, enum]),
     "vkc_calibrator_set_shape": (status, [cal_p, c_uint32, c_uint32, POINTER(c_uint64)]),
+    "vkc_calibrator_set_tensor": (status, [cal_p, c_uint32, POINTER(vkc_tensor_settings)]),
+    "vkc_calibrator_get_tensor": (c_int, [cal_p, c_uint32, POINTER(vkc_tensor_settings)]),
     "vkc_calibrator_end_pass": (status, [cal_p]),
     "vkc_calibrator_merge": (status, [cal_p, cal_p]),
     "vkc_calibrator_adopt": (status, [cal_p, cal_p]),
@@ -266,6 +294,7 @@ FUNCTIONS = {
                                         POINTER(c_size_t), POINTER(vkc_msg)]),
     "vkc_calibration_write": (status, [calibration_p, c_char_p, enum, POINTER(vkc_write_info), POINTER(vkc_msg)]),
     "vkc_trt_version_parse": (c_int, [c_char_p, POINTER(c_uint32)]),
+    "vkc_trt_algo_known": (c_int, [c_char_p]),
     "vkc_trt_scale": (c_float, [c_double]),
     "vkc_quality_sqnr_db": (c_double, [POINTER(vkc_quality)]),
 }

@@ -86,7 +86,9 @@ class HistogramCalibrator:
             return float(r.absmax)
         res = search(counts, hi, method=method, mode="unsigned" if self.unsigned else "symmetric",
                      start_bin=start_bin, stride=stride, percentile=percentile, context=self._context)
-        return float(res.threshold)
+        # A streaming histogram's top is a power of two above the data: a threshold beyond the absmax is
+        # clamped to it, as the library's calibrator does.
+        return float(min(res.threshold, float(r.absmax)))
 
     def result(self):
         """The full TensorResult of the collected tensor (statistics, histogram, ...)."""

@@ -212,6 +212,12 @@ static size_t vkc_json_unicode_escape(vkc_json_parser *p, size_t k, size_t end, 
     uint32_t u, lo;
     if (end - k < 6 || !vkc_json_hex4(s + k + 2, &u))
         return (size_t)vkc_json_err(p, k, VKC_ERROR_FORMAT, "\\u needs four hex digits");
+    if (u >= 0xdc80 && u <= 0xdcff) {
+        /* \udc80..\udcff alone: the byte 0x80..0xff that is not UTF-8 (the
+         * writer's escape, Python's surrogateescape). */
+        *cp = 0x110000u + (u - 0xdc00);
+        return 6;
+    }
     if (u >= 0xdc00 && u <= 0xdfff)
         return (size_t)vkc_json_err(p, k, VKC_ERROR_FORMAT, "lone low surrogate in \\u escape");
     if (u < 0xd800 || u > 0xdbff) {
@@ -273,7 +279,8 @@ static int vkc_json_decode(vkc_json_parser *p, size_t k, size_t end, char *out, 
         uint32_t cp;
         size_t used = vkc_json_unicode_escape(p, k, end, &cp);
         if (!used) return 0;
-        o += vkc_json_put_utf8(out + o, cp);
+        if (cp > 0x10ffffu) out[o++] = (char)(cp - 0x110000u); /* an escaped raw byte */
+        else o += vkc_json_put_utf8(out + o, cp);
         k += used;
     }
     out[o] = 0;

@@ -125,7 +125,11 @@ void vkc_jw_append_string(vkc_buf *b, const char *s, size_t n)
             char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             vkc_buf_append(b, e, 6);
         } else {
-            vkc_buf_append(b, "\\ufffd", 6);
+            /* A byte that is not UTF-8: \udcXX (U+DC80..U+DCFF, a lone low
+             * surrogate, as Python's surrogateescape), which our reader
+             * turns back into the byte: names round-trip and never collide. */
+            char e[6] = {'\\', 'u', 'd', 'c', hex[c >> 4], hex[c & 15]};
+            vkc_buf_append(b, e, 6);
         }
         i++;
     }

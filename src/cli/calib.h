@@ -10,6 +10,30 @@
 #include "dataset.h"
 #include "feeder.h"
 
+/* Per-tensor control (--override, --overrides, --include, --exclude):
+ * globs matched against whole tensor names (fnmatch without FNM_PATHNAME,
+ * so '*' crosses '/'); the last matching override wins. */
+typedef struct cli_override {
+    char *glob;
+    vkc_method method;
+    int has_mode;
+    vkc_mode mode;
+} cli_override;
+
+typedef struct cli_rules {
+    cli_override *ov;
+    uint32_t nov, capov;
+    char **include, **exclude;
+    uint32_t ninc, nexc, capinc, capexc;
+} cli_rules;
+
+/* A tensor left out of a calibration, and why (reported, fatal only with
+ * --strict). */
+typedef struct cli_skipped {
+    char *name;
+    char reason[160];
+} cli_skipped;
+
 typedef struct calib_options {
     const char *out;
     int format;               /* 0 trt, 1 json */
@@ -22,6 +46,11 @@ typedef struct calib_options {
     uint64_t budget;          /* host memory for the feeder's buffers */
     cli_device_opts dev;
     unsigned given;           /* CLI_OPT_* bits of the shared options the user gave (options.h) */
+    vkc_guard_info guard;     /* --max-clipped, --max-sqnr-gap, --no-guards (chained by calib_create) */
+    int strict;               /* --strict: guard flags and skipped tensors are errors */
+    cli_rules rules;          /* --override, --overrides, --include, --exclude */
+    cli_skipped *skipped;     /* filled by calib_select and the passes */
+    uint32_t nskipped;
 } calib_options;
 
 /* One streamed pass over every batch: fn sees each chunk (a chunk holds
@@ -40,6 +69,12 @@ vkc_calibrator *calib_create(vkc_context *ctx, const dataset *ds, const calib_op
 /* The pass the calibrator wants, over ds, then its end; prints errors
  * (naming the batch that holds a NaN). */
 int calib_run_pass(vkc_calibrator *cal, vkc_context *ctx, const dataset *ds, const calib_options *o);
+/* The end of the pass the calibrator is in (what calib_run_pass does after
+ * its pass): the library's errors with the tool's words, empty tensors
+ * skipped unless --strict. */
+int calib_end_pass(vkc_calibrator *cal, const dataset *ds, const calib_options *o);
+/* "pass 1/2: range" and the others, as progress names them. */
+const char *calib_pass_name(vkc_pass p);
 /* Every pass, to VKC_PASS_DONE. */
 int calib_run(vkc_calibrator *cal, vkc_context *ctx, const dataset *ds, const calib_options *o);
 /* The exact calibration over batch shares: n local contexts in this
@@ -52,12 +87,33 @@ int calib_run(vkc_calibrator *cal, vkc_context *ctx, const dataset *ds, const ca
 int calib_run_shares(vkc_context **ctxs, uint32_t n, const dataset *ds, const calib_options *o, vkc_calibrator **out);
 /* A calibrator whose histogram pass ended on a merged histogram-round state
  * file (calibrate --from-state). */
-vkc_calibrator *calib_from_state(vkc_context *ctx, const char *path, const calib_options *o);
+vkc_calibrator *calib_from_state(vkc_context *ctx, const char *path, calib_options *o);
 
 uint32_t total_files(const dataset *ds);
 /* Fails early (with a message) when out cannot be written: a missing or
  * read-only directory, or an existing non-regular file. */
 int calib_check_output(const char *out);
+/* The settings agree with each other (before any data is read): a
+ * --percentile needs --method percentile; entropy's --start-bin is at
+ * least 128; --bins reaches the start bin. Prints the usage error, cmd
+ * naming the command; check_bins 0 where the bin count comes later. */
+int calib_check_settings(const calib_options *o, const char *cmd, int check_bins);
+/* Tensor names the output can hold (B9, before any data is read): none
+ * empty; for a TensorRT cache, none with a line break. Prints the error. */
+int calib_check_names(const dataset *ds, int trt_cache);
+/* Refuses (printing why) an output that is one of the inputs: a file of ds
+ * or of the INPUT paths (either may be NULL). "-" is standard output. */
+int calib_check_not_input(const char *out, const dataset *ds, char **inputs, int ninputs);
+/* Leaves out of ds the tensors --include/--exclude do not select and
+ * those whose first batch is not floating point (recorded in o->skipped,
+ * printed; with --strict an error). 0 on failure (printed). */
+int calib_select(dataset *ds, calib_options *o);
+/* Records a skipped tensor. */
+void calib_note_skipped(calib_options *o, const char *name, const char *reason);
+/* The override that applies to name (the last that matches), or NULL. */
+const cli_override *calib_override_for(const cli_rules *r, const char *name);
+/* Frees what the options own (rules, skipped list). */
+void calib_options_free(calib_options *o);
 /* Defaults: 2048 bins, symmetric, 1 GiB budget, format from the extension. */
 void calib_options_init(calib_options *o);
 

@@ -54,6 +54,13 @@ void cli_close_context(vkc_context *ctx);
 /* Formats a message into m (when not NULL) and returns s, as the library's
  * own calls report (`return cli_fail(msg, VKC_ERROR_FORMAT, "...")`). */
 vkc_status cli_fail(vkc_msg *m, vkc_status s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The width tables printed to f should fit: the terminal's when f is one,
+ * else $COLUMNS (20..10000) when set, else 0 (no limit: pipes and files keep
+ * the full layout). */
+int cli_columns(FILE *f);
+/* s as a JSON string literal ("...", escaped as vkc_jw escapes), malloc'd;
+ * NULL when out of memory. */
+char *cli_json_string(const char *s);
 /* A float32's bits (what a TensorRT cache line holds). */
 uint32_t cli_f32_bits(float f);
 

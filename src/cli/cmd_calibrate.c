@@ -51,8 +51,9 @@ static const char *const kHelp =
     "                        caches hold), unsigned ([0, T], uint8), auto\n"
     "                        (unsigned where the tensor is never negative, else\n"
     "                        symmetric), asymmetric ([lo, hi] with a zero point;\n"
-    "                        entropy and mse search every window of the histogram\n"
-    "                        of x, exhaustively)\n"
+    "                        entropy searches every window of the histogram of x\n"
+    "                        that holds 0, which on a never-negative tensor is the\n"
+    "                        unsigned search itself; mse every window)\n"
     "  --flavor F            whose entropy: modelopt (default; NVIDIA's reference,\n"
     "                        threshold = bin edge), tensorrt (bin centre, as\n"
     "                        TensorRT's caches show), or another tool's, exactly\n"
@@ -131,7 +132,7 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
     if (!*inputs) return 1;
     const unsigned shared = CLI_OPT_METHOD | CLI_OPT_MODE | CLI_OPT_FLAVOR | CLI_OPT_BINS | CLI_OPT_START_BIN |
                             CLI_OPT_PERCENTILE | CLI_OPT_NONFINITE | CLI_OPT_MISSING | CLI_OPT_BUDGET |
-                            CLI_OPT_QUIET | CLI_OPT_VERBOSE | CLI_OPT_DEVICE;
+                            CLI_OPT_QUIET | CLI_OPT_VERBOSE | CLI_OPT_DEVICE | CLI_OPT_GUARDS | CLI_OPT_SELECT;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int sr = cli_option(argc, argv, &i, shared, o, "calibrate");
@@ -182,9 +183,14 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
         cli_error("calibrate: give INPUT... (or --from-state FILE) and -o OUT (see --help)");
         return 2;
     }
+    if (!calib_check_settings(o, "calibrate", !o->from_state)) return 2;
     const int streaming = o->ci.range == VKC_RANGE_STREAMING;
     if (o->from_state && o->ci.measure) {
         cli_error("--measure needs the data: it cannot run from a state file");
+        return 2;
+    }
+    if (o->format < 0 && !strcmp(o->out, "-")) {
+        cli_error("-o -: standard output has no extension: add --format trt or --format json");
         return 2;
     }
     if (o->format < 0) {
@@ -192,6 +198,46 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
         else if (ends_with(o->out, ".cache") || ends_with(o->out, ".txt") || ends_with(o->out, ".calib")) o->format = 0;
         else {
             cli_error("%s: cannot tell the format from the extension; add --format trt or --format json", o->out);
+            return 2;
+        }
+    }
+    if (o->format == 0 && o->wi.trt_algo && !vkc_trt_algo_known(o->wi.trt_algo)) {
+        cli_error("--trt-algo %s: TensorRT reuses a cache only under one of its calibrators' names: "
+                  "EntropyCalibration2 (default), EntropyCalibration, MinMaxCalibration, LegacyCalibration",
+                  o->wi.trt_algo);
+        return 2;
+    }
+    if (o->format == 0 && o->ci.mode == VKC_MODE_AUTO) {
+        /* A cache holds symmetric ranges: auto's unsigned thresholds, written
+         * as their envelope, are not what the symmetric search chooses. */
+        if (!o->quiet)
+            cli_warn("a TensorRT cache holds symmetric ranges: --mode auto is symmetric for every tensor here (write "
+                     "JSON for unsigned ranges)");
+        o->ci.mode = VKC_MODE_SYMMETRIC;
+    }
+    for (uint32_t k = 0; o->format == 0 && !o->wi.envelope && k < o->rules.nov; k++)
+        if (o->rules.ov[k].has_mode && o->rules.ov[k].mode != VKC_MODE_SYMMETRIC) {
+            cli_error("--override '%s': a TensorRT cache holds symmetric ranges only; write JSON, or add --envelope "
+                      "to write the symmetric envelope of %s ranges",
+                      o->rules.ov[k].glob, vkc_mode_name(o->rules.ov[k].mode));
+            return 2;
+        }
+    for (uint32_t k = 0; o->rules.ov && k < o->rules.nov; k++) {
+        const int asym = o->rules.ov[k].has_mode ? o->rules.ov[k].mode == VKC_MODE_ASYMMETRIC
+                                                 : o->ci.mode == VKC_MODE_ASYMMETRIC;
+        if (asym && o->ci.range == VKC_RANGE_STREAMING) {
+            cli_error("--override '%s': --range streaming builds histograms of |x|: mode asymmetric needs the exact "
+                      "range",
+                      o->rules.ov[k].glob);
+            return 2;
+        }
+        if (asym && o->rules.ov[k].method == VKC_METHOD_PERCENTILE) {
+            cli_error("--override '%s': mode asymmetric supports entropy, mse or max", o->rules.ov[k].glob);
+            return 2;
+        }
+        if (o->rules.ov[k].method == VKC_METHOD_ENTROPY && o->ci.start_bin && o->ci.start_bin < 128) {
+            cli_error("--override '%s': --start-bin %u is below the 128 levels entropy needs", o->rules.ov[k].glob,
+                      o->ci.start_bin);
             return 2;
         }
     }
@@ -224,40 +270,197 @@ static int parse_args(int argc, char **argv, calib_options *o, char ***inputs, i
     return 0;
 }
 
-static void print_summary(const vkc_calibration *cal, int measure)
+/* A name cut to w display columns from its end ("..tail"), whole UTF-8
+ * characters only. */
+static void cut_name(const char *name, int w, char *out, size_t size)
 {
+    int cols = 0;
+    for (const char *p = name; *p; p++) cols += ((unsigned char)*p & 0xc0) != 0x80;
+    if (cols <= w || w < 3) {
+        snprintf(out, size, "%s", name);
+        return;
+    }
+    const char *p = name;
+    for (int skip = cols - (w - 2); skip > 0 && *p;) {
+        p++;
+        while (((unsigned char)*p & 0xc0) == 0x80) p++;
+        skip--;
+    }
+    snprintf(out, size, "..%s", p);
+}
+
+static int flagged(const vkc_tensor_result *r)
+{
+    return (r->warnings & (VKC_WARNING_CLIPPED | VKC_WARNING_LOW_SQNR)) != 0;
+}
+
+/* A warning line of the summary, wrapped at cols (0: not wrapped). */
+static void put_wrapped(FILE *out, int cols, const char *text)
+{
+    int avail = cols > 20 ? cols : 1 << 30, used = 0;
+    const char *p = text;
+    while (*p) {
+        const char *e = p;
+        while (*e && *e != ' ') e++;
+        int w = (int)(e - p);
+        if (used && used + 1 + w > avail) {
+            fputs("\n   ", out);
+            used = 3;
+        } else if (used) {
+            fputc(' ', out);
+            used++;
+        }
+        fwrite(p, 1, (size_t)(e - p), out);
+        used += w;
+        p = *e ? e + 1 : e;
+    }
+    fputc('\n', out);
+}
+
+/* The summary table, sized to the terminal (or $COLUMNS) when there is one:
+ * a narrower layout rather than lines that wrap; then the tensors the guards
+ * flagged and the ones left out. */
+static void print_summary(FILE *out, const vkc_calibration *cal, const calib_options *o)
+{
+    const int measure = o->ci.measure;
     const uint32_t n = vkc_calibration_count(cal);
-    int w = 6;
+    int w = 6, methods = 0;
     for (uint32_t t = 0; t < n; t++) {
-        int l = (int)strlen(vkc_calibration_tensor(cal, t)->name);
+        const vkc_tensor_result *r = vkc_calibration_tensor(cal, t);
+        int l = 0;
+        for (const char *p = r->name; *p; p++) l += ((unsigned char)*p & 0xc0) != 0x80;
         w = l > w ? l : w;
+        methods |= r->method != o->ci.method;
     }
     if (w > 40) w = 40;
-    printf("%-*s %12s %12s %12s %12s %12s %-10s%s\n", w, "tensor", "elements", "min", "max", "threshold", "scale",
-           "mode", measure ? "  SQNR dB  clipped" : "");
+    const int cols = cli_columns(out);
+    /* Full: 5 columns of 12, mode 10, method 10 (with per-tensor methods),
+     * SQNR and clipped 18. Narrow: 4 of 10 and no element count. */
+    const int full = 5 * 13 + 11 + (methods ? 11 : 0) + (measure ? 18 : 0) + 2;
+    const int narrow = cols && w + full > cols;
+    /* Narrow: 4 numbers of 9, mode and method abbreviated in one column. */
+    static const char *const mode_short[] = {"sym", "u8", "asym", "auto"};
+    static const char *const method_short[] = {"ent", "pct", "mse", "max"};
+    const int nw = narrow ? 9 : 12, prec = narrow ? 4 : 6;
+    if (narrow) {
+        w = cols - (4 * (nw + 1) + 9 + (measure ? 18 : 0) + 2);
+        if (w < 8) w = 8;
+        if (w > 40) w = 40;
+    }
+    fprintf(out, "%-*s", w, "tensor");
+    if (!narrow) fprintf(out, " %*s", nw, "elements");
+    fprintf(out, " %*s %*s %*s %*s", nw, "min", nw, "max", nw, "threshold", nw, "scale");
+    if (narrow) fprintf(out, " %-8s", methods ? "mode" : "mode");
+    else fprintf(out, " %-10s%s", "mode", methods ? " method    " : "");
+    fprintf(out, "%s\n", measure ? "  SQNR dB  clipped" : "");
+    uint32_t nflag = 0, nfall = 0;
     for (uint32_t t = 0; t < n; t++) {
         const vkc_tensor_result *r = vkc_calibration_tensor(cal, t);
         const vkc_stats *st = &r->stats;
-        size_t l = strlen(r->name);
-        char shown[64];
-        if ((int)l > w) snprintf(shown, sizeof shown, "..%s", r->name + l - (size_t)(w - 2));
-        else snprintf(shown, sizeof shown, "%s", r->name);
-        printf("%-*s %12llu %12.6g %12.6g %12.6g %12.6g %-10s", w, shown,
-               (unsigned long long)(st->count + st->nan + st->pos_inf + st->neg_inf), (double)st->min,
-               (double)st->max, r->threshold, r->scale, vkc_mode_name(r->mode));
+        char shown[256];
+        cut_name(r->name, w, shown, sizeof shown);
+        int pad = w;
+        for (const char *p = shown; *p; p++) pad -= ((unsigned char)*p & 0xc0) != 0x80;
+        fprintf(out, "%s%*s", shown, pad > 0 ? pad : 0, "");
+        if (!narrow)
+            fprintf(out, " %*llu", nw, (unsigned long long)(st->count + st->nan + st->pos_inf + st->neg_inf));
+        fprintf(out, " %*.*g %*.*g %*.*g %*.*g", nw, prec, (double)st->min, nw, prec, (double)st->max, nw, prec,
+                r->threshold, nw, prec, r->scale);
+        if (narrow) {
+            char mm[16];
+            snprintf(mm, sizeof mm, "%s%s%s", mode_short[r->mode & 3], methods ? " " : "",
+                     methods ? method_short[r->method & 3] : "");
+            fprintf(out, " %-8s", mm);
+        } else {
+            fprintf(out, " %-10s", vkc_mode_name(r->mode));
+            if (methods) fprintf(out, " %-10s", vkc_method_name(r->method));
+        }
         if (measure)
-            printf(" %8.2f  %6.3f%%", vkc_quality_sqnr_db(&r->quality),
-                   r->quality.count ? 100.0 * (double)r->quality.clipped / (double)r->quality.count : 0.0);
-        printf("%s\n", r->search.fallback ? " (fallback to max)" : "");
+            fprintf(out, " %8.2f  %6.3f%%", vkc_quality_sqnr_db(&r->quality),
+                    r->quality.count ? 100.0 * (double)r->quality.clipped / (double)r->quality.count : 0.0);
+        nflag += flagged(r);
+        nfall += r->search.fallback != 0;
+        fprintf(out, "%s%s\n", r->search.fallback && !narrow ? " (fallback to max)" : "", flagged(r) ? " !" : "");
     }
+    if (narrow && nfall) {
+        char line[512];
+        snprintf(line, sizeof line, "Fell back to the maximum (no usable candidate): %u tensor%s, see --verbose.",
+                 nfall, nfall == 1 ? "" : "s");
+        put_wrapped(out, cols, line);
+    }
+    for (uint32_t t = 0; t < n; t++) {
+        const vkc_tensor_result *r = vkc_calibration_tensor(cal, t);
+        if (!flagged(r)) continue;
+        const vkc_guard *g = &r->guard;
+        char line[1200], a[200] = "", b[300] = "";
+        if (r->warnings & VKC_WARNING_CLIPPED)
+            snprintf(a, sizeof a, "clips %.3g%% of its values (more than %.3g%%)", 100.0 * g->clipped,
+                     100.0 * g->max_clipped);
+        if (r->warnings & VKC_WARNING_LOW_SQNR)
+            snprintf(b, sizeof b, "scores ~%.2f dB, %.2f dB below %s's ~%.2f dB ([%.6g, %.6g])", g->sqnr_db,
+                     g->best_sqnr_db - g->sqnr_db, vkc_method_name(g->best_method), g->best_sqnr_db, g->best_lo,
+                     g->best_hi);
+        snprintf(line, sizeof line, "! '%s': %s's range [%.6g, %.6g] %s%s%s.", r->name, vkc_method_name(r->method),
+                 r->lo, r->hi, a, a[0] && b[0] ? "; it " : "", b);
+        put_wrapped(out, cols, line);
+    }
+    if (nflag) {
+        char line[512];
+        snprintf(line, sizeof line,
+                 "! %u tensor%s flagged by the quality guards (SQNR and clipping estimated from the histograms; "
+                 "--max-clipped, --max-sqnr-gap, --no-guards; --strict makes them errors).",
+                 nflag, nflag == 1 ? "" : "s");
+        put_wrapped(out, cols, line);
+    }
+    for (uint32_t k = 0; k < o->nskipped; k++) {
+        char line[1200];
+        snprintf(line, sizeof line, "skipped '%s': %s", o->skipped[k].name, o->skipped[k].reason);
+        put_wrapped(out, cols, line);
+    }
+}
+
+/* --strict: a guard's flag is an error, before anything is written. */
+static int strict_ok(const vkc_calibration *cal, const calib_options *o)
+{
+    if (!o->strict) return 1;
+    uint32_t bad = 0;
+    for (uint32_t t = 0; t < vkc_calibration_count(cal); t++) {
+        const vkc_tensor_result *r = vkc_calibration_tensor(cal, t);
+        if (!flagged(r)) continue;
+        if (!bad)
+            cli_error("tensor '%s': flagged by the quality guards (--strict): %s%s%s", r->name,
+                      r->warnings & VKC_WARNING_CLIPPED ? "clips too much" : "",
+                      (r->warnings & VKC_WARNING_CLIPPED) && (r->warnings & VKC_WARNING_LOW_SQNR) ? ", " : "",
+                      r->warnings & VKC_WARNING_LOW_SQNR ? "SQNR far below another method's" : "");
+        bad++;
+    }
+    if (bad) {
+        cli_error("%u tensor%s flagged; nothing written (drop --strict, or use --override for them)", bad,
+                  bad == 1 ? "" : "s");
+        print_summary(stderr, cal, o);
+    }
+    return bad == 0;
 }
 
 /* Writes the output: the format the options chose, atomically. */
 static int write_output(const vkc_calibration *cal, const calib_options *o)
 {
     vkc_msg msg = {{0}};
-    if (vkc_calibration_write(cal, o->out, o->format == 0 ? VKC_FORMAT_TRT_CACHE : VKC_FORMAT_JSON, &o->wi, &msg) !=
-        VKC_OK) {
+    const vkc_format fmt = o->format == 0 ? VKC_FORMAT_TRT_CACHE : VKC_FORMAT_JSON;
+    if (!strcmp(o->out, "-")) {
+        /* Standard output: the whole text first, so that an error writes none. */
+        char *text = NULL;
+        size_t len = 0;
+        if (vkc_calibration_format(cal, fmt, &o->wi, &text, &len, &msg) != VKC_OK) {
+            cli_error("%s", msg.text);
+            return 0;
+        }
+        int ok = fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0;
+        vkc_free(text);
+        if (!ok) cli_error("writing to standard output failed");
+        return ok;
+    }
+    if (vkc_calibration_write(cal, o->out, fmt, &o->wi, &msg) != VKC_OK) {
         cli_error("%s", msg.text);
         return 0;
     }
@@ -434,11 +637,23 @@ static int calibrate(int argc, char **argv)
     vkc_context *ctx = NULL, *extra[MAX_DEVICES];
     int nextra = 0;
     if (ok && o.from_state) {
+        char *state[1] = {(char *)o.from_state};
+        ok = calib_check_not_input(o.out, NULL, state, 1);
+    }
+    if (ok && o.from_state) {
         ctx = cli_open_context(&o.dev, o.quiet);
         cal = ctx ? calib_from_state(ctx, o.from_state, &o) : NULL;
         ok = cal != NULL && (!o.model || onnx_cli_check_calibrator(o.model, cal, o.quiet));
     } else if (ok) {
         ok = scan_agreed(&ds, inputs, ninputs, o.allow_missing);
+        /* Everything that can be checked before the data is read (B9). */
+        if (ok) {
+            cli_mute_errors(rank != 0);
+            ok = calib_select(&ds, &o) && calib_check_names(&ds, o.format == 0) &&
+                 calib_check_not_input(o.out, &ds, inputs, ninputs);
+            cli_mute_errors(0);
+            ok = dist_agree(ok, NULL);
+        }
         if (ok && o.model) ok = dist_agree(onnx_cli_check_dataset(o.model, &ds, o.quiet), NULL);
         if (ok && nranks > 1) {
             ctx = open_rank_device(&o);
@@ -472,10 +687,10 @@ static int calibrate(int argc, char **argv)
     /* Rank 0 writes; the others wait for its word, so that all exit alike. */
     if (rank == 0) {
         const vkc_calibration *res = ok ? vkc_calibrator_results(cal) : NULL;
-        ok = ok && write_output(res, &o);
+        ok = ok && strict_ok(res, &o) && write_output(res, &o);
         if (ok && !o.quiet) {
-            print_summary(res, o.ci.measure);
-            fprintf(stderr, "vkcalib: wrote %s (%s, %u tensor%s)\n", o.out,
+            print_summary(strcmp(o.out, "-") ? stdout : stderr, res, &o);
+            fprintf(stderr, "vkcalib: wrote %s (%s, %u tensor%s)\n", strcmp(o.out, "-") ? o.out : "standard output",
                     o.format == 0 ? "TensorRT cache" : "JSON", vkc_calibration_count(res),
                     vkc_calibration_count(res) == 1 ? "" : "s");
         }
@@ -483,6 +698,7 @@ static int calibrate(int argc, char **argv)
     ok = dist_agree(ok, NULL);
     vkc_calibrator_destroy(cal);
     dataset_free(&ds);
+    calib_options_free(&o);
     if (nextra)
         for (int k = 0; k < nextra; k++) cli_close_context(extra[k]);
     else

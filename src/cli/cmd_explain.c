@@ -801,7 +801,16 @@ static void section_symmetric(const ex *e, const rv_range *r)
             range_row(e, "asymmetric [min, max]", &t->r[e->asym_nonneg], r->mode == VKC_MODE_ASYMMETRIC);
     } else {
         const rv_range *a = cell_of(t, VKC_METHOD_MAX, RV_ALT);
-        if (a) range_row(e, "asymmetric [min, max]", a, r->mode == VKC_MODE_ASYMMETRIC);
+        if (a) range_row(e, "asymmetric [min, max]", a, r->mode == VKC_MODE_ASYMMETRIC && r->method == VKC_METHOD_MAX);
+    }
+    /* The two-sided searches: what calibrate --mode asymmetric writes. */
+    static const vkc_method two[2] = {VKC_METHOD_ENTROPY, VKC_METHOD_MSE};
+    for (int k = 0; k < 2; k++) {
+        const rv_range *a = cell_of(t, two[k], RV_ASYM);
+        if (!a) continue;
+        snprintf(lab, sizeof lab, "asymmetric, %s%s", vkc_method_name(two[k]),
+                 t->sbins != t->bins ? "" : "");
+        range_row(e, lab, a, e->kind == RV_ASYM && r->method == two[k]);
     }
     putchar('\n');
     const rv_range *u = nn ? cell_of(t, r->method, RV_ALT) : NULL;
@@ -819,13 +828,150 @@ static void section_symmetric(const ex *e, const rv_range *r)
              (double)t->st.min);
         if (a && smax && a->qk != RV_Q_NONE && e->s->quality != RV_Q_NONE && isfinite(rv_sqnr(a) - rv_sqnr(smax)))
             wrap(3, "Asymmetric [min, max] (a zero point of %d, 256 codes over the actual range) against symmetric "
-                    "[-A, A], both without clipping: %+.2f dB. The more lopsided the range, the more it gains; "
-                    "vkcalib computes asymmetric ranges with the max method.",
+                    "[-A, A], both without clipping: %+.2f dB. The more lopsided the range, the more it gains; the "
+                    "two-sided entropy and MSE searches (`--mode asymmetric`) also choose where to clip on each "
+                    "side.",
                  a->q.zero_point, rv_sqnr(a) - rv_sqnr(smax));
         else if (a && a->qk == RV_Q_NONE)
             wrap(3, "The asymmetric range needs the signed values, which a JSON histogram of |x| does not keep: "
                     "run explain on the calibration set to measure it.");
     }
+}
+
+/* ---- the two-sided searches (mode asymmetric) ---------------------------- */
+
+/* Bin edge k of the histogram of x. */
+static double sedge(const rv_tensor *t, uint32_t k)
+{
+    if (k >= t->sbins) return t->shi;
+    return (double)k * (((double)t->shi - (double)t->slo) / t->sbins) + (double)t->slo;
+}
+
+/* The histogram of x on its own axis [slo, shi], with the window [lo, hi]
+ * marked and the clipped columns red. */
+static void plot_signed(const ex *e, double lo, double hi)
+{
+    const rv_tensor *t = e->t;
+    uint64_t sum[COLS] = {0}, cmax = 0;
+    for (uint32_t j = 0; j < t->sbins; j++) sum[(uint64_t)j * COLS / t->sbins] += t->shist[j];
+    for (int c = 0; c < COLS; c++) cmax = sum[c] > cmax ? sum[c] : cmax;
+    const double span = (double)t->shi - (double)t->slo, lmax = log10(1.0 + (double)cmax);
+    int h[COLS];
+    const char *colour[COLS];
+    int clo = span > 0 ? (int)floor((lo - t->slo) / span * COLS) : 0, chi = span > 0 ? (int)floor((hi - t->slo) / span * COLS) : COLS - 1;
+    if (clo < 0) clo = 0;
+    if (chi >= COLS) chi = COLS - 1;
+    for (int c = 0; c < COLS; c++) {
+        h[c] = sum[c] && lmax > 0 ? (int)lround(log10(1.0 + (double)sum[c]) / lmax * ROWS * 8) : 0;
+        if (sum[c] && h[c] < 1) h[c] = 1;
+        colour[c] = c < clo || c > chi ? RED : CYAN;
+    }
+    char top[32], bot[32] = "1";
+    short_count(top, sizeof top, (double)cmax);
+    if (!cmax) snprintf(bot, sizeof bot, "0");
+    draw_bars(e, h, colour, top, bot);
+    char a[32], m[32], z[48], line[96];
+    snprintf(a, sizeof a, "%.4g", (double)t->slo);
+    snprintf(m, sizeof m, "%.4g", ((double)t->slo + t->shi) / 2);
+    snprintf(z, sizeof z, "%.4g = x", (double)t->shi);
+    memset(line, ' ', sizeof line);
+    int base = 13, mid = base + COLS / 2 - (int)strlen(m) / 2, end = base + COLS - (int)strlen(z);
+    memcpy(line + base - 1, a, strlen(a));
+    if (mid > base + (int)strlen(a)) memcpy(line + mid, m, strlen(m));
+    if (end < mid + (int)strlen(m) + 1) end = mid + (int)strlen(m) + 1;
+    memcpy(line + end, z, strlen(z));
+    line[end + (int)strlen(z)] = 0;
+    puts(line);
+    char lm[64], hm[64];
+    snprintf(lm, sizeof lm, "lo = %.6g", lo);
+    snprintf(hm, sizeof hm, "hi = %.6g", hi);
+    draw_marker(e, clo, "\xe2\x96\xb2", "^", lm, GREEN);
+    draw_marker(e, chi, "\xe2\x96\xb2", "^", hm, GREEN);
+}
+
+static void section_signed_hist(const ex *e, const rv_range *r)
+{
+    const rv_tensor *t = e->t;
+    const double w = ((double)t->shi - (double)t->slo) / t->sbins;
+    heading(e, "2. Histogram of x");
+    wrap(3, "A two-sided range needs the signs: the second pass puts x itself into %u bins of width %.6g over "
+            "[%.6g, %.6g], the tensor's [min, max] widened to include 0 (every range is, so that 0 is exact): "
+            "bin = min(floor((x - lo) * %u / (hi - lo)), %u), in float32 on every device. Below, red: what the "
+            "chosen range [%.6g, %.6g] clips.",
+         t->sbins, w, (double)t->slo, (double)t->shi, t->sbins, t->sbins - 1, r->q.lo, r->q.hi);
+    putchar('\n');
+    plot_signed(e, r->q.lo, r->q.hi);
+    uint64_t total = 0, left = 0, right = 0;
+    for (uint32_t j = 0; j < t->sbins; j++) {
+        total += t->shist[j];
+        if (j < r->res.window_a) left += t->shist[j];
+        if (j >= r->res.window_b) right += t->shist[j];
+    }
+    putchar('\n');
+    wrap(3, "Left of the window (bins 0..%u): %llu values (%.4f%%); right of it (bins %u..%u): %llu (%.4f%%).",
+         r->res.window_a ? r->res.window_a - 1 : 0, (unsigned long long)left,
+         total ? 100.0 * (double)left / (double)total : 0.0, r->res.window_b, t->sbins - 1,
+         (unsigned long long)right, total ? 100.0 * (double)right / (double)total : 0.0);
+}
+
+/* The bin that holds 0 (the search's zero bin), by the histogram pass's
+ * float32 rule. */
+static uint32_t zero_bin_of(const rv_tensor *t)
+{
+    if (!(t->slo < 0)) return 0;
+    if (!(t->shi > 0)) return t->sbins - 1;
+    vkc_hist_spec sp = {VKC_HIST_SIGNED, t->sbins, t->slo, t->shi};
+    float x = (0.0f - t->slo) * vkc_hist_inv(&sp);
+    return x > 0.0f ? (x < (float)t->sbins ? (uint32_t)x : t->sbins - 1) : 0;
+}
+
+static void section_two_sided(const ex *e, const rv_range *r)
+{
+    const rv_tensor *t = e->t;
+    const uint32_t n = t->sbins, a = r->res.window_a, b = r->res.window_b, z = zero_bin_of(t);
+    if (r->method == VKC_METHOD_ENTROPY) {
+        heading(e, "3. Every window that holds 0");
+        wrap(3, "Two-sided entropy tries every window of bins (a, b) at least %u bins wide that holds the bin of 0 "
+                "(bin %u; a window without it would be widened to 0 anyway), and compares two distributions over "
+                "it:",
+             e->s->sp.start_bin ? e->s->sp.start_bin : 128, z);
+        wrap(5, "P = the window's counts, with the values left of it added to its first bin and those right of it to "
+                "its last;");
+        wrap(5, "Q = what 256 int8 codes over the window can express: its bins merged into 256 levels, each level's "
+                "count spread over its non-empty bins.");
+        wrap(3, "The least KL(P||Q) wins; among ties, the widest window. Before the search the bin of 0 takes its "
+                "neighbours' count (%s), as bin 0 takes bin 1's in the one-sided search: exact zeros (a ReLU's, a "
+                "hard-swish's) would otherwise outweigh the rest.",
+             z == 0 || z == n - 1 ? "its one neighbour's" : "their mean");
+        if (t->st.min >= 0)
+            wrap(3, "This tensor is never negative: every window starts at 0, and each is the unsigned search's "
+                    "candidate with the same P, Q and KL, so the range is the unsigned entropy range.");
+        if (r->res.fallback) {
+            wrap(3, "Here no window has a finite KL (%s): the range is the histogram's.", r->res.message);
+            return;
+        }
+        printf("\n   The chosen window, %sbins %u..%u%s:\n", col(e, BOLD), a, b - 1, col(e, RESET));
+        printf("     %-16s [edge %u, edge %u] = [%.9g, %.9g]\n", "range", a, b, sedge(t, a), sedge(t, b));
+        printf("     %-16s %.6g (%llu windows searched, %llu infinite)\n", "KL(P||Q)", r->res.kl,
+               (unsigned long long)r->res.candidates, (unsigned long long)r->res.inf_candidates);
+    } else if (r->method == VKC_METHOD_MSE) {
+        heading(e, "3. Every window, by its error");
+        wrap(3, "Two-sided MSE tries every window (a, b) at least %u bins wide: the range [edge a, edge b], widened "
+                "to include 0, with 256 codes and a zero point; every bin's centre is fake-quantized on that grid "
+                "and the squared errors averaged over all values. The least error wins; among ties, the widest.",
+             e->s->sp.start_bin ? e->s->sp.start_bin : 128);
+        if (r->res.fallback) {
+            wrap(3, "Here: %s.", r->res.message);
+            return;
+        }
+        printf("\n   The chosen window, %sbins %u..%u%s:\n", col(e, BOLD), a, b - 1, col(e, RESET));
+        printf("     %-16s [%.9g, %.9g]\n", "range", r->q.lo, r->q.hi);
+        printf("     %-16s %.6g (RMS %.6g, step %.6g)\n", "mean sq. error", r->res.kl, sqrt(r->res.kl), r->q.scale);
+    }
+    heading(e, "4. Why no curve here");
+    wrap(3, "A one-sided search has one candidate per bin and a curve; a two-sided one has a candidate per window, "
+            "%llu here, which no curve shows. `vkcalib report` plots the histogram of x with every method's window.",
+         (unsigned long long)r->res.candidates);
 }
 
 /* ---- driving ------------------------------------------------------------ */
@@ -840,8 +986,22 @@ static int choose_kind(ex *e, const rv_tensor *t)
                  (double)t->st.min);
         return -1;
     }
+    if (m == VKC_MODE_ASYMMETRIC && e->method == VKC_METHOD_PERCENTILE) {
+        snprintf(e->err, sizeof e->err, "--mode asymmetric supports --method entropy, mse or max");
+        return -1;
+    }
+    /* The two-sided searches (max keeps its own section, as before). */
     if (m == VKC_MODE_ASYMMETRIC && e->method != VKC_METHOD_MAX) {
-        snprintf(e->err, sizeof e->err, "--mode asymmetric currently supports --method max only");
+        if (!t->shist) {
+            snprintf(e->err, sizeof e->err, "--mode asymmetric needs the histogram of x, which a histogram of |x| "
+                     "of a signed tensor does not give: explain the calibration set, or a JSON of mode asymmetric");
+            return -1;
+        }
+        return RV_ASYM;
+    }
+    if (!t->hist) {
+        snprintf(e->err, sizeof e->err, "the input holds a histogram of x (mode asymmetric) of this signed tensor: "
+                 "explain it with --mode asymmetric, or give the calibration set");
         return -1;
     }
     return m == VKC_MODE_SYMMETRIC ? RV_SYM : RV_ALT;
@@ -951,11 +1111,17 @@ int cmd_explain(int argc, char **argv)
     rv_set set;
     e.s = &set;
     /* Without --tensor: the only tensor, else the list ("" asks for that). */
+    /* The histogram of x: --bins when the two-sided search is the one
+     * explained, else at most 256 bins (the asymmetric rows of the table
+     * cost O(bins^2) windows). */
+    const uint32_t bins = o.co.ci.bins ? o.co.ci.bins : 2048; /* 0: the flavour's default */
+    if (!o.asym_bins)
+        o.asym_bins = e.mode_req == VKC_MODE_ASYMMETRIC || bins < RV_REPORT_ASYM_BINS ? bins : RV_REPORT_ASYM_BINS;
     int ok = rv_build(ctx, inputs, ninputs, &o, tensor ? tensor : "", add_extras, &e, &set);
     free(inputs);
     if (!ok) {
         cli_close_context(ctx);
-        return 1;
+        return rv_last_usage_error() ? 2 : 1;
     }
     const rv_tensor *t = &set.t[0];
     e.t = t;
@@ -999,8 +1165,15 @@ int cmd_explain(int argc, char **argv)
          vkc_context_device_name(ctx));
 
     section_range(&e);
-    section_hist(&e, r->res.threshold);
     int save_kind = e.kind;
+    if (e.kind == RV_ASYM) {
+        section_signed_hist(&e, r);
+        section_two_sided(&e, r);
+        section_scale(&e, r);
+        section_symmetric(&e, r);
+        goto done;
+    }
+    section_hist(&e, r->res.threshold);
     e.kind = kl_kind;
     if (r->method == VKC_METHOD_ENTROPY) {
         section_candidates(&e, r);
@@ -1013,6 +1186,7 @@ int cmd_explain(int argc, char **argv)
     e.kind = save_kind;
     section_scale(&e, r);
     section_symmetric(&e, r);
+done:;
     int rc = fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
     if (rc) cli_error("writing to standard output failed");
     rv_free(&set);

@@ -8,8 +8,8 @@
 #include <string.h>
 
 static const char *const kHelp =
-    "Usage: vkcalib histogram (FILE.npy | --raw FILE --count N | --generate KIND)\n"
-    "                         [options]\n"
+    "Usage: vkcalib histogram (FILE.npy | FILE.npz [--tensor NAME] | --raw FILE --count N |\n"
+    "                          --generate KIND) [options]\n"
     "\n"
     "Runs the two data passes of a calibration on one tensor and prints what they\n"
     "found: the range pass (min, max, absmax, zeros, NaN/Inf) and the histogram of\n"
@@ -17,11 +17,14 @@ static const char *const kHelp =
     "\n"
     "Input:\n"
     "  FILE.npy         float32/float16/float64 .npy\n"
+    "  FILE.npz         one member of a batch: --tensor NAME (the only one when\n"
+    "                   the archive holds one)\n"
     "  --raw FILE       raw little-endian float32; needs --count\n"
     "  --generate KIND  a synthetic tensor: relu (half exact zeros, the rest\n"
     "                   half-normal), normal, heavy (Student-t like, far\n"
     "                   outliers), uniform\n"
-    "  --count N        elements to generate (default 1048576) or to read with --raw\n"
+    "  --count N        elements to generate (default 1048576, at most 2^34) or to\n"
+    "                   read with --raw\n"
     "  --seed S         generator seed (default 1)\n"
     "Options:\n"
     "  --bins N         histogram bins (default 2048)\n"
@@ -72,17 +75,58 @@ static int generate(const char *kind, float *x, uint64_t n, uint64_t seed)
     return 1;
 }
 
-static float *load(const char *path, const char *raw, uint64_t count, uint64_t *n)
+/* The most values histogram holds in memory: 64 GiB of float32. */
+#define MAX_VALUES (1ull << 34)
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* A member of an .npz: the one named, or the only one. */
+static vkc_status open_member(const char *path, const char *tensor, vkc_source **src, vkc_msg *msg)
+{
+    vkc_npz *z = NULL;
+    vkc_status s = vkc_npz_open(path, &z, msg);
+    if (s != VKC_OK) return s;
+    uint32_t k = UINT32_MAX, n = vkc_npz_count(z);
+    if (tensor) k = vkc_npz_find(z, tensor);
+    else if (n == 1) k = 0;
+    if (k == UINT32_MAX) {
+        if (tensor) s = cli_fail(msg, VKC_ERROR_FORMAT, "%s: no member '%s' (%u members)", path, tensor, n);
+        else
+            s = cli_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "%s holds %u tensors: name one with --tensor NAME (the "
+                         "first is '%s')", path, n, n ? vkc_npz_key(z, 0) : "");
+    } else {
+        s = vkc_npz_source(z, k, src, msg);
+    }
+    vkc_npz_close(z);
+    return s;
+}
+
+static char g_source_name[4096]; /* what load() read, "path[member]" for an .npz */
+
+static float *load(const char *path, const char *raw, const char *tensor, uint64_t count, uint64_t *n)
 {
     vkc_source *src = NULL;
     vkc_msg msg = {{0}};
-    vkc_status s = raw ? vkc_source_open_raw(raw, count, &src, &msg) : vkc_source_open_npy(path, &src, &msg);
+    vkc_status s = raw                        ? vkc_source_open_raw(raw, count, &src, &msg)
+                   : ends_with(path, ".npz") ? open_member(path, tensor, &src, &msg)
+                                             : vkc_source_open_npy(path, &src, &msg);
     if (s != VKC_OK) {
         cli_error("%s", msg.text);
         return NULL;
     }
+    snprintf(g_source_name, sizeof g_source_name, "%s", vkc_source_name(src));
     uint64_t total = vkc_source_count(src), got = 0, have = 0;
-    float *x = malloc(total ? total * sizeof *x : 4);
+    if (total > MAX_VALUES) {
+        cli_error("%s: %llu values; histogram holds at most %llu in memory (calibrate streams any size)",
+                  vkc_source_name(src), (unsigned long long)total, (unsigned long long)MAX_VALUES);
+        vkc_source_close(src);
+        return NULL;
+    }
+    float *x = malloc(total ? (size_t)total * sizeof *x : 4);
     if (!x) {
         cli_error("%s: out of memory for %llu values", raw ? raw : path, (unsigned long long)total);
         vkc_source_close(src);
@@ -120,7 +164,7 @@ static void print_bar_summary(const uint64_t *counts, uint32_t bins, double lo, 
 
 int cmd_histogram(int argc, char **argv)
 {
-    const char *path = NULL, *raw = NULL, *gen = NULL;
+    const char *path = NULL, *raw = NULL, *gen = NULL, *tensor = NULL;
     unsigned long long count = 1u << 20, seed = 1;
     int json = 0, is_signed = 0, have_count = 0;
     calib_options o;
@@ -139,6 +183,7 @@ int cmd_histogram(int argc, char **argv)
         else if (strcmp(a, "--signed") == 0) is_signed = 1;
         else if (strcmp(a, "--raw") == 0 && has_val) raw = argv[++i];
         else if (strcmp(a, "--generate") == 0 && has_val) gen = argv[++i];
+        else if (strcmp(a, "--tensor") == 0 && has_val) tensor = argv[++i];
         else if (strcmp(a, "--count") == 0 && has_val) {
             if (!cli_parse_u64(argv[++i], &count)) { cli_error("--count: not a number: %s", argv[i]); return 2; }
             have_count = 1;
@@ -161,10 +206,19 @@ int cmd_histogram(int argc, char **argv)
         cli_error("histogram: --raw needs --count (raw files carry no shape)");
         return 2;
     }
+    if (have_count && (count == 0 || count > MAX_VALUES)) {
+        cli_error("--count: expected 1..%llu (%llu GiB of float32), got %llu", (unsigned long long)MAX_VALUES,
+                  (unsigned long long)(MAX_VALUES * 4 >> 30), count);
+        return 2;
+    }
+    if (tensor && !(path && ends_with(path, ".npz"))) {
+        cli_error("histogram: --tensor names a member of an .npz input");
+        return 2;
+    }
     uint64_t n = count;
     float *x;
     if (gen) {
-        x = malloc(n ? n * sizeof *x : 4);
+        x = malloc((size_t)n * sizeof *x);
         if (!x) { cli_error("out of memory for %llu values", count); return 1; }
         if (!generate(gen, x, n, seed)) {
             cli_error("--generate: unknown kind '%s' (relu, normal, heavy, uniform)", gen);
@@ -172,7 +226,7 @@ int cmd_histogram(int argc, char **argv)
             return 2;
         }
     } else {
-        x = load(path, raw, count, &n);
+        x = load(path, raw, tensor, count, &n);
         if (!x) return 1;
     }
     const unsigned long long bins = o.ci.bins ? o.ci.bins : 2048;
@@ -193,17 +247,22 @@ int cmd_histogram(int argc, char **argv)
         return 1;
     }
     double width = ((double)spec.hi - (double)spec.lo) / (double)bins;
-    const char *name = gen ? gen : (raw ? raw : path);
+    const char *name = gen ? gen : (raw ? raw : g_source_name);
     if (json) {
-        printf("{\"input\": \"%s\", \"device\": \"%s\", \"elements\": %llu, \"finite\": %llu, \"zeros\": %llu, "
+        /* Names are JSON strings, escaped (B13: a path with a quote broke the
+         * document). */
+        char *qname = cli_json_string(name), *qdev = cli_json_string(vkc_context_device_name(ctx));
+        printf("{\"input\": %s, \"device\": %s, \"elements\": %llu, \"finite\": %llu, \"zeros\": %llu, "
                "\"nan\": %llu, \"pos_inf\": %llu, \"neg_inf\": %llu, \"min\": %.9g, \"max\": %.9g, "
                "\"absmax\": %.9g, \"kind\": \"%s\", \"bins\": %llu, \"lo\": %.9g, \"hi\": %.9g, \"counts\": [",
-               name, vkc_context_device_name(ctx), (unsigned long long)n, (unsigned long long)st.count,
+               qname ? qname : "null", qdev ? qdev : "null", (unsigned long long)n, (unsigned long long)st.count,
                (unsigned long long)st.zeros, (unsigned long long)st.nan, (unsigned long long)st.pos_inf,
                (unsigned long long)st.neg_inf, (double)st.min, (double)st.max, (double)st.absmax,
                is_signed ? "signed" : "abs", bins, (double)spec.lo, (double)spec.hi);
         for (uint32_t b = 0; b < bins; b++) printf("%s%llu", b ? "," : "", (unsigned long long)counts[b]);
         printf("]}\n");
+        free(qname);
+        free(qdev);
     } else {
         printf("%s: %llu elements on %s\n", name, (unsigned long long)n, vkc_context_device_name(ctx));
         printf("  finite %llu, zeros %llu, NaN %llu, +Inf %llu, -Inf %llu\n", (unsigned long long)st.count,

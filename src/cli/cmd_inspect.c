@@ -1,6 +1,8 @@
 /* vkcalib inspect: the tensors, scales and ranges of a TensorRT calibration
  * cache or of a vkcalib JSON, as a table or as JSON. */
 #include "cli.h"
+#include "dataset.h"
+#include "feeder.h"
 
 #include <errno.h>
 #include <math.h>
@@ -17,9 +19,11 @@ static const char *const kHelp =
     "\n"
     "Prints the tensors, scales and ranges of a calibration file: a TensorRT\n"
     "calibration cache (from vkcalib, TensorRT, trtexec, ONNX Runtime, Model\n"
-    "Optimizer...) or a JSON written by `vkcalib calibrate -o ranges.json`. The\n"
-    "kind is detected from the content: JSON starts with '{'. FILE '-' reads\n"
-    "standard input.\n"
+    "Optimizer...) or a JSON written by `vkcalib calibrate -o ranges.json`; the\n"
+    "statistics of a state file (.vkch, `vkcalib collect`); or the tensors of a\n"
+    "calibration set (an .npz, a .npy, a folder: what calibrate would read). The\n"
+    "kind is detected from the content: JSON starts with '{', a state with VKCH.\n"
+    "FILE '-' reads standard input.\n"
     "\n"
     "A TensorRT calibration cache is a text file:\n"
     "\n"
@@ -156,6 +160,15 @@ static int name_width(const char *const *names, size_t n)
         if (l > w) w = l;
     }
     return w > 48 ? 48 : w;
+}
+
+/* On a terminal (or with $COLUMNS) narrower than a row of width w + rest:
+ * the name on a line of its own, the numbers indented on the next. Returns
+ * 1 when rows are split. */
+static int split_rows(int w, int rest)
+{
+    int cols = cli_columns(stdout);
+    return cols && w + rest > cols;
 }
 
 /* TensorRT's version integer back to a dotted version, when it looks like one. */
@@ -317,13 +330,20 @@ static int inspect_cache(const char *path, const char *buf, size_t len, int json
         for (size_t i = 0; i < count; i++) names[i] = entry_name(c, i);
         int w = name_width(names, count);
         free(names);
+        const int split = split_rows(w, 43 + 13);
         if (count) {
-            put_name("tensor", w);
+            if (split) printf("tensor\n  ");
+            else put_name("tensor", w);
             printf(" %16s %8s %16s\n", "scale", "bits", "amax");
         }
         for (size_t i = 0; i < count; i++) {
             const vkc_tensor_result *e = vkc_calibration_tensor(c, (uint32_t)i);
-            put_name(e->name, w);
+            if (split) {
+                put_name_raw(e->name, 1);
+                printf("\n  ");
+            } else {
+                put_name(e->name, w);
+            }
             printf(" %16.9g %08x %16.9g%s\n", e->scale, (unsigned)e->cache_scale_bits, e->amax,
                    dup[i] ? "  (duplicate)" : "");
         }
@@ -392,9 +412,14 @@ static int check_tensor(const char *path, size_t i, const vkc_json *t, json_row 
                   vkc_json_type_name(vkc_json_type_of(t)));
         return 0;
     }
-    r->name = vkc_json_string(vkc_json_get(t, "name"), NULL);
+    size_t nlen = 0;
+    r->name = vkc_json_string(vkc_json_get(t, "name"), &nlen);
     if (!r->name || !*r->name) {
         cli_error("%s: tensors[%zu] has no \"name\" string", path, i);
+        return 0;
+    }
+    if (strlen(r->name) != nlen) {
+        cli_error("%s: tensors[%zu]: the name holds NUL (\\u0000), which no tensor name may", path, i);
         return 0;
     }
     const vkc_json *sv = vkc_json_get(t, "scale");
@@ -425,7 +450,7 @@ static int check_tensor(const char *path, size_t i, const vkc_json *t, json_row 
 static void put_num(double v, int width)
 {
     if (isnan(v)) printf(" %*s", width, "-");
-    else printf(" %*.9g", width, v);
+    else printf(" %*.*g", width, width >= 15 ? 9 : width - 6, v); /* "-1.2345e-05": precision + 6 */
 }
 
 static int inspect_json(const char *path, const char *buf, size_t len, int json)
@@ -527,7 +552,8 @@ static int inspect_json(const char *path, const char *buf, size_t len, int json)
     if (have_fv || producer) putchar(')');
     printf(", %zu tensor%s", n, n == 1 ? "" : "s");
     if (method || mode || flavor)
-        printf("; method %s, mode %s, flavor %s", method ? method : "?", mode ? mode : "?", flavor ? flavor : "?");
+        printf("%smethod %s, mode %s, flavor %s", cli_columns(stdout) ? ";\n  " : "; ", method ? method : "?",
+               mode ? mode : "?", flavor ? flavor : "?");
     putchar('\n');
     const char **names = calloc(n ? n : 1, sizeof *names);
     if (!names) {
@@ -537,21 +563,31 @@ static int inspect_json(const char *path, const char *buf, size_t len, int json)
     for (size_t i = 0; i < n; i++) names[i] = rows[i].name;
     int w = name_width(names, n);
     free(names);
+    /* Split rows: fields of 11 columns (5 digits) fit 80 columns. */
+    const int split = split_rows(w, 96);
+    const int nw = split ? 11 : 15;
     if (n) {
-        put_name("tensor", w);
-        printf(" %-10s %15s %4s %15s %15s %15s %15s\n", "mode", "scale", "zp", "lo", "hi", "amax", "threshold");
+        if (split) printf("tensor\n ");
+        else put_name("tensor", w);
+        printf(" %-10s %*s %4s %*s %*s %*s %*s\n", "mode", nw, "scale", "zp", nw, "lo", nw, "hi", nw, "amax", nw,
+               "threshold");
     }
     for (size_t i = 0; i < n; i++) {
         const json_row *r = &rows[i];
-        put_name(r->name, w);
+        if (split) {
+            put_name_raw(r->name, 1);
+            printf("\n ");
+        } else {
+            put_name(r->name, w);
+        }
         printf(" %-10s", r->mode ? r->mode : "-");
-        put_num(r->scale, 15);
+        put_num(r->scale, nw);
         if (r->has_zp) printf(" %4.0f", r->zp);
         else printf(" %4s", "-");
-        put_num(r->lo, 15);
-        put_num(r->hi, 15);
-        put_num(r->amax, 15);
-        put_num(r->threshold, 15);
+        put_num(r->lo, nw);
+        put_num(r->hi, nw);
+        put_num(r->amax, nw);
+        put_num(r->threshold, nw);
         putchar('\n');
     }
     rc = finish_stdout();
@@ -559,6 +595,180 @@ done:
     free(rows);
     vkc_json_free(root);
     return rc;
+}
+
+/* ---- state files and calibration sets ------------------------------------ */
+
+static int inspect_state(const char *path, const char *buf, size_t len, int json)
+{
+    vkc_calibration *c = NULL;
+    vkc_msg msg = {{0}};
+    if (vkc_calibration_parse(buf, len, path, &c, &msg) != VKC_OK) {
+        cli_error("%s", msg.text);
+        return 1;
+    }
+    const vkc_calibration_settings *set = vkc_calibration_get_settings(c);
+    const int hist = set->source == VKC_SOURCE_STATE_HISTOGRAM;
+    const uint32_t n = vkc_calibration_count(c);
+    if (json) {
+        vkc_jw *j = vkc_jw_create();
+        if (!j) {
+            cli_error("out of memory");
+            vkc_calibration_free(c);
+            return 1;
+        }
+        vkc_jw_begin_object(j);
+        vkc_jw_kv_string(j, "source", "vkcalib-state");
+        vkc_jw_kv_string(j, "file", path);
+        vkc_jw_kv_string(j, "round", hist ? "histogram" : "range");
+        vkc_jw_kv_uint(j, "bins", set->bins);
+        vkc_jw_kv_bool(j, "exclude_nonfinite", set->nonfinite == VKC_NONFINITE_EXCLUDE);
+        vkc_jw_kv_uint(j, "count", n);
+        vkc_jw_key(j, "tensors");
+        vkc_jw_begin_array(j);
+        for (uint32_t t = 0; t < n; t++) {
+            const vkc_tensor_result *r = vkc_calibration_tensor(c, t);
+            vkc_jw_begin_object(j);
+            vkc_jw_kv_string(j, "name", r->name);
+            vkc_jw_kv_uint(j, "finite", r->stats.count);
+            vkc_jw_kv_double(j, "min", r->stats.min);
+            vkc_jw_kv_double(j, "max", r->stats.max);
+            vkc_jw_kv_double(j, "absmax", r->stats.absmax);
+            vkc_jw_kv_uint(j, "zeros", r->stats.zeros);
+            vkc_jw_kv_uint(j, "nan", r->stats.nan);
+            vkc_jw_kv_uint(j, "pos_inf", r->stats.pos_inf);
+            vkc_jw_kv_uint(j, "neg_inf", r->stats.neg_inf);
+            if (r->counts) {
+                uint64_t total = 0;
+                for (uint32_t b = 0; b < r->spec.bins; b++) total += r->counts[b];
+                vkc_jw_kv_uint(j, "histogram_total", total);
+            }
+            vkc_jw_end_object(j);
+        }
+        vkc_jw_end_array(j);
+        vkc_jw_end_object(j);
+        vkc_calibration_free(c);
+        return emit_json(j);
+    }
+    printf("%s: vkcalib state file, %s round (%s), %u bins, non-finite values %s, %u tensor%s\n", path,
+           hist ? "histogram" : "range", hist ? "statistics and histograms of |x|" : "range statistics", set->bins,
+           set->nonfinite == VKC_NONFINITE_EXCLUDE ? "excluded" : "an error", n, n == 1 ? "" : "s");
+    const char **names = calloc(n ? n : 1, sizeof *names);
+    for (uint32_t t = 0; names && t < n; t++) names[t] = vkc_calibration_tensor(c, t)->name;
+    int w = names ? name_width(names, n) : 6;
+    free(names);
+    const int split = split_rows(w, 5 * 13 + 3 * 8 + (hist ? 13 : 0));
+    if (n) {
+        if (split) printf("tensor\n ");
+        else put_name("tensor", w);
+        printf(" %12s %12s %12s %12s %12s %7s %7s %7s%s\n", "finite", "min", "max", "absmax", "zeros", "NaN", "+Inf",
+               "-Inf", hist ? "    binned" : "");
+    }
+    for (uint32_t t = 0; t < n; t++) {
+        const vkc_tensor_result *r = vkc_calibration_tensor(c, t);
+        if (split) {
+            put_name_raw(r->name, 1);
+            printf("\n ");
+        } else {
+            put_name(r->name, w);
+        }
+        printf(" %12llu %12.6g %12.6g %12.6g %12llu %7llu %7llu %7llu", (unsigned long long)r->stats.count,
+               (double)r->stats.min, (double)r->stats.max, (double)r->stats.absmax, (unsigned long long)r->stats.zeros,
+               (unsigned long long)r->stats.nan, (unsigned long long)r->stats.pos_inf,
+               (unsigned long long)r->stats.neg_inf);
+        if (r->counts) {
+            uint64_t total = 0;
+            for (uint32_t b = 0; b < r->spec.bins; b++) total += r->counts[b];
+            printf(" %10llu", (unsigned long long)total);
+        }
+        putchar('\n');
+    }
+    if (!hist) printf("(a range round: `vkcalib collect --range-from %s` histograms a shard over these ranges)\n", path);
+    vkc_calibration_free(c);
+    return finish_stdout();
+}
+
+/* A calibration set, as calibrate would read it: its tensors, the batches
+ * holding each, the first batch's dtype and shape. */
+static int inspect_set(const char *path, int json)
+{
+    char *inputs[1] = {(char *)path};
+    dataset ds;
+    if (!dataset_scan(&ds, inputs, 1, 1)) {
+        dataset_free(&ds);
+        return 1;
+    }
+    vkc_jw *j = json ? vkc_jw_create() : NULL;
+    if (json && !j) {
+        cli_error("out of memory");
+        dataset_free(&ds);
+        return 1;
+    }
+    if (j) {
+        vkc_jw_begin_object(j);
+        vkc_jw_kv_string(j, "source", "calibration-set");
+        vkc_jw_kv_string(j, "file", path);
+        vkc_jw_kv_uint(j, "count", ds.ntensors);
+        vkc_jw_key(j, "tensors");
+        vkc_jw_begin_array(j);
+    } else {
+        printf("%s: calibration set, %u tensor%s, %u file%s\n", path, ds.ntensors, ds.ntensors == 1 ? "" : "s",
+               ds.nfiles, ds.nfiles == 1 ? "" : "s");
+    }
+    const char **names = calloc(ds.ntensors ? ds.ntensors : 1, sizeof *names);
+    for (uint32_t t = 0; names && t < ds.ntensors; t++) names[t] = ds.tensors[t].name;
+    int w = names ? name_width(names, ds.ntensors) : 6;
+    free(names);
+    const int split = !j && split_rows(w, 8 + 6 + 40);
+    if (!j && ds.ntensors) {
+        if (split) printf("tensor\n ");
+        else put_name("tensor", w);
+        printf(" %7s %5s  %s\n", "batches", "dtype", "first batch");
+    }
+    for (uint32_t t = 0; t < ds.ntensors; t++) {
+        const ds_tensor *ten = &ds.tensors[t];
+        char shape[160] = "-", dt[8] = "?";
+        vkc_source *src = NULL;
+        vkc_msg msg = {{0}};
+        if (ten->nitems && feeder_open_item(&ten->items[0], &src, &msg) == VKC_OK) {
+            vkc_npy_describe(vkc_source_header(src), shape, sizeof shape);
+            snprintf(dt, sizeof dt, "%s", vkc_npy_type_name(vkc_source_dtype(src)));
+            vkc_source_close(src);
+        } else if (ten->nitems) {
+            snprintf(shape, sizeof shape, "unreadable: %.140s", msg.text);
+        }
+        if (j) {
+            vkc_jw_begin_object(j);
+            vkc_jw_kv_string(j, "name", ten->name);
+            vkc_jw_kv_uint(j, "batches", ten->nitems);
+            vkc_jw_kv_string(j, "dtype", dt);
+            vkc_jw_kv_string(j, "first_batch", shape);
+            vkc_jw_end_object(j);
+            continue;
+        }
+        if (split) {
+            put_name_raw(ten->name, 1);
+            printf("\n ");
+        } else {
+            put_name(ten->name, w);
+        }
+        printf(" %7u %5s  %s\n", ten->nitems, dt, shape);
+    }
+    dataset_free(&ds);
+    if (j) {
+        vkc_jw_end_array(j);
+        vkc_jw_end_object(j);
+        return emit_json(j);
+    }
+    return finish_stdout();
+}
+
+static int is_set_path(const char *path)
+{
+    struct stat st;
+    size_t n = strlen(path);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return 1;
+    return n >= 4 && (!strcmp(path + n - 4, ".npz") || !strcmp(path + n - 4, ".npy"));
 }
 
 /* ---- command -------------------------------------------------------------- */
@@ -591,9 +801,15 @@ int cmd_inspect(int argc, char **argv)
         cli_error("inspect: give a FILE, a TensorRT cache or a vkcalib JSON (see --help)");
         return 2;
     }
+    if (strcmp(path, "-") != 0 && is_set_path(path)) return inspect_set(path, json);
     char *buf = NULL;
     size_t len = 0;
     if (!read_all(path, &buf, &len)) return 1;
+    if (len >= 4 && memcmp(buf, "VKCH", 4) == 0) {
+        int rc = inspect_state(path, buf, len, json);
+        free(buf);
+        return rc;
+    }
     size_t p = 0;
     if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) p = 3; /* UTF-8 byte order mark */
     while (p < len && (buf[p] == ' ' || buf[p] == '\t' || buf[p] == '\r' || buf[p] == '\n')) p++;

@@ -81,7 +81,7 @@ int cmd_report(int argc, char **argv)
         free(inputs);
         return 2;
     }
-    if (!calib_check_output(out)) {
+    if (!calib_check_output(out) || !calib_check_not_input(out, NULL, inputs, ninputs)) {
         free(inputs);
         return 1;
     }
@@ -90,6 +90,8 @@ int cmd_report(int argc, char **argv)
         free(inputs);
         return 1;
     }
+    const uint32_t bins = o.co.ci.bins ? o.co.ci.bins : 2048; /* 0: the flavour's default */
+    if (!o.asym_bins) o.asym_bins = RV_REPORT_ASYM_BINS < bins ? RV_REPORT_ASYM_BINS : bins;
     double t0 = progress_now();
     rv_set set;
     int ok = rv_build(ctx, inputs, ninputs, &o, NULL, NULL, NULL, &set);
@@ -106,7 +108,12 @@ int cmd_report(int argc, char **argv)
         }
     }
     vkc_msg msg = {{0}};
-    if (ok && vkc_write_file_atomic(out, html.data, html.len, &msg) != VKC_OK) {
+    if (ok && !strcmp(out, "-")) {
+        if (fwrite(html.data, 1, html.len, stdout) != html.len || fflush(stdout) != 0) {
+            cli_error("writing to standard output failed");
+            ok = 0;
+        }
+    } else if (ok && vkc_write_file_atomic(out, html.data, html.len, &msg) != VKC_OK) {
         cli_error("%s", msg.text);
         ok = 0;
     }

@@ -20,7 +20,8 @@ static const char *const kHelp =
     "                    or float with whole values (torch.histc returns floats)\n"
     "  --range-max A     upper edge of the last bin (the tensor's absmax)\n"
     "  --range-min L     with --mode asymmetric: the counts are a histogram of x\n"
-    "                    (not |x|) over [L, A]; every window of bins is searched\n"
+    "                    (not |x|) over [L, A]; entropy searches every window of\n"
+    "                    bins holding 0 (L <= 0 <= A), mse every window\n"
     "  --method M        entropy (default; TensorRT's KL calibration), percentile,\n"
     "                    mse, max\n"
     "  --mode M          symmetric (default; int8, 128 levels), unsigned (uint8,\n"
@@ -196,6 +197,7 @@ int cmd_search(int argc, char **argv)
                   "vkcalib compare DIR)", vkc_flavor_name(o.ci.flavor), vkc_flavor_name(o.ci.flavor));
         return 2;
     }
+    if (!calib_check_settings(&o, "search", 0)) return 2; /* the bin count: once the counts are read */
     vkc_search_params sp = {0};
     sp.method = o.ci.method;
     sp.mode = o.ci.mode;
@@ -213,6 +215,12 @@ int cmd_search(int argc, char **argv)
                   "the other modes a histogram of |x| over [0, --range-max]");
         return 2;
     }
+    if (asym && sp.method == VKC_METHOD_ENTROPY && (range_min > 0 || range_max < 0)) {
+        cli_error("search: asymmetric entropy searches windows holding 0: the histogram's range [%g, %g] must "
+                  "contain it (bin x over [min(min, 0), max(max, 0)])",
+                  range_min, range_max);
+        return 2;
+    }
     if (asym && sp.method == VKC_METHOD_PERCENTILE) {
         cli_error("search: --mode asymmetric supports --method entropy, mse or max");
         return 2;
@@ -226,6 +234,14 @@ int cmd_search(int argc, char **argv)
     if (!ctx) {
         free(counts);
         return 1;
+    }
+    const uint32_t first = o.ci.start_bin ? o.ci.start_bin : 128;
+    if ((sp.method == VKC_METHOD_ENTROPY || sp.method == VKC_METHOD_MSE) && bins < first) {
+        cli_error("%s: %u bins, below the first candidate bin %u (--start-bin): no candidate to search", counts_path,
+                  bins, first);
+        free(counts);
+        cli_close_context(ctx);
+        return 2;
     }
     vkc_histogram h = {counts, bins, range_max, asym ? VKC_HIST_SIGNED : VKC_HIST_ABS, asym ? range_min : 0.0};
     vkc_search_result res = {0};

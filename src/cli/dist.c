@@ -218,6 +218,7 @@ void dist_reduce_counts(vkc_calibrator *cal, uint32_t ntensors)
     for (uint32_t t = 0; t < ntensors; t++) {
         uint32_t bins = 0;
         uint64_t *counts = vkc_calibrator_counts(cal, t, &bins);
+        if (!counts) continue; /* a skipped tensor: skipped on every rank alike */
         if (g.rank == 0)
             MPI_Reduce(MPI_IN_PLACE, counts, (int)bins, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
         else

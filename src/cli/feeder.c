@@ -30,15 +30,10 @@ struct feeder {
 
 vkc_status feeder_open_item(const ds_item *it, vkc_source **src, vkc_msg *msg)
 {
-    if (!it->member) return vkc_source_open_npy(it->path, src, msg);
-    vkc_npz *z = NULL;
-    vkc_status s = vkc_npz_open(it->path, &z, msg);
-    if (s != VKC_OK) return s;
-    uint32_t k = vkc_npz_find(z, it->member);
-    if (k == UINT32_MAX) s = cli_fail(msg, VKC_ERROR_FORMAT, "%s: member '%s' vanished", it->path, it->member);
-    else s = vkc_npz_source(z, k, src, msg);
-    vkc_npz_close(z);
-    return s;
+    if (!it->npz) return vkc_source_open_npy(it->path, src, msg);
+    /* The archive's directory was read once, at the scan: opening a member
+     * is one open() and its local header, whatever the number of members. */
+    return vkc_npz_source(it->npz, it->index, src, msg);
 }
 
 /* Waits for a free slot; returns -1 when the consumer stopped. */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 static const char *const kUsage =
     "vkcalib " VKC_VERSION_STRING ": INT8 calibration of activation ranges on any Vulkan GPU\n"
@@ -67,6 +69,30 @@ vkc_status cli_fail(vkc_msg *m, vkc_status s, const char *fmt, ...)
         va_end(ap);
     }
     return s;
+}
+
+int cli_columns(FILE *f)
+{
+    struct winsize ws;
+    const int fd = fileno(f);
+    if (fd >= 0 && isatty(fd) && ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20) return ws.ws_col;
+    const char *c = getenv("COLUMNS");
+    char *end;
+    long v = c && *c ? strtol(c, &end, 10) : 0;
+    return c && *c && !*end && v >= 20 && v <= 10000 ? (int)v : 0;
+}
+
+char *cli_json_string(const char *s)
+{
+    vkc_jw *j = vkc_jw_create();
+    const char *text = NULL;
+    size_t len = 0;
+    char *out = NULL;
+    if (!j) return NULL;
+    vkc_jw_string(j, s);
+    if (vkc_jw_finish(j, &text, &len, NULL) == VKC_OK && (out = malloc(len + 1))) memcpy(out, text, len + 1);
+    vkc_jw_destroy(j);
+    return out;
 }
 
 uint32_t cli_f32_bits(float f)

@@ -4,6 +4,7 @@
 #include "options.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,15 @@ static const opt_def kOptions[] = {
     {"-q", CLI_OPT_QUIET, 0},
     {"--verbose", CLI_OPT_VERBOSE, 0},
     {"-v", CLI_OPT_VERBOSE, 0},
+    {"--max-clipped", CLI_OPT_GUARDS, 1},
+    {"--max-sqnr-gap", CLI_OPT_GUARDS, 1},
+    {"--no-guards", CLI_OPT_GUARDS, 0},
+    {"--strict", CLI_OPT_GUARDS, 0},
+    {"--guard-methods", CLI_OPT_GUARDS, 1},
+    {"--override", CLI_OPT_SELECT, 1},
+    {"--overrides", CLI_OPT_SELECT, 1},
+    {"--include", CLI_OPT_SELECT, 1},
+    {"--exclude", CLI_OPT_SELECT, 1},
 };
 
 static int parse_size(const char *s, uint64_t *out)
@@ -44,6 +54,69 @@ static int parse_size(const char *s, uint64_t *out)
     if (*end) return 0;
     *out = (uint64_t)(v * mul);
     return *out > 0;
+}
+
+/* p in (0, 100] with at most 4 decimals (the percentile search compares
+ * p / 100 of the total exactly in integers: 99.99999 would be read as 100). */
+int cli_percentile_ok(double p)
+{
+    if (!(p > 0 && p <= 100)) return 0;
+    double s = p * 10000.0, r = nearbyint(s);
+    return r >= 1 && fabs(s - r) <= 1e-7;
+}
+
+/* The guard and selection options (several names per bit). */
+static int apply_named(const char *name, const char *v, calib_options *o)
+{
+    double d;
+    if (!strcmp(name, "--max-clipped")) {
+        if (cli_parse_double(v, &d) && d > 0 && d <= 100) {
+            o->guard.max_clipped = d / 100.0;
+            return 1;
+        }
+        cli_error("--max-clipped: expected a percentage in (0, 100], got %s", v);
+        return 0;
+    }
+    if (!strcmp(name, "--max-sqnr-gap")) {
+        if (cli_parse_double(v, &d) && d > 0) {
+            o->guard.max_sqnr_gap_db = d;
+            return 1;
+        }
+        cli_error("--max-sqnr-gap: expected a number of dB > 0, got %s", v);
+        return 0;
+    }
+    if (!strcmp(name, "--no-guards")) {
+        o->guard.disable = 1;
+        return 1;
+    }
+    if (!strcmp(name, "--guard-methods")) {
+        uint32_t mask = 0;
+        char buf[128];
+        snprintf(buf, sizeof buf, "%s", v);
+        for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            vkc_method m;
+            if (!vkc_method_parse(tok, &m)) {
+                cli_error("--guard-methods: a comma-separated list of entropy, percentile, mse, max; not '%s'", tok);
+                return 0;
+            }
+            mask |= 1u << m;
+        }
+        if (!mask) {
+            cli_error("--guard-methods: name at least one method");
+            return 0;
+        }
+        o->guard.methods = mask;
+        return 1;
+    }
+    if (!strcmp(name, "--strict")) {
+        o->strict = 1;
+        return 1;
+    }
+    if (!strcmp(name, "--override")) return cli_rules_add_override(&o->rules, v, "--override");
+    if (!strcmp(name, "--overrides")) return cli_rules_read_file(&o->rules, v);
+    if (!strcmp(name, "--include")) return cli_rules_add_glob(&o->rules, 1, v);
+    if (!strcmp(name, "--exclude")) return cli_rules_add_glob(&o->rules, 0, v);
+    return 0;
 }
 
 /* 1 on success, 0 after printing the usage error. */
@@ -83,8 +156,8 @@ static int apply(unsigned bit, const char *v, calib_options *o)
         cli_error("--start-bin: expected 1..%u, got %s", CLI_MAX_BINS, v);
         return 0;
     case CLI_OPT_PERCENTILE:
-        if (cli_parse_double(v, &o->ci.percentile) && o->ci.percentile > 0 && o->ci.percentile <= 100) return 1;
-        cli_error("--percentile: expected a number in (0, 100], got %s", v);
+        if (cli_parse_double(v, &o->ci.percentile) && cli_percentile_ok(o->ci.percentile)) return 1;
+        cli_error("--percentile: expected a number in (0, 100] with at most 4 decimals, got %s", v);
         return 0;
     case CLI_OPT_BUDGET:
         if (parse_size(v, &o->budget) && o->budget >= (1u << 20)) return 1;
@@ -124,7 +197,9 @@ int cli_option(int argc, char **argv, int *i, unsigned accept, calib_options *o,
             }
             v = argv[++*i];
         }
-        if (!apply(d->bit, v, o)) return -1;
+        if (!((d->bit == CLI_OPT_GUARDS || d->bit == CLI_OPT_SELECT) ? apply_named(d->name, v, o)
+                                                                      : apply(d->bit, v, o)))
+            return -1;
         o->given |= d->bit;
         return 1;
     }

@@ -6,8 +6,8 @@
 #include "calib.h"
 
 /* The most bins any command takes, in --bins, --start-bin and the
- * histograms it reads. */
-#define CLI_MAX_BINS 65536u
+ * histograms it reads: the library's cap. */
+#define CLI_MAX_BINS VKC_HIST_MAX_BINS
 
 enum {
     CLI_OPT_METHOD = 1u << 0,     /* --method M */
@@ -21,8 +21,42 @@ enum {
     CLI_OPT_BUDGET = 1u << 8,     /* --memory-budget SIZE */
     CLI_OPT_QUIET = 1u << 9,      /* --quiet, -q */
     CLI_OPT_VERBOSE = 1u << 10,   /* --verbose, -v */
-    CLI_OPT_DEVICE = 1u << 11     /* --device D, --cpu, --validate */
+    CLI_OPT_DEVICE = 1u << 11,    /* --device D, --cpu, --validate */
+    CLI_OPT_GUARDS = 1u << 12,    /* --max-clipped PCT, --max-sqnr-gap DB, --no-guards, --strict */
+    CLI_OPT_SELECT = 1u << 13     /* --override G=M[:MODE], --overrides FILE, --include G, --exclude G */
 };
+
+#define CLI_GUARDS_HELP                                                                          \
+    "  --max-clipped PCT     quality guard: warn when a range clips more than PCT% of\n"          \
+    "                        a tensor's values (default 1)\n"                                    \
+    "  --max-sqnr-gap DB     quality guard: warn when a range's SQNR, estimated from\n"          \
+    "                        the histogram, lies more than DB below the best other\n"           \
+    "                        method's (default 6, one bit)\n"                                   \
+    "  --guard-methods LIST  the methods a range is compared with (comma-separated;\n"         \
+    "                        default max,percentile: O(bins) each; entropy and mse\n"          \
+    "                        cost a search per tensor)\n"                                      \
+    "  --no-guards           no quality guards\n"                                               \
+    "  --strict              guard warnings and skipped tensors are errors\n"
+#define CLI_SELECT_HELP                                                                          \
+    "  --override G=M[:MODE] tensors whose name matches the glob G get method M (and\n"         \
+    "                        mode MODE), e.g. '*Softmax*=max:unsigned'; repeatable,\n"          \
+    "                        the last match wins\n"                                             \
+    "  --overrides FILE      the same from a file: one `GLOB=METHOD[:MODE]`,\n"                 \
+    "                        `include GLOB` or `exclude GLOB` per line, # comments\n"           \
+    "  --include G           calibrate only the tensors matching G (repeatable)\n"              \
+    "  --exclude G           leave out the tensors matching G (repeatable); left-out,\n"        \
+    "                        empty and non-float tensors are reported, not fatal\n"             \
+    "                        (unless --strict)\n"
+
+/* The per-tensor rules (select.c): 1 on success, 0 after printing the
+ * usage error. */
+int cli_rules_add_override(cli_rules *r, const char *spec, const char *where);
+int cli_rules_add_glob(cli_rules *r, int include, const char *glob);
+int cli_rules_read_file(cli_rules *r, const char *path);
+void cli_rules_free(cli_rules *r);
+
+/* p in (0, 100] with at most 4 decimals. */
+int cli_percentile_ok(double p);
 
 /* When argv[*i] is one of the accepted options: applies it to o (advancing
  * *i past its value), records it in o->given and returns 1; 0 when it is

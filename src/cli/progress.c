@@ -19,6 +19,7 @@ void progress_begin(progress *p, const char *pass, uint64_t total_bytes, uint32_
     p->total_bytes = total_bytes;
     p->total_files = total_files;
     p->start = p->last = progress_now();
+    p->shown = 0;
 }
 
 static void line(progress *p, uint64_t bytes, uint32_t files, double now, int final)
@@ -30,10 +31,20 @@ static void line(progress *p, uint64_t bytes, uint32_t files, double now, int fi
     if (!final && frac > 0.01 && rate > 0) snprintf(eta, sizeof eta, "  ETA %.0fs", el / frac - el);
     if (p->tty) {
         int w = 24, fill = (int)(frac * w + 0.5);
-        fprintf(stderr, "\r%-20s [%.*s%*s] %3.0f%%  %u/%u files  %.1f MB  %.0f MB/s%s   ", p->pass, fill,
-                "########################", w - fill, "", frac * 100, files, p->total_files, mb, rate,
-                final ? "" : eta);
-        if (final) fputc('\n', stderr);
+        char text[256];
+        int len = snprintf(text, sizeof text, "%-20s [%.*s%*s] %3.0f%%  %u/%u files  %.1f MB  %.0f MB/s%s", p->pass,
+                           fill, "########################", w - fill, "", frac * 100, files, p->total_files, mb, rate,
+                           final ? "" : eta);
+        if (len < 0) len = 0;
+        if (len >= (int)sizeof text) len = (int)sizeof text - 1;
+        /* Spaces over whatever the previous, longer line left (the ETA of
+         * the last update: a stray "TA 0s" after the final line). */
+        fprintf(stderr, "\r%s%*s", text, p->shown > len ? p->shown - len : 0, "");
+        p->shown = len;
+        if (final) {
+            fputc('\n', stderr);
+            p->shown = 0;
+        }
     } else {
         fprintf(stderr, "vkcalib: %s: %u/%u files, %.1f MB, %.0f MB/s%s%s\n", p->pass, files, p->total_files, mb,
                 rate, eta, final ? ", done" : "");

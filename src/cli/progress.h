@@ -11,6 +11,7 @@ typedef struct progress {
     uint64_t total_bytes;
     uint32_t total_files;
     double start, last;
+    int shown;       /* characters of the line on the terminal now */
 } progress;
 
 double progress_now(void);

@@ -18,7 +18,12 @@ static const vkc_calibration *search_state(const char *path, const calib_options
     cpu.cpu = 1;
     out->ctx = cli_open_context(&cpu, 1);
     if (!out->ctx) return NULL;
-    out->searched = calib_from_state(out->ctx, path, o);
+    calib_options co = *o; /* the skipped list it may fill stays here */
+    co.skipped = NULL;
+    co.nskipped = 0;
+    out->searched = calib_from_state(out->ctx, path, &co);
+    for (uint32_t k = 0; k < co.nskipped; k++) free(co.skipped[k].name);
+    free(co.skipped);
     return out->searched ? vkc_calibrator_results(out->searched) : NULL;
 }
 

@@ -345,6 +345,106 @@ static void put_hist_svg(cli_buf *b, const rv_set *s, const rv_tensor *t, uint32
                        : ".</figcaption></figure>\n");
 }
 
+/* The histogram of x (mode asymmetric) on [slo, shi], with each two-sided
+ * method's window: the plot of a signed tensor's asymmetric ranges. */
+static void put_signed_svg(cli_buf *b, const rv_set *s, const rv_tensor *t, uint32_t id)
+{
+    (void)s;
+    uint32_t G = t->sbins < MAX_POINTS ? t->sbins : MAX_POINTS;
+    uint64_t cmax = 0, *g = calloc(G, sizeof *g);
+    if (!g) {
+        cli_buf_fail(b);
+        return;
+    }
+    for (uint32_t k = 0; k < G; k++) {
+        uint32_t a = (uint32_t)((uint64_t)k * t->sbins / G), e = (uint32_t)((uint64_t)(k + 1) * t->sbins / G);
+        for (uint32_t j = a; j < e; j++) g[k] += t->shist[j];
+        if (g[k] > cmax) cmax = g[k];
+    }
+    double lmax = log10(1.0 + (double)cmax);
+    if (!(lmax > 0)) lmax = 1;
+    const double lo = t->slo, span = (double)t->shi - lo;
+    char tmp[64], tmp2[64];
+    cli_buf_printf(b,
+                   "<figure><svg id=\"t-%u-shist\" class=\"plot hist\" viewBox=\"0 0 %d %d\" role=\"img\" "
+                   "aria-labelledby=\"t-%u-shist-t t-%u-shist-d\" data-lo=\"",
+                   id, PW, HIST_H, id, id);
+    put_exact(b, lo);
+    cli_buf_puts(b, "\" data-hi=\"");
+    put_exact(b, t->shi);
+    cli_buf_printf(b, "\" data-bins=\"%u\"><title id=\"t-%u-shist-t\">Histogram of x of ", t->sbins, id);
+    put_esc(b, t->name);
+    cli_buf_printf(b, ", log scale</title><desc id=\"t-%u-shist-d\">%u bins of x over [%s, %s]; the asymmetric "
+                      "windows of the two-sided searches.</desc>",
+                   id, t->sbins, num6(lo, tmp, sizeof tmp), num6(t->shi, tmp2, sizeof tmp2));
+    cli_buf_printf(b, "<path class=\"bars\" d=\"M%d %dV", PX0, HIST_Y0);
+    long prevy = HIST_Y0 * 10L, prevx = PX0 * 10L;
+    for (uint32_t k = 0; k < G; k++) {
+        double h = g[k] ? log10(1.0 + (double)g[k]) / lmax * (HIST_Y0 - HIST_Y1) : 0;
+        long y = lround((HIST_Y0 - h) * 10.0), x = lround((PX0 + (double)(k + 1) * (PX1 - PX0) / G) * 10.0);
+        if (k == 0) put_tenths(b, y);
+        else if (y != prevy) {
+            cli_buf_putc(b, 'v');
+            put_tenths(b, y - prevy);
+        }
+        cli_buf_putc(b, 'h');
+        put_tenths(b, x - prevx);
+        prevx = x;
+        prevy = y;
+    }
+    cli_buf_printf(b, "V%dZ\"/>", HIST_Y0);
+    free(g);
+    /* The axis: lo, 0, hi. */
+    cli_buf_printf(b, "<g class=\"axis\"><path d=\"M%d %dH%d\"/>", PX0, HIST_Y0, PX1);
+    const double ticks[3] = {lo, 0.0, t->shi};
+    for (int k = 0; k < 3; k++) {
+        if (k == 1 && !(lo < 0 && t->shi > 0)) continue;
+        double x = span > 0 ? PX0 + (ticks[k] - lo) / span * (PX1 - PX0) : PX0;
+        cli_buf_puts(b, "<text x=\"");
+        put_coord(b, x);
+        cli_buf_printf(b, "\" y=\"%d\"%s>%s</text>", HIST_Y0 + 17, k == 0 ? " class=\"s\"" : k == 2 ? " class=\"e\"" : "",
+                       num6(ticks[k], tmp, sizeof tmp));
+    }
+    cli_buf_printf(b, "<text class=\"atitle\" x=\"%d\" y=\"%d\">x</text></g>", (PX0 + PX1) / 2, HIST_Y0 + 31);
+    static const int ms[3] = {VKC_METHOD_ENTROPY, VKC_METHOD_MSE, VKC_METHOD_MAX};
+    for (int k = 0; k < 3; k++) {
+        const rv_range *r = t->cell[ms[k]][RV_ASYM] >= 0 ? &t->r[t->cell[ms[k]][RV_ASYM]] : NULL;
+        if (!r || !(span > 0)) continue;
+        for (int side = 0; side < 2; side++) {
+            double v = side ? r->q.hi : r->q.lo, x = PX0 + (v - lo) / span * (PX1 - PX0);
+            if (x < PX0) x = PX0;
+            if (x > PX1) x = PX1;
+            cli_buf_printf(b, "<g class=\"thr %s\"><line x1=\"", method_cls((vkc_method)ms[k]));
+            put_coord(b, x);
+            cli_buf_puts(b, "\" x2=\"");
+            put_coord(b, x);
+            cli_buf_printf(b, "\" y1=\"%d\" y2=\"%d\" data-method=\"%s\" data-kind=\"asym\" data-value=\"", 15 + 11 * k,
+                           HIST_Y0, vkc_method_name((vkc_method)ms[k]));
+            put_exact(b, v);
+            cli_buf_puts(b, "\"/>");
+            if (side) {
+                cli_buf_puts(b, "<text x=\"");
+                put_coord(b, x > PX1 - 60 ? x - 3 : x + 3);
+                cli_buf_printf(b, "\" y=\"%d\"%s>%s</text>", 13 + 11 * k, x > PX1 - 60 ? " text-anchor=\"end\"" : "",
+                               vkc_method_name((vkc_method)ms[k]));
+            }
+            cli_buf_puts(b, "</g>");
+        }
+    }
+    cli_buf_puts(b, "</svg><figcaption>Histogram of x (log scale) with the asymmetric windows [lo, hi] of the "
+                    "two-sided searches: ");
+    int first = 1;
+    for (int k = 0; k < 3; k++) {
+        const rv_range *r = t->cell[ms[k]][RV_ASYM] >= 0 ? &t->r[t->cell[ms[k]][RV_ASYM]] : NULL;
+        if (!r) continue;
+        cli_buf_printf(b, "%s<span class=\"key %s\"></span>%s [%s, ", first ? "" : ", ", method_cls((vkc_method)ms[k]),
+                       vkc_method_name((vkc_method)ms[k]), num6(r->q.lo, tmp, sizeof tmp));
+        cli_buf_printf(b, "%s]", num6(r->q.hi, tmp, sizeof tmp));
+        first = 0;
+    }
+    cli_buf_puts(b, ".</figcaption></figure>\n");
+}
+
 /* Emits a polyline run in tenths: the first point absolute (M), the others
  * relative (l), leaving out points that lie within 0.3 units of the line
  * between their kept neighbours (smooth stretches of a curve cost nothing). */
@@ -596,13 +696,36 @@ static void put_compare(cli_buf *b, const rv_set *s, const rv_tensor *t, uint32_
         else cli_buf_printf(b, "<td>%+.2f</td>", gain);
         cli_buf_puts(b, "</tr>");
     }
-    cli_buf_puts(b, "</tbody></table></div>\n");
+    cli_buf_puts(b, "</tbody></table>\n");
+    /* The two-sided searches against the best symmetric range. */
+    const rv_range *ae = cell(t, VKC_METHOD_ENTROPY, RV_ASYM), *am = cell(t, VKC_METHOD_MSE, RV_ASYM);
+    if (ae || am) {
+        cli_buf_puts(b, "<table class=\"cmpt\"><caption>Asymmetric ranges (two-sided searches, <code>--mode "
+                        "asymmetric</code>) of ");
+        put_esc(b, t->name);
+        cli_buf_printf(b, "</caption><thead><tr><th scope=\"col\">Method</th><th scope=\"col\">Range</th>"
+                          "<th scope=\"col\">Zero point</th><th scope=\"col\">SQNR dB%s</th>"
+                          "<th scope=\"col\">Clipped</th></tr></thead><tbody>",
+                       est ? " \xe2\x89\x88" : "");
+        const rv_range *rows[3] = {ae, am, cell(t, VKC_METHOD_MAX, RV_ASYM)};
+        static const char *const names[3] = {"entropy", "mse", "max"};
+        for (int k = 0; k < 3; k++) {
+            if (!rows[k]) continue;
+            cli_buf_printf(b, "<tr><th scope=\"row\">%s</th><td>[%s, ", names[k], num6(rows[k]->q.lo, tmp, sizeof tmp));
+            cli_buf_printf(b, "%s]</td><td>%d</td>", num6(rows[k]->q.hi, tmp, sizeof tmp), rows[k]->q.zero_point);
+            put_db_td(b, rows[k], est);
+            put_pct_td(b, rows[k]);
+            cli_buf_puts(b, "</tr>");
+        }
+        cli_buf_puts(b, "</tbody></table>\n");
+    }
+    cli_buf_puts(b, "</div>\n");
 }
 
 static const char kCss[] =
     ":root{--fg:#1a1a1a;--muted:#4a4a4a;--line:#c8c8c8;--bg:#fff;--head:#f2f4f7}\n"
     "*{box-sizing:border-box}\n"
-    "body{margin:0 auto;max-width:1240px;padding:1rem 1.25rem 3rem;font:15px/1.45 system-ui,-apple-system,"
+    "body{margin:0 auto;max-width:1400px;padding:1rem 1.25rem 3rem;font:15px/1.45 system-ui,-apple-system,"
     "\"Segoe UI\",Roboto,\"DejaVu Sans\",sans-serif;color:var(--fg);background:var(--bg)}\n"
     "h1{font-size:1.6rem;margin:.4rem 0}h2{font-size:1.2rem;margin:1.6rem 0 .4rem;overflow-wrap:anywhere}\n"
     ".meta,.facts,.note{color:var(--muted)}\n"
@@ -613,6 +736,10 @@ static const char kCss[] =
     "thead th{background:var(--head);text-align:center;white-space:normal}\n"
     "tbody th{text-align:left;font-weight:normal;white-space:normal;overflow-wrap:anywhere;min-width:9rem}\n"
     "td.na{color:var(--muted)}\n"
+    "#summary-table{font-size:.8rem}#summary-table th,#summary-table td{padding:.15rem .3rem}\n"
+    "#summary-table tbody th{min-width:7rem;max-width:16rem}\n"
+    "td.best,b.best{font-weight:700;background:#e3f3e6}\n"
+    "tr.flagged th{box-shadow:inset 4px 0 #b91c1c}td.flags{color:#b91c1c;text-align:left;white-space:normal}\n"
     "th button{font:inherit;font-weight:600;color:inherit;background:none;border:0;padding:0;cursor:pointer}\n"
     "th button:focus-visible{outline:2px solid #0645ad;outline-offset:2px}\n"
     "th[aria-sort=ascending] button::after{content:\" \\25B2\"}\n"
@@ -668,6 +795,7 @@ static const char kScript[] =
     "var dir=th.getAttribute(\"aria-sort\")===\"ascending\"?-1:1;sortBy(th,dir);\n"
     "try{history.replaceState(null,\"\",\"#sort=\"+(dir<0?\"-\":\"\")+th.getAttribute(\"data-key\"));}catch(e){}"
     "});});\n"
+    "var sc=table.parentNode;table.setAttribute(\"data-fits\",sc.scrollWidth<=sc.clientWidth+1?\"1\":\"0\");\n"
     "var m=/^#sort=(-?)([a-z0-9-]+)$/.exec(location.hash);\n"
     "if(m){var th=table.querySelector('th[data-key=\"'+m[2]+'\"]');"
     "if(th){var b=th.querySelector(\"button\");b.click();if(m[1])b.click();}}\n"
@@ -682,64 +810,175 @@ static void put_sort_th(cli_buf *b, const char *key, int col, int num, const cha
     cli_buf_printf(b, "><button type=\"button\">%s</button></th>", label);
 }
 
+/* A threshold in the summary: 4 digits shown (the columns must fit 1400
+ * px), data-v exact for sorting. */
+static void put_num4_td(cli_buf *b, double v)
+{
+    cli_buf_puts(b, "<td");
+    put_datav(b, v);
+    if (isnan(v)) cli_buf_puts(b, " class=\"na\">\xe2\x80\x93</td>");
+    else if (isinf(v)) cli_buf_puts(b, ">\xe2\x88\x9e</td>");
+    else cli_buf_printf(b, ">%.4g</td>", v);
+}
+
+/* An SQNR cell; best marks the row's highest. */
+static void put_db_cell(cli_buf *b, const rv_range *r, int best)
+{
+    double v = r ? rv_sqnr(r) : NAN;
+    cli_buf_puts(b, "<td");
+    put_datav(b, v);
+    if (isnan(v)) cli_buf_puts(b, " class=\"na\">\xe2\x80\x93</td>");
+    else if (isinf(v)) cli_buf_printf(b, "%s>\xe2\x88\x9e</td>", best ? " class=\"best\"" : "");
+    else cli_buf_printf(b, "%s>%.2f</td>", best ? " class=\"best\"" : "", v);
+}
+
+/* The summary's SQNR columns, in order. */
+static const struct {
+    int method, kind; /* kind -1: entropy auto (unsigned where never negative, else symmetric) */
+    const char *key, *label, *title;
+} kSqnrCols[] = {
+    {VKC_METHOD_ENTROPY, RV_SYM, "sqnr-entropy", "entropy", "entropy, symmetric [-T, T] int8 (TensorRT)"},
+    {VKC_METHOD_ENTROPY, -1, "sqnr-entropy-auto", "entropy auto",
+     "entropy, unsigned [0, T] where the tensor is never negative, else symmetric"},
+    {VKC_METHOD_PERCENTILE, RV_SYM, "sqnr-percentile", "", "symmetric [-T, T] int8"},
+    {VKC_METHOD_MSE, RV_SYM, "sqnr-mse", "mse", "symmetric [-T, T] int8"},
+    {VKC_METHOD_MAX, RV_SYM, "sqnr-max", "max", "symmetric [-T, T] int8"},
+    {VKC_METHOD_MAX, RV_ALT, "sqnr-alt-max", "u8/asym max", "unsigned [0, max] or asymmetric [min, max]"},
+    {VKC_METHOD_ENTROPY, RV_ASYM, "sqnr-asym-entropy", "asym entropy",
+     "two-sided entropy: asymmetric [lo, hi] with a zero point (--mode asymmetric)"},
+    {VKC_METHOD_MSE, RV_ASYM, "sqnr-asym-mse", "asym mse", "two-sided MSE: asymmetric [lo, hi] with a zero point"},
+};
+#define NSQNR (int)(sizeof kSqnrCols / sizeof kSqnrCols[0])
+
+static const rv_range *sqnr_range(const rv_tensor *t, int k)
+{
+    if (kSqnrCols[k].kind >= 0) return cell(t, kSqnrCols[k].method, kSqnrCols[k].kind);
+    const rv_range *au = cell(t, VKC_METHOD_ENTROPY, RV_ALT);
+    return au ? au : cell(t, VKC_METHOD_ENTROPY, RV_SYM);
+}
+
+static void put_flags_td(cli_buf *b, const rv_tensor *t)
+{
+    const char *c = t->flags & VKC_WARNING_CLIPPED ? "clipped" : "";
+    const char *l = t->flags & VKC_WARNING_LOW_SQNR ? "low SQNR" : "";
+    cli_buf_printf(b, "<td data-v=\"%s%s%s\" class=\"flags\">%s%s%s</td>", c, *c && *l ? ", " : "", l, c,
+                   *c && *l ? ", " : "", l);
+}
+
+/* What the alternatives to TensorRT's symmetric range gain on this data:
+ * the mean gain of unsigned entropy over symmetric entropy on the
+ * never-negative tensors, and of the best two-sided range over the best
+ * symmetric one on the signed tensors. */
+static void put_why_symmetric(cli_buf *b, const rv_set *s)
+{
+    double gu = 0, ga = 0;
+    uint32_t nu = 0, na = 0;
+    for (uint32_t k = 0; k < s->n; k++) {
+        const rv_tensor *t = &s->t[k];
+        const rv_range *es = cell(t, VKC_METHOD_ENTROPY, RV_SYM), *eu = cell(t, VKC_METHOD_ENTROPY, RV_ALT);
+        if (rv_nonneg(t)) {
+            if (es && eu && isfinite(rv_sqnr(eu) - rv_sqnr(es))) gu += rv_sqnr(eu) - rv_sqnr(es), nu++;
+            continue;
+        }
+        double bs = -INFINITY, ba = -INFINITY;
+        for (int m = 0; m < RV_NMETHODS; m++) {
+            const rv_range *rs = cell(t, m, RV_SYM), *ra = cell(t, m, RV_ASYM);
+            if (rs && !isnan(rv_sqnr(rs))) bs = fmax(bs, rv_sqnr(rs));
+            if (ra && !isnan(rv_sqnr(ra))) ba = fmax(ba, rv_sqnr(ra));
+        }
+        if (isfinite(ba - bs)) ga += ba - bs, na++;
+    }
+    cli_buf_puts(b, "<p id=\"why-symmetric\">Why TensorRT's range is symmetric: with a zero point of 0 the integer "
+                    "matrix product of activations and weights, sum q<sub>a</sub>q<sub>w</sub>, needs no correction "
+                    "terms (a zero point z adds z\xc2\xb7sum q<sub>w</sub> per output, which every convolution and "
+                    "GEMM would have to compute), so TensorRT quantizes activations as it quantizes weights, to "
+                    "[\xe2\x88\x92T, T]. The price is codes a lopsided tensor never uses: a never-negative one "
+                    "leaves the 127 negative codes idle, one bit of resolution. ");
+    if (s->quality == RV_Q_NONE) {
+        cli_buf_puts(b, "(SQNR was not measured, so the gains are not shown.)</p>\n");
+        return;
+    }
+    if (nu)
+        cli_buf_printf(b, "On this data the unsigned range [0, T] gains %+.2f dB on average over the symmetric one "
+                          "(entropy) on the %u never-negative tensor%s. ",
+                       gu / nu, nu, nu == 1 ? "" : "s");
+    if (na)
+        cli_buf_printf(b, "On the %u signed tensor%s, the best asymmetric range (a zero point; entropy, MSE or max) "
+                          "gains %+.2f dB on average over the best symmetric one. ",
+                       na, na == 1 ? "" : "s", ga / na);
+    cli_buf_puts(b, "Runtimes that take a zero point (ONNX Runtime, OpenVINO: <code>vkcalib qdq --target "
+                    "onnxruntime</code>) can use these ranges; a TensorRT cache holds the symmetric one.</p>\n");
+}
+
 static void put_summary(cli_buf *b, const rv_set *s)
 {
     char lab[RV_NMETHODS][24];
     for (int m = 0; m < RV_NMETHODS; m++) rv_method_short(s, (vkc_method)m, lab[m], sizeof lab[m]);
     int est = s->quality == RV_Q_ESTIMATED;
-    cli_buf_puts(b, "<section id=\"summary\" aria-labelledby=\"summary-h\"><h2 id=\"summary-h\">Summary</h2>\n"
-                    "<p class=\"note\">Click a column header to sort (again to reverse); <code>#sort=KEY</code> or "
+    uint32_t flagged = 0;
+    for (uint32_t k = 0; k < s->n; k++) flagged += s->t[k].flags != 0;
+    cli_buf_puts(b, "<section id=\"summary\" aria-labelledby=\"summary-h\"><h2 id=\"summary-h\">Summary</h2>\n");
+    put_why_symmetric(b, s);
+    cli_buf_puts(b, "<p class=\"note\">Click a column header to sort (again to reverse); <code>#sort=KEY</code> or "
                     "<code>#sort=-KEY</code> in the address sorts on opening. T: the clipping threshold of each "
                     "method on the |x| histogram (symmetric). SQNR: signal-to-quantization-noise ratio of "
-                    "fake-quantizing the values at that range, in dB, higher is better (6.02 dB is one bit). "
+                    "fake-quantizing the values at that range, in dB, higher is better (6.02 dB is one bit); the "
+                    "best of each row is <b class=\"best\">marked</b>. "
                     "<i>entropy auto</i>: unsigned [0, T] (uint8, 256 levels) where the tensor is never negative, "
-                    "else symmetric. <i>u8/asym max</i>: unsigned [0, max] or asymmetric [min, max]. Clipped: "
-                    "share of values beyond the entropy threshold.");
+                    "else symmetric. <i>u8/asym max</i>: unsigned [0, max] or asymmetric [min, max]. <i>asym</i>: "
+                    "the two-sided searches of <code>--mode asymmetric</code> on the histogram of x. Clipped: "
+                    "share of values beyond the entropy threshold. Flags: the quality guards of <code>vkcalib "
+                    "calibrate</code> on its default range (entropy, symmetric): clipping more than 1% of the "
+                    "values, or an SQNR more than 6 dB below the best other symmetric method.");
     if (s->quality == RV_Q_ESTIMATED)
-        cli_buf_puts(b, " Input is a JSON: SQNR is estimated from the histograms (every value at its "
-                        "bin centre); asymmetric ranges of signed tensors need the values and are not estimated.");
+        cli_buf_puts(b, " Input is a JSON or a state file: SQNR is estimated from the histograms (every value at "
+                        "its bin centre); asymmetric ranges of signed tensors need a histogram of x.");
     if (s->quality == RV_Q_NONE) cli_buf_puts(b, " SQNR not measured (--no-measure).");
+    if (flagged) cli_buf_printf(b, " <b>%u tensor%s flagged</b> (rows marked).", flagged, flagged == 1 ? "" : "s");
     cli_buf_puts(b, "</p>\n<div class=\"scroll\"><table id=\"summary-table\" class=\"sortable\">"
                     "<caption>Thresholds and quantization quality per tensor</caption>\n<thead><tr>");
     put_sort_th(b, "name", 0, 0, "Tensor", NULL, 1);
     put_sort_th(b, "elements", 1, 1, "Elements", NULL, 1);
     put_sort_th(b, "min", 2, 1, "Min", NULL, 1);
     put_sort_th(b, "max", 3, 1, "Max", NULL, 1);
-    cli_buf_puts(b, "<th scope=\"colgroup\" colspan=\"4\">Threshold T</th>"
-                    "<th scope=\"colgroup\" colspan=\"6\">");
+    cli_buf_printf(b, "<th scope=\"colgroup\" colspan=\"4\">Threshold T</th><th scope=\"colgroup\" colspan=\"%d\">",
+                   NSQNR);
     cli_buf_puts(b, est ? "SQNR dB, estimated (\xe2\x89\x88)</th>" : "SQNR dB</th>");
-    put_sort_th(b, "clipped", 14, 1, "Clipped", "share of values beyond the entropy threshold", 1);
+    put_sort_th(b, "clipped", 8 + NSQNR, 1, "Clipped", "share of values beyond the entropy threshold", 1);
+    put_sort_th(b, "flags", 9 + NSQNR, 0, "Flags", "the quality guards on entropy, symmetric", 1);
     cli_buf_puts(b, "</tr>\n<tr>");
     static const char *const tkeys[] = {"t-entropy", "t-percentile", "t-mse", "t-max"};
-    static const char *const skeys[] = {"sqnr-entropy", "sqnr-percentile", "sqnr-mse", "sqnr-max"};
     for (int m = 0; m < RV_NMETHODS; m++) put_sort_th(b, tkeys[m], 4 + m, 1, lab[m], NULL, 0);
-    put_sort_th(b, skeys[0], 8, 1, "entropy", "entropy, symmetric [-T, T] int8", 0);
-    put_sort_th(b, "sqnr-entropy-auto", 9, 1, "entropy auto",
-                "entropy, unsigned [0, T] where the tensor is never negative, else symmetric", 0);
-    for (int m = 1; m < RV_NMETHODS; m++) put_sort_th(b, skeys[m], 9 + m, 1, lab[m], "symmetric [-T, T] int8", 0);
-    put_sort_th(b, "sqnr-alt-max", 13, 1, "u8/asym max", "unsigned [0, max] or asymmetric [min, max]", 0);
+    for (int k = 0; k < NSQNR; k++)
+        put_sort_th(b, kSqnrCols[k].key, 8 + k, 1, kSqnrCols[k].label[0] ? kSqnrCols[k].label : lab[VKC_METHOD_PERCENTILE],
+                    kSqnrCols[k].title, 0);
     cli_buf_puts(b, "</tr></thead>\n<tbody>\n");
     for (uint32_t k = 0; k < s->n; k++) {
         const rv_tensor *t = &s->t[k];
-        cli_buf_puts(b, "<tr><th scope=\"row\" data-v=\"");
+        cli_buf_printf(b, "<tr%s><th scope=\"row\" data-v=\"", t->flags ? " class=\"flagged\"" : "");
         put_esc(b, t->name);
         cli_buf_printf(b, "\"><a href=\"#t-%u\">", k);
         put_esc(b, t->name);
         cli_buf_puts(b, "</a></th>");
         uint64_t el = t->st.count + t->st.nan + t->st.pos_inf + t->st.neg_inf;
         cli_buf_printf(b, "<td data-v=\"%llu\">%llu</td>", (unsigned long long)el, (unsigned long long)el);
-        put_num_td(b, t->st.min, "");
-        put_num_td(b, t->st.max, "");
+        put_num4_td(b, t->st.min);
+        put_num4_td(b, t->st.max);
         for (int m = 0; m < RV_NMETHODS; m++) {
             const rv_range *r = cell(t, m, RV_SYM);
-            put_num_td(b, r ? r->res.threshold : NAN, "");
+            put_num4_td(b, r ? r->res.threshold : NAN);
         }
-        put_db_td(b, cell(t, VKC_METHOD_ENTROPY, RV_SYM), est);
-        const rv_range *au = cell(t, VKC_METHOD_ENTROPY, RV_ALT);
-        put_db_td(b, au ? au : cell(t, VKC_METHOD_ENTROPY, RV_SYM), est);
-        for (int m = 1; m < RV_NMETHODS; m++) put_db_td(b, cell(t, m, RV_SYM), est);
-        put_db_td(b, cell(t, VKC_METHOD_MAX, RV_ALT), est);
+        double best = -INFINITY;
+        for (int c = 0; c < NSQNR; c++) {
+            const rv_range *r = sqnr_range(t, c);
+            if (r && !isnan(rv_sqnr(r))) best = fmax(best, rv_sqnr(r));
+        }
+        for (int c = 0; c < NSQNR; c++) {
+            const rv_range *r = sqnr_range(t, c);
+            put_db_cell(b, r, r && !isnan(rv_sqnr(r)) && rv_sqnr(r) == best);
+        }
         put_pct_td(b, cell(t, VKC_METHOD_ENTROPY, RV_SYM));
+        put_flags_td(b, t);
         cli_buf_puts(b, "</tr>\n");
     }
     cli_buf_puts(b, "</tbody></table></div></section>\n");
@@ -782,8 +1021,11 @@ void rv_html(const rv_set *s, cli_buf *b)
                            (unsigned long long)t->st.neg_inf);
         cli_buf_printf(b, " \xc2\xb7 bin width %s", num6((double)t->st.absmax / t->bins, tmp, sizeof tmp));
         cli_buf_puts(b, " \xc2\xb7 <a href=\"#summary\">back to the summary</a></p>\n<div class=\"plots\">\n");
-        put_hist_svg(b, s, t, k);
-        put_kl_svg(b, s, t, k);
+        if (t->hist) {
+            put_hist_svg(b, s, t, k);
+            put_kl_svg(b, s, t, k);
+        }
+        if (t->shist && (!rv_nonneg(t) || !t->hist)) put_signed_svg(b, s, t, k);
         cli_buf_puts(b, "</div>\n");
         put_compare(b, s, t, k);
         cli_buf_puts(b, "</section>\n");

@@ -12,24 +12,36 @@
  * Each range is a vkc_qparams and, once measured, the SQNR and clipping of
  * fake-quantizing the tensor's values at it.
  *
+ *   RV_ASYM asymmetric [lo, hi] with a zero point: the two-sided searches
+ *           (entropy, MSE, max) on the histogram of x.
+ *
  * The model is built from either
  *   - a calibration set (the INPUTs of calibrate): a vkc_calibrator does the range
- *     and histogram passes on the chosen device, vkc_search the searches,
- *     and a third pass measures every range on the real values (one read of
- *     the files, every range of a tensor measured on each chunk); or
- *   - a vkcalib JSON written with --histograms: the histograms are in it,
- *     the searches run again on them (same counts, same thresholds), and
- *     SQNR is estimated from the histogram (every value at its bin centre),
- *     marked as an estimate, since the values themselves are not there. */
+ *     and histogram passes on the chosen device (the histogram of x binned in
+ *     the same histogram pass), vkc_search the searches, and a third pass
+ *     measures every range on the real values (one read of the files, every
+ *     range of a tensor measured on each chunk); or
+ *   - a vkcalib JSON written with --histograms, or a histogram-round state
+ *     file (.vkch): the histograms are in it, the searches run again on them
+ *     (same counts, same thresholds), and SQNR is estimated from the
+ *     histogram (every value at its bin centre), marked as an estimate, since
+ *     the values themselves are not there. A histogram of |x| gives the
+ *     symmetric and unsigned cells, and the asymmetric ones of a
+ *     never-negative tensor (the same bins); one of x the asymmetric ones. */
 #ifndef VKC_REPORT_HTML_H
 #define VKC_REPORT_HTML_H
 
 #include "calib.h"
 #include "text.h"
 
-enum { RV_SYM = 0, RV_ALT = 1, RV_NKINDS = 2 };
+/* RV_ASYM: the two-sided searches of mode asymmetric (entropy, MSE, max)
+ * on the histogram of x over [min(min, 0), max(max, 0)]. */
+enum { RV_SYM = 0, RV_ALT = 1, RV_ASYM = 2, RV_NKINDS = 3 };
 #define RV_NMETHODS 4 /* indexed by vkc_method: entropy, percentile, mse, max */
-#define RV_MAXR 12    /* ranges per tensor */
+#define RV_MAXR 20    /* ranges per tensor */
+/* The report's default bins for the histogram of x: the two-sided searches
+ * cost O(bins^2) windows (2048 bins: seconds per signed tensor on a CPU). */
+#define RV_REPORT_ASYM_BINS 256u
 
 typedef enum rv_quality_kind { RV_Q_NONE = 0, RV_Q_MEASURED, RV_Q_ESTIMATED } rv_quality_kind;
 
@@ -57,8 +69,17 @@ typedef struct rv_range {
 typedef struct rv_tensor {
     char *name;
     vkc_stats st;
-    uint64_t *hist;            /* bins counts of |x| over [0, st.absmax] */
+    uint64_t *hist;            /* bins counts of |x| over [0, st.absmax]; NULL when unknown (a JSON of x) */
     uint32_t bins;
+    /* The histogram of x (RV_ASYM), sbins counts over [slo, shi]; NULL when
+     * unknown (a JSON or state of |x| of a signed tensor). shist == hist
+     * for a never-negative tensor read from |x| (the same bins). */
+    uint64_t *shist;
+    uint32_t sbins;
+    float slo, shi;
+    /* The quality guards' verdict on the entropy symmetric range (what
+     * calibrate writes by default): VKC_WARNING_CLIPPED / _LOW_SQNR bits. */
+    uint32_t flags;
     int cell[RV_NMETHODS][RV_NKINDS]; /* index into r, -1: does not apply */
     rv_range r[RV_MAXR];
     uint32_t nr;
@@ -88,6 +109,7 @@ typedef struct rv_options {
                                   allow_missing, budget, quiet, dev */
     int have_bins, have_flavor, have_start, have_percentile;
     int measure;               /* 0: no third pass (--no-measure) */
+    uint32_t asym_bins;        /* bins of the histogram of x; 0: --bins */
 } rv_options;
 
 /* Defaults of the options rv_parse_option reads. */
@@ -106,6 +128,9 @@ int rv_parse_option(int argc, char **argv, int *i, rv_options *o, const char *cm
     "  --exclude-nonfinite   skip NaN and Inf values (default: they are an error)\n"        \
     "  --allow-missing       use a tensor on the .npz batches that hold it\n"               \
     "  --no-measure          skip the pass that measures SQNR on the values\n"              \
+    "  --asym-bins N         bins of the histogram of x the asymmetric searches use\n"      \
+    "                        (explain: --bins, else 256; report: 256, as the two-sided\n"  \
+    "                        searches cost O(N^2) windows per signed tensor)\n"           \
     "  --memory-budget SIZE  host memory for input buffers (default 1G)\n"                  \
     "  --quiet               no progress on stderr\n" CLI_DEVICE_HELP
 
@@ -122,6 +147,9 @@ typedef void (*rv_extra_fn)(rv_tensor *t, void *user);
 int rv_build(vkc_context *ctx, char **inputs, int ninputs, const rv_options *o, const char *only,
              rv_extra_fn extra, void *user, rv_set *out);
 void rv_free(rv_set *s);
+/* 1 when the last rv_build failed on the caller's arguments (no --tensor
+ * among several, a name that is none): a usage error. */
+int rv_last_usage_error(void);
 
 /* Adds a range to t (qparams from the range policy); returns its index or
  * -1 (full, or the range is invalid). */
@@ -138,6 +166,9 @@ double rv_clipped_pct(const rv_range *r);
 /* A method's name as the report and explain print it: "entropy", "p99.99",
  * "mse", "max". */
 void rv_method_short(const rv_set *s, vkc_method m, char *out, size_t size);
+
+/* The range of kind k (RV_*) and method m, or NULL. */
+const rv_range *rv_cell(const rv_tensor *t, int m, int k);
 
 /* Writes the whole report into out: one self-contained HTML document (inline
  * CSS, inline SVG, a small inline script for sorting the summary table),

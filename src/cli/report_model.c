@@ -47,14 +47,31 @@ int rv_parse_option(int argc, char **argv, int *i, rv_options *o, const char *cm
         o->measure = 0;
         return 1;
     }
+    if (!strcmp(argv[*i], "--asym-bins")) {
+        unsigned long long u;
+        if (*i + 1 >= argc || !cli_parse_u64(argv[*i + 1], &u) || u < 1 || u > VKC_HIST_MAX_BINS) {
+            cli_error("%s: --asym-bins: expected 1..%u", cmd, VKC_HIST_MAX_BINS);
+            return -1;
+        }
+        o->asym_bins = (uint32_t)u;
+        ++*i;
+        return 1;
+    }
     return 0;
+}
+
+const rv_range *rv_cell(const rv_tensor *t, int m, int k)
+{
+    int c = t->cell[m][k];
+    return c >= 0 ? &t->r[c] : NULL;
 }
 
 int rv_input_is_json(char **inputs, int ninputs)
 {
     for (int k = 0; k < ninputs; k++) {
         size_t n = strlen(inputs[k]);
-        if (n >= 5 && !strcmp(inputs[k] + n - 5, ".json")) return 1;
+        if ((n >= 5 && !strcmp(inputs[k] + n - 5, ".json")) || (n >= 5 && !strcmp(inputs[k] + n - 5, ".vkch")))
+            return 1;
     }
     return 0;
 }
@@ -101,6 +118,7 @@ void rv_free(rv_set *s)
 {
     for (uint32_t t = 0; s->t && t < s->n; t++) {
         free(s->t[t].name);
+        if (s->t[t].shist != s->t[t].hist) free(s->t[t].shist);
         free(s->t[t].hist);
         for (int k = 0; k < RV_NKINDS; k++) free(s->t[t].kl[k]);
     }
@@ -123,8 +141,16 @@ int rv_nonneg(const rv_tensor *t)
 
 /* "tensor 'x' not found" with a few names: those containing the asked name
  * (case-insensitive) first, then the first ones. */
+static int g_usage_error;
+
+int rv_last_usage_error(void)
+{
+    return g_usage_error;
+}
+
 static void not_found(const char *only, const char *const *names, uint32_t n)
 {
+    g_usage_error = 1; /* a tensor to name, or a name that is none: the caller's arguments */
     enum { SHOW = 8 };
     uint32_t pick[SHOW], np = 0;
     for (int pass = 0; pass < 2 && np < SHOW; pass++)
@@ -162,11 +188,12 @@ static int search_all_rv(vkc_context *ctx, rv_set *s)
     int ok = h && res && idx;
     if (!ok) cli_error("out of memory");
     for (uint32_t t = 0; t < n; t++)
-        for (int m = 0; m < RV_NMETHODS; m++) s->t[t].cell[m][RV_SYM] = s->t[t].cell[m][RV_ALT] = -1;
-    for (int kind = 0; ok && kind < RV_NKINDS; kind++) {
+        for (int m = 0; m < RV_NMETHODS; m++)
+            for (int k = 0; k < RV_NKINDS; k++) s->t[t].cell[m][k] = -1;
+    for (int kind = 0; ok && kind < RV_ASYM; kind++) {
         uint32_t m = 0;
         for (uint32_t t = 0; t < n; t++)
-            if (kind == RV_SYM || rv_nonneg(&s->t[t])) {
+            if (s->t[t].hist && (kind == RV_SYM || rv_nonneg(&s->t[t]))) {
                 idx[m] = t;
                 h[m++] = (vkc_histogram){s->t[t].hist, s->t[t].bins, s->t[t].st.absmax};
             }
@@ -195,8 +222,36 @@ static int search_all_rv(vkc_context *ctx, rv_set *s)
             }
         }
     }
+    /* The two-sided searches, one tensor at a time (each is one dispatch). */
     for (uint32_t t = 0; ok && t < n; t++) {
         rv_tensor *tt = &s->t[t];
+        if (!tt->shist) continue;
+        static const vkc_method am[3] = {VKC_METHOD_ENTROPY, VKC_METHOD_MSE, VKC_METHOD_MAX};
+        vkc_histogram hh = {tt->shist, tt->sbins, tt->shi, VKC_HIST_SIGNED, tt->slo};
+        for (int k = 0; ok && k < 3; k++) {
+            vkc_search_params sp = s->sp;
+            sp.method = am[k];
+            sp.mode = VKC_MODE_ASYMMETRIC;
+            vkc_search_result r;
+            if (am[k] == VKC_METHOD_MAX) {
+                /* The data's own range (the calibrator's asymmetric max). */
+                memset(&r, 0, sizeof r);
+                r.window_b = r.i = tt->sbins;
+                r.lo = tt->st.min;
+                r.hi = r.threshold = tt->st.max;
+            } else if (vkc_search(ctx, &hh, 1, &sp, &r) != VKC_OK) {
+                cli_error("tensor '%s': asymmetric %s: %s", tt->name, vkc_method_name(am[k]), vkc_context_error(ctx));
+                ok = 0;
+                break;
+            }
+            int c = rv_add_range(tt, am[k], VKC_MODE_ASYMMETRIC, &r, r.lo, r.hi, NULL);
+            if (c >= 0) tt->r[c].res.threshold = tt->r[c].q.hi;
+            tt->cell[am[k]][RV_ASYM] = c;
+        }
+    }
+    for (uint32_t t = 0; ok && t < n; t++) {
+        rv_tensor *tt = &s->t[t];
+        if (!tt->hist) continue;
         if (!rv_nonneg(tt)) {
             vkc_search_result r;
             memset(&r, 0, sizeof r);
@@ -212,7 +267,7 @@ static int search_all_rv(vkc_context *ctx, rv_set *s)
             tt->r[k].res.threshold = tt->r[k].q.hi;
             tt->cell[VKC_METHOD_MAX][RV_ALT] = k;
         }
-        for (int kind = 0; kind < RV_NKINDS; kind++) {
+        for (int kind = 0; kind < RV_ASYM; kind++) {
             if (kind == RV_ALT && !rv_nonneg(tt)) continue;
             vkc_search_params sp = s->sp;
             sp.method = VKC_METHOD_ENTROPY;
@@ -253,16 +308,58 @@ static int search_all_rv(vkc_context *ctx, rv_set *s)
 static void estimate_quality(rv_tensor *t)
 {
     const vkc_hist_spec spec = {VKC_HIST_ABS, t->bins, 0.0f, t->st.absmax};
+    const vkc_hist_spec sspec = {VKC_HIST_SIGNED, t->sbins, t->slo, t->shi};
     for (uint32_t k = 0; k < t->nr; k++) {
         rv_range *r = &t->r[k];
         memset(&r->quality, 0, sizeof r->quality);
-        if (r->mode == VKC_MODE_ASYMMETRIC && !rv_nonneg(t)) {
+        /* An asymmetric range needs the signed values: the histogram of x,
+         * or |x|'s for a never-negative tensor. */
+        const int signed_hist = r->mode == VKC_MODE_ASYMMETRIC && t->shist;
+        if ((r->mode == VKC_MODE_ASYMMETRIC && !rv_nonneg(t) && !t->shist) || (!signed_hist && !t->hist)) {
             r->qk = RV_Q_NONE;
             continue;
         }
         r->qk = RV_Q_ESTIMATED;
-        vkc_quality_estimate(t->hist, &spec, t->st.zeros, &r->quant, &r->quality);
+        if (signed_hist) vkc_quality_estimate(t->shist, &sspec, t->st.zeros, &r->quant, &r->quality);
+        else vkc_quality_estimate(t->hist, &spec, t->st.zeros, &r->quant, &r->quality);
     }
+}
+
+/* The quality guards' rule (vkc_guard_info's defaults) on the range
+ * calibrate writes by default, entropy symmetric: clipping more than 1% of
+ * the values, or SQNR more than 6 dB below the best symmetric method. */
+static void flag_tensor(rv_tensor *t)
+{
+    t->flags = 0;
+    const rv_range *e = rv_cell(t, VKC_METHOD_ENTROPY, RV_SYM);
+    if (!e || e->qk == RV_Q_NONE) return;
+    if (rv_clipped_pct(e) > 100.0 * VKC_GUARD_DEFAULT_MAX_CLIPPED) t->flags |= VKC_WARNING_CLIPPED;
+    const double cap = 20.0 * log10((double)(t->bins > 1 ? t->bins : 2));
+    for (int m = 1; m < RV_NMETHODS; m++) {
+        const rv_range *o = rv_cell(t, m, RV_SYM);
+        if (o && o->qk != RV_Q_NONE && fmin(rv_sqnr(o), cap) - fmin(rv_sqnr(e), cap) > VKC_GUARD_DEFAULT_SQNR_GAP_DB)
+            t->flags |= VKC_WARNING_LOW_SQNR;
+    }
+}
+
+/* The histogram pass of the report: the calibrator's, and the histogram of
+ * x of each signed tensor from the same chunk. */
+typedef struct signed_job {
+    vkc_context *ctx;
+    vkc_calibrator *cal;
+    rv_set *s;
+    vkc_hist_spec *spec; /* per tensor; bins 0: none */
+} signed_job;
+
+static int signed_step(void *user, const feeder_chunk *c)
+{
+    signed_job *j = user;
+    if (!calib_feed_step(j->cal, c)) return 0;
+    rv_tensor *t = &j->s->t[c->tensor];
+    if (!t->shist || !j->spec[c->tensor].bins) return 1;
+    if (vkc_histogram_host(j->ctx, c->raw, c->n, c->dtype, &j->spec[c->tensor], t->shist) == VKC_OK) return 1;
+    cli_error("histogram of x of tensor %u: %s", c->tensor, vkc_context_error(j->ctx));
+    return 0;
 }
 
 typedef struct measure_job {
@@ -338,22 +435,59 @@ static int build_from_dataset(vkc_context *ctx, char **inputs, int ninputs, cons
         uint32_t all = total_files(&ds);
         sub.bytes = all ? (uint64_t)((double)ds.bytes * ds.tensors[k].nitems / all) : 0;
     }
-    /* The histograms every method searches: a symmetric entropy
-     * calibration's (the searches of the grid run on them afterwards). */
+    /* The histograms every method searches: a symmetric calibration's (its
+     * own search is max, which costs nothing; the searches of the grid run
+     * on the histograms afterwards), and in its histogram pass the
+     * histogram of x of every signed tensor. */
     calib_options co = o->co;
     co.ci.mode = VKC_MODE_SYMMETRIC;
-    co.ci.method = VKC_METHOD_ENTROPY;
+    co.ci.method = VKC_METHOD_MAX;
     co.ci.measure = co.wi.histograms = co.verbose = 0;
+    co.guard.disable = 1;
+    co.rules = (cli_rules){0};
+    co.skipped = NULL;
+    co.nskipped = 0;
+    const uint32_t sbins = o->asym_bins ? o->asym_bins : co.ci.bins;
     int ok = alloc_tensors(s, sub.ntensors);
     if (ok && !co.quiet)
         fprintf(stderr, "vkcalib: %u tensor%s, %u file%s, %.1f MB\n", sub.ntensors, sub.ntensors == 1 ? "" : "s",
                 total_files(&sub), total_files(&sub) == 1 ? "" : "s", sub.bytes / 1e6);
     vkc_calibrator *cal = ok ? calib_create(ctx, &sub, &co) : NULL;
-    ok = cal && calib_run(cal, ctx, &sub, &co);
+    ok = cal && calib_pass(&sub, &co, calib_pass_name(VKC_PASS_RANGE), !vkc_context_is_cpu(ctx), calib_feed_step, cal);
+    signed_job sj = {ctx, cal, s, NULL};
+    if (ok) {
+        sj.spec = calloc(sub.ntensors ? sub.ntensors : 1, sizeof *sj.spec);
+        ok = sj.spec != NULL;
+        for (uint32_t t = 0; ok && t < sub.ntensors; t++) {
+            const vkc_stats *st = vkc_calibrator_stats(cal, t);
+            rv_tensor *tt = &s->t[t];
+            /* Never negative: the histogram of x is |x|'s bin for bin (taken
+             * over after the pass, at the full bin count: its two-sided
+             * search is the one-sided one, cheap). */
+            if (!st || st->count == 0 || st->min >= 0) continue;
+            sj.spec[t] = (vkc_hist_spec){VKC_HIST_SIGNED, sbins, st->min < 0 ? st->min : 0.0f,
+                                         st->max > 0 ? st->max : 0.0f};
+            tt->shist = calloc(sbins, sizeof *tt->shist);
+            tt->sbins = sbins;
+            tt->slo = sj.spec[t].lo;
+            tt->shi = sj.spec[t].hi;
+            if (!tt->shist) ok = 0, cli_error("out of memory");
+        }
+    }
+    ok = ok && calib_end_pass(cal, &sub, &co);
+    ok = ok && calib_pass(&sub, &co, calib_pass_name(VKC_PASS_HISTOGRAM), !vkc_context_is_cpu(ctx), signed_step, &sj) &&
+         calib_end_pass(cal, &sub, &co);
+    free(sj.spec);
     const vkc_calibration *res = ok ? vkc_calibrator_results(cal) : NULL;
     for (uint32_t t = 0; ok && t < sub.ntensors; t++) {
-        const vkc_tensor_result *r = vkc_calibration_tensor(res, t);
         rv_tensor *tt = &s->t[t];
+        const uint32_t k = vkc_calibration_find(res, sub.tensors[t].name);
+        if (k == UINT32_MAX) {
+            cli_error("tensor '%s' has no finite values: nothing to report", sub.tensors[t].name);
+            ok = 0;
+            break;
+        }
+        const vkc_tensor_result *r = vkc_calibration_tensor(res, k);
         tt->name = dup_str(r->name);
         tt->st = r->stats;
         tt->bins = r->spec.bins;
@@ -364,6 +498,12 @@ static int build_from_dataset(vkc_context *ctx, char **inputs, int ninputs, cons
             break;
         }
         memcpy(tt->hist, r->counts, (size_t)tt->bins * sizeof *tt->hist);
+        if (!tt->shist && tt->st.min >= 0) {
+            tt->shist = tt->hist;
+            tt->sbins = tt->bins;
+            tt->slo = 0.0f;
+            tt->shi = tt->st.absmax;
+        }
     }
     vkc_calibrator_destroy(cal);
     s->bins = s->n ? s->t[0].bins : 0;
@@ -374,6 +514,7 @@ static int build_from_dataset(vkc_context *ctx, char **inputs, int ninputs, cons
         ok = measure_pass(ctx, &sub, s, &co);
         s->quality = RV_Q_MEASURED;
     }
+    for (uint32_t t = 0; ok && t < s->n; t++) flag_tensor(&s->t[t]);
     dataset_free(&ds);
     return ok;
 }
@@ -390,16 +531,24 @@ static int build_from_json(vkc_context *ctx, const char *path, const rv_options 
     int ok = 0;
     const vkc_calibration_settings *set = vkc_calibration_get_settings(cal);
     const uint32_t n = vkc_calibration_count(cal);
-    if (set->source != VKC_SOURCE_JSON) {
-        cli_error("%s: not a vkcalib calibration JSON (written by `vkcalib calibrate -o FILE.json --histograms`)",
+    const int state = set->source == VKC_SOURCE_STATE_HISTOGRAM;
+    if (set->source == VKC_SOURCE_STATE_RANGE) {
+        cli_error("%s holds range statistics only: collect the histogram round (`vkcalib collect --range-from %s`) "
+                  "and read that",
+                  path, path);
+        goto done;
+    }
+    if (set->source != VKC_SOURCE_JSON && !state) {
+        cli_error("%s: not a vkcalib calibration JSON (written by `vkcalib calibrate -o FILE.json --histograms`) "
+                  "nor a histogram-round state file",
                   path);
         goto done;
     }
     rv_options eff = *o;
-    if (!o->have_flavor) eff.co.ci.flavor = set->flavor;
-    if (!o->have_start && set->start_bin) eff.co.ci.start_bin = set->start_bin;
-    if (!o->have_percentile && set->percentile > 0) eff.co.ci.percentile = set->percentile;
-    s->json_have_method = s->json_have_mode = 1;
+    if (!o->have_flavor && !state) eff.co.ci.flavor = set->flavor;
+    if (!o->have_start && set->start_bin && !state) eff.co.ci.start_bin = set->start_bin;
+    if (!o->have_percentile && set->percentile > 0 && !state) eff.co.ci.percentile = set->percentile;
+    s->json_have_method = s->json_have_mode = !state;
     s->json_method = set->method;
     s->json_mode = set->mode;
     resolve_sp(s, &eff);
@@ -431,25 +580,37 @@ static int build_from_json(vkc_context *ctx, const char *path, const rv_options 
                       path, t->name, path);
             goto done;
         }
-        if (r->spec.kind != VKC_HIST_ABS) {
-            cli_error("%s: tensor '%s' holds a histogram of x (mode asymmetric); explain and report read "
-                      "histograms of |x| from a JSON",
-                      path, t->name);
-            goto done;
-        }
         if (o->have_bins && r->spec.bins != o->co.ci.bins) {
             cli_error("%s: the histograms have %u bins; --bins %u does not apply to a JSON input", path,
                       r->spec.bins, o->co.ci.bins);
             goto done;
         }
-        t->bins = r->spec.bins;
         t->st = r->stats;
-        t->hist = malloc((size_t)t->bins * sizeof *t->hist);
-        if (!t->hist) {
+        uint64_t *copy = malloc((size_t)r->spec.bins * sizeof *copy);
+        if (!copy) {
             cli_error("out of memory");
             goto done;
         }
-        memcpy(t->hist, r->counts, (size_t)t->bins * sizeof *t->hist);
+        memcpy(copy, r->counts, (size_t)r->spec.bins * sizeof *copy);
+        const int nonneg = r->stats.min >= 0;
+        if (r->spec.kind == VKC_HIST_ABS || (nonneg && r->spec.lo == 0.0f)) {
+            /* |x|, or x of a never-negative tensor over [0, max]: the same bins. */
+            t->hist = copy;
+            t->bins = r->spec.bins;
+            if (nonneg) {
+                t->shist = copy;
+                t->sbins = r->spec.bins;
+                t->slo = 0.0f;
+                t->shi = r->spec.hi;
+            }
+        } else {
+            /* A histogram of x of a signed tensor: the asymmetric cells only. */
+            t->shist = copy;
+            t->sbins = r->spec.bins;
+            t->slo = r->spec.lo;
+            t->shi = r->spec.hi;
+            t->bins = r->spec.bins;
+        }
     }
     s->bins = s->n ? s->t[0].bins : 0;
     s->from_json = 1;
@@ -459,6 +620,7 @@ static int build_from_json(vkc_context *ctx, const char *path, const rv_options 
     if (ok) {
         for (uint32_t t = 0; t < s->n; t++) estimate_quality(&s->t[t]);
         s->quality = RV_Q_ESTIMATED;
+        for (uint32_t t = 0; t < s->n; t++) flag_tensor(&s->t[t]);
     }
 done:
     vkc_calibration_free(cal);
@@ -469,10 +631,12 @@ int rv_build(vkc_context *ctx, char **inputs, int ninputs, const rv_options *o, 
              rv_extra_fn extra, void *user, rv_set *out)
 {
     memset(out, 0, sizeof *out);
+    g_usage_error = 0;
     int ok;
     if (rv_input_is_json(inputs, ninputs)) {
         if (ninputs != 1) {
-            cli_error("a vkcalib JSON is read alone: give one INPUT.json, or the calibration set's inputs");
+            cli_error("a vkcalib JSON or state file is read alone: give one INPUT.json or INPUT.vkch, or the calibration "
+                      "set's inputs");
             return 0;
         }
         ok = build_from_json(ctx, inputs[0], o, only, extra, user, out);

@@ -6,48 +6,149 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- exact sums (vkc_quality) ------------------------------------------ */
+
+#define QW 7u /* 32-bit words per exact sum: bit 0 = 2^-32, 224 bits */
+
+static void fx_add_at(uint32_t *a, uint32_t k, uint32_t v)
+{
+    uint64_t c = v;
+    for (uint32_t i = k; c && i < QW; i++) {
+        c += a[i];
+        a[i] = (uint32_t)c;
+        c >>= 32;
+    }
+}
+
+/* a += y for a float32 y >= 0 (shaders/measure.comp's add_square, bit for
+ * bit): an infinity counts as FLT_MAX, subnormals (below 2^-126, far below
+ * the 2^-32 unit) as 0. */
+static void fx_add_square(uint32_t *a, float y)
+{
+    uint32_t bits;
+    memcpy(&bits, &y, 4);
+    uint32_t ex = bits >> 23;
+    if (ex == 0) return;
+    if (ex == 255) {
+        bits = 0x7f7fffffu;
+        ex = 254;
+    }
+    uint32_t m = (bits & 0x7fffffu) | 0x800000u;
+    int p = (int)ex - 118;
+    if (p < 0) {
+        if (p <= -24) return;
+        m >>= -p;
+        p = 0;
+    }
+    const uint32_t w = (uint32_t)p >> 5, sh = (uint32_t)p & 31u;
+    fx_add_at(a, w, m << sh);
+    if (sh) fx_add_at(a, w + 1, m >> (32 - sh));
+}
+
+static void fx_add(uint32_t *a, const uint32_t *b)
+{
+    uint64_t c = 0;
+    for (uint32_t i = 0; i < QW; i++) {
+        c += (uint64_t)a[i] + b[i];
+        a[i] = (uint32_t)c;
+        c >>= 32;
+    }
+}
+
+/* The value in steps squared; the same conversion whatever the backend. */
+static double fx_value(const uint32_t *a)
+{
+    double d = 0;
+    for (uint32_t i = QW; i-- > 0;) d = d * 4294967296.0 + (double)a[i];
+    return ldexp(d, -32);
+}
+
+static int fx_zero(const uint32_t *a)
+{
+    for (uint32_t i = 0; i < QW; i++)
+        if (a[i]) return 0;
+    return 1;
+}
+
 double vkc_quality_sqnr_db(const vkc_quality *q)
 {
     if (!q || q->count == 0) return 0.0;
+    if (q->scale_bits) {
+        /* From the exact sums: the same bits on every backend. */
+        if (fx_zero(q->exact + QW)) return INFINITY;
+        if (fx_zero(q->exact)) return -INFINITY;
+        return 10.0 * log10(fx_value(q->exact) / fx_value(q->exact + QW));
+    }
     if (q->noise == 0.0) return INFINITY;
     if (q->signal == 0.0) return -INFINITY;
     return 10.0 * log10(q->signal / q->noise);
 }
 
-static vkc_status check_quant(vkc_context *ctx, const vkc_quant *q)
+static vkc_status check_quant(vkc_context *ctx, const vkc_quant *q, const vkc_quality *acc)
 {
     if (!q || !(q->scale > 0) || !isfinite(q->scale) || q->qmin > q->qmax || q->zero_point < q->qmin ||
         q->zero_point > q->qmax)
         return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT,
                         "quantizer needs a finite scale > 0 and qmin <= zero_point <= qmax");
+    if (!isfinite(1.0f / q->scale) || !(1.0f / q->scale > 0))
+        return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "quantizer scale %g: its reciprocal is not a finite "
+                        "float32", (double)q->scale);
+    if (acc && acc->scale_bits && acc->scale_bits != vkc_f32_bits(q->scale))
+        return vkc_fail(&ctx->msg, VKC_ERROR_MISMATCH,
+                        "a quality accumulator holds the sums of scale %g, not %g: one accumulator per quantizer",
+                        (double)vkc_bits_f32(acc->scale_bits), (double)q->scale);
     return VKC_OK;
 }
 
+/* The measurement of one call's sums, added to acc, which then shows them
+ * in the data's units. */
+static void quality_add(vkc_quality *acc, const vkc_quant *q, const uint32_t *exact, uint64_t count, uint64_t clip)
+{
+    fx_add(acc->exact, exact);
+    fx_add(acc->exact + QW, exact + QW);
+    acc->count += count;
+    acc->clipped += clip;
+    acc->scale_bits = vkc_f32_bits(q->scale);
+    const double s2 = (double)q->scale * (double)q->scale;
+    acc->signal = fx_value(acc->exact) * s2;
+    acc->noise = fx_value(acc->exact + QW) * s2;
+}
+
+typedef struct measure_part {
+    uint32_t exact[14];
+    uint64_t count, clipped;
+} measure_part;
+
 typedef struct measure_job {
     const float *x;
-    vkc_quant q;
-    vkc_quality *parts;
+    float r, lo, hi;
+    measure_part *parts;
 } measure_job;
 
-/* The shader's arithmetic in float32, sums in double. */
+/* The shader's arithmetic, element for element. */
 static void measure_worker(void *arg, uint32_t part, uint64_t begin, uint64_t end)
 {
     const measure_job *j = arg;
-    const float lo = (float)(j->q.qmin - j->q.zero_point), hi = (float)(j->q.qmax - j->q.zero_point);
-    double sig = 0, err = 0;
-    uint64_t clip = 0, cnt = 0;
+    measure_part p;
+    memset(&p, 0, sizeof p);
     for (uint64_t i = begin; i < end; i++) {
-        float v = j->x[i];
+        const float v = j->x[i];
         if (!isfinite(v)) continue;
-        float r = nearbyintf(v / j->q.scale);
-        if (r < lo || r > hi) clip++;
-        float c = r < lo ? lo : (r > hi ? hi : r);
-        float d = v - c * j->q.scale;
-        sig += (double)v * v;
-        err += (double)d * d;
-        cnt++;
+        const float t = v * j->r;
+        const float q = nearbyintf(t); /* the default rounding: half to even */
+        if (q < j->lo || q > j->hi) p.clipped++;
+        const float e = t - (q < j->lo ? j->lo : q > j->hi ? j->hi : q);
+        fx_add_square(p.exact, t * t);
+        fx_add_square(p.exact + QW, e * e);
+        p.count++;
     }
-    j->parts[part] = (vkc_quality){sig, err, cnt, clip};
+    j->parts[part] = p;
+}
+
+static measure_job job_of(const float *x, const vkc_quant *q, measure_part *parts)
+{
+    measure_job j = {x, 1.0f / q->scale, (float)(q->qmin - q->zero_point), (float)(q->qmax - q->zero_point), parts};
+    return j;
 }
 
 static vkc_status cpu_measure(vkc_context *ctx, const float *x, uint64_t n, const vkc_quant *q, vkc_quality *acc)
@@ -58,25 +159,27 @@ static vkc_status cpu_measure(vkc_context *ctx, const float *x, uint64_t n, cons
     uint32_t nt = ctx->threads < MAXT ? ctx->threads : MAXT;
     if (want < nt) nt = (uint32_t)want;
     if (nt == 0) nt = 1;
-    vkc_quality parts[MAXT];
-    measure_job job = {x, *q, parts};
+    measure_part parts[MAXT];
+    measure_job job = job_of(x, q, parts);
     vkc_parallel_parts(nt, n, measure_worker, &job);
+    measure_part all;
+    memset(&all, 0, sizeof all);
     for (uint32_t t = 0; t < nt; t++) {
-        acc->signal += parts[t].signal;
-        acc->noise += parts[t].noise;
-        acc->clipped += parts[t].clipped;
-        acc->count += parts[t].count;
+        fx_add(all.exact, parts[t].exact);
+        fx_add(all.exact + QW, parts[t].exact + QW);
+        all.count += parts[t].count;
+        all.clipped += parts[t].clipped;
     }
+    quality_add(acc, q, all.exact, all.count, all.clipped);
     return VKC_OK;
 }
 
-#define LOCAL_SIZE 256u
+#define LOCAL_SIZE 64u
 #define MAX_GROUPS 1024u
 
 typedef struct measure_push {
     uint32_t n;
-    float scale;
-    int32_t zp, qmin, qmax;
+    float r, lo, hi;
 } measure_push;
 
 static vkc_status gpu_measure(vkc_context *ctx, const float *x, uint64_t n, const vkc_quant *q, vkc_quality *acc)
@@ -84,31 +187,35 @@ static vkc_status gpu_measure(vkc_context *ctx, const float *x, uint64_t n, cons
     uint32_t spec[1] = {LOCAL_SIZE};
     vkc_pipe *pipe;
     vkc_status s = vkc_pipe_get(ctx, "measure", spec, 1, 2, sizeof(measure_push), &pipe);
-    if (s == VKC_OK) s = vkc_gbuf_reserve(ctx, &ctx->out, MAX_GROUPS * 16, 1);
+    if (s == VKC_OK) s = vkc_gbuf_reserve(ctx, &ctx->out, MAX_GROUPS * 64, 1);
     if (s != VKC_OK) return s;
     uint64_t step = vkc_gpu_chunk_bytes(ctx) / 4;
+    const measure_job j = job_of(NULL, q, NULL);
+    measure_part all;
+    memset(&all, 0, sizeof all);
     ctx->last_gpu_ns = 0;
     for (uint64_t off = 0; off < n; off += step) {
         uint64_t m = n - off < step ? n - off : step;
         vkc_binding b[2];
         if ((s = vkc_gpu_upload(ctx, x + off, m * 4, &b[0])) != VKC_OK) return s;
-        uint64_t g = (m + LOCAL_SIZE * 64 - 1) / (LOCAL_SIZE * 64);
+        uint64_t g = (m + LOCAL_SIZE * 256 - 1) / (LOCAL_SIZE * 256);
         uint32_t groups = (uint32_t)(g < 1 ? 1 : g > MAX_GROUPS ? MAX_GROUPS : g);
-        b[1] = (vkc_binding){&ctx->out, 0, (VkDeviceSize)groups * 16};
-        measure_push push = {(uint32_t)m, q->scale, q->zero_point, q->qmin, q->qmax};
+        b[1] = (vkc_binding){&ctx->out, 0, (VkDeviceSize)groups * 64};
+        measure_push push = {(uint32_t)m, j.r, j.lo, j.hi};
         if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
         vkc_gpu_record_upload(ctx, m * 4);
         s = vkc_cmd_dispatch(ctx, pipe, b, &push, groups, 1, 1);
         if (s == VKC_OK) s = vkc_cmd_submit_wait(ctx);
         if (s != VKC_OK) return s;
-        const uint32_t *part = ctx->out.map;
+        const uint32_t *rec = ctx->out.map;
         for (uint32_t k = 0; k < groups; k++) {
-            acc->signal += vkc_bits_f32(part[4 * k]);
-            acc->noise += vkc_bits_f32(part[4 * k + 1]);
-            acc->clipped += part[4 * k + 2];
-            acc->count += part[4 * k + 3];
+            fx_add(all.exact, rec + 16 * k);
+            fx_add(all.exact + QW, rec + 16 * k + QW);
+            all.clipped += rec[16 * k + 14];
+            all.count += rec[16 * k + 15];
         }
     }
+    quality_add(acc, q, all.exact, all.count, all.clipped);
     return VKC_OK;
 }
 
@@ -116,7 +223,7 @@ vkc_status vkc_measure_f32(vkc_context *ctx, const float *x, uint64_t n, const v
 {
     if (!ctx) return VKC_ERROR_INVALID_ARGUMENT;
     if (!acc || (!x && n)) return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_measure_f32: NULL argument");
-    vkc_status s = check_quant(ctx, q);
+    vkc_status s = check_quant(ctx, q, acc);
     if (s != VKC_OK || n == 0) return s;
     return ctx->is_cpu ? cpu_measure(ctx, x, n, q, acc) : gpu_measure(ctx, x, n, q, acc);
 }
@@ -143,23 +250,35 @@ vkc_status vkc_measure_host(vkc_context *ctx, const void *x, uint64_t n, vkc_dty
 }
 
 /* Every value at the centre of its bin; the exact zeros (counted apart by
- * the range pass) come out of bin 0 and quantize losslessly to the zero
- * point. Sign is irrelevant on a symmetric grid, and an unsigned one is
- * only applied to never-negative tensors. */
+ * the range pass) come out of the bin that holds 0 and quantize losslessly
+ * to the zero point. A histogram of |x|: sign is irrelevant on a symmetric
+ * grid, and an unsigned one is only applied to never-negative tensors. A
+ * histogram of x: centres lo + (j + 1/2) w. */
 vkc_status vkc_quality_estimate(const uint64_t *counts, const vkc_hist_spec *spec, uint64_t zeros,
                                 const vkc_quant *q, vkc_quality *out)
 {
     if (!counts || !spec || !q || !out || spec->bins == 0) return VKC_ERROR_INVALID_ARGUMENT;
-    if (spec->kind != VKC_HIST_ABS || !(q->scale > 0) || q->qmin > q->qmax) return VKC_ERROR_INVALID_ARGUMENT;
+    if ((spec->kind != VKC_HIST_ABS && spec->kind != VKC_HIST_SIGNED) || !(q->scale > 0) || q->qmin > q->qmax)
+        return VKC_ERROR_INVALID_ARGUMENT;
     memset(out, 0, sizeof *out);
-    const double w = ((double)spec->hi - (double)spec->lo) / spec->bins, scale = (double)q->scale;
+    const int is_signed = spec->kind == VKC_HIST_SIGNED;
+    const double lo = is_signed ? (double)spec->lo : 0.0;
+    const double w = ((double)spec->hi - lo) / spec->bins, scale = (double)q->scale;
+    /* The bin the exact zeros went to (DESIGN.md §2's float32 rule). */
+    uint32_t zb = 0;
+    if (is_signed && spec->lo < 0 && spec->hi > 0) {
+        const float x = (0.0f - spec->lo) * vkc_hist_inv(spec);
+        zb = x > 0.0f ? (x < (float)spec->bins ? (uint32_t)x : spec->bins - 1) : 0;
+    } else if (is_signed && spec->lo < 0) {
+        zb = spec->bins - 1;
+    }
     double sig = 0, noise = 0;
     uint64_t clip = 0, cnt = 0;
     for (uint32_t j = 0; j < spec->bins; j++) {
         uint64_t c = counts[j];
-        if (j == 0) c = c > zeros ? c - zeros : 0;
+        if (j == zb) c = c > zeros ? c - zeros : 0;
         if (!c) continue;
-        double x = (j + 0.5) * w;
+        double x = lo + (j + 0.5) * w;
         double code = nearbyint(x / scale) + q->zero_point;
         if (code > q->qmax) clip += c, code = q->qmax;
         if (code < q->qmin) clip += c, code = q->qmin;

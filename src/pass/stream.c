@@ -31,8 +31,8 @@ vkc_status vkc_stream_create(vkc_context *ctx, uint32_t bins, vkc_stream **out)
 {
     if (!ctx || !out) return VKC_ERROR_INVALID_ARGUMENT;
     *out = NULL;
-    if (bins < 2 || bins > (1u << 20))
-        return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "streaming histogram: %u bins (2..1048576)", bins);
+    if (bins < 2 || bins > VKC_HIST_MAX_BINS)
+        return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "streaming histogram: %u bins (2..%u)", bins, VKC_HIST_MAX_BINS);
     vkc_stream *s = calloc(1, sizeof *s);
     if (s) {
         s->h = calloc((size_t)bins + 1, sizeof *s->h);

@@ -51,8 +51,10 @@ struct vkc_source {
 
 struct vkc_npz {
     char *path;
-    vkc_blob blob;       /* owns blob.fd for files */
+    vkc_blob blob;       /* owns blob.fd for files; -1 once released */
     vkc_zip zip;
+    uint32_t *by_key;    /* member indices sorted by key (vkc_npz_find) */
+    struct stat id;      /* the file at open: device, inode, size, mtime */
 };
 
 static const char *errno_text(int err, char *buf, size_t n)
@@ -504,9 +506,29 @@ void vkc_source_close(vkc_source *s)
 
 /* ---- npz ----------------------------------------------------------------------- */
 
+static int cmp_entry_key(const void *a, const void *b)
+{
+    return strcmp((*(const vkc_zip_entry *const *)a)->key, (*(const vkc_zip_entry *const *)b)->key);
+}
+
 static vkc_status npz_finish_open(vkc_npz *z, vkc_npz **out, vkc_msg *msg)
 {
     vkc_status r = vkc_zip_read_directory(&z->blob, &z->zip, msg);
+    if (r == VKC_OK) {
+        /* One sorted index per archive, so that finding a member is a binary
+         * search (a directory of 20,000 members was searched linearly, once
+         * per member: quadratic). Keys are unique (vkc_zip_read_directory). */
+        const uint32_t n = z->zip.count;
+        const vkc_zip_entry **v = malloc((n ? n : 1) * sizeof *v);
+        z->by_key = malloc((n ? n : 1) * sizeof *z->by_key);
+        if (!v || !z->by_key) r = vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+        else {
+            for (uint32_t i = 0; i < n; i++) v[i] = &z->zip.entries[i];
+            qsort(v, n, sizeof *v, cmp_entry_key);
+            for (uint32_t i = 0; i < n; i++) z->by_key[i] = (uint32_t)(v[i] - z->zip.entries);
+        }
+        free(v);
+    }
     if (r != VKC_OK) {
         named(z->path, r, msg);
         vkc_npz_close(z);
@@ -538,6 +560,7 @@ vkc_status vkc_npz_open(const char *path, vkc_npz **out, vkc_msg *msg)
         vkc_npz_close(z);
         return r;
     }
+    fstat(z->blob.fd, &z->id);
     return npz_finish_open(z, out, msg);
 }
 
@@ -564,9 +587,42 @@ const char *vkc_npz_key(const vkc_npz *z, uint32_t i)
 
 uint32_t vkc_npz_find(const vkc_npz *z, const char *key)
 {
-    for (uint32_t i = 0; z && key && i < z->zip.count; i++)
-        if (strcmp(z->zip.entries[i].key, key) == 0) return i;
+    if (!z || !key || !z->by_key) return UINT32_MAX;
+    uint32_t lo = 0, hi = z->zip.count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(z->zip.entries[z->by_key[mid]].key, key);
+        if (c == 0) return z->by_key[mid];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
     return UINT32_MAX;
+}
+
+void vkc_npz_release_file(vkc_npz *z)
+{
+    if (z && !z->blob.mem && z->blob.fd >= 0) {
+        close(z->blob.fd);
+        z->blob.fd = -1;
+    }
+}
+
+/* A released archive's file, opened again: the same file as at open, or an
+ * error naming it. */
+static vkc_status npz_reopen(const vkc_npz *z, int *fd_out, vkc_msg *msg)
+{
+    char e[128];
+    int fd = open(z->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return vkc_fail(msg, VKC_ERROR_IO, "%s: cannot open: %s", z->path, errno_text(errno, e, sizeof e));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || sb.st_dev != z->id.st_dev || sb.st_ino != z->id.st_ino ||
+        sb.st_size != z->id.st_size || sb.st_mtim.tv_sec != z->id.st_mtim.tv_sec ||
+        sb.st_mtim.tv_nsec != z->id.st_mtim.tv_nsec) {
+        close(fd);
+        return vkc_fail(msg, VKC_ERROR_IO, "%s: the file changed since its directory was read", z->path);
+    }
+    *fd_out = fd;
+    return VKC_OK;
 }
 
 vkc_status vkc_npz_source(vkc_npz *z, uint32_t i, vkc_source **out, vkc_msg *msg)
@@ -574,24 +630,31 @@ vkc_status vkc_npz_source(vkc_npz *z, uint32_t i, vkc_source **out, vkc_msg *msg
     if (!z || !out || i >= z->zip.count)
         return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "%s: no member %" PRIu32, z ? z->path : "npz", i);
     const vkc_zip_entry *e = &z->zip.entries[i];
-    uint64_t data;
-    vkc_status r = vkc_zip_member_data(&z->blob, &z->zip, i, &data, msg);
-    if (r != VKC_OK) return named(z->path, r, msg);
-    vkc_source *s = NULL;
-    if ((r = source_alloc(z->path, e->name, &s, msg)) != VKC_OK) return r;
-    s->st.blob = z->blob;
-    if (!z->blob.mem) {
-        /* Our own descriptor lets the source outlive the archive. */
+    /* The source's own descriptor lets it outlive the archive: a duplicate
+     * of the archive's, or (released) the file opened again. */
+    vkc_blob blob = z->blob;
+    vkc_status r = VKC_OK;
+    if (!z->blob.mem && z->blob.fd < 0) {
+        r = npz_reopen(z, &blob.fd, msg);
+    } else if (!z->blob.mem) {
         char err[128];
-        s->st.blob.fd = fcntl(z->blob.fd, F_DUPFD_CLOEXEC, 0);
-        if (s->st.blob.fd < 0) {
-            r = vkc_fail(msg, VKC_ERROR_IO, "%s: cannot duplicate descriptor: %s", s->name,
+        blob.fd = fcntl(z->blob.fd, F_DUPFD_CLOEXEC, 0);
+        if (blob.fd < 0)
+            r = vkc_fail(msg, VKC_ERROR_IO, "%s: cannot duplicate descriptor: %s", z->path,
                          errno_text(errno, err, sizeof err));
-            vkc_source_close(s);
-            return r;
-        }
-        s->owns_fd = 1;
     }
+    if (r != VKC_OK) return r;
+    uint64_t data;
+    vkc_source *s = NULL;
+    r = vkc_zip_member_data(&blob, &z->zip, i, &data, msg);
+    if (r != VKC_OK) named(z->path, r, msg);
+    else r = source_alloc(z->path, e->name, &s, msg);
+    if (r != VKC_OK) {
+        if (!blob.mem) close(blob.fd);
+        return r;
+    }
+    s->st.blob = blob;
+    s->owns_fd = !blob.mem;
     s->st.start = data;
     s->st.csize = e->csize;
     s->st.usize = e->usize;
@@ -606,6 +669,7 @@ void vkc_npz_close(vkc_npz *z)
     if (!z) return;
     if (!z->blob.mem && z->blob.fd >= 0) close(z->blob.fd);
     vkc_zip_free(&z->zip);
+    free(z->by_key);
     free(z->path);
     free(z);
 }

@@ -73,6 +73,7 @@ vkc_status vkc_asym_hist_init(vkc_asym_hist *ah, const uint64_t *counts, uint32_
         return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "asymmetric MSE search: %u bins exceed %u", n,
                         VKC_ASYM_MSE_MAX_BINS);
     ah->n = n;
+    ah->zb = UINT32_MAX;
     ah->h = vkc_alloc_array(n, sizeof *ah->h);
     ah->pre = vkc_alloc_array((uint64_t)n + 1, sizeof *ah->pre);
     ah->nz = vkc_alloc_array((uint64_t)n + 1, sizeof *ah->nz);
@@ -130,6 +131,72 @@ vkc_status vkc_asym_hist_init(vkc_asym_hist *ah, const uint64_t *counts, uint32_
     if (ah->last < ah->first) ah->first = ah->last = 0;
     ah->total = ah->pre[n];
     return VKC_OK;
+}
+
+uint32_t vkc_asym_zero_bin(uint32_t n, double lo, double hi)
+{
+    if (n == 0 || !(lo < 0)) return 0;
+    if (!(hi > 0)) return n - 1;
+    /* The histogram pass's own arithmetic (src/pass, DESIGN.md §2). */
+    const vkc_hist_spec spec = {VKC_HIST_SIGNED, n, (float)lo, (float)hi};
+    const float inv = vkc_hist_inv(&spec), t = 0.0f - spec.lo, x = t * inv;
+    return x > 0.0f ? (x < (float)n ? (uint32_t)x : n - 1) : 0;
+}
+
+/* The zero-bin rule (asym.h): the zero bin takes its neighbours' count. */
+static uint64_t zero_bin_count(const uint64_t *h, uint32_t n, uint32_t z)
+{
+    if (n < 2) return h[z];
+    if (z == 0) return h[1];
+    if (z == n - 1) return h[n - 2];
+    const uint64_t x = h[z - 1], y = h[z + 1];
+    return x / 2 + y / 2 + (x & y & 1u);
+}
+
+vkc_status vkc_asym_kl_prepare(vkc_asym_hist *ah, const uint64_t *counts, uint32_t n, double lo, double hi,
+                               vkc_msg *msg)
+{
+    if (ah) memset(ah, 0, sizeof *ah);
+    if (!ah || !counts || n == 0 || n >= (1u << 31)) return vkc_asym_hist_init(ah, counts, n, VKC_ASYM_KL, msg);
+    if (isfinite(lo) && isfinite(hi) && lo <= hi && (lo > 0 || hi < 0))
+        return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT,
+                        "asymmetric entropy search: the histogram's range [%g, %g] must contain 0 (every range is "
+                        "widened to include 0: bin x over [min(min, 0), max(max, 0)])",
+                        lo, hi);
+    uint64_t *c = vkc_alloc_array(n, sizeof *c);
+    if (!c) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "asymmetric search: out of memory for %u bins", n);
+    const int mirrored = lo < 0 && !(hi > 0);
+    uint32_t z = vkc_asym_zero_bin(n, lo, hi);
+    for (uint32_t j = 0; j < n; j++) c[j] = counts[mirrored ? n - 1 - j : j];
+    if (mirrored) z = n - 1 - z;
+    c[z] = zero_bin_count(c, n, z);
+    vkc_status st = vkc_asym_hist_init(ah, c, n, VKC_ASYM_KL, msg);
+    free(c);
+    if (st != VKC_OK) return st;
+    ah->zb = z;
+    ah->mirrored = mirrored;
+    return VKC_OK;
+}
+
+void vkc_asym_width_range(const vkc_asym_hist *ah, uint32_t m, uint32_t *a0, uint32_t *a1)
+{
+    *a0 = 0;
+    *a1 = ah->n - m;
+    if (ah->zb == UINT32_MAX) return;
+    if (ah->zb + 1 > m) *a0 = ah->zb + 1 - m;
+    if (ah->zb < *a1) *a1 = ah->zb;
+}
+
+uint64_t vkc_asym_search_windows(const vkc_asym_hist *ah, uint32_t start)
+{
+    uint64_t k = 0;
+    if (!ah || start == 0) return 0;
+    for (uint64_t m = start; m <= ah->n; m++) {
+        uint32_t a0, a1;
+        vkc_asym_width_range(ah, (uint32_t)m, &a0, &a1);
+        k += a1 >= a0 ? (uint64_t)(a1 - a0) + 1 : 0;
+    }
+    return k;
 }
 
 uint64_t vkc_asym_window_count(uint32_t n, uint32_t start)
@@ -540,7 +607,7 @@ static vkc_status begin(method kind, const vkc_asym_hist *ah, double lo, double 
         return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "%s: range [%g, %g] too large", what, lo, hi);
     if (*start == 0) *start = VKC_ASYM_DEFAULT_START;
     const uint32_t n = ah->n;
-    res->windows = vkc_asym_window_count(n, *start);
+    res->windows = vkc_asym_search_windows(ah, *start);
     if (ah->total == 0) {
         fallback(res, n, lo, hi, "histogram is empty");
         return VKC_OK;
@@ -557,10 +624,11 @@ static vkc_status begin(method kind, const vkc_asym_hist *ah, double lo, double 
         /* Infinite windows: a with OL > 0 and h[a] = 0, or b with OR > 0
          * and h[b-1] = 0; counted exactly. */
         uint64_t inf = 0;
-        for (uint32_t a = 0; a + *start <= n; a++) {
-            int left_inf = ah->pre[a] && !ah->h[a];
-            for (uint32_t b = a + *start; b <= n; b++)
-                inf += left_inf || (ah->total - ah->pre[b] && !ah->h[b - 1]);
+        for (uint32_t m = *start; m <= n; m++) {
+            uint32_t a0, a1;
+            vkc_asym_width_range(ah, m, &a0, &a1);
+            for (uint32_t a = a0; a <= a1; a++)
+                inf += (ah->pre[a] && !ah->h[a]) || (ah->total - ah->pre[a + m] && !ah->h[a + m - 1]);
         }
         res->inf_windows = inf;
         if (inf == res->windows) {
@@ -667,7 +735,9 @@ static void sweep_lane(void *arg, uint32_t t)
     const uint32_t n = s->ah->n;
     vkc_cand_list *cl = &j->cl[t];
     for (uint64_t m = (uint64_t)s->start + t; m <= n; m += j->lanes) {
-        for (uint32_t a = 0; a + m <= n; a++) {
+        uint32_t a0, a1;
+        vkc_asym_width_range(s->ah, (uint32_t)m, &a0, &a1);
+        for (uint32_t a = a0; a <= a1; a++) {
             const uint32_t b = a + (uint32_t)m;
             if (window_inf(s, a, b)) continue;
             double e, lo, hi, v = window_fast(s, a, b, &e);
@@ -698,12 +768,13 @@ static vkc_status sweep(const search *s, uint32_t threads, vkc_cand_list *out, v
 static void finish(const search *s, const vkc_cand *c, vkc_asym_result *res)
 {
     const vkc_asym_hist *ah = s->ah;
-    res->a = c->a;
-    res->b = c->b;
+    /* A mirrored histogram's window, in the histogram's own bins. */
+    res->a = ah->mirrored ? ah->n - c->b : c->a;
+    res->b = ah->mirrored ? ah->n - c->a : c->b;
     res->value = c->val;
     if (s->kind == M_KL) {
-        res->lo = vkc_asym_edge(s->lo, s->hi, ah->n, c->a);
-        res->hi = vkc_asym_edge(s->lo, s->hi, ah->n, c->b);
+        res->lo = vkc_asym_edge(s->lo, s->hi, ah->n, res->a);
+        res->hi = vkc_asym_edge(s->lo, s->hi, ah->n, res->b);
     } else {
         mse_grid g;
         mse_grid_of(s->lo, s->hi, ah->n, c->a, c->b, &g);
@@ -767,13 +838,16 @@ static vkc_status scan_approx(const search *s, const float *approx, const float 
     for (uint32_t y = 0; y < rows; y++) {
         /* Width start + y: windows a = 0 .. len - 1. */
         const uint32_t len = rows - y, m = start + y;
+        uint32_t a0, a1;
+        vkc_asym_width_range(ah, m, &a0, &a1);
         for (uint32_t c0 = 0; c0 < len; c0 += cw ? cw : len) {
             const uint32_t c1 = cw && len - c0 > cw ? c0 + cw : len;
+            if (c1 <= a0 || c0 > a1) continue; /* no window of the search here */
             if (cw) {
                 double clo = cells[2 * ((uint64_t)y * cpr + c0 / cw)] * f;
                 if (clo > vkc_tie_limit(cl->u)) continue;
             }
-            for (uint32_t a = c0; a < c1; a++) {
+            for (uint32_t a = c0 > a0 ? c0 : a0; a < c1 && a <= a1; a++) {
                 const uint32_t b = a + m;
                 if (window_inf(s, a, b)) continue;
                 const uint64_t w = idx + a;
@@ -820,7 +894,7 @@ vkc_status vkc_asym_entropy_cpu_threads(const uint64_t *counts, uint32_t n, doub
 {
     vkc_asym_hist ah;
     if (res) memset(res, 0, sizeof *res);
-    vkc_status st = vkc_asym_hist_init(&ah, counts, n, VKC_ASYM_KL, msg);
+    vkc_status st = vkc_asym_kl_prepare(&ah, counts, n, lo, hi, msg);
     if (st != VKC_OK) return st;
     st = vkc_asym_entropy_select(&ah, lo, hi, start, NULL, NULL, 0, threads, res, msg);
     vkc_asym_hist_free(&ah);
@@ -840,7 +914,8 @@ static vkc_status reference_all(method kind, const uint64_t *counts, uint32_t n,
 {
     vkc_asym_hist ah;
     if (res) memset(res, 0, sizeof *res);
-    vkc_status st = vkc_asym_hist_init(&ah, counts, n, kind == M_KL ? VKC_ASYM_KL : VKC_ASYM_MSE, msg);
+    vkc_status st = kind == M_KL ? vkc_asym_kl_prepare(&ah, counts, n, lo, hi, msg)
+                                 : vkc_asym_hist_init(&ah, counts, n, VKC_ASYM_MSE, msg);
     if (st != VKC_OK) return st;
     int go;
     st = begin(kind, &ah, lo, hi, &start, res, msg, &go);
@@ -851,11 +926,14 @@ static vkc_status reference_all(method kind, const uint64_t *counts, uint32_t n,
         if (res->windows > SIZE_MAX || !vkc_cands_reserve(&cl, (size_t)res->windows)) {
             st = vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "asymmetric search: out of memory");
         } else {
-            for (uint32_t a = 0; a + start <= n; a++)
-                for (uint32_t b = a + start; b <= n; b++) {
-                    if (window_inf(&s, a, b)) continue;
-                    vkc_cands_append(&cl, a, b, -INFINITY, INFINITY);
+            for (uint32_t m = start; m <= n; m++) {
+                uint32_t a0, a1;
+                vkc_asym_width_range(&ah, m, &a0, &a1);
+                for (uint32_t a = a0; a <= a1; a++) {
+                    if (window_inf(&s, a, a + m)) continue;
+                    vkc_cands_append(&cl, a, a + m, -INFINITY, INFINITY);
                 }
+            }
             decide(&s, &cl, 0, res);
             vkc_cands_free(&cl);
         }

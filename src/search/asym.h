@@ -6,7 +6,25 @@
  * k * ((hi - lo) / N) + lo for k < N and hi itself for k = N (numpy's
  * linspace convention); bin centre j is lo + (j + 0.5) * ((hi - lo) / N).
  *
- * Entropy (KL), per window, L = VKC_ASYM_LEVELS = 256 levels:
+ * Entropy (KL), per window, L = VKC_ASYM_LEVELS = 256 levels. The
+ * histogram's range must contain 0 (lo <= 0 <= hi: the calibrator bins x
+ * over [min(min, 0), max(max, 0)], since every range is widened to include
+ * 0 anyway). Before the search:
+ *   - the zero bin z is the bin the histogram pass puts 0 into
+ *     (vkc_asym_zero_bin: 0 when lo = 0, N-1 when hi = 0);
+ *   - zero-bin rule: h[z] := h[1] when z = 0, h[N-2] when z = N-1, else
+ *     floor((h[z-1] + h[z+1]) / 2), the mean of its neighbours (the exact
+ *     zeros of a ReLU, a padded or a hard-swish tensor would otherwise
+ *     dominate every window, as in the one-sided search, DESIGN.md §2);
+ *   - a non-positive histogram (hi = 0 < -lo) is searched mirrored
+ *     (h'[j] = h[N-1-j], window (a, b) <-> (N-b, N-a)), so that levels are
+ *     always counted from the end at zero.
+ * Windows are the (a, b) that contain the zero bin: a <= z < b (the other
+ * windows are not ranges the policy writes: it widens them to 0). So on a
+ * non-negative histogram the windows are (0, b), b = S..N, and each is the
+ * unsigned search's candidate i = b: the same P, Q and KL, evaluated by the
+ * same operations (bit for bit), the same choice; on a non-positive one the
+ * mirror image. Per window:
  *   P = h[a..b-1], the left outliers sum(h[0..a-1]) folded into P[a] and the
  *   right ones sum(h[b..N-1]) into P[b-1];
  *   Q from the unclipped bins h[a..b-1] only: level(j) = floor((j-a)*L/(b-a)),
@@ -14,7 +32,7 @@
  *   0), exactly the non-empty rule of the symmetric search;
  *   KL(P||Q) with p = P/sum P, q = Q/sum Q over the bins with p > 0; a bin
  *   with p > 0 and q = 0 (an empty edge bin that receives outliers) makes
- *   the window +inf. No zero-bin rule: h[0] is an ordinary bin here.
+ *   the window +inf.
  * MSE, per window: lo' = min(edge a, 0), hi' = max(edge b, 0) (the range is
  *   widened to include 0, DESIGN.md §3), scale = (hi' - lo') / 255,
  *   zp = nearbyint(-lo' / scale) clamped to [0, 255]; every bin centre c is
@@ -59,8 +77,9 @@
 
 #define VKC_ASYM_LEVELS 256u
 #define VKC_ASYM_DEFAULT_START 128u
-/* Largest histogram the MSE search takes (exact 128-bit moments). */
-#define VKC_ASYM_MSE_MAX_BINS (1u << 20)
+/* Largest histogram the MSE search takes (exact 128-bit moments; the
+ * library's cap). */
+#define VKC_ASYM_MSE_MAX_BINS VKC_HIST_MAX_BINS
 
 typedef struct vkc_asym_result {
     uint32_t a, b;          /* chosen window: bins a..b-1 */
@@ -82,6 +101,9 @@ typedef struct vkc_asym_result {
 enum { VKC_ASYM_KL = 1, VKC_ASYM_MSE = 2 };
 typedef struct vkc_asym_hist {
     uint32_t n;
+    uint32_t zb;            /* entropy: windows must hold bin zb (a <= zb < b);
+                               UINT32_MAX: every window (vkc_asym_hist_init) */
+    int mirrored;           /* entropy: h is the histogram reversed */
     uint64_t *h;            /* n counts */
     uint64_t *pre;          /* n+1 exact prefix sums (total < 2^64 required) */
     uint32_t *nz;           /* n+1 prefix counts of h != 0 */
@@ -95,6 +117,21 @@ typedef struct vkc_asym_hist {
 
 vkc_status vkc_asym_hist_init(vkc_asym_hist *ah, const uint64_t *counts, uint32_t n, int what, vkc_msg *msg);
 void vkc_asym_hist_free(vkc_asym_hist *ah);
+
+/* The bin of x = 0 in n bins over [lo, hi]: 0 when lo >= 0, n - 1 when
+ * hi <= 0 (and lo < 0), else DESIGN.md §2's float32 rule on (float)lo and
+ * (float)hi, as the histogram pass bins a zero. */
+uint32_t vkc_asym_zero_bin(uint32_t n, double lo, double hi);
+/* The histogram the entropy search sees (the rules above): zero bin,
+ * zero-bin rule, mirrored when non-positive; ah->zb holds the window
+ * constraint. VKC_ERROR_INVALID_ARGUMENT when [lo, hi] is finite and does
+ * not contain 0. */
+vkc_status vkc_asym_kl_prepare(vkc_asym_hist *ah, const uint64_t *counts, uint32_t n, double lo, double hi,
+                               vkc_msg *msg);
+/* The windows of width m the search takes: a in [*a0, *a1] (m <= n). */
+void vkc_asym_width_range(const vkc_asym_hist *ah, uint32_t m, uint32_t *a0, uint32_t *a1);
+/* How many windows with b - a >= start the search takes. */
+uint64_t vkc_asym_search_windows(const vkc_asym_hist *ah, uint32_t start);
 
 /* Windows with b - a >= start: (n - start + 1)(n - start + 2) / 2, 0 when
  * n < start. Their order everywhere (GPU output, approx arrays) is by

@@ -20,7 +20,10 @@
 /* Packed layout, 32-bit words:
  *   [0..15]  header: n, start, rows (widths, = n - start + 1), cells per width, total
  *            (lo, hi words), total as float, c^-1 as float (c = 2^E >= max
- *            count), KPRE as float (see the shader), levels L, 0...
+ *            count), KPRE as float (see the shader), levels L, the zero bin
+ *            every window must hold (asym.h), 0...
+ *            The histogram is the one the search sees (vkc_asym_kl_prepare:
+ *            zero-bin rule applied, mirrored when non-positive).
  *   then five arrays of n + 1 words at 16 + k (n + 1), x = 0..n: prefix
  *            sums of counts (low words, high words), prefix counts of
  *            non-empty bins, prefix sums of h ln(h/c) as float-float (high,
@@ -74,6 +77,7 @@ static uint32_t *pack(const vkc_asym_hist *ah, uint32_t start, uint32_t cpr, siz
     /* Rounded up so that the float is never below the bound. */
     w[8] = vkc_f32_bits((float)(kpre * (1 + 1e-6)) + (float)1e-30);
     w[9] = VKC_ASYM_LEVELS;
+    w[10] = ah->zb; /* windows must hold this bin (UINT32_MAX: none) */
     *words = len;
     return w;
 }
@@ -192,12 +196,17 @@ static vkc_status asym_gpu(vkc_context *ctx, const uint64_t *counts, uint32_t n,
                            uint32_t start, int mse, vkc_asym_result *res)
 {
     if (!ctx) return VKC_ERROR_INVALID_ARGUMENT;
-    if (ctx->is_cpu)
+    /* A one-sided histogram's MSE windows all share their zero-side end (every
+     * lo' or hi' is 0), so the CPU search tables them in O(bins): faster than
+     * any GPU pass over the N^2/2 windows, and exact alike. */
+    if (ctx->is_cpu || (mse && (lo >= 0 || hi <= 0)))
         return (mse ? vkc_asym_mse_cpu_threads : vkc_asym_entropy_cpu_threads)(counts, n, lo, hi, start,
-                                                                              ctx->threads, res, &ctx->msg);
+                                                                              ctx->threads ? ctx->threads : 1, res,
+                                                                              &ctx->msg);
     if (res) memset(res, 0, sizeof *res);
     vkc_asym_hist ah;
-    vkc_status s = vkc_asym_hist_init(&ah, counts, n, mse ? VKC_ASYM_MSE : VKC_ASYM_KL, &ctx->msg);
+    vkc_status s = mse ? vkc_asym_hist_init(&ah, counts, n, VKC_ASYM_MSE, &ctx->msg)
+                       : vkc_asym_kl_prepare(&ah, counts, n, lo, hi, &ctx->msg);
     if (s != VKC_OK) return s;
     const uint32_t st = start ? start : VKC_ASYM_DEFAULT_START;
     const uint32_t threads = ctx->threads ? ctx->threads : 1;

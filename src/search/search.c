@@ -32,14 +32,15 @@ static uint64_t total_of(const uint64_t *h, uint32_t n, int *overflow)
     return t;
 }
 
-/* Percentile p as an exact fraction P / 10^6: p has at most 4 decimals. */
-static int percentile_fraction(double p, uint64_t *num)
+/* Percentile p as an exact fraction P / 10^6: p has at most 4 decimals
+ * (p * 10^4 within rounding, 1e-7, of an integer: 99.99999 is not 100). */
+int vkc_percentile_fraction(double p, uint64_t *num)
 {
     if (!(p > 0.0 && p <= 100.0)) return 0;
     double scaled = p * 10000.0;
     double r = nearbyint(scaled);
-    if (fabs(scaled - r) > 1e-6 * (r > 1 ? r : 1)) return 0;
-    *num = (uint64_t)r;
+    if (fabs(scaled - r) > 1e-7 || r < 1) return 0;
+    if (num) *num = (uint64_t)r;
     return 1;
 }
 
@@ -47,7 +48,7 @@ vkc_status vkc_percentile_search(const vkc_histogram *h, double p, vkc_search_re
 {
     memset(r, 0, sizeof *r);
     uint64_t num;
-    if (!percentile_fraction(p, &num))
+    if (!vkc_percentile_fraction(p, &num))
         return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT,
                         "percentile %g must lie in (0, 100] with at most 4 decimals", p);
     int ovf;
@@ -80,7 +81,7 @@ vkc_status vkc_percentile_search(const vkc_histogram *h, double p, vkc_search_re
  * squared error is w^2 (q_j (2i+1) - (2j+1) bound)^2 / (2 bound)^2. The sum
  * below is that error times (2 bound)^2 / w^2; the common factor does not
  * change the order of candidates. */
-static unsigned __int128 mse_sum(const uint64_t *h, uint32_t n, uint32_t i, uint32_t bound)
+unsigned __int128 vkc_mse_sum_reference(const uint64_t *h, uint32_t n, uint32_t i, uint32_t bound)
 {
     unsigned __int128 s = 0;
     uint64_t den = 2ull * i + 1;
@@ -92,6 +93,77 @@ static unsigned __int128 mse_sum(const uint64_t *h, uint32_t n, uint32_t i, uint
         uint64_t qd = q * den;
         uint64_t e = qd > a ? qd - a : a - qd;
         s += (unsigned __int128)h[j] * ((unsigned __int128)e * e);
+    }
+    return s;
+}
+
+/* The same sum in O(bound) from prefix moments (B3: the O(n) sum per
+ * candidate made the search quadratic in bins). Bins of one code q form a
+ * run [j_q, j_{q+1}): q_j >= k exactly when 2 (2j+1) bound >= (2k-1) den
+ * (den = 2i+1), and q_j = bound from j_bound on (the clamp). On a run, with
+ * c = q den and v = 2j+1, sum h (c - v bound)^2 = c^2 S0 - 2 c bound S1 +
+ * bound^2 S2 over the run's moments S0 = sum h, S1 = sum h v, S2 = sum h
+ * v^2, all exact in 128 bits (total < 2^62, v < 2^18, bound <= 255), so
+ * the result equals vkc_mse_sum_reference exactly. */
+typedef unsigned __int128 u128;
+
+typedef struct mse_moments {
+    uint32_t n;
+    uint64_t *s0;   /* n+1 prefix sums of h */
+    u128 *s1, *s2;  /* n+1 prefix sums of h v and h v^2, v = 2j+1 */
+} mse_moments;
+
+static void mse_moments_free(mse_moments *m)
+{
+    free(m->s0);
+    free(m->s1);
+    free(m->s2);
+}
+
+static int mse_moments_init(mse_moments *m, const uint64_t *h, uint32_t n)
+{
+    m->n = n;
+    m->s0 = malloc(((size_t)n + 1) * sizeof *m->s0);
+    m->s1 = malloc(((size_t)n + 1) * sizeof *m->s1);
+    m->s2 = malloc(((size_t)n + 1) * sizeof *m->s2);
+    if (!m->s0 || !m->s1 || !m->s2) {
+        mse_moments_free(m);
+        return 0;
+    }
+    m->s0[0] = 0;
+    m->s1[0] = m->s2[0] = 0;
+    for (uint32_t j = 0; j < n; j++) {
+        const u128 v = 2u * (u128)j + 1u;
+        m->s0[j + 1] = m->s0[j] + h[j];
+        m->s1[j + 1] = m->s1[j] + (u128)h[j] * v;
+        m->s2[j + 1] = m->s2[j] + (u128)h[j] * (v * v);
+    }
+    return 1;
+}
+
+/* The first bin whose code is >= k (k = 1..bound), n when none. */
+static uint32_t mse_run_start(uint32_t n, uint64_t den, uint32_t bound, uint32_t k)
+{
+    /* smallest j with 2 (2j+1) bound >= (2k-1) den */
+    const uint64_t need = (2ull * k - 1) * den, two_b = 2ull * bound;
+    if (need <= two_b) return 0;
+    const uint64_t j = (need - two_b + 2 * two_b - 1) / (2 * two_b);
+    return j >= n ? n : (uint32_t)j;
+}
+
+static u128 mse_sum_fast(const mse_moments *m, uint32_t i, uint32_t bound)
+{
+    const uint64_t den = 2ull * i + 1;
+    u128 s = 0;
+    uint32_t j0 = 0;
+    for (uint32_t q = 0; q <= bound && j0 < m->n; q++) {
+        const uint32_t j1 = q == bound ? m->n : mse_run_start(m->n, den, bound, q + 1);
+        if (j1 > j0) {
+            const u128 s0 = m->s0[j1] - m->s0[j0], s1 = m->s1[j1] - m->s1[j0], s2 = m->s2[j1] - m->s2[j0];
+            const u128 c = (u128)q * den;
+            s += c * c * s0 + (u128)bound * bound * s2 - 2 * c * bound * s1;
+            j0 = j1;
+        }
     }
     return s;
 }
@@ -117,7 +189,11 @@ vkc_status vkc_mse_select(const vkc_histogram *h, uint32_t start, uint32_t bound
     }
     uint32_t nc = h->bins - start;
     double *val = malloc(nc * sizeof *val);
-    if (!val) return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    mse_moments mom = {0};
+    if (!val || !mse_moments_init(&mom, h->counts, h->bins)) {
+        free(val);
+        return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
+    }
     /* With GPU values, only candidates the relative band cannot exclude
      * are summed exactly; the others stay +inf. The band contains the
      * exact minimum and every candidate tied with it (DESIGN.md §2). */
@@ -132,7 +208,7 @@ vkc_status vkc_mse_select(const vkc_histogram *h, uint32_t start, uint32_t bound
     for (uint32_t c = 0; c < nc; c++) {
         val[c] = INFINITY;
         if (approx && isfinite(cut) && !(approx[c] <= cut) && !isnan(approx[c])) continue;
-        val[c] = (double)mse_sum(h->counts, h->bins, start + c, bound);
+        val[c] = (double)mse_sum_fast(&mom, start + c, bound);
         r->reevaluated++;
         if (val[c] < best) best = val[c];
     }
@@ -144,12 +220,14 @@ vkc_status vkc_mse_select(const vkc_histogram *h, uint32_t start, uint32_t bound
     vkc_cands_init(&cl, &rule);
     if (!vkc_cands_reserve(&cl, nc)) {
         free(val);
+        mse_moments_free(&mom);
         return vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
     }
     for (uint32_t c = 0; c < nc; c++) {
         vkc_cands_append(&cl, 0, c, val[c], val[c]);
         cl.v[c].val = val[c];
     }
+    mse_moments_free(&mom);
     size_t won = vkc_cands_pick(&cl); /* some candidate is finite: see the screen */
     uint32_t pick = won < cl.len ? cl.v[won].b : 0;
     vkc_cands_free(&cl);
@@ -225,6 +303,9 @@ static vkc_status search_two_sided(vkc_context *ctx, const vkc_histogram *hists,
     for (uint32_t t = 0; t < count; t++) {
         const vkc_histogram *h = &hists[t];
         vkc_search_result *r = &results[t];
+        if (!h->counts || h->bins == 0 || h->bins > VKC_HIST_MAX_BINS)
+            return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "histogram %u: %u bins (1..%u) and counts needed",
+                            t, h->bins, VKC_HIST_MAX_BINS);
         if (h->kind != VKC_HIST_SIGNED || !isfinite(h->range_min) || h->range_min > h->range_max)
             return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT,
                             "histogram %u: mode asymmetric needs a histogram of x (kind signed) over "
@@ -323,6 +404,9 @@ static vkc_status search_any(vkc_context *ctx, const vkc_histogram *hists, uint3
     for (uint32_t t = 0; t < count; t++) {
         if (!hists[t].counts || hists[t].bins == 0)
             return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "histogram %u is empty or NULL", t);
+        if (hists[t].bins > VKC_HIST_MAX_BINS)
+            return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT, "histogram %u: %u bins (at most %u)", t,
+                            hists[t].bins, VKC_HIST_MAX_BINS);
         if (hists[t].kind != VKC_HIST_ABS)
             return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT,
                             "histogram %u: modes symmetric and unsigned search histograms of |x| (kind abs)", t);
@@ -371,6 +455,8 @@ vkc_status vkc_search_curve(const vkc_histogram *h, const vkc_search_params *par
     vkc_status s = vkc_check_struct(params->sType, params->pNext, VKC_STRUCTURE_TYPE_SEARCH_PARAMS,
                                     "vkc_search_params", msg);
     if (s != VKC_OK) return s;
+    if (h->bins == 0 || h->bins > VKC_HIST_MAX_BINS)
+        return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "vkc_search_curve: %u bins (1..%u)", h->bins, VKC_HIST_MAX_BINS);
     if (params->method != VKC_METHOD_ENTROPY || h->kind != VKC_HIST_ABS ||
         (params->mode != VKC_MODE_SYMMETRIC && params->mode != VKC_MODE_UNSIGNED))
         return vkc_fail(msg, VKC_ERROR_UNSUPPORTED,

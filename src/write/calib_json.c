@@ -9,8 +9,11 @@
  *                 zero_point, amax, min, max, absmax, elements, finite,
  *                 zeros, nan, pos_inf, neg_inf, bins, bin_width, i,
  *                 [window_a, window_b], [kl | mse], fallback,
- *                 [fallback_reason], [tool_warning], [histogram,
- *                 [kl_start, kl_stride, kl_curve]]}]}
+ *                 [fallback_reason], [tool_warning], [warnings], [guard],
+ *                 [histogram, [kl_start, kl_stride, kl_curve]]}]}
+ *   warnings: the names of the tensor's warning bits, when it has any;
+ *   guard: when a quality guard flagged it, {clipped, sqnr_db, best_method,
+ *   best_sqnr_db, best_lo, best_hi, max_clipped, max_sqnr_gap_db}.
  *
  * The writer's bytes are part of the interface (tests compare them): the
  * order of members never changes, optional members appear exactly when
@@ -30,7 +33,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VKC_JSON_MAX_BINS 65536u
+#define VKC_JSON_MAX_BINS VKC_HIST_MAX_BINS
+
+/* The names of the warning bits in the JSON's "warnings". */
+static const struct {
+    uint32_t bit;
+    const char *name;
+} kWarnings[] = {{VKC_WARNING_NONFINITE_EXCLUDED, "nonfinite_excluded"},
+                 {VKC_WARNING_FLOORED, "floored"},
+                 {VKC_WARNING_FALLBACK, "fallback"},
+                 {VKC_WARNING_TOOL, "tool"},
+                 {VKC_WARNING_CLIPPED, "clipped"},
+                 {VKC_WARNING_LOW_SQNR, "low_sqnr"}};
 
 /* ---- writing ------------------------------------------------------------- */
 
@@ -107,6 +121,27 @@ static void write_tensor(vkc_jw *j, const vkc_calibration_settings *set, const v
     vkc_jw_kv_bool(j, "fallback", r->search.fallback);
     if (r->search.fallback) vkc_jw_kv_string(j, "fallback_reason", r->search.message);
     if (r->search.tool_warning) vkc_jw_kv_string(j, "tool_warning", r->search.message);
+    if (r->warnings) {
+        vkc_jw_key(j, "warnings");
+        vkc_jw_begin_array(j);
+        for (size_t k = 0; k < sizeof kWarnings / sizeof kWarnings[0]; k++)
+            if (r->warnings & kWarnings[k].bit) vkc_jw_string(j, kWarnings[k].name);
+        vkc_jw_end_array(j);
+    }
+    if ((r->fields & VKC_RESULT_GUARD) && (r->warnings & (VKC_WARNING_CLIPPED | VKC_WARNING_LOW_SQNR))) {
+        const vkc_guard *g = &r->guard;
+        vkc_jw_key(j, "guard");
+        vkc_jw_begin_object(j);
+        vkc_jw_kv_double(j, "clipped", g->clipped);
+        vkc_jw_kv_double(j, "sqnr_db", g->sqnr_db);
+        vkc_jw_kv_string(j, "best_method", vkc_method_name(g->best_method));
+        vkc_jw_kv_double(j, "best_sqnr_db", g->best_sqnr_db);
+        vkc_jw_kv_double(j, "best_lo", g->best_lo);
+        vkc_jw_kv_double(j, "best_hi", g->best_hi);
+        vkc_jw_kv_double(j, "max_clipped", g->max_clipped);
+        vkc_jw_kv_double(j, "max_sqnr_gap_db", g->max_sqnr_gap_db);
+        vkc_jw_end_object(j);
+    }
     if (histograms && r->counts) write_histogram(j, set, r);
     vkc_jw_end_object(j);
 }
@@ -333,12 +368,53 @@ static vkc_status read_search(const reader *rd, const vkc_json *jt, vkc_tensor_r
     r->search.lo = r->lo;
     r->search.hi = r->hi;
     if (st != VKC_OK) return st;
-    if (r->mode == VKC_MODE_ASYMMETRIC && r->method != VKC_METHOD_MAX)
-        r->spec = (vkc_hist_spec){VKC_HIST_SIGNED, (uint32_t)bins, r->stats.min, r->stats.max};
-    else
+    if (r->mode == VKC_MODE_ASYMMETRIC && r->method != VKC_METHOD_MAX) {
+        /* Over [min, max] widened to include 0; vkcalib 0.2.0 binned x over
+         * [min, max] itself, which its bin_width tells apart. */
+        float lo = r->stats.min < 0 ? r->stats.min : 0.0f, hi = r->stats.max > 0 ? r->stats.max : 0.0f;
+        double bw;
+        if (get_number(rd, jt, "bin_width", &bw, &st) && (lo != r->stats.min || hi != r->stats.max) &&
+            bw == ((double)r->stats.max - (double)r->stats.min) / (double)bins)
+            lo = r->stats.min, hi = r->stats.max;
+        r->spec = (vkc_hist_spec){VKC_HIST_SIGNED, (uint32_t)bins, lo, hi};
+    } else
         r->spec = (vkc_hist_spec){VKC_HIST_ABS, (uint32_t)bins, 0.0f, r->stats.absmax};
     r->fields |= VKC_RESULT_SEARCH;
     return VKC_OK;
+}
+
+/* "warnings" and "guard": known names set their bits (others are a newer
+ * writer's: ignored). */
+static vkc_status read_warnings(const reader *rd, const vkc_json *jt, vkc_tensor_result *r)
+{
+    const vkc_json *w = vkc_json_get(jt, "warnings");
+    if (w) {
+        if (vkc_json_type_of(w) != VKC_JSON_ARRAY) return bad(rd, "\"warnings\" is not an array");
+        for (size_t i = 0; i < vkc_json_len(w); i++) {
+            const char *name = vkc_json_string(vkc_json_at(w, i), NULL);
+            if (!name) return bad(rd, "\"warnings\" holds a value that is not a string");
+            for (size_t k = 0; k < sizeof kWarnings / sizeof kWarnings[0]; k++)
+                if (!strcmp(name, kWarnings[k].name)) r->warnings |= kWarnings[k].bit;
+        }
+    }
+    const vkc_json *g = vkc_json_get(jt, "guard");
+    if (!g) return VKC_OK;
+    if (vkc_json_type_of(g) != VKC_JSON_OBJECT) return bad(rd, "\"guard\" is not an object");
+    vkc_status st = VKC_OK;
+    vkc_guard *x = &r->guard;
+    const char *m;
+    x->best_sqnr_db = x->sqnr_db = NAN;
+    get_number(rd, g, "clipped", &x->clipped, &st);
+    get_number(rd, g, "sqnr_db", &x->sqnr_db, &st);
+    get_number(rd, g, "best_sqnr_db", &x->best_sqnr_db, &st);
+    get_number(rd, g, "best_lo", &x->best_lo, &st);
+    get_number(rd, g, "best_hi", &x->best_hi, &st);
+    get_number(rd, g, "max_clipped", &x->max_clipped, &st);
+    get_number(rd, g, "max_sqnr_gap_db", &x->max_sqnr_gap_db, &st);
+    if ((m = get_string(rd, g, "best_method", &st)) && !vkc_method_parse(m, &x->best_method))
+        return bad(rd, "\"guard\": unknown best_method");
+    if (st == VKC_OK) r->fields |= VKC_RESULT_GUARD;
+    return st;
 }
 
 static vkc_status read_histogram(const reader *rd, const vkc_json *jt, vkc_tensor_result *r, uint64_t **counts)
@@ -386,10 +462,13 @@ vkc_status vkc_calib_json_parse(const char *buf, size_t len, const char *name, v
         vkc_tensor_result r = {0};
         r.method = set.method;
         r.mode = set.mode == VKC_MODE_AUTO ? VKC_MODE_SYMMETRIC : set.mode;
-        r.name = vkc_json_string(vkc_json_get(jt, "name"), NULL);
-        if (!r.name || !*r.name) {
-            char m[64];
-            snprintf(m, sizeof m, "tensor %zu has no name", k);
+        size_t name_len = 0;
+        r.name = vkc_json_string(vkc_json_get(jt, "name"), &name_len);
+        if (!r.name || !*r.name || strlen(r.name) != name_len) {
+            char m[96];
+            snprintf(m, sizeof m, r.name && *r.name ? "tensor %zu: its name holds NUL (\\u0000), which no tensor name may"
+                                                    : "tensor %zu has no name",
+                     k);
             s = bad(&rd, m);
             break;
         }
@@ -398,6 +477,7 @@ vkc_status vkc_calib_json_parse(const char *buf, size_t len, const char *name, v
         s = read_range(&rd, jt, &r);
         if (s == VKC_OK) s = read_stats(&rd, jt, &r);
         if (s == VKC_OK && (r.fields & VKC_RESULT_STATS)) s = read_search(&rd, jt, &r);
+        if (s == VKC_OK) s = read_warnings(&rd, jt, &r);
         if (s == VKC_OK && (r.fields & VKC_RESULT_STATS)) s = read_histogram(&rd, jt, &r, &counts);
         if (s == VKC_OK) s = vkc_calibration_add(cal, &r, 1, msg);
         else free(counts);

@@ -1,6 +1,7 @@
 /* The calibration document: building, querying, reading (JSON or TensorRT
  * cache, told apart by content) and writing it. */
 #include "write/calibration.h"
+#include "write/state.h"
 
 #include "base/atomic_file.h"
 #include "base/file.h"
@@ -180,6 +181,45 @@ static vkc_status format_trtcache(const vkc_calibration *cal, const vkc_write_in
     return s;
 }
 
+/* ---- state files ------------------------------------------------------- */
+
+/* A state file as a document of statistics (and, in the histogram round,
+ * histograms of |x| over [0, hist_hi]), for the tools that show one:
+ * inspect, explain, report. */
+static vkc_status from_state(const void *buf, size_t len, const char *name, vkc_calibration **out, vkc_msg *msg)
+{
+    vkc_state st;
+    vkc_msg inner = {{0}};
+    vkc_status s = vkc_state_parse(buf, len, &st, &inner);
+    if (s != VKC_OK) return vkc_fail(msg, s, "%s: %s", name, inner.text);
+    vkc_calibration_settings set = {0};
+    set.source = st.phase == VKC_STATE_HISTOGRAM ? VKC_SOURCE_STATE_HISTOGRAM : VKC_SOURCE_STATE_RANGE;
+    set.bins = st.bins;
+    set.nonfinite = st.flags & 1u ? VKC_NONFINITE_EXCLUDE : VKC_NONFINITE_ERROR;
+    vkc_calibration *cal = vkc_calibration_new(&set);
+    if (!cal) s = vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "%s: out of memory", name);
+    for (uint32_t k = 0; s == VKC_OK && k < st.ntensors; k++) {
+        const vkc_state_tensor *e = &st.t[k];
+        vkc_tensor_result r = {0};
+        r.name = e->name;
+        r.fields = VKC_RESULT_STATS;
+        r.stats = e->st;
+        if (e->counts) {
+            r.fields |= VKC_RESULT_HISTOGRAM;
+            r.spec = (vkc_hist_spec){VKC_HIST_ABS, st.bins, 0.0f, e->hist_hi};
+            r.counts = e->counts;
+        }
+        s = vkc_calibration_add(cal, &r, 0, msg);
+    }
+    vkc_state_free(&st);
+    if (s != VKC_OK) {
+        vkc_calibration_free(cal);
+        return s;
+    }
+    *out = cal;
+    return VKC_OK;
+}
+
 /* ---- both formats -------------------------------------------------------- */
 
 vkc_status vkc_calibration_parse(const void *buf, size_t len, const char *name, vkc_calibration **out, vkc_msg *msg)
@@ -193,6 +233,7 @@ vkc_status vkc_calibration_parse(const void *buf, size_t len, const char *name, 
     if (len >= 3 && (unsigned char)p[0] == 0xef && (unsigned char)p[1] == 0xbb && (unsigned char)p[2] == 0xbf) i = 3;
     while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
     if (i < len && p[i] == '{') return vkc_calib_json_parse(p, len, name, out, msg);
+    if (len >= 4 && memcmp(p, "VKCH", 4) == 0) return from_state(p, len, name, out, msg);
     return from_trtcache(p, len, name, out, msg);
 }
 

@@ -11,8 +11,34 @@
 #include <zlib.h>
 
 #define MAX_NAME 65536u
-#define MAX_BINS (1u << 20)
+#define MAX_BINS VKC_HIST_MAX_BINS
 #define MAX_FILE ((size_t)1 << 34)
+
+/* Range statistics as the passes make them (B11: a state that breaks them
+ * is damaged or hand-made, and would calibrate garbage). hist_hi: phase 2's
+ * histogram range, or NULL. */
+static vkc_status check_stats(const char *name, const vkc_stats *st, const float *hist_hi, vkc_msg *msg)
+{
+    if (st->count == 0) {
+        if (st->min != 0 || st->max != 0 || st->absmax != 0 || st->zeros != 0)
+            return vkc_fail(msg, VKC_ERROR_FORMAT, "tensor '%s': no finite values, yet min, max, absmax or zeros set",
+                            name);
+    } else if (!isfinite(st->min) || !isfinite(st->max) || st->min > st->max ||
+               st->absmax != fmaxf(fabsf(st->min), fabsf(st->max)) || st->zeros > st->count) {
+        return vkc_fail(msg, VKC_ERROR_FORMAT,
+                        "tensor '%s': inconsistent range statistics (min %g, max %g, absmax %g, %llu zeros of %llu)",
+                        name, (double)st->min, (double)st->max, (double)st->absmax, (unsigned long long)st->zeros,
+                        (unsigned long long)st->count);
+    }
+    uint64_t all = st->count;
+    if (!vkc_add_u64(all, st->nan, &all) || !vkc_add_u64(all, st->pos_inf, &all) ||
+        !vkc_add_u64(all, st->neg_inf, &all))
+        return vkc_fail(msg, VKC_ERROR_FORMAT, "tensor '%s': value counts overflow 64 bits", name);
+    if (hist_hi && (!isfinite(*hist_hi) || *hist_hi < 0))
+        return vkc_fail(msg, VKC_ERROR_FORMAT, "tensor '%s': histogram range %g is not finite and >= 0", name,
+                        (double)*hist_hi);
+    return VKC_OK;
+}
 
 static void put32(vkc_buf *b, uint32_t v)
 {
@@ -183,7 +209,11 @@ vkc_status vkc_state_parse(const void *buf, size_t len, vkc_state *out, vkc_msg 
     p += 4;
     if (out->phase != VKC_STATE_RANGE && out->phase != VKC_STATE_HISTOGRAM)
         return vkc_fail(msg, VKC_ERROR_FORMAT, "unknown phase %u", out->phase);
-    if (out->bins == 0 || out->bins > MAX_BINS) return vkc_fail(msg, VKC_ERROR_FORMAT, "bad bin count %u", out->bins);
+    if (out->bins == 0 || out->bins > MAX_BINS)
+        return vkc_fail(msg, VKC_ERROR_FORMAT, "bad bin count %u (1..%u)", out->bins, MAX_BINS);
+    if (out->flags & ~VKC_STATE_FLAGS)
+        return vkc_fail(msg, VKC_ERROR_FORMAT, "unknown flag bits 0x%x", out->flags & ~VKC_STATE_FLAGS);
+    if (n == 0) return vkc_fail(msg, VKC_ERROR_FORMAT, "no tensors");
     vkc_status s = VKC_OK;
     for (uint32_t k = 0; k < n && s == VKC_OK; k++) {
         if (end - p < 4) { s = vkc_fail(msg, VKC_ERROR_FORMAT, "tensor %u: truncated", k); break; }
@@ -226,12 +256,29 @@ vkc_status vkc_state_parse(const void *buf, size_t len, vkc_state *out, vkc_msg 
         st.pos_inf = vkc_ld64(p + 24);
         st.neg_inf = vkc_ld64(p + 32);
         p += 40;
+        if ((s = check_stats(name, &st, out->phase == VKC_STATE_HISTOGRAM ? &hi : NULL, msg)) != VKC_OK) break;
         uint64_t *counts = NULL;
         if (out->phase == VKC_STATE_HISTOGRAM) {
             counts = malloc((size_t)out->bins * 8);
             if (!counts) { s = vkc_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory"); break; }
-            for (uint32_t j = 0; j < out->bins; j++) counts[j] = vkc_ld64(p + 8 * (size_t)j);
+            uint64_t total = 0;
+            int ovf = 0;
+            for (uint32_t j = 0; j < out->bins; j++) {
+                counts[j] = vkc_ld64(p + 8 * (size_t)j);
+                ovf |= !vkc_add_u64(total, counts[j], &total);
+            }
             p += (size_t)out->bins * 8;
+            /* A shard's histogram holds some of the finite values the
+             * merged ranges counted, never more (the merged histogram all of
+             * them: checked where the histogram pass ends). */
+            if (ovf || total > st.count) {
+                s = vkc_fail(msg, VKC_ERROR_FORMAT,
+                             "tensor '%s': the histogram holds %s%llu values, more than the %llu finite values of its "
+                             "range statistics",
+                             name, ovf ? "over " : "", (unsigned long long)total, (unsigned long long)st.count);
+                free(counts);
+                break;
+            }
         }
         s = vkc_state_add(out, name, &st, hi, counts, msg);
         free(counts);
@@ -304,6 +351,16 @@ vkc_status vkc_state_merge(vkc_state *a, const vkc_state *b, vkc_msg *msg)
                             "tensor '%s': histograms over different ranges (%g and %g): both must be collected over "
                             "the same merged ranges",
                             b->t[k].name, (double)a->t[i].hist_hi, (double)b->t[k].hist_hi);
+    }
+    for (uint32_t k = 0; k < b->ntensors && a->phase == VKC_STATE_RANGE; k++) {
+        /* B10: counts that would wrap at 2^64 are an error, not a small number. */
+        const vkc_stats *x = &a->t[find_hint(a, b->t[k].name, k)].st, *y = &b->t[k].st;
+        uint64_t c[6];
+        if (!vkc_add_u64(x->count, y->count, &c[0]) || !vkc_add_u64(x->zeros, y->zeros, &c[1]) ||
+            !vkc_add_u64(x->nan, y->nan, &c[2]) || !vkc_add_u64(x->pos_inf, y->pos_inf, &c[3]) ||
+            !vkc_add_u64(x->neg_inf, y->neg_inf, &c[4]) || !vkc_add_u64(c[0], c[2], &c[5]) ||
+            !vkc_add_u64(c[5], c[3], &c[5]) || !vkc_add_u64(c[5], c[4], &c[5]))
+            return vkc_fail(msg, VKC_ERROR_MISMATCH, "tensor '%s': value counts overflow 64 bits", b->t[k].name);
     }
     for (uint32_t k = 0; k < b->ntensors; k++) {
         vkc_state_tensor *t = &a->t[find_hint(a, b->t[k].name, k)];

@@ -26,6 +26,7 @@
 #define VKC_STATE_VERSION 2u  /* the newest this code reads and writes */
 #define VKC_STATE_RANGE 1u
 #define VKC_STATE_HISTOGRAM 2u
+#define VKC_STATE_FLAGS 1u /* the flag bits a state may have: bit 0, non-finite values excluded */
 
 typedef struct vkc_state_tensor {
     char *name;
@@ -48,7 +49,11 @@ typedef struct vkc_state {
 vkc_status vkc_state_add(vkc_state *s, const char *name, const vkc_stats *st, float hist_hi, const uint64_t *counts,
                          vkc_msg *msg);
 vkc_status vkc_state_save(const char *path, const vkc_state *s, vkc_msg *msg);
-/* Parses from memory; every field is bounds- and sanity-checked. */
+/* Parses from memory; every field is bounds- and sanity-checked: known
+ * phase and flag bits, at least one tensor, range statistics as the passes
+ * make them (min <= max, absmax = max(|min|, |max|), zeros <= count, all
+ * zero without finite values), counts that do not overflow, and a
+ * histogram holding at most the finite values counted. */
 vkc_status vkc_state_parse(const void *buf, size_t len, vkc_state *out, vkc_msg *msg);
 vkc_status vkc_state_load(const char *path, vkc_state *out, vkc_msg *msg);
 /* Adds b into a: same phase, bins, flags and tensor set; in phase 2 the

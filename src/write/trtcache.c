@@ -71,6 +71,15 @@ static vkc_status vkc_check_entry(size_t i, const char *name, double amax, vkc_m
     return VKC_OK;
 }
 
+int vkc_trt_algo_known(const char *name)
+{
+    static const char *const known[] = {"EntropyCalibration2", "EntropyCalibration", "MinMaxCalibration",
+                                        "LegacyCalibration"};
+    for (size_t k = 0; name && k < sizeof known / sizeof known[0]; k++)
+        if (strcmp(name, known[k]) == 0) return 1;
+    return 0;
+}
+
 vkc_status vkc_trtcache_format(vkc_buf *out, uint32_t trt_version, const char *algo,
                                const char *const *names, const double *amax, size_t n,
                                uint32_t *floored, vkc_msg *msg)
@@ -84,6 +93,14 @@ vkc_status vkc_trtcache_format(vkc_buf *out, uint32_t trt_version, const char *a
         return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT, "TensorRT cache: empty calibrator name");
     vkc_status st = vkc_check_line_text("calibrator name", algo, msg);
     if (st != VKC_OK) return st;
+    if (!vkc_trt_algo_known(algo)) {
+        char q[160];
+        return vkc_fail(msg, VKC_ERROR_INVALID_ARGUMENT,
+                        "TensorRT cache: calibrator \"%s\" is none of TensorRT's (EntropyCalibration2, "
+                        "EntropyCalibration, MinMaxCalibration, LegacyCalibration): TensorRT would not reuse the "
+                        "cache",
+                        vkc_quote(algo, q, sizeof q));
+    }
     /* Validate everything first so that a failure leaves out unchanged. */
     uint32_t nfloor = 0;
     for (size_t i = 0; i < n; i++) {
@@ -147,6 +164,12 @@ uint32_t vkc_trt_version_from_string(const char *s, int *ok)
             x = x * 10 + (uint64_t)(*p - '0');
         }
         if (x > UINT32_MAX || x == 0) return vkc_version_bad(ok);
+        /* A bare major version ("10", "8") means major.0.0; TensorRT's
+         * integers have at least 4 digits (1.0.0 is 1000), so 100..999
+         * could be either and is refused. */
+        if (x < 100) x = x < 10 ? x * 1000 : x * 10000;
+        else if (x < 1000) return vkc_version_bad(ok);
+        if (x > UINT32_MAX) return vkc_version_bad(ok);
         if (ok) *ok = 1;
         return (uint32_t)x;
     }

@@ -110,7 +110,7 @@ regress_argv() {
 # locale (explain draws with UTF-8 blocks when the locale is UTF-8), no colour
 # or device overrides; the validation layer on for the Vulkan device.
 regress_env() {
-    REG_ENV=(-u NO_COLOR -u VKCALIB_DEVICE -u VKCALIB_TEST_IO_FAIL -u LANGUAGE)
+    REG_ENV=(-u NO_COLOR -u VKCALIB_DEVICE -u VKCALIB_TEST_IO_FAIL -u LANGUAGE -u COLUMNS)
     if [ "$1" = gpu ]; then REG_ENV+=(LC_ALL=C.UTF-8 VKCALIB_VALIDATE=1); else REG_ENV+=(-u VKCALIB_VALIDATE LC_ALL=C.UTF-8); fi
 }
 
