@@ -15,7 +15,7 @@ function(vkc_compile_shaders out_table shaders)
     add_custom_command(
       OUTPUT ${inc}
       COMMAND ${GLSLANG} --target-env vulkan1.1 --spirv-val -x
-              --depfile ${inc}.d -I${CMAKE_SOURCE_DIR}/shaders -o ${inc} ${src}
+              --depfile ${inc}.d -I${CMAKE_SOURCE_DIR}/shaders -I${CMAKE_SOURCE_DIR}/src -o ${inc} ${src}
       DEPENDS ${src}
       DEPFILE ${inc}.d
       COMMENT "GLSL ${name}.comp -> SPIR-V (validated)"

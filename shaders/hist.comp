@@ -9,30 +9,30 @@
 // Bindings: 0 = input (input.glsl), 1 = global counts (uint per bin;
 //   the host flushes them to uint64 before 2^32 values accumulate), and in
 //   edge mode, after the BINS counters, BINS + 1 edge keys (read only).
-// Push constants: n, kind, inv, lo, first = the chunk's first element in
-//   binding 0, skip_key. Multiply mode: kind 0 = |x| over [0, A], 1 = x over
-//   [lo, hi]; bin = one float32 multiply. Edge mode: kind = VKC_EDGE_* flags
-//   (1 |x|, 2 skip keys <= skip_key, 4 drop keys outside [e_0, e_N]); the
+// Push constants: VKC_HIST_PUSH (vk/shader_layout.h): n, kind, inv, lo,
+//   first = the chunk's first element in binding 0, skip_key. Multiply
+//   mode: kind VKC_HIST_MUL_ABS = |x| over [0, A], VKC_HIST_MUL_SIGNED = x
+//   over [lo, hi]; bin = one float32 multiply. Edge mode: kind = VKC_EDGE_*
+//   flags (|x|, skip keys <= skip_key, drop keys outside [e_0, e_N]); the
 //   bin is the largest k < BINS with key(e_k) <= key(t), found by binary
 //   search on integer order keys, so no float arithmetic is involved.
-// Specialization: 0 = local size, 1 = BINS, 2 = use the shared histogram,
-//   3 = shared array length (BINS, or 1 when unused), 4 = dtype, 5 = edge
+// Specialization (VKC_HIST_SC_*): local size, BINS, use the shared
+//   histogram, shared array length (BINS, or 1 when unused), dtype, edge
 //   mode.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
-#define DTYPE_ID 4
+#include "vk/shader_layout.h"
+#define DTYPE_ID VKC_HIST_SC_DTYPE
 #include "input.glsl"
 
-layout(local_size_x_id = 0) in;
-layout(constant_id = 1) const uint BINS = 2048u;
-layout(constant_id = 2) const bool USE_SHARED = true;
-layout(constant_id = 3) const uint SHARED_BINS = 2048u;
-layout(constant_id = 5) const bool EDGES = false;
+layout(local_size_x_id = VKC_HIST_SC_LOCAL) in;
+layout(constant_id = VKC_HIST_SC_BINS) const uint BINS = 2048u;
+layout(constant_id = VKC_HIST_SC_SHARED) const bool USE_SHARED = true;
+layout(constant_id = VKC_HIST_SC_SHARED_WORDS) const uint SHARED_BINS = 2048u;
+layout(constant_id = VKC_HIST_SC_EDGES) const bool EDGES = false;
 
 layout(std430, binding = 1) buffer Counts { uint counts[]; };
-layout(push_constant) uniform Push { uint n; uint kind; float inv; float lo; uint first; uint skip_key; } pc;
-
-const uint EDGE_ABS = 1u, EDGE_SKIP = 2u, EDGE_DROP = 4u;
+VKC_PUSH_BLOCK(VKC_HIST_PUSH, pc)
 
 shared uint sh[SHARED_BINS];
 
@@ -40,11 +40,11 @@ shared uint sh[SHARED_BINS];
 // Edge mode: the bin of a value's bits, or BINS when it is not counted.
 uint bin_of_edges(uint bits)
 {
-    if ((pc.kind & EDGE_ABS) != 0u) bits &= ABS_MASK;
+    if ((pc.kind & VKC_EDGE_ABS) != 0u) bits &= ABS_MASK;
     if (bits == 0x80000000u) bits = 0u; // -0 compares as +0
     uint key = order_key(bits);
-    if ((pc.kind & EDGE_SKIP) != 0u && key <= pc.skip_key) return BINS;
-    if ((pc.kind & EDGE_DROP) != 0u && (key < counts[BINS] || key > counts[2u * BINS])) return BINS;
+    if ((pc.kind & VKC_EDGE_SKIP) != 0u && key <= pc.skip_key) return BINS;
+    if ((pc.kind & VKC_EDGE_DROP) != 0u && (key < counts[BINS] || key > counts[2u * BINS])) return BINS;
     uint a = 0u, b = BINS - 1u;
     while (a < b) {
         uint m = (a + b + 1u) >> 1;
@@ -58,7 +58,7 @@ uint bin_of(uint bits)
 {
     if (EDGES) return bin_of_edges(bits);
     precise float t;
-    if (pc.kind == 0u) t = uintBitsToFloat(bits & ABS_MASK) * pc.inv;
+    if (pc.kind == VKC_HIST_MUL_ABS) t = uintBitsToFloat(bits & ABS_MASK) * pc.inv;
     else t = (uintBitsToFloat(bits) - pc.lo) * pc.inv;
     if (!(t > 0.0)) return 0u;
     return t < float(BINS) ? uint(t) : BINS - 1u;

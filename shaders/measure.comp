@@ -6,18 +6,19 @@
 // q = clamp(round(x / scale) + zp, qmin, qmax) (round half to even),
 // x' = (q - zp) * scale; signal += x^2, noise += (x - x')^2, clipped counts
 // values whose code fell outside [qmin, qmax]. Non-finite values are skipped.
-// Bindings: 0 = input words (float bits), 1 = partials (4 words per
-// workgroup: signal f32, noise f32, clipped, finite).
-// Push constants: n, scale, zero point, qmin, qmax.
+// Bindings: 0 = input words (float bits), 1 = partials (VKC_MEASURE_WORDS
+// per workgroup: signal f32, noise f32, clipped, finite; vk/shader_layout.h).
+// Push constants: VKC_MEASURE_PUSH: n, scale, zero point, qmin, qmax.
 // Specialization: 0 = local size.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
+#include "vk/shader_layout.h"
 
 layout(local_size_x_id = 0) in;
 
 layout(std430, binding = 0) readonly buffer Input { uint x[]; };
 layout(std430, binding = 1) writeonly buffer Partials { uint part[]; };
-layout(push_constant) uniform Push { uint n; float scale; int zp; int qmin; int qmax; } pc;
+VKC_PUSH_BLOCK(VKC_MEASURE_PUSH, pc)
 
 shared float s_sig[gl_WorkGroupSize.x];
 shared float s_err[gl_WorkGroupSize.x];
@@ -54,8 +55,10 @@ void main()
         barrier();
     }
     if (lid == 0u) {
-        uint o = gl_WorkGroupID.x * 4u;
-        part[o] = floatBitsToUint(s_sig[0]); part[o + 1u] = floatBitsToUint(s_err[0]);
-        part[o + 2u] = s_clip[0]; part[o + 3u] = s_cnt[0];
+        uint o = gl_WorkGroupID.x * VKC_MEASURE_WORDS;
+        part[o + VKC_MEASURE_SIGNAL] = floatBitsToUint(s_sig[0]);
+        part[o + VKC_MEASURE_NOISE] = floatBitsToUint(s_err[0]);
+        part[o + VKC_MEASURE_CLIPPED] = s_clip[0];
+        part[o + VKC_MEASURE_FINITE] = s_cnt[0];
     }
 }

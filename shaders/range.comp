@@ -5,32 +5,33 @@
 // the workgroup merges them (subgroup operations first where enabled, then
 // shared-memory atomics), and one invocation folds the workgroup's result
 // into the global record with integer atomics.
-// Bindings: 0 = input (input.glsl), 1 = record
-//   [0] min key, [1] max key, [2] |x| max bits, [3] finite, [4] zeros,
-//   [5] NaN, [6] +Inf, [7] -Inf  (counts per flush window, < 2^32).
-// Push constants: n = elements in the chunk, first = its first element in
-//   binding 0.
-// Specialization: 0 = local size, 1 = use subgroup arithmetic, 2 = dtype.
+// Bindings: 0 = input (input.glsl), 1 = the record VKC_RANGE_* of
+//   vk/shader_layout.h: min key, max key, |x| max bits, then the counts
+//   finite, zeros, NaN, +Inf, -Inf (per flush window, < 2^32).
+// Push constants: VKC_RANGE_PUSH: n = elements in the chunk, first = its
+//   first element in binding 0.
+// Specialization (VKC_RANGE_SC_*): local size, use subgroup arithmetic, dtype.
 #extension GL_KHR_shader_subgroup_arithmetic : enable
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
-#define DTYPE_ID 2
+#include "vk/shader_layout.h"
+#define DTYPE_ID VKC_RANGE_SC_DTYPE
 #include "input.glsl"
 
-layout(local_size_x_id = 0) in;
-layout(constant_id = 1) const bool USE_SUBGROUP = false;
+layout(local_size_x_id = VKC_RANGE_SC_LOCAL) in;
+layout(constant_id = VKC_RANGE_SC_SUBGROUP) const bool USE_SUBGROUP = false;
 
-layout(std430, binding = 1) buffer Record { uint rec[8]; };
-layout(push_constant) uniform Push { uint n; uint first; } pc;
+layout(std430, binding = 1) buffer Record { uint rec[VKC_RANGE_WORDS]; };
+VKC_PUSH_BLOCK(VKC_RANGE_PUSH, pc)
 
-shared uint s_min, s_max, s_abs, s_cnt[5];
+shared uint s_min, s_max, s_abs, s_cnt[VKC_RANGE_COUNTS];
 
 void main()
 {
     uint lid = gl_LocalInvocationID.x;
     if (lid == 0u) {
         s_min = 0xffffffffu; s_max = 0u; s_abs = 0u;
-        for (int k = 0; k < 5; k++) s_cnt[k] = 0u;
+        for (uint k = 0u; k < VKC_RANGE_COUNTS; k++) s_cnt[k] = 0u;
     }
     barrier();
 
@@ -70,9 +71,11 @@ void main()
 
     if (lid == 0u) {
         if (s_cnt[0] != 0u) {
-            atomicMin(rec[0], s_min); atomicMax(rec[1], s_max); atomicMax(rec[2], s_abs);
+            atomicMin(rec[VKC_RANGE_MIN_KEY], s_min);
+            atomicMax(rec[VKC_RANGE_MAX_KEY], s_max);
+            atomicMax(rec[VKC_RANGE_ABS_BITS], s_abs);
         }
-        for (int k = 0; k < 5; k++)
-            if (s_cnt[k] != 0u) atomicAdd(rec[3 + k], s_cnt[k]);
+        for (uint k = 0u; k < VKC_RANGE_COUNTS; k++)
+            if (s_cnt[k] != 0u) atomicAdd(rec[VKC_RANGE_FINITE + k], s_cnt[k]);
     }
 }

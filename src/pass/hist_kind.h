@@ -40,6 +40,7 @@
 #define VKC_HIST_KIND_H
 
 #include "base/common.h"
+#include "vk/shader_layout.h"
 
 #define VKC_HIST_NUMPY ((vkc_hist_kind)2)
 #define VKC_HIST_NCNN ((vkc_hist_kind)3)
@@ -48,12 +49,8 @@
 #define VKC_HIST_TORCH ((vkc_hist_kind)6)
 #define VKC_HIST_KIND_COUNT 7
 
-/* Flags of an edge-table geometry (shared with shaders/hist.comp). */
-enum {
-    VKC_EDGE_ABS = 1,  /* bin |x| (else x) */
-    VKC_EDGE_SKIP = 2, /* values with key(t) <= skip_key are not counted */
-    VKC_EDGE_DROP = 4  /* values below e_0 or above e_N are not counted */
-};
+/* Flags of an edge-table geometry: VKC_EDGE_ABS, VKC_EDGE_SKIP and
+ * VKC_EDGE_DROP of vk/shader_layout.h, shared with shaders/hist.comp. */
 
 /* An edge-table geometry: keys[k] = the order key of e_k, k = 0..bins
  * (keys[0] = 0 with no DROP: everything below e_1 is bin 0; keys[bins] =

@@ -73,18 +73,13 @@ static vkc_status cpu_measure(vkc_context *ctx, const float *x, uint64_t n, cons
 #define LOCAL_SIZE 256u
 #define MAX_GROUPS 1024u
 
-typedef struct measure_push {
-    uint32_t n;
-    float scale;
-    int32_t zp, qmin, qmax;
-} measure_push;
 
 static vkc_status gpu_measure(vkc_context *ctx, const float *x, uint64_t n, const vkc_quant *q, vkc_quality *acc)
 {
     uint32_t spec[1] = {LOCAL_SIZE};
     vkc_pipe *pipe;
-    vkc_status s = vkc_pipe_get(ctx, "measure", spec, 1, 2, sizeof(measure_push), &pipe);
-    if (s == VKC_OK) s = vkc_gbuf_reserve(ctx, &ctx->out, MAX_GROUPS * 16, 1);
+    vkc_status s = vkc_pipe_get(ctx, "measure", spec, 1, 2, sizeof(vkc_measure_push), &pipe);
+    if (s == VKC_OK) s = vkc_gbuf_reserve(ctx, &ctx->out, MAX_GROUPS * VKC_MEASURE_WORDS * 4, 1);
     if (s != VKC_OK) return s;
     uint64_t step = vkc_gpu_chunk_bytes(ctx) / 4;
     ctx->last_gpu_ns = 0;
@@ -94,8 +89,8 @@ static vkc_status gpu_measure(vkc_context *ctx, const float *x, uint64_t n, cons
         if ((s = vkc_gpu_upload(ctx, x + off, m * 4, &b[0])) != VKC_OK) return s;
         uint64_t g = (m + LOCAL_SIZE * 64 - 1) / (LOCAL_SIZE * 64);
         uint32_t groups = (uint32_t)(g < 1 ? 1 : g > MAX_GROUPS ? MAX_GROUPS : g);
-        b[1] = (vkc_binding){&ctx->out, 0, (VkDeviceSize)groups * 16};
-        measure_push push = {(uint32_t)m, q->scale, q->zero_point, q->qmin, q->qmax};
+        b[1] = (vkc_binding){&ctx->out, 0, (VkDeviceSize)groups * VKC_MEASURE_WORDS * 4};
+        vkc_measure_push push = {(uint32_t)m, q->scale, q->zero_point, q->qmin, q->qmax};
         if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
         vkc_gpu_record_upload(ctx, m * 4);
         s = vkc_cmd_dispatch(ctx, pipe, b, &push, groups, 1, 1);
@@ -103,10 +98,11 @@ static vkc_status gpu_measure(vkc_context *ctx, const float *x, uint64_t n, cons
         if (s != VKC_OK) return s;
         const uint32_t *part = ctx->out.map;
         for (uint32_t k = 0; k < groups; k++) {
-            acc->signal += vkc_bits_f32(part[4 * k]);
-            acc->noise += vkc_bits_f32(part[4 * k + 1]);
-            acc->clipped += part[4 * k + 2];
-            acc->count += part[4 * k + 3];
+            const uint32_t *r = part + (size_t)k * VKC_MEASURE_WORDS;
+            acc->signal += vkc_bits_f32(r[VKC_MEASURE_SIGNAL]);
+            acc->noise += vkc_bits_f32(r[VKC_MEASURE_NOISE]);
+            acc->clipped += r[VKC_MEASURE_CLIPPED];
+            acc->count += r[VKC_MEASURE_FINITE];
         }
     }
     return VKC_OK;

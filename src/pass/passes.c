@@ -188,8 +188,8 @@ static uint64_t flush_window(const vkc_context *ctx)
 
 static void record_init(uint32_t *rec)
 {
-    rec[0] = 0xffffffffu;
-    for (int k = 1; k < 8; k++) rec[k] = 0;
+    for (uint32_t k = 0; k < VKC_RANGE_WORDS; k++) rec[k] = 0;
+    rec[VKC_RANGE_MIN_KEY] = 0xffffffffu;
 }
 
 /* One data pass (range or histogram) over chunks of one tensor: which
@@ -205,26 +205,27 @@ typedef struct pass {
     uint64_t *counts;
 } pass;
 
-/* shaders/hist.comp's push constants. kind: 0 |x|, 1 x - lo (multiply
- * mode); the VKC_EDGE_* flags (edge mode). */
-typedef struct hist_push {
-    uint32_t n, kind;
-    float inv, lo;
-    uint32_t first, skip_key;
-} hist_push;
-
 vkc_status vkc_gpu_pipe_range(vkc_context *ctx, vkc_dtype dtype, vkc_pipe **pipe)
 {
-    uint32_t spec[3] = {LOCAL_SIZE, (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC), (uint32_t)dtype};
-    return vkc_pipe_get(ctx, "range", spec, 3, 2, 8, pipe);
+    uint32_t spec[VKC_RANGE_SC_COUNT];
+    spec[VKC_RANGE_SC_LOCAL] = LOCAL_SIZE;
+    spec[VKC_RANGE_SC_SUBGROUP] = (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC);
+    spec[VKC_RANGE_SC_DTYPE] = (uint32_t)dtype;
+    return vkc_pipe_get(ctx, "range", spec, VKC_RANGE_SC_COUNT, 2, sizeof(vkc_range_push), pipe);
 }
 
 vkc_status vkc_gpu_pipe_hist(vkc_context *ctx, vkc_dtype dtype, uint32_t bins, int edges, vkc_pipe **pipe)
 {
     int shared = vkc_gpu_has(ctx, VKC_FEATURE_SHARED_HISTOGRAM) &&
                  (uint64_t)bins * 4 + 64 <= ctx->caps.max_shared_memory;
-    uint32_t spec[6] = {LOCAL_SIZE, bins, (uint32_t)shared, shared ? bins : 1u, (uint32_t)dtype, (uint32_t)!!edges};
-    return vkc_pipe_get(ctx, "hist", spec, 6, 2, sizeof(hist_push), pipe);
+    uint32_t spec[VKC_HIST_SC_COUNT];
+    spec[VKC_HIST_SC_LOCAL] = LOCAL_SIZE;
+    spec[VKC_HIST_SC_BINS] = bins;
+    spec[VKC_HIST_SC_SHARED] = (uint32_t)shared;
+    spec[VKC_HIST_SC_SHARED_WORDS] = shared ? bins : 1u;
+    spec[VKC_HIST_SC_DTYPE] = (uint32_t)dtype;
+    spec[VKC_HIST_SC_EDGES] = (uint32_t)!!edges;
+    return vkc_pipe_get(ctx, "hist", spec, VKC_HIST_SC_COUNT, 2, sizeof(vkc_hist_push), pipe);
 }
 
 /* Records the dispatch of one chunk: m elements of in, from element first. */
@@ -235,12 +236,12 @@ vkc_status vkc_gpu_record_pass(vkc_context *ctx, VkCommandBuffer cmd, VkDescript
 {
     vkc_binding b[2] = {*in, *out};
     if (!spec) {
-        uint32_t push[2] = {(uint32_t)m, first};
-        return vkc_record_dispatch(ctx, cmd, pool, pipe, b, push, groups_for(ctx, m, LOCAL_SIZE * 16, 4096), 1, 1,
+        vkc_range_push push = {(uint32_t)m, first};
+        return vkc_record_dispatch(ctx, cmd, pool, pipe, b, &push, groups_for(ctx, m, LOCAL_SIZE * 16, 4096), 1, 1,
                                    pool_full);
     }
-    hist_push push = {(uint32_t)m, spec->kind == VKC_HIST_SIGNED, inv,
-                      spec->kind == VKC_HIST_SIGNED ? spec->lo : 0.0f, first, 0};
+    vkc_hist_push push = {(uint32_t)m, spec->kind == VKC_HIST_SIGNED ? VKC_HIST_MUL_SIGNED : VKC_HIST_MUL_ABS, inv,
+                          spec->kind == VKC_HIST_SIGNED ? spec->lo : 0.0f, first, 0};
     if (edges) {
         push.kind = edges->flags;
         push.inv = push.lo = 0.0f;
@@ -253,7 +254,7 @@ vkc_status vkc_gpu_record_pass(vkc_context *ctx, VkCommandBuffer cmd, VkDescript
 /* Bytes of ctx->out a pass binds: the counts, and an edge table after them. */
 static VkDeviceSize pass_out_bytes(const pass *p)
 {
-    if (!p->spec) return 32;
+    if (!p->spec) return VKC_RANGE_WORDS * 4;
     return (VkDeviceSize)p->spec->bins * 4 + (p->edges ? ((VkDeviceSize)p->spec->bins + 1) * 4 : 0);
 }
 

@@ -11,12 +11,13 @@
 #include <string.h>
 
 #define LOCAL_SIZE 64u
-#define REC 12u
+#define REC VKC_KL_REC
 
-/* Packed layout of shaders/entropy.comp, in 32-bit words:
- *   [t * 12 ...]   tensor records (n, start, stride, levels, ncand, bins
- *                  offset, prefix offset, out offset, total f32, hmax f32,
- *                  level map, 0)
+/* Packed layout of shaders/entropy.comp, in 32-bit words (the VKC_KL_*
+ * words of vk/shader_layout.h):
+ *   [t * VKC_KL_REC ...]  tensor records (n, start, stride, levels, ncand,
+ *                  bins offset, prefix offset, out offset, total f32, hmax
+ *                  f32, level map, 0)
  *   bins region    per bin: float(h), float(ln h - ln hmax)
  *   prefix region  per position 0..n: uint64 prefix sum (lo, hi), non-empty count */
 static void pack_tensor(uint32_t *w, uint32_t t, const vkc_kl_pack *k, uint32_t out_off)
@@ -25,26 +26,25 @@ static void pack_tensor(uint32_t *w, uint32_t t, const vkc_kl_pack *k, uint32_t 
     uint64_t hmax = 0;
     for (uint32_t j = 0; j < n; j++) hmax = k->h[j] > hmax ? k->h[j] : hmax;
     double lnmax = hmax ? log((double)hmax) : 0.0;
-    r[0] = n;
-    r[1] = k->start;
-    r[2] = k->stride;
-    r[3] = k->levels;
-    r[4] = k->ncand;
-    uint32_t *bins = w + r[5], *pre = w + r[6];
+    r[VKC_KL_N] = n;
+    r[VKC_KL_START] = k->start;
+    r[VKC_KL_STRIDE] = k->stride;
+    r[VKC_KL_LEVELS] = k->levels;
+    r[VKC_KL_NCAND] = k->ncand;
+    uint32_t *bins = w + r[VKC_KL_BINS], *pre = w + r[VKC_KL_PRE];
     for (uint32_t j = 0; j < n; j++) {
-        bins[2 * j] = vkc_f32_bits((float)k->h[j]);
-        bins[2 * j + 1] = vkc_f32_bits(k->h[j] ? (float)(log((double)k->h[j]) - lnmax) : 0.0f);
+        bins[VKC_KL_BIN_WORDS * j] = vkc_f32_bits((float)k->h[j]);
+        bins[VKC_KL_BIN_WORDS * j + 1] = vkc_f32_bits(k->h[j] ? (float)(log((double)k->h[j]) - lnmax) : 0.0f);
     }
     for (uint32_t j = 0; j <= n; j++) {
-        pre[3 * j] = (uint32_t)k->pre[j];
-        pre[3 * j + 1] = (uint32_t)(k->pre[j] >> 32);
-        pre[3 * j + 2] = k->nz[j];
+        pre[VKC_KL_PRE_WORDS * j] = (uint32_t)k->pre[j];
+        pre[VKC_KL_PRE_WORDS * j + 1] = (uint32_t)(k->pre[j] >> 32);
+        pre[VKC_KL_PRE_WORDS * j + 2] = k->nz[j];
     }
-    r[7] = out_off;
-    r[8] = vkc_f32_bits((float)k->total);
-    r[9] = vkc_f32_bits((float)hmax);
-    r[10] = k->map;
-    r[11] = 0;
+    r[VKC_KL_OUT] = out_off;
+    r[VKC_KL_TOTAL] = vkc_f32_bits((float)k->total);
+    r[VKC_KL_HMAX] = vkc_f32_bits((float)hmax);
+    r[VKC_KL_MAP] = k->map;
 }
 
 typedef struct pack_job {
@@ -72,7 +72,7 @@ vkc_status vkc_kl_dispatch(vkc_context *ctx, const vkc_kl_pack *packs, uint32_t 
         out_off[t] = (uint32_t)total_cand;
         total_cand += nc;
         max_cand = nc > max_cand ? nc : max_cand;
-        words += nc ? 2ull * packs[t].n + 3ull * (packs[t].n + 1ull) : 0;
+        words += nc ? (uint64_t)VKC_KL_BIN_WORDS * packs[t].n + (uint64_t)VKC_KL_PRE_WORDS * (packs[t].n + 1ull) : 0;
     }
     if (count > ctx->caps.max_workgroup_count[1] || words > 0xffffffffull ||
         words * 4 > ctx->caps.max_storage_buffer_range || total_cand * 8 > ctx->caps.max_storage_buffer_range)
@@ -83,18 +83,20 @@ vkc_status vkc_kl_dispatch(vkc_context *ctx, const vkc_kl_pack *packs, uint32_t 
     uint64_t at = (uint64_t)count * REC;
     for (uint32_t t = 0; t < count; t++) {
         if (!packs[t].ncand) continue;
-        w[(size_t)t * REC + 5] = (uint32_t)at;
-        at += 2ull * packs[t].n;
-        w[(size_t)t * REC + 6] = (uint32_t)at;
-        at += 3ull * (packs[t].n + 1ull);
+        w[(size_t)t * REC + VKC_KL_BINS] = (uint32_t)at;
+        at += (uint64_t)VKC_KL_BIN_WORDS * packs[t].n;
+        w[(size_t)t * REC + VKC_KL_PRE] = (uint32_t)at;
+        at += (uint64_t)VKC_KL_PRE_WORDS * (packs[t].n + 1ull);
     }
     pack_job job = {packs, out_off, w};
     vkc_parallel_for(ctx->threads, count, pack_one, &job);
-    uint32_t spec[2] = {LOCAL_SIZE, (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC)};
+    uint32_t spec[VKC_SEARCH_SC_COUNT];
+    spec[VKC_SEARCH_SC_LOCAL] = LOCAL_SIZE;
+    spec[VKC_SEARCH_SC_SUBGROUP] = (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC);
     vkc_pipe *pipe;
     vkc_binding bind[2];
     vkc_status s;
-    if ((s = vkc_pipe_get(ctx, "entropy", spec, 2, 2, 0, &pipe)) != VKC_OK) goto done;
+    if ((s = vkc_pipe_get(ctx, "entropy", spec, VKC_SEARCH_SC_COUNT, 2, 0, &pipe)) != VKC_OK) goto done;
     if ((s = vkc_gpu_upload(ctx, w, (VkDeviceSize)words * 4, &bind[0])) != VKC_OK) goto done;
     if ((s = vkc_gbuf_reserve(ctx, &ctx->out, total_cand * 8, 1)) != VKC_OK) goto done;
     bind[1] = (vkc_binding){&ctx->out, 0, total_cand * 8};
@@ -191,12 +193,13 @@ done:
     return s;
 }
 
-/* Packed layout of shaders/mse.comp, in words: per tensor a record of 8
- * (n, start, ncand, bound, counts offset, out offset), then float32 counts. */
+/* Packed layout of shaders/mse.comp, in words: per tensor a VKC_MSE_REC
+ * record (n, start, ncand, bound, counts offset, out offset), then float32
+ * counts. */
 vkc_status vkc_mse_gpu(vkc_context *ctx, const vkc_histogram *hists, uint32_t count, uint32_t start, uint32_t bound,
                        vkc_search_result *res)
 {
-    uint64_t words = (uint64_t)count * 8, total_cand = 0, max_cand = 0;
+    uint64_t words = (uint64_t)count * VKC_MSE_REC, total_cand = 0, max_cand = 0;
     for (uint32_t t = 0; t < count; t++) {
         uint32_t nc = hists[t].bins > start ? hists[t].bins - start : 0;
         words += hists[t].bins;
@@ -213,24 +216,26 @@ vkc_status vkc_mse_gpu(vkc_context *ctx, const vkc_histogram *hists, uint32_t co
         s = vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory packing histograms");
         goto done;
     }
-    size_t len = (size_t)count * 8;
+    size_t len = (size_t)count * VKC_MSE_REC;
     uint32_t out_off = 0;
     for (uint32_t t = 0; t < count; t++) {
-        uint32_t *r = w + (size_t)t * 8, nc = hists[t].bins > start ? hists[t].bins - start : 0;
-        r[0] = hists[t].bins;
-        r[1] = start;
-        r[2] = nc;
-        r[3] = bound;
-        r[4] = (uint32_t)len;
-        r[5] = out_off;
+        uint32_t *r = w + (size_t)t * VKC_MSE_REC, nc = hists[t].bins > start ? hists[t].bins - start : 0;
+        r[VKC_MSE_N] = hists[t].bins;
+        r[VKC_MSE_START] = start;
+        r[VKC_MSE_NCAND] = nc;
+        r[VKC_MSE_BOUND] = bound;
+        r[VKC_MSE_COUNTS] = (uint32_t)len;
+        r[VKC_MSE_OUT] = out_off;
         for (uint32_t j = 0; j < hists[t].bins; j++) w[len++] = vkc_f32_bits((float)hists[t].counts[j]);
         out_off += nc;
     }
     if (max_cand) {
-        uint32_t spec[2] = {LOCAL_SIZE, (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC)};
+        uint32_t spec[VKC_SEARCH_SC_COUNT];
+        spec[VKC_SEARCH_SC_LOCAL] = LOCAL_SIZE;
+        spec[VKC_SEARCH_SC_SUBGROUP] = (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC);
         vkc_pipe *pipe;
         vkc_binding b[2];
-        if ((s = vkc_pipe_get(ctx, "mse", spec, 2, 2, 0, &pipe)) != VKC_OK) goto done;
+        if ((s = vkc_pipe_get(ctx, "mse", spec, VKC_SEARCH_SC_COUNT, 2, 0, &pipe)) != VKC_OK) goto done;
         if ((s = vkc_gpu_upload(ctx, w, (VkDeviceSize)len * 4, &b[0])) != VKC_OK) goto done;
         if ((s = vkc_gbuf_reserve(ctx, &ctx->out, total_cand * 4, 1)) != VKC_OK) goto done;
         b[1] = (vkc_binding){&ctx->out, 0, total_cand * 4};
@@ -241,7 +246,7 @@ vkc_status vkc_mse_gpu(vkc_context *ctx, const vkc_histogram *hists, uint32_t co
         if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) goto done;
     }
     for (uint32_t t = 0; s == VKC_OK && t < count; t++) {
-        uint32_t nc = w[(size_t)t * 8 + 2], off = w[(size_t)t * 8 + 5];
+        uint32_t nc = w[(size_t)t * VKC_MSE_REC + VKC_MSE_NCAND], off = w[(size_t)t * VKC_MSE_REC + VKC_MSE_OUT];
         if (nc) memcpy(approx, (const float *)ctx->out.map + off, nc * sizeof *approx);
         s = vkc_mse_select(&hists[t], start, bound, nc ? approx : NULL, &res[t], &ctx->msg);
     }

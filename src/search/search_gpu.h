@@ -3,14 +3,15 @@
 
 #include "search/entropy.h"
 #include "vk/gpu.h"
+#include "vk/shader_layout.h"
 
 /* One tensor's share of a dispatch of shaders/entropy.comp: the counts
  * (after any rule of its search), their exact prefix sums and prefix counts
  * of non-empty bins, its candidates i = start + c * stride, and how the
  * first i bins form `levels` levels. */
 enum {
-    VKC_LEVELS_MODELOPT = 0, /* bin j in level floor(j L / i) (DESIGN.md §2) */
-    VKC_LEVELS_BLOCKS = 1    /* floor(i / L) bins a level, the last one the rest (Paddle, PPQ) */
+    VKC_LEVELS_MODELOPT = VKC_KL_MAP_MODELOPT, /* bin j in level floor(j L / i) (DESIGN.md §2) */
+    VKC_LEVELS_BLOCKS = VKC_KL_MAP_BLOCKS      /* floor(i / L) bins a level, the last one the rest (Paddle, PPQ) */
 };
 typedef struct vkc_kl_pack {
     const uint64_t *h, *pre;
