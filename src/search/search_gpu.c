@@ -9,6 +9,22 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static double now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+/* Adds the time since *t0 to phase ph and restarts the clock. */
+static void phase_end(vkc_context *ctx, int ph, double *t0)
+{
+    double t = now_ns();
+    ctx->search_ns[ph] += t - *t0;
+    *t0 = t;
+}
 
 #define LOCAL_SIZE 64u
 #define REC VKC_KL_REC
@@ -78,6 +94,7 @@ vkc_status vkc_kl_dispatch(vkc_context *ctx, const vkc_kl_pack *packs, uint32_t 
         words * 4 > ctx->caps.max_storage_buffer_range || total_cand * 8 > ctx->caps.max_storage_buffer_range)
         return vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED, "search batch too large for one dispatch");
     if (!max_cand) return VKC_OK;
+    double t0 = now_ns();
     uint32_t *w = calloc((size_t)words, 4);
     if (!w) return vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory packing histograms");
     uint64_t at = (uint64_t)count * REC;
@@ -90,6 +107,7 @@ vkc_status vkc_kl_dispatch(vkc_context *ctx, const vkc_kl_pack *packs, uint32_t 
     }
     pack_job job = {packs, out_off, w};
     vkc_parallel_for(ctx->threads, count, pack_one, &job);
+    phase_end(ctx, VKC_SEARCH_PACK, &t0);
     uint32_t spec[VKC_SEARCH_SC_COUNT];
     spec[VKC_SEARCH_SC_LOCAL] = LOCAL_SIZE;
     spec[VKC_SEARCH_SC_SUBGROUP] = (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC);
@@ -101,10 +119,12 @@ vkc_status vkc_kl_dispatch(vkc_context *ctx, const vkc_kl_pack *packs, uint32_t 
     if ((s = vkc_gbuf_reserve(ctx, &ctx->out, total_cand * 8, 1)) != VKC_OK) goto done;
     bind[1] = (vkc_binding){&ctx->out, 0, total_cand * 8};
     ctx->last_gpu_ns = 0;
+    phase_end(ctx, VKC_SEARCH_UPLOAD, &t0);
     if ((s = vkc_cmd_begin(ctx)) != VKC_OK) goto done;
     vkc_gpu_record_upload(ctx, (VkDeviceSize)words * 4);
     if ((s = vkc_cmd_dispatch(ctx, pipe, bind, NULL, (uint32_t)max_cand, count, 1)) != VKC_OK) goto done;
     if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) goto done;
+    phase_end(ctx, VKC_SEARCH_SUBMIT, &t0);
     *out = ctx->out.map;
 done:
     free(w);
@@ -171,6 +191,8 @@ vkc_status vkc_entropy_gpu(vkc_context *ctx, const vkc_histogram *hists, uint32_
         s = vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory for %u histograms", count);
         goto done;
     }
+    memset(ctx->search_ns, 0, sizeof ctx->search_ns);
+    double t0 = now_ns();
     vkc_parallel_for(ctx->threads, count, prepare_one, &b);
     if ((s = first_error(ctx, &b, count)) != VKC_OK) goto done;
     for (uint32_t t = 0; t < count; t++) {
@@ -179,9 +201,12 @@ vkc_status vkc_entropy_gpu(vkc_context *ctx, const vkc_histogram *hists, uint32_
         packs[t] = (vkc_kl_pack){kh->h, kh->pre, kh->nz, kh->n, kh->total, kp->start, kp->stride, kp->levels,
                                  b.ncand[t], VKC_LEVELS_MODELOPT};
     }
+    phase_end(ctx, VKC_SEARCH_PREPARE, &t0);
     if ((s = vkc_kl_dispatch(ctx, packs, count, b.out_off, &b.out)) != VKC_OK) goto done;
+    t0 = now_ns();
     vkc_parallel_for(ctx->threads, count, select_one, &b);
     s = first_error(ctx, &b, count);
+    phase_end(ctx, VKC_SEARCH_SELECT, &t0);
 done:
     for (uint32_t t = 0; b.kh && t < count; t++) vkc_kl_hist_free(&b.kh[t]);
     free(b.kh);

@@ -21,6 +21,12 @@ typedef struct vkc_kl_pack {
     uint32_t start, stride, levels, ncand, map;
 } vkc_kl_pack;
 
+/* Phases of vkc_entropy_gpu whose wall time it leaves in ctx->search_ns:
+ * the histograms' working copies and prefix sums; packing the words;
+ * pipeline and staging (the copy into it); recording, submitting and
+ * waiting (the GPU time is ctx->last_gpu_ns); the selection on the host. */
+enum { VKC_SEARCH_PREPARE, VKC_SEARCH_PACK, VKC_SEARCH_UPLOAD, VKC_SEARCH_SUBMIT, VKC_SEARCH_SELECT };
+
 /* Every candidate of every tensor in one dispatch: KL(P || Q) in float32
  * with P the first i bins, the outliers folded into bin i-1, Q each level's
  * mean on its non-empty bins, and a bound on the distance to the exact

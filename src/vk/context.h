@@ -11,6 +11,8 @@
 #define VKC_MAX_PIPELINES 64
 #define VKC_MAX_BINDINGS 6
 #define VKC_MAX_SPEC 6
+/* Host phases of a GPU search that benchmarks read (search/search_gpu.h). */
+#define VKC_SEARCH_PHASES 5
 
 typedef struct vkc_pipe {
     char shader[32];
@@ -41,6 +43,9 @@ struct vkc_context {
     uint32_t disabled;
     uint64_t dispatches;
     double last_gpu_ns;
+    /* Wall time of the phases of the last GPU entropy search, ns
+     * (VKC_SEARCH_* of search/search_gpu.h). */
+    double search_ns[VKC_SEARCH_PHASES];
 
     /* Vulkan; all null on the CPU backend. */
     int owns_device;
