@@ -2,11 +2,13 @@
  * dispatch of shaders/entropy.comp, then vkc_kl_select on the host. */
 #include "search/entropy.h"
 #include "vk/gpu.h"
+#include "base/numeric.h"
 #include "base/parallel.h"
 #include "search/search.h"
 #include "search/search_gpu.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -95,8 +97,13 @@ vkc_status vkc_kl_dispatch(vkc_context *ctx, const vkc_kl_pack *packs, uint32_t 
         return vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED, "search batch too large for one dispatch");
     if (!max_cand) return VKC_OK;
     double t0 = now_ns();
-    uint32_t *w = calloc((size_t)words, 4);
-    if (!w) return vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory packing histograms");
+    /* Packed straight into the staging memory: no buffer of our own to
+     * clear, fill and copy. Every word below is written. */
+    void *map;
+    vkc_status s = vkc_gpu_stage_map(ctx, (VkDeviceSize)words * 4, &map);
+    if (s != VKC_OK) return s;
+    uint32_t *w = map;
+    memset(w, 0, (size_t)count * REC * 4);
     uint64_t at = (uint64_t)count * REC;
     for (uint32_t t = 0; t < count; t++) {
         if (!packs[t].ncand) continue;
@@ -113,26 +120,43 @@ vkc_status vkc_kl_dispatch(vkc_context *ctx, const vkc_kl_pack *packs, uint32_t 
     spec[VKC_SEARCH_SC_SUBGROUP] = (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC);
     vkc_pipe *pipe;
     vkc_binding bind[2];
-    vkc_status s;
-    if ((s = vkc_pipe_get(ctx, "entropy", spec, VKC_SEARCH_SC_COUNT, 2, 0, &pipe)) != VKC_OK) goto done;
-    if ((s = vkc_gpu_upload(ctx, w, (VkDeviceSize)words * 4, &bind[0])) != VKC_OK) goto done;
-    if ((s = vkc_gbuf_reserve(ctx, &ctx->out, total_cand * 8, 1)) != VKC_OK) goto done;
+    if ((s = vkc_pipe_get(ctx, "entropy", spec, VKC_SEARCH_SC_COUNT, 2, 0, &pipe)) != VKC_OK) return s;
+    if ((s = vkc_gpu_stage_bind(ctx, (VkDeviceSize)words * 4, &bind[0])) != VKC_OK) return s;
+    if ((s = vkc_gbuf_reserve(ctx, &ctx->out, total_cand * 8, 1)) != VKC_OK) return s;
     bind[1] = (vkc_binding){&ctx->out, 0, total_cand * 8};
     ctx->last_gpu_ns = 0;
     phase_end(ctx, VKC_SEARCH_UPLOAD, &t0);
-    if ((s = vkc_cmd_begin(ctx)) != VKC_OK) goto done;
+    if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
     vkc_gpu_record_upload(ctx, (VkDeviceSize)words * 4);
-    if ((s = vkc_cmd_dispatch(ctx, pipe, bind, NULL, (uint32_t)max_cand, count, 1)) != VKC_OK) goto done;
-    if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) goto done;
+    if ((s = vkc_cmd_dispatch(ctx, pipe, bind, NULL, (uint32_t)max_cand, count, 1)) != VKC_OK) return s;
+    if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) return s;
     phase_end(ctx, VKC_SEARCH_SUBMIT, &t0);
     *out = ctx->out.map;
-done:
-    free(w);
-    return s;
+    return VKC_OK;
 }
 
 /* The host's share of a batch, spread over threads: preparing each
- * histogram, and choosing after the dispatch. */
+ * histogram, screening the GPU's values, and choosing.
+ *
+ * The screen. About a tenth of a tensor's candidates lie within the float32
+ * bound of the least GPU value; vkc_kl_select would re-evaluate each with
+ * vkc_kl_fast (O(levels) logarithms apiece), one tensor per thread, and
+ * that was most of the host's time. Instead:
+ *   round 1, per tensor: the candidate of least GPU value is evaluated with
+ *     vkc_kl_fast. Its bracket's upper end U bounds the least KL from
+ *     above, so only candidates whose GPU bracket reaches below U plus
+ *     (twice) the tie band can still be chosen or tied; they are listed;
+ *   round 2, per tensor, longest list first, each thread taking the next
+ *     tensor when done with one (the lists run from 0 to about a quarter
+ *     of the candidates): the listed candidates evaluated with vkc_kl_fast,
+ *     then vkc_kl_select.
+ * A value v with bound e is handed on as the float bracket
+ * [(float)v -+ e'], e' >= e + |v - (float)v| rounded up, which contains
+ * [v - e, v + e]. vkc_kl_select then runs as before on brackets that are
+ * the GPU's or tighter, and any valid brackets give the reference's choice
+ * (select.h); its own first filter now keeps the near ties only. Two
+ * parallel regions after the dispatch, as before the screen: threads are
+ * started per region (base/parallel.h). */
 typedef struct batch {
     const vkc_histogram *hists;
     const vkc_kl_params *kp;
@@ -140,6 +164,11 @@ typedef struct batch {
     vkc_search_result *res;
     uint32_t *ncand, *out_off;
     const float *out;
+    float *approx, *err;       /* per candidate (at out_off[t]): GPU value and bound, or tighter */
+    uint32_t *listed, *nlisted; /* round 1's candidates of tensor t, at out_off[t] */
+    uint32_t *order;            /* round 2's tensors, longest list first */
+    uint32_t count;
+    atomic_uint next;           /* round 2's next position in order */
     vkc_status *status;
     vkc_msg *msg;
 } batch;
@@ -150,23 +179,85 @@ static void prepare_one(void *arg, uint32_t t)
     b->status[t] = vkc_kl_hist_init(&b->kh[t], b->hists[t].counts, b->hists[t].bins, b->kp, &b->msg[t]);
 }
 
-static void select_one(void *arg, uint32_t t)
+static uint32_t cand_i(const vkc_kl_params *kp, uint32_t c)
+{
+    return kp->start + c * kp->stride;
+}
+
+/* (v, e) as a float bracket that contains [v - e, v + e]; left alone when
+ * either is not finite (the GPU's bracket stays). */
+static void store_bracket(float *a, float *e, double v, double err)
+{
+    if (!isfinite(v) || !isfinite(err) || !(fabs(v) < 1e38)) return;
+    float vf = (float)v;
+    double d = err + fabs(v - (double)vf);
+    d += d * 1e-12;
+    float ef = (float)d;
+    if (!((double)ef >= d)) ef = nextafterf(ef, INFINITY);
+    if (!isfinite(ef)) return;
+    *a = vf;
+    *e = ef;
+}
+
+static void refine(batch *b, uint32_t t, uint32_t c)
+{
+    double err, v = vkc_kl_fast(&b->kh[t], cand_i(b->kp, c), b->kp->levels, &err);
+    size_t at = (size_t)b->out_off[t] + c;
+    store_bracket(&b->approx[at], &b->err[at], v, err);
+}
+
+static void screen_one(void *arg, uint32_t t)
 {
     batch *b = arg;
-    uint32_t nc = b->ncand[t];
-    float *approx = malloc((nc ? nc : 1) * 2 * sizeof *approx);
-    if (!approx) {
-        b->status[t] = vkc_fail(&b->msg[t], VKC_ERROR_OUT_OF_MEMORY, "out of memory");
-        return;
-    }
-    float *err = approx + (nc ? nc : 1);
+    const vkc_kl_hist *kh = &b->kh[t];
+    uint32_t nc = b->ncand[t], best = UINT32_MAX, k = 0;
+    float *a = b->approx + b->out_off[t], *e = b->err + b->out_off[t];
     for (uint32_t c = 0; c < nc; c++) {
-        approx[c] = b->out[2 * ((size_t)b->out_off[t] + c)];
-        err[c] = b->out[2 * ((size_t)b->out_off[t] + c) + 1];
+        a[c] = b->out[2 * ((size_t)b->out_off[t] + c)];
+        e[c] = b->out[2 * ((size_t)b->out_off[t] + c) + 1];
+        if (vkc_kl_is_inf(kh, cand_i(b->kp, c)) || !isfinite(a[c])) continue;
+        if (best == UINT32_MAX || a[c] < a[best]) best = c;
     }
-    b->status[t] = vkc_kl_select(&b->kh[t], b->kp, nc ? approx : NULL, nc ? err : NULL, b->hists[t].range_max,
-                                 &b->res[t], &b->msg[t]);
-    free(approx);
+    b->nlisted[t] = 0;
+    if (best == UINT32_MAX) return;
+    refine(b, t, best);
+    double lo, hi, l, h, lmin = INFINITY;
+    vkc_bracket(a[best], e[best], &lo, &hi);
+    for (uint32_t c = 0; c < nc; c++) {
+        if (vkc_kl_is_inf(kh, cand_i(b->kp, c))) continue;
+        vkc_bracket(a[c], e[c], &l, &h);
+        lmin = l < lmin ? l : lmin;
+    }
+    double x = fmax(fabs(hi), isfinite(lmin) ? fabs(lmin) : fabs(hi));
+    double limit = hi + 2 * vkc_tie_tol(x);
+    uint32_t *list = b->listed + b->out_off[t];
+    for (uint32_t c = 0; c < nc; c++) {
+        if (c == best || vkc_kl_is_inf(kh, cand_i(b->kp, c))) continue;
+        vkc_bracket(a[c], e[c], &l, &h);
+        if (l <= limit) list[k++] = c;
+    }
+    b->nlisted[t] = k;
+}
+
+static void select_one(batch *b, uint32_t t)
+{
+    uint32_t nc = b->ncand[t];
+    for (uint32_t k = 0; k < b->nlisted[t]; k++) refine(b, t, b->listed[b->out_off[t] + k]);
+    const float *a = nc ? b->approx + b->out_off[t] : NULL, *e = nc ? b->err + b->out_off[t] : NULL;
+    b->status[t] = vkc_kl_select(&b->kh[t], b->kp, a, e, b->hists[t].range_max, &b->res[t], &b->msg[t]);
+}
+
+static void select_lane(void *arg, uint32_t lane)
+{
+    batch *b = arg;
+    (void)lane;
+    for (uint32_t k; (k = atomic_fetch_add(&b->next, 1u)) < b->count;) select_one(b, b->order[k]);
+}
+
+static int u64_cmp(const void *x, const void *y)
+{
+    uint64_t p = *(const uint64_t *)x, q = *(const uint64_t *)y;
+    return (p > q) - (p < q);
 }
 
 static vkc_status first_error(vkc_context *ctx, const batch *b, uint32_t count)
@@ -179,13 +270,48 @@ static vkc_status first_error(vkc_context *ctx, const batch *b, uint32_t count)
     return VKC_OK;
 }
 
+/* Screens, then chooses; the per-candidate arrays are allocated here. */
+static vkc_status choose(vkc_context *ctx, batch *b, uint32_t count)
+{
+    size_t total = 0, n1 = count ? count : 1;
+    for (uint32_t t = 0; t < count; t++) total += b->ncand[t];
+    size_t c1 = total ? total : 1;
+    b->approx = malloc(c1 * sizeof *b->approx);
+    b->err = malloc(c1 * sizeof *b->err);
+    b->listed = malloc(c1 * sizeof *b->listed);
+    b->nlisted = calloc(n1, sizeof *b->nlisted);
+    b->order = malloc(n1 * sizeof *b->order);
+    uint64_t *keys = malloc(n1 * sizeof *keys);
+    vkc_status s = VKC_OK;
+    if (!b->approx || !b->err || !b->listed || !b->nlisted || !b->order || !keys) {
+        s = vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory for %zu candidates", total);
+    } else {
+        vkc_parallel_for(ctx->threads, count, screen_one, b);
+        for (uint32_t t = 0; t < count; t++) keys[t] = (uint64_t)(UINT32_MAX - b->nlisted[t]) << 32 | t;
+        qsort(keys, count, sizeof *keys, u64_cmp);
+        for (uint32_t t = 0; t < count; t++) b->order[t] = (uint32_t)keys[t];
+        b->count = count;
+        atomic_init(&b->next, 0u);
+        uint32_t lanes = ctx->threads < count ? ctx->threads : count;
+        vkc_parallel_for(lanes, lanes, select_lane, b);
+        s = first_error(ctx, b, count);
+    }
+    free(b->approx);
+    free(b->err);
+    free(b->listed);
+    free(b->nlisted);
+    free(b->order);
+    free(keys);
+    return s;
+}
+
 vkc_status vkc_entropy_gpu(vkc_context *ctx, const vkc_histogram *hists, uint32_t count, const vkc_kl_params *kp,
                            vkc_search_result *res)
 {
     vkc_status s = VKC_OK;
     size_t n1 = count ? count : 1;
     batch b = {hists, kp, calloc(n1, sizeof(vkc_kl_hist)), res, calloc(n1, 4), calloc(n1, 4), NULL,
-               calloc(n1, sizeof(vkc_status)), calloc(n1, sizeof(vkc_msg))};
+               NULL, NULL, NULL, NULL, NULL, 0, 0, calloc(n1, sizeof(vkc_status)), calloc(n1, sizeof(vkc_msg))};
     vkc_kl_pack *packs = calloc(n1, sizeof *packs);
     if (!b.kh || !b.ncand || !b.out_off || !b.status || !b.msg || !packs) {
         s = vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory for %u histograms", count);
@@ -204,8 +330,7 @@ vkc_status vkc_entropy_gpu(vkc_context *ctx, const vkc_histogram *hists, uint32_
     phase_end(ctx, VKC_SEARCH_PREPARE, &t0);
     if ((s = vkc_kl_dispatch(ctx, packs, count, b.out_off, &b.out)) != VKC_OK) goto done;
     t0 = now_ns();
-    vkc_parallel_for(ctx->threads, count, select_one, &b);
-    s = first_error(ctx, &b, count);
+    s = choose(ctx, &b, count);
     phase_end(ctx, VKC_SEARCH_SELECT, &t0);
 done:
     for (uint32_t t = 0; b.kh && t < count; t++) vkc_kl_hist_free(&b.kh[t]);

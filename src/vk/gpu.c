@@ -340,16 +340,29 @@ vkc_status vkc_gbuf_reserve(vkc_context *ctx, vkc_gbuf *b, VkDeviceSize size, in
     return vkc_gbuf_create(ctx, want, host_visible, b);
 }
 
-vkc_status vkc_gpu_upload(vkc_context *ctx, const void *data, VkDeviceSize bytes, vkc_binding *b)
+vkc_status vkc_gpu_stage_map(vkc_context *ctx, VkDeviceSize bytes, void **map)
 {
     vkc_status s = vkc_gbuf_reserve(ctx, &ctx->stage, bytes, 1);
-    if (s != VKC_OK) return s;
-    memcpy(ctx->stage.map, data, bytes);
+    *map = s == VKC_OK ? ctx->stage.map : NULL;
+    return s;
+}
+
+vkc_status vkc_gpu_stage_bind(vkc_context *ctx, VkDeviceSize bytes, vkc_binding *b)
+{
     *b = (vkc_binding){&ctx->stage, 0, bytes};
     if (ctx->uma) return VKC_OK;
-    if ((s = vkc_gbuf_reserve(ctx, &ctx->devin, bytes, 0)) != VKC_OK) return s;
-    b->buf = &ctx->devin;
-    return VKC_OK;
+    vkc_status s = vkc_gbuf_reserve(ctx, &ctx->devin, bytes, 0);
+    if (s == VKC_OK) b->buf = &ctx->devin;
+    return s;
+}
+
+vkc_status vkc_gpu_upload(vkc_context *ctx, const void *data, VkDeviceSize bytes, vkc_binding *b)
+{
+    void *map;
+    vkc_status s = vkc_gpu_stage_map(ctx, bytes, &map);
+    if (s != VKC_OK) return s;
+    memcpy(map, data, bytes);
+    return vkc_gpu_stage_bind(ctx, bytes, b);
 }
 
 void vkc_gpu_record_upload(vkc_context *ctx, VkDeviceSize bytes)

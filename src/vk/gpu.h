@@ -62,6 +62,12 @@ vkc_status vkc_cmd_submit_wait(vkc_context *ctx);
  * its barrier in the current command buffer where the device needs one. */
 vkc_status vkc_gpu_upload(vkc_context *ctx, const void *data, VkDeviceSize bytes, vkc_binding *b);
 void vkc_gpu_record_upload(vkc_context *ctx, VkDeviceSize bytes);
+/* The same in two steps, for data written in place (no copy of our own):
+ * stage_map returns the host-visible staging memory for bytes (valid until
+ * the next staging call), stage_bind the binding the shader reads it
+ * through; vkc_gpu_record_upload then as above. */
+vkc_status vkc_gpu_stage_map(vkc_context *ctx, VkDeviceSize bytes, void **map);
+vkc_status vkc_gpu_stage_bind(vkc_context *ctx, VkDeviceSize bytes, vkc_binding *b);
 
 /* The same for an activation chunk of esize-byte elements, which may
  * instead be imported in place (VK_EXT_external_memory_host): the binding
