@@ -211,21 +211,80 @@ vkc_status vkc_gpu_pipe_range(vkc_context *ctx, vkc_dtype dtype, vkc_pipe **pipe
     spec[VKC_RANGE_SC_LOCAL] = LOCAL_SIZE;
     spec[VKC_RANGE_SC_SUBGROUP] = (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC);
     spec[VKC_RANGE_SC_DTYPE] = (uint32_t)dtype;
+    spec[VKC_RANGE_SC_LOADS] = ctx->range_var.loads < VKC_RANGE_MAX_LOADS ? ctx->range_var.loads : VKC_RANGE_MAX_LOADS;
     return vkc_pipe_get(ctx, "range", spec, VKC_RANGE_SC_COUNT, 2, sizeof(vkc_range_push), pipe);
 }
 
+/* The histogram pipeline of ctx's variant (vk/context.h) for this pass,
+ * with what the device cannot do taken out: no shared memory, no copies
+ * or 16-bit counters; no ballots, no match aggregation; the module (see
+ * hist.comp) holds only the subgroup features the device offers. */
 vkc_status vkc_gpu_pipe_hist(vkc_context *ctx, vkc_dtype dtype, uint32_t bins, int edges, vkc_pipe **pipe)
 {
-    int shared = vkc_gpu_has(ctx, VKC_FEATURE_SHARED_HISTOGRAM) &&
-                 (uint64_t)bins * 4 + 64 <= ctx->caps.max_shared_memory;
+    const vkc_hist_variant *v = &ctx->hist_var;
+    const uint64_t max_shared = ctx->caps.max_shared_memory;
+    int shared = vkc_gpu_has(ctx, VKC_FEATURE_SHARED_HISTOGRAM) && (uint64_t)bins * 4 + 64 <= max_shared;
+    uint32_t loads = v->loads < VKC_HIST_MAX_LOADS ? v->loads : VKC_HIST_MAX_LOADS;
+    uint32_t hot = 0, match = 0, copies = 1, pack16 = 0;
+    if (loads) {
+        hot = v->hot < VKC_HIST_MAX_HOT ? v->hot : VKC_HIST_MAX_HOT;
+        hot = hot < bins ? hot : bins;
+        match = vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_BALLOT) ? v->match : 0;
+        pack16 = shared && v->pack16;
+        /* 16-bit counters: a tile may hold at most VKC_HIST_PACK16_ROUND elements. */
+        while (pack16 && loads > 1 && LOCAL_SIZE * loads * 8 > VKC_HIST_PACK16_ROUND) loads--;
+        copies = v->copies;
+    }
+    uint64_t words = pack16 ? (bins + 1) / 2 : bins;
+    if (!shared) copies = 1;
+    if (copies == 0) /* as many as half the shared memory holds, to keep two workgroups resident */
+        for (copies = 8; copies > 1 && (uint64_t)copies * words * 4 > max_shared / 2;) copies /= 2;
+    while (copies > 1 && (uint64_t)copies * words * 4 + 64 > max_shared) copies--;
+    const char *shader = "hist";
+    if (match) shader = vkc_gpu_has(ctx, VKC_FEATURE_PARTITIONED) ? "hist_part" : "hist_ballot";
+    else if (hot && vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC)) shader = "hist_sg";
     uint32_t spec[VKC_HIST_SC_COUNT];
     spec[VKC_HIST_SC_LOCAL] = LOCAL_SIZE;
     spec[VKC_HIST_SC_BINS] = bins;
     spec[VKC_HIST_SC_SHARED] = (uint32_t)shared;
-    spec[VKC_HIST_SC_SHARED_WORDS] = shared ? bins : 1u;
+    spec[VKC_HIST_SC_SHARED_WORDS] = shared ? (uint32_t)(copies * words) : 1u;
     spec[VKC_HIST_SC_DTYPE] = (uint32_t)dtype;
     spec[VKC_HIST_SC_EDGES] = (uint32_t)!!edges;
-    return vkc_pipe_get(ctx, "hist", spec, VKC_HIST_SC_COUNT, 2, sizeof(vkc_hist_push), pipe);
+    spec[VKC_HIST_SC_LOADS] = loads;
+    spec[VKC_HIST_SC_HOT] = hot;
+    spec[VKC_HIST_SC_MATCH] = match;
+    spec[VKC_HIST_SC_COPIES] = copies;
+    spec[VKC_HIST_SC_PACK16] = pack16;
+    return vkc_pipe_get(ctx, shader, spec, VKC_HIST_SC_COUNT, 2, sizeof(vkc_hist_push), pipe);
+}
+
+/* Workgroups of a tile loop over elements [first, first + m) of a binding:
+ * one per tile of LOCAL_SIZE * loads quads, at most cap. */
+static uint32_t tile_groups(const vkc_context *ctx, uint32_t esize, uint32_t first, uint64_t m, uint32_t loads,
+                            uint32_t cap)
+{
+    uint64_t qe = 16 / esize, quads = (first + m + qe - 1) / qe - first / qe;
+    uint64_t per = (uint64_t)LOCAL_SIZE * loads, g = (quads + per - 1) / per;
+    if (g < 1) g = 1;
+    if (g > cap) g = cap;
+    if (g > ctx->caps.max_workgroup_count[0]) g = ctx->caps.max_workgroup_count[0];
+    return (uint32_t)g;
+}
+
+/* Variant A's first hot bin: the bin of 0 (where a post-ReLU tensor's
+ * zeros, and the mass of a tensor whose range an outlier sets, go), the
+ * hot bins centred on it. Only speed depends on it. */
+static uint32_t hot_first(const vkc_hist_spec *spec, float inv, const vkc_edge_geom *edges, uint32_t hot)
+{
+    uint32_t z = 0;
+    if (edges) {
+        z = vkc_edge_lookup(edges, vkc_edge_key(0, edges->flags), 0);
+        if (z >= spec->bins) z = 0;
+    } else if (spec->kind == VKC_HIST_SIGNED) {
+        z = vkc_bin_of(0.0f, VKC_HIST_SIGNED, spec->lo, inv, spec->bins);
+    }
+    z = z > (hot - 1) / 2 ? z - (hot - 1) / 2 : 0;
+    return z + hot <= spec->bins ? z : spec->bins - hot;
 }
 
 /* Records the dispatch of one chunk: m elements of in, from element first. */
@@ -235,20 +294,27 @@ vkc_status vkc_gpu_record_pass(vkc_context *ctx, VkCommandBuffer cmd, VkDescript
                                int *pool_full)
 {
     vkc_binding b[2] = {*in, *out};
+    uint32_t groups;
     if (!spec) {
+        uint32_t esize = vkc_dtype_size((vkc_dtype)pipe->spec[VKC_RANGE_SC_DTYPE]);
+        uint32_t loads = pipe->spec[VKC_RANGE_SC_LOADS], cap = ctx->range_var.groups ? ctx->range_var.groups : 4096;
+        groups = loads ? tile_groups(ctx, esize, first, m, loads, cap) : groups_for(ctx, m, LOCAL_SIZE * 16, cap);
         vkc_range_push push = {(uint32_t)m, first};
-        return vkc_record_dispatch(ctx, cmd, pool, pipe, b, &push, groups_for(ctx, m, LOCAL_SIZE * 16, 4096), 1, 1,
-                                   pool_full);
+        return vkc_record_dispatch(ctx, cmd, pool, pipe, b, &push, groups, 1, 1, pool_full);
     }
     vkc_hist_push push = {(uint32_t)m, spec->kind == VKC_HIST_SIGNED ? VKC_HIST_MUL_SIGNED : VKC_HIST_MUL_ABS, inv,
-                          spec->kind == VKC_HIST_SIGNED ? spec->lo : 0.0f, first, 0};
+                          spec->kind == VKC_HIST_SIGNED ? spec->lo : 0.0f, first, 0, 0};
     if (edges) {
         push.kind = edges->flags;
         push.inv = push.lo = 0.0f;
         push.skip_key = edges->skip_key;
     }
-    return vkc_record_dispatch(ctx, cmd, pool, pipe, b, &push, groups_for(ctx, m, LOCAL_SIZE * 64, 1024), 1, 1,
-                               pool_full);
+    uint32_t esize = vkc_dtype_size((vkc_dtype)pipe->spec[VKC_HIST_SC_DTYPE]);
+    uint32_t loads = pipe->spec[VKC_HIST_SC_LOADS], hot = pipe->spec[VKC_HIST_SC_HOT];
+    uint32_t cap = ctx->hist_var.groups ? ctx->hist_var.groups : 1024;
+    if (hot) push.hot0 = hot_first(spec, inv, edges, hot);
+    groups = loads ? tile_groups(ctx, esize, first, m, loads, cap) : groups_for(ctx, m, LOCAL_SIZE * 64, cap);
+    return vkc_record_dispatch(ctx, cmd, pool, pipe, b, &push, groups, 1, 1, pool_full);
 }
 
 /* Bytes of ctx->out a pass binds: the counts, and an edge table after them. */

@@ -8,9 +8,9 @@
 
 #include <volk.h>
 
-#define VKC_MAX_PIPELINES 64
+#define VKC_MAX_PIPELINES 256
 #define VKC_MAX_BINDINGS 6
-#define VKC_MAX_SPEC 6
+#define VKC_MAX_SPEC 12
 /* Host phases of a GPU search that benchmarks read (search/search_gpu.h). */
 #define VKC_SEARCH_PHASES 5
 
@@ -24,6 +24,38 @@ typedef struct vkc_pipe {
     VkPipelineLayout layout;
     VkPipeline pipeline;
 } vkc_pipe;
+
+/* Internal feature bits beside vkcalib.h's VKC_FEATURE_*, masked the same
+ * way (VKCALIB_DISABLE=ballot,partitioned): subgroup ballots and
+ * subgroupPartitionNV, for histogram variant B. Masking subgroup
+ * arithmetic masks them too. */
+#define VKC_FEATURE_SUBGROUP_BALLOT (1u << 16)
+#define VKC_FEATURE_PARTITIONED (1u << 17)
+
+/* A histogram shader variant (shaders/hist.comp has what each does).
+ * loads 0 is today's grid-stride loop, and the rest is then ignored. */
+typedef struct vkc_hist_variant {
+    uint32_t loads;  /* tile loop: 16-byte loads per invocation per tile */
+    uint32_t hot;    /* A: bins counted in registers */
+    uint32_t match;  /* B: ballot rounds of match aggregation */
+    uint32_t copies; /* C: shared copies; 0 = as many as half the shared memory holds (at most 8) */
+    uint32_t pack16; /* D: 16-bit shared counters */
+    uint32_t groups; /* most workgroups a dispatch runs; 0 = the pass's default */
+} vkc_hist_variant;
+
+/* The range shader's loop: loads 0 = grid-stride, else the tile loop. */
+typedef struct vkc_range_variant {
+    uint32_t loads, groups;
+} vkc_range_variant;
+
+/* Parses "base", "tile", letters A..D alone or joined ("A+C", "AC"), then
+ * options ",loads=N,hot=N,rounds=N,copies=N,groups=N" (VKCALIB_HIST_VARIANT);
+ * 0 when s is not one. The range form is "base" or "tile[,loads=N,groups=N]". */
+int vkc_hist_variant_parse(const char *s, vkc_hist_variant *v);
+int vkc_range_variant_parse(const char *s, vkc_range_variant *v);
+/* The default of a device (the table in vk/devices.c), with its row's
+ * description when it has one. */
+void vkc_variant_default(const vkc_device_caps *caps, vkc_hist_variant *h, vkc_range_variant *r, const char **row);
 
 typedef struct vkc_gbuf {
     VkBuffer buf;
@@ -59,6 +91,13 @@ struct vkc_context {
     uint32_t val_warnings, val_errors;
     char val_first[1024];
     vkc_device_caps caps;
+    uint32_t subgroup_ops; /* VkSubgroupFeatureFlags of the compute stage */
+    int partitioned;       /* VK_NV/EXT_shader_subgroup_partitioned enabled */
+    /* The shader variants the data passes run (the device's default, or
+     * VKCALIB_HIST_VARIANT / VKCALIB_RANGE_VARIANT); tests and benchmarks
+     * set them directly. */
+    vkc_hist_variant hist_var;
+    vkc_range_variant range_var;
     VkPhysicalDeviceMemoryProperties memprops;
     int uma;             /* a device-local type is also host-visible */
 

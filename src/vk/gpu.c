@@ -43,6 +43,11 @@ int vkc_gpu_has(const vkc_context *ctx, uint32_t feature)
     case VKC_FEATURE_SUBGROUP_ARITHMETIC: return ctx->caps.subgroup_arithmetic;
     case VKC_FEATURE_SHARED_HISTOGRAM: return 1;
     case VKC_FEATURE_TIMESTAMPS: return ctx->caps.timestamps;
+    /* Masking subgroup arithmetic masks every subgroup operation. */
+    case VKC_FEATURE_SUBGROUP_BALLOT:
+        return vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC) &&
+               (ctx->subgroup_ops & VK_SUBGROUP_FEATURE_BALLOT_BIT) != 0;
+    case VKC_FEATURE_PARTITIONED: return vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_BALLOT) && ctx->partitioned;
     default: return 0;
     }
 }

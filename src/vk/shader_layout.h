@@ -33,31 +33,49 @@
 
 #define VKC_RANGE_PUSH(F) F(uint, n) F(uint, first)
 
-/* Specialization constants. */
+/* Specialization constants. LOADS: 0 = the grid-stride loop, k = the tile
+ * loop with k 16-byte loads per invocation per tile (at most
+ * VKC_RANGE_MAX_LOADS). */
 #define VKC_RANGE_SC_LOCAL 0
 #define VKC_RANGE_SC_SUBGROUP 1
 #define VKC_RANGE_SC_DTYPE 2
-#define VKC_RANGE_SC_COUNT 3u
+#define VKC_RANGE_SC_LOADS 3
+#define VKC_RANGE_SC_COUNT 4u
+#define VKC_RANGE_MAX_LOADS 8u
 
 /* ---- histogram pass (shaders/hist.comp) -------------------------------- */
 /* kind: multiply mode VKC_HIST_MUL_ABS (|x| over [0, A]) or
- * VKC_HIST_MUL_SIGNED (x over [lo, hi]); edge mode the VKC_EDGE_* flags. */
+ * VKC_HIST_MUL_SIGNED (x over [lo, hi]); edge mode the VKC_EDGE_* flags.
+ * hot0: the first of the HOT bins variant A counts in registers; any value
+ * in [0, BINS - HOT] gives the same counts, it only decides which bins are
+ * fast. */
 #define VKC_HIST_MUL_ABS 0u
 #define VKC_HIST_MUL_SIGNED 1u
 #define VKC_EDGE_ABS 1u  /* bin |x| (else x) */
 #define VKC_EDGE_SKIP 2u /* values with key(t) <= skip_key are not counted */
 #define VKC_EDGE_DROP 4u /* values below e_0 or above e_N are not counted */
 
-#define VKC_HIST_PUSH(F) F(uint, n) F(uint, kind) F(float, inv) F(float, lo) F(uint, first) F(uint, skip_key)
+#define VKC_HIST_PUSH(F) F(uint, n) F(uint, kind) F(float, inv) F(float, lo) F(uint, first) F(uint, skip_key) \
+    F(uint, hot0)
 
 /* Specialization constants (hist.comp's header says what each does). */
 #define VKC_HIST_SC_LOCAL 0
 #define VKC_HIST_SC_BINS 1
-#define VKC_HIST_SC_SHARED 2 /* use a shared-memory histogram */
-#define VKC_HIST_SC_SHARED_WORDS 3
+#define VKC_HIST_SC_SHARED 2       /* use a shared-memory histogram */
+#define VKC_HIST_SC_SHARED_WORDS 3 /* its length in words */
 #define VKC_HIST_SC_DTYPE 4
 #define VKC_HIST_SC_EDGES 5
-#define VKC_HIST_SC_COUNT 6u
+#define VKC_HIST_SC_LOADS 6    /* 0: the grid-stride loop; k: the tile loop, k 16-byte loads */
+#define VKC_HIST_SC_HOT 7      /* A: bins counted in registers, 0..VKC_HIST_MAX_HOT */
+#define VKC_HIST_SC_MATCH 8    /* B: ballot rounds of match aggregation (0: off) */
+#define VKC_HIST_SC_COPIES 9   /* C: shared copies, invocation lid adds to copy lid % COPIES */
+#define VKC_HIST_SC_PACK16 10  /* D: two 16-bit counters per shared word */
+#define VKC_HIST_SC_COUNT 11u
+#define VKC_HIST_MAX_HOT 4u
+#define VKC_HIST_MAX_LOADS 8u
+/* D: elements a workgroup may count between two flushes of its 16-bit
+ * counters, so that none can pass 65535. */
+#define VKC_HIST_PACK16_ROUND 65535u
 
 /* ---- recorder fold (shaders/fold.comp) --------------------------------- */
 /* Totals of a range record: the keys at the same words as the record, the
@@ -147,7 +165,7 @@ VKC_PUSH_STRUCT(VKC_MEASURE_PUSH, vkc_measure_push);
 #define VKC_FIELD_SIZE_(type, name) _Static_assert(sizeof(VKC_CTYPE_##type) == 4, #name " is 32 bits");
 VKC_HIST_PUSH(VKC_FIELD_SIZE_)
 VKC_MEASURE_PUSH(VKC_FIELD_SIZE_)
-_Static_assert(offsetof(vkc_hist_push, skip_key) == 20, "hist push: skip_key at word 5");
+_Static_assert(offsetof(vkc_hist_push, hot0) == 24, "hist push: hot0 at word 6");
 _Static_assert(offsetof(vkc_measure_push, qmax) == 16, "measure push: qmax at word 4");
 _Static_assert(VKC_RANGE_KEYS + VKC_RANGE_COUNTS == VKC_RANGE_WORDS, "range record: keys then counts");
 _Static_assert(VKC_FOLD_TOTAL_COUNTS >= VKC_RANGE_KEYS &&
