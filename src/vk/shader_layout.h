@@ -132,6 +132,13 @@
 #define VKC_SEARCH_SC_SUBGROUP 1
 #define VKC_SEARCH_SC_COUNT 2u
 
+/* ---- read ceiling (shaders/stream_read.comp, for bench/gpu_sweep) ------ */
+#define VKC_STREAM_PUSH(F) F(uint, quads) F(uint, magic)
+#define VKC_STREAM_SC_LOCAL 0
+#define VKC_STREAM_SC_LOADS 1
+#define VKC_STREAM_SC_COUNT 2u
+#define VKC_STREAM_MAX_LOADS 8u
+
 /* ------------------------------------------------------------------------ */
 #ifdef VULKAN /* GLSL */
 
@@ -159,6 +166,7 @@ VKC_PUSH_STRUCT(VKC_RANGE_PUSH, vkc_range_push);
 VKC_PUSH_STRUCT(VKC_HIST_PUSH, vkc_hist_push);
 VKC_PUSH_STRUCT(VKC_FOLD_PUSH, vkc_fold_push);
 VKC_PUSH_STRUCT(VKC_MEASURE_PUSH, vkc_measure_push);
+VKC_PUSH_STRUCT(VKC_STREAM_PUSH, vkc_stream_push);
 
 /* Every field 4 bytes and the struct 4 bytes a field: offsets are 4 * the
  * field's position, as std430 gives the GLSL block. */
