@@ -11,6 +11,10 @@
  *     workgroup cap lowered so the tile loop turns);
  *   - D's 16-bit counters past 65535 in one workgroup (one workgroup, one
  *     bin), and the host's 32-bit flush window;
+ *   - host arrays in many small chunks, two in flight (copied into the two
+ *     staging buffers, or imported), also as on a discrete GPU (a copy into
+ *     device memory before each dispatch), which lavapipe's unified memory
+ *     would otherwise skip;
  *   - the fallbacks: subgroup operations masked (A reduces per invocation,
  *     B adds one by one), ballots masked, the shared histogram masked (C and
  *     D take the global counters), each with the shader module it must use.
@@ -278,6 +282,41 @@ static void host_arrays(vkc_context *ctx, const char *label)
     input_free(&in);
 }
 
+/* Host arrays over chunks of 64 KiB, two in flight: staged, imported, and
+ * (discrete) copied into device memory first. */
+static void pipelined(vkc_context *ctx, const char *label, int discrete)
+{
+    int uma = ctx->uma;
+    uint64_t hc = ctx->host_chunk_bytes, im = ctx->import_min_bytes, fw = ctx->flush_window;
+    uint32_t dis = ctx->disabled;
+    ctx->uma = discrete ? 0 : uma;
+    ctx->host_chunk_bytes = 65536;
+    ctx->import_min_bytes = 4096;
+    static const vkc_dtype t[2] = {VKC_DTYPE_F32, VKC_DTYPE_BF16};
+    for (int d = 0; d < 2; d++) {
+        input in;
+        input_make(&in, t[d], 300007, 0.5, 41 + d);
+        for (int imp = 0; imp < 2; imp++) {
+            char l[128];
+            snprintf(l, sizeof l, "%s %s %s, 64 KiB chunks%s", label, discrete ? "discrete" : "unified", dname(t[d]),
+                     imp ? ", imported" : ", staged");
+            ctx->disabled = imp ? dis : dis | VKC_FEATURE_HOST_IMPORT;
+            ctx->flush_window = imp ? 0 : 100000; /* a flush with chunks in flight */
+            use_variant(ctx, imp ? "A+C" : "base");
+            ctx->range_var = (vkc_range_variant){(uint32_t)imp * 4, 0};
+            uint64_t before = ctx->imports;
+            check_host(ctx, l, &in);
+            if (imp && ctx->host_import) REQUIREF(ctx->imports > before, "%s: nothing was imported", l);
+        }
+        input_free(&in);
+    }
+    ctx->uma = uma;
+    ctx->host_chunk_bytes = hc;
+    ctx->import_min_bytes = im;
+    ctx->flush_window = fw;
+    ctx->disabled = dis;
+}
+
 /* The module and constants a variant resolves to on ctx. */
 static vkc_pipe *pipe_of(vkc_context *ctx, const char *variant, uint32_t bins)
 {
@@ -389,6 +428,8 @@ int main(void)
     counters(ctx, "gpu");
     flush_window(ctx, "gpu");
     host_arrays(ctx, "gpu");
+    pipelined(ctx, "gpu", 0);
+    pipelined(ctx, "gpu", 1);
     vkc_test_gpu_context_done(ctx);
     fallbacks();
     return vkc_test_end();

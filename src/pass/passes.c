@@ -358,35 +358,66 @@ static vkc_binding pass_out(vkc_context *ctx, const pass *p)
     return (vkc_binding){&ctx->out, 0, pass_out_bytes(p)};
 }
 
-/* Host arrays: each chunk is copied (or imported) and submitted alone. */
+/* Bytes of a host array one submission takes: small enough that two are in
+ * flight over most arrays, large enough that a submission's cost is lost
+ * in its copy. */
+#define VKC_HOST_CHUNK_BYTES ((uint64_t)16 << 20)
+
+static uint64_t host_step(const vkc_context *ctx, uint32_t esize)
+{
+    uint64_t c = ctx->host_chunk_bytes ? ctx->host_chunk_bytes : VKC_HOST_CHUNK_BYTES, d = vkc_gpu_chunk_bytes(ctx);
+    c = c < d ? c : d;
+    return c / esize ? c / esize : 1;
+}
+
+/* Records and submits one chunk in the current slot, without waiting. */
+static vkc_status host_chunk(vkc_context *ctx, pass *p, const void *x, uint64_t m, const vkc_binding *out, int later)
+{
+    vkc_binding in;
+    uint32_t first;
+    int copied;
+    vkc_status s = vkc_gpu_upload_input(ctx, x, m * p->esize, p->esize, &in, &first, &copied);
+    if (s == VKC_OK) s = vkc_cmd_begin(ctx);
+    if (s != VKC_OK) return s;
+    /* The copy (discrete GPUs) needs nothing before it: its buffers'
+     * last readers were waited for with the slot. The dispatch comes after
+     * it and after the previous chunk's, whose counters it adds to: the
+     * upload's barrier, or this one, orders both (atomic adds commute, but
+     * synchronization validation wants the dependency). */
+    if (copied && !ctx->uma) vkc_gpu_record_upload(ctx, m * p->esize);
+    else if (later) vkc_cmd_barrier(ctx);
+    s = vkc_gpu_record_pass(ctx, vkc_cmd_buffer(ctx), vkc_cmd_descriptor_pool(ctx), p->pipe, p->spec, p->inv,
+                            p->edges, &in, first, m, out, NULL);
+    return s == VKC_OK ? vkc_cmd_submit(ctx) : s;
+}
+
+/* Host arrays, in chunks, two in flight: while the device bins chunk k
+ * (after copying it to device memory on a discrete GPU), the host copies
+ * chunk k + 1 into the other slot's staging buffer, or imports it in
+ * place. Every chunk adds into the same counters, which the host reads
+ * only with nothing in flight. */
 static vkc_status gpu_pass_host(vkc_context *ctx, pass *p, const void *x, uint64_t n)
 {
-    uint64_t window = 0, step = vkc_gpu_chunk_bytes(ctx) / p->esize;
+    uint64_t window = 0, step = host_step(ctx, p->esize);
     vkc_binding out = pass_out(ctx, p);
-    for (uint64_t off = 0; off < n; off += step) {
+    vkc_status s = VKC_OK;
+    for (uint64_t off = 0; s == VKC_OK && off < n; off += step) {
         uint64_t m = n - off < step ? n - off : step;
         if (window + m > flush_window(ctx)) {
+            if ((s = vkc_cmd_wait_all(ctx)) != VKC_OK) break;
             pass_flush(ctx, p);
             window = 0;
         }
-        vkc_binding in;
-        uint32_t first;
-        int copied;
-        vkc_status s = vkc_gpu_upload_input(ctx, (const char *)x + off * p->esize, m * p->esize, p->esize, &in,
-                                            &first, &copied);
-        if (s != VKC_OK) return s;
-        if ((s = vkc_cmd_begin(ctx)) == VKC_OK) {
-            if (copied) vkc_gpu_record_upload(ctx, m * p->esize);
-            s = vkc_gpu_record_pass(ctx, ctx->cmd, ctx->desc_pool, p->pipe, p->spec, p->inv, p->edges, &in, first, m,
-                                    &out, NULL);
-        }
-        if (s == VKC_OK) s = vkc_cmd_submit_wait(ctx);
-        if (s != VKC_OK) {
-            /* Nothing may refer to the caller's pages once we return. */
-            vkc_gpu_release_import(ctx);
-            return s;
-        }
+        if (off && (s = vkc_cmd_next_slot(ctx)) != VKC_OK) break;
+        s = host_chunk(ctx, p, (const char *)x + off * p->esize, m, &out, off != 0);
         window += m;
+    }
+    vkc_status w = vkc_cmd_first_slot(ctx);
+    if (s == VKC_OK) s = w;
+    if (s != VKC_OK) {
+        /* Nothing may refer to the caller's pages once we return. */
+        vkc_gpu_release_import(ctx);
+        return s;
     }
     pass_flush(ctx, p);
     return VKC_OK;
@@ -451,8 +482,8 @@ static vkc_status gpu_pass_buffer(vkc_context *ctx, pass *p, const vkc_gbuf *in,
         /* Atomic adds into the same counters commute, but synchronization
          * validation still wants the dependency made explicit. */
         if (off) vkc_cmd_barrier(ctx);
-        s = vkc_gpu_record_pass(ctx, ctx->cmd, ctx->desc_pool, p->pipe, p->spec, p->inv, p->edges, &b, first, m, &out,
-                                NULL);
+        s = vkc_gpu_record_pass(ctx, vkc_cmd_buffer(ctx), vkc_cmd_descriptor_pool(ctx), p->pipe, p->spec, p->inv,
+                                p->edges, &b, first, m, &out, NULL);
         if (s != VKC_OK) return s;
         window += m;
     }

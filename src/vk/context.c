@@ -301,25 +301,28 @@ static vkc_status create_common(vkc_context *ctx)
     pci.queueFamilyIndex = ctx->qfam;
     pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
     VKC_VK(ctx, vkCreateCommandPool(ctx->dev, &pci, NULL, &ctx->cmd_pool));
-    VkCommandBufferAllocateInfo ai = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
-    ai.commandPool = ctx->cmd_pool;
-    ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-    ai.commandBufferCount = 1;
-    VKC_VK(ctx, vkAllocateCommandBuffers(ctx->dev, &ai, &ctx->cmd));
-    VkFenceCreateInfo fci = {VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    VKC_VK(ctx, vkCreateFence(ctx->dev, &fci, NULL, &ctx->fence));
-    /* Sized for the largest command buffer we record: one set per
-     * dispatch, at most a few hundred dispatches between submits. */
-    VkDescriptorPoolSize ps = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4096 * VKC_MAX_BINDINGS};
-    VkDescriptorPoolCreateInfo dpi = {VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
-    dpi.maxSets = 4096;
-    dpi.poolSizeCount = 1;
-    dpi.pPoolSizes = &ps;
-    VKC_VK(ctx, vkCreateDescriptorPool(ctx->dev, &dpi, NULL, &ctx->desc_pool));
+    for (uint32_t k = 0; k < VKC_SLOTS; k++) {
+        vkc_slot *sl = &ctx->slots[k];
+        VkCommandBufferAllocateInfo ai = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+        ai.commandPool = ctx->cmd_pool;
+        ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+        ai.commandBufferCount = 1;
+        VKC_VK(ctx, vkAllocateCommandBuffers(ctx->dev, &ai, &sl->cmd));
+        VkFenceCreateInfo fci = {VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+        VKC_VK(ctx, vkCreateFence(ctx->dev, &fci, NULL, &sl->fence));
+        /* Sized for the largest command buffer we record: one set per
+         * dispatch, at most a few hundred dispatches between submits. */
+        VkDescriptorPoolSize ps = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4096 * VKC_MAX_BINDINGS};
+        VkDescriptorPoolCreateInfo dpi = {VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
+        dpi.maxSets = 4096;
+        dpi.poolSizeCount = 1;
+        dpi.pPoolSizes = &ps;
+        VKC_VK(ctx, vkCreateDescriptorPool(ctx->dev, &dpi, NULL, &sl->desc_pool));
+    }
     if (vkc_gpu_has(ctx, VKC_FEATURE_TIMESTAMPS)) {
         VkQueryPoolCreateInfo qpi = {VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
         qpi.queryType = VK_QUERY_TYPE_TIMESTAMP;
-        qpi.queryCount = 2;
+        qpi.queryCount = 2 * VKC_SLOTS;
         VKC_VK(ctx, vkCreateQueryPool(ctx->dev, &qpi, NULL, &ctx->query_pool));
     }
     return VKC_OK;
@@ -454,13 +457,16 @@ void vkc_context_destroy(vkc_context *ctx)
             vkDestroyPipelineLayout(ctx->dev, ctx->pipes[i].layout, NULL);
             vkDestroyDescriptorSetLayout(ctx->dev, ctx->pipes[i].dsl, NULL);
         }
-        vkc_gbuf_destroy(ctx, &ctx->stage);
-        vkc_gbuf_destroy(ctx, &ctx->devin);
         vkc_gbuf_destroy(ctx, &ctx->out);
-        vkc_gbuf_destroy(ctx, &ctx->imported);
+        for (uint32_t k = 0; k < VKC_SLOTS; k++) {
+            vkc_slot *sl = &ctx->slots[k];
+            vkc_gbuf_destroy(ctx, &sl->stage);
+            vkc_gbuf_destroy(ctx, &sl->devin);
+            vkc_gbuf_destroy(ctx, &sl->imported);
+            if (sl->desc_pool) vkDestroyDescriptorPool(ctx->dev, sl->desc_pool, NULL);
+            if (sl->fence) vkDestroyFence(ctx->dev, sl->fence, NULL);
+        }
         if (ctx->query_pool) vkDestroyQueryPool(ctx->dev, ctx->query_pool, NULL);
-        if (ctx->desc_pool) vkDestroyDescriptorPool(ctx->dev, ctx->desc_pool, NULL);
-        if (ctx->fence) vkDestroyFence(ctx->dev, ctx->fence, NULL);
         if (ctx->cmd_pool) vkDestroyCommandPool(ctx->dev, ctx->cmd_pool, NULL);
         if (ctx->owns_device) vkDestroyDevice(ctx->dev, NULL);
     }

@@ -65,6 +65,23 @@ typedef struct vkc_gbuf {
     int device_local;
 } vkc_gbuf;
 
+/* Command buffers in flight at once: the host prepares one (copies a chunk
+ * into its staging buffer) while the device runs the other. */
+#define VKC_SLOTS 2
+
+/* One command buffer and what its commands use until its fence. */
+typedef struct vkc_slot {
+    VkCommandBuffer cmd;
+    VkFence fence;
+    VkDescriptorPool desc_pool;
+    /* Host-visible staging for input chunks, its device-local copy on
+     * discrete devices, and the host chunk read in place (released when the
+     * fence is waited for). */
+    vkc_gbuf stage, devin, imported;
+    int pending; /* submitted, not yet waited for */
+    int timing;  /* timestamps written in it */
+} vkc_slot;
+
 struct vkc_context {
     vkc_msg msg;
     int is_cpu;
@@ -104,30 +121,29 @@ struct vkc_context {
     VkPipelineCache pipeline_cache; /* the application's, or VK_NULL_HANDLE */
 
     VkCommandPool cmd_pool;
-    VkCommandBuffer cmd;
-    VkFence fence;
-    VkDescriptorPool desc_pool;
-    VkQueryPool query_pool;
+    VkQueryPool query_pool; /* two timestamps per slot */
+    vkc_slot slots[VKC_SLOTS];
+    uint32_t cur;           /* the slot recorded into; 0 outside pipelined passes */
     int recording;
-    int timing;          /* timestamps written in the current command buffer */
 
     vkc_pipe pipes[VKC_MAX_PIPELINES];
     uint32_t npipes;
 
-    /* Reused by the data passes: host-visible staging for input chunks, a
-     * device-local copy target on discrete devices, a read-back buffer. */
-    vkc_gbuf stage, devin, out;
+    /* The data passes' results, read back by the host. */
+    vkc_gbuf out;
 
     /* VK_EXT_external_memory_host: enabled on the device, the pointer
-     * alignment it needs, the smallest input worth importing, the import
-     * of the chunk in flight (released after its submission), and how many
-     * imports ran (tests check the path is taken). */
+     * alignment it needs, the smallest input worth importing, and how many
+     * imports ran (tests check the path is taken). The imports themselves
+     * are the slots'. */
     int host_import;
     uint64_t import_align;
     uint64_t page_size;
     uint64_t import_min_bytes;
-    vkc_gbuf imported;
     uint64_t imports;
+    /* Host arrays go to the device in chunks of at most this many bytes,
+     * two in flight (0: the default, VKC_HOST_CHUNK_BYTES). */
+    uint64_t host_chunk_bytes;
 };
 
 #endif
