@@ -283,7 +283,8 @@ static void host_arrays(vkc_context *ctx, const char *label)
 }
 
 /* Host arrays over chunks of 64 KiB, two in flight: staged, imported, and
- * (discrete) copied into device memory first. */
+ * (discrete) copied into device memory first, from staging or (import_dma)
+ * from the import. */
 static void pipelined(vkc_context *ctx, const char *label, int discrete)
 {
     int uma = ctx->uma;
@@ -296,11 +297,12 @@ static void pipelined(vkc_context *ctx, const char *label, int discrete)
     for (int d = 0; d < 2; d++) {
         input in;
         input_make(&in, t[d], 300007, 0.5, 41 + d);
-        for (int imp = 0; imp < 2; imp++) {
+        for (int imp = 0; imp < 2 + discrete; imp++) {
             char l[128];
             snprintf(l, sizeof l, "%s %s %s, 64 KiB chunks%s", label, discrete ? "discrete" : "unified", dname(t[d]),
-                     imp ? ", imported" : ", staged");
+                     imp == 2 ? ", imported, copied by the device" : imp ? ", imported" : ", staged");
             ctx->disabled = imp ? dis : dis | VKC_FEATURE_HOST_IMPORT;
+            ctx->import_dma = imp == 2;
             ctx->flush_window = imp ? 0 : 100000; /* a flush with chunks in flight */
             use_variant(ctx, imp ? "A+C" : "base");
             ctx->range_var = (vkc_range_variant){(uint32_t)imp * 4, 0};
@@ -311,6 +313,7 @@ static void pipelined(vkc_context *ctx, const char *label, int discrete)
         input_free(&in);
     }
     ctx->uma = uma;
+    ctx->import_dma = 0;
     ctx->host_chunk_bytes = hc;
     ctx->import_min_bytes = im;
     ctx->flush_window = fw;

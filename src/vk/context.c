@@ -297,6 +297,7 @@ static vkc_status create_common(vkc_context *ctx)
     ctx->page_size = page > 0 ? (uint64_t)page : 0;
     /* Below this, pinning pages costs more than copying them. */
     ctx->import_min_bytes = 1u << 20;
+    ctx->import_dma = env_flag("VKCALIB_IMPORT_DMA");
     VkCommandPoolCreateInfo pci = {VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
     pci.queueFamilyIndex = ctx->qfam;
     pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;

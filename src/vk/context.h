@@ -78,6 +78,10 @@ typedef struct vkc_slot {
      * discrete devices, and the host chunk read in place (released when the
      * fence is waited for). */
     vkc_gbuf stage, devin, imported;
+    /* What vkc_gpu_record_upload copies into devin: stage from 0, or (with
+     * import_dma) upload_bytes of the import from upload_off. */
+    int upload_from_import;
+    VkDeviceSize upload_off, upload_bytes;
     int pending; /* submitted, not yet waited for */
     int timing;  /* timestamps written in it */
 } vkc_slot;
@@ -141,6 +145,11 @@ struct vkc_context {
     uint64_t page_size;
     uint64_t import_min_bytes;
     uint64_t imports;
+    /* Discrete devices: copy an imported chunk into device memory with
+     * vkCmdCopyBuffer (DMA, overlapping the previous chunk's binning)
+     * instead of letting the shader read host memory over the bus;
+     * VKCALIB_IMPORT_DMA=1, off until measured faster. */
+    int import_dma;
     /* Host arrays go to the device in chunks of at most this many bytes,
      * two in flight (0: the default, VKC_HOST_CHUNK_BYTES). */
     uint64_t host_chunk_bytes;

@@ -404,6 +404,7 @@ vkc_status vkc_gbuf_reserve(vkc_context *ctx, vkc_gbuf *b, VkDeviceSize size, in
 vkc_status vkc_gpu_stage_map(vkc_context *ctx, VkDeviceSize bytes, void **map)
 {
     vkc_slot *sl = &ctx->slots[ctx->cur];
+    sl->upload_from_import = 0;
     vkc_status s = vkc_gbuf_reserve(ctx, &sl->stage, bytes, 1);
     *map = s == VKC_OK ? sl->stage.map : NULL;
     return s;
@@ -432,7 +433,8 @@ void vkc_gpu_record_upload(vkc_context *ctx, VkDeviceSize bytes)
 {
     if (ctx->uma) return;
     vkc_slot *sl = &ctx->slots[ctx->cur];
-    vkc_cmd_copy(ctx, &sl->stage, 0, &sl->devin, 0, bytes);
+    if (sl->upload_from_import) vkc_cmd_copy(ctx, &sl->imported, sl->upload_off, &sl->devin, 0, sl->upload_bytes);
+    else vkc_cmd_copy(ctx, &sl->stage, 0, &sl->devin, 0, bytes);
     vkc_cmd_barrier(ctx);
 }
 
@@ -456,7 +458,7 @@ static int import_host(vkc_context *ctx, const void *data, VkDeviceSize bytes, u
     VkBufferCreateInfo bci = {VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
     bci.pNext = &ext;
     bci.size = size;
-    bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+    bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
     bci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
     if (vkCreateBuffer(ctx->dev, &bci, NULL, &b->buf) != VK_SUCCESS) {
         b->buf = VK_NULL_HANDLE;
@@ -511,6 +513,16 @@ vkc_status vkc_gpu_upload_input(vkc_context *ctx, const void *data, VkDeviceSize
         *b = (vkc_binding){imported, at, (skip - at + bytes + 3) & ~(VkDeviceSize)3};
         *first = (uint32_t)((skip - at) / esize);
         *copied = 0;
+        if (ctx->uma || !ctx->import_dma) return VKC_OK;
+        /* The same words, copied into device memory by the device. */
+        vkc_slot *sl = &ctx->slots[ctx->cur];
+        vkc_status s = vkc_gbuf_reserve(ctx, &sl->devin, b->range, 0);
+        if (s != VKC_OK) return s;
+        sl->upload_from_import = 1;
+        sl->upload_off = at;
+        sl->upload_bytes = b->range;
+        *b = (vkc_binding){&sl->devin, 0, sl->upload_bytes};
+        *copied = 1;
         return VKC_OK;
     }
     *first = 0;
