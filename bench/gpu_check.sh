@@ -36,7 +36,9 @@
 #   3. every test_gpu_* binary with VKCALIB_TEST_DEVICE=<GPU> (VKCALIB_VALIDATE=1
 #      when the validation layer is there, else 0; which one is printed)
 #   4. bench_histogram on the GPU (the CPU backend and reference run beside it),
-#      then bench_buffer (host staging, host import, device buffer, recorded)
+#      then bench_buffer (host staging, host import, device buffer, recorded),
+#      again with VKCALIB_IMPORT_DMA=1 when time allows (host chunks, two in
+#      flight: imported chunks copied by the device instead of read over the bus)
 #   5. bench_search on the GPU (+ CPU backend), with numpy's loop on the same
 #      histograms when time allows (bench/run_search_bench.sh)
 #   6. calibrate examples/calib on the GPU and with --cpu: JSON and TensorRT
@@ -188,6 +190,12 @@ main() {
     timeout "$(step_timeout 90)" "$build/bench/bench_buffer" --device "$gpu" --reps "$runs" \
         --n "${HIST_N:-67108864}" && note "bench_buffer ran; every path matched the CPU backend" ||
         fail "bench_buffer (exit $?)"
+    if [ "$(left)" -gt 150 ]; then
+        echo "--- the same with VKCALIB_IMPORT_DMA=1 (imported chunks copied to device memory by the device)"
+        VKCALIB_IMPORT_DMA=1 timeout "$(step_timeout 90)" "$build/bench/bench_buffer" --device "$gpu" --reps "$runs" \
+            --n "${HIST_N:-67108864}" && note "bench_buffer, VKCALIB_IMPORT_DMA=1, ran" ||
+            fail "bench_buffer VKCALIB_IMPORT_DMA=1 (exit $?)"
+    fi
     fi
 
     if want 5; then
