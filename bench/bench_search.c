@@ -244,8 +244,10 @@ static double run_once(bench *b, int path, tensor *ts, uint32_t count, const cha
         die(kPath[path], path == P_GPU ? vkc_context_error(b->gpu)
                          : path == P_CPU ? vkc_context_error(b->cpu) : msg.text);
     *gpu_ms = path == P_GPU && vkc_context_last_gpu_ns(b->gpu) > 0 ? vkc_context_last_gpu_ns(b->gpu) * 1e-6 : -1;
-    for (int ph = 0; phase_ms && ph < VKC_SEARCH_PHASES; ph++)
+    for (int ph = 0; phase_ms && ph < VKC_SEARCH_PHASES; ph++) {
         phase_ms[ph] = path == P_GPU ? b->gpu->search_ns[ph] * 1e-6 : 0;
+        phase_ms[VKC_SEARCH_PHASES + ph] = path == P_GPU ? b->gpu->search_cpu_ns[ph] * 1e-6 : 0;
+    }
     for (uint32_t k = 0; k < count; k++) {
         if (path == P_REF) {
             if (ts[k].i == UINT32_MAX) {
@@ -265,27 +267,29 @@ typedef struct timing {
     int valid, runs;
     double ms, gpu_ms; /* medians per call */
     double phase_ms[VKC_SEARCH_PHASES]; /* gpu path: medians per call of each host phase */
+    double phase_cpu_ms[VKC_SEARCH_PHASES]; /* the same, the calling thread's CPU time */
 } timing;
 
 static timing measure(bench *b, int path, tensor *ts, uint32_t count, const char *scenario, int runs)
 {
-    timing r = {0, runs, 0, -1, {0}};
+    timing r = {0, runs, 0, -1, {0}, {0}};
     if (path == P_GPU && !b->gpu) return r;
     double *w = calloc((size_t)runs, sizeof *w), *g = calloc((size_t)runs, sizeof *g), tmp;
-    double *ph = calloc((size_t)runs * VKC_SEARCH_PHASES, sizeof *ph), *col = calloc((size_t)runs, sizeof *col);
+    double *ph = calloc((size_t)runs * 2 * VKC_SEARCH_PHASES, sizeof *ph), *col = calloc((size_t)runs, sizeof *col);
     if (!w || !g || !ph || !col) die("out of memory", NULL);
     if (path != P_REF) run_once(b, path, ts, count, scenario, &tmp, NULL);
     int have_gpu = 1;
     for (int k = 0; k < runs; k++) {
-        w[k] = run_once(b, path, ts, count, scenario, &g[k], ph + (size_t)k * VKC_SEARCH_PHASES);
+        w[k] = run_once(b, path, ts, count, scenario, &g[k], ph + (size_t)k * 2 * VKC_SEARCH_PHASES);
         if (g[k] < 0) have_gpu = 0;
     }
     r.valid = 1;
     r.ms = median(w, runs);
     r.gpu_ms = have_gpu ? median(g, runs) : -1;
-    for (int p = 0; p < VKC_SEARCH_PHASES; p++) {
-        for (int k = 0; k < runs; k++) col[k] = ph[(size_t)k * VKC_SEARCH_PHASES + p];
-        r.phase_ms[p] = median(col, runs);
+    for (int p = 0; p < 2 * VKC_SEARCH_PHASES; p++) {
+        for (int k = 0; k < runs; k++) col[k] = ph[(size_t)k * 2 * VKC_SEARCH_PHASES + p];
+        if (p < VKC_SEARCH_PHASES) r.phase_ms[p] = median(col, runs);
+        else r.phase_cpu_ms[p - VKC_SEARCH_PHASES] = median(col, runs);
     }
     free(w);
     free(g);
@@ -402,6 +406,11 @@ static void run_set(bench *b, const char *scenario, tensor *ts, uint32_t count, 
         printf("  gpu path, ms per call (medians): prepare %.3f, pack %.3f, staging %.3f, select %.3f = host %.3f;"
                " submit+wait %.3f (GPU time %.3f)\n", ph[VKC_SEARCH_PREPARE], ph[VKC_SEARCH_PACK],
                ph[VKC_SEARCH_UPLOAD], ph[VKC_SEARCH_SELECT], host, ph[VKC_SEARCH_SUBMIT], tm[P_GPU].gpu_ms);
+        const double *pc = tm[P_GPU].phase_cpu_ms;
+        printf("  the calling thread's CPU time (all the host work with --threads 1): prepare %.3f, pack %.3f, "
+               "staging %.3f, select %.3f = host %.3f\n", pc[VKC_SEARCH_PREPARE], pc[VKC_SEARCH_PACK],
+               pc[VKC_SEARCH_UPLOAD], pc[VKC_SEARCH_SELECT],
+               pc[VKC_SEARCH_PREPARE] + pc[VKC_SEARCH_PACK] + pc[VKC_SEARCH_UPLOAD] + pc[VKC_SEARCH_SELECT]);
     }
     tensor agg = ts[0];
     snprintf(agg.name, sizeof agg.name, "all%u", count);

@@ -99,6 +99,7 @@ struct vkc_context {
     /* Wall time of the phases of the last GPU entropy search, ns
      * (VKC_SEARCH_* of search/search_gpu.h). */
     double search_ns[VKC_SEARCH_PHASES];
+    double search_cpu_ns[VKC_SEARCH_PHASES], search_cpu_t0; /* the calling thread's CPU time */
 
     /* Vulkan; all null on the CPU backend. */
     int owns_device;
