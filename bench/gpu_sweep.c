@@ -281,11 +281,6 @@ static double time_copy(vkc_context *ctx, const vkc_gbuf *in, vkc_gbuf *dst, uin
     return gpu_ms_of(ctx, w0);
 }
 
-static double med_of(double *v, int n)
-{
-    return median(v, n);
-}
-
 /* ------------------------------------------------------------------------ */
 /* 3. time                                                                  */
 
@@ -345,7 +340,7 @@ static void time_data(sweep *s, int d, float *host)
             int bad = s->mismatches;
             hist_once(s, &spec, got, want, &have); /* warm-up: pipeline, first touch */
             for (int r = 0; r < o->runs; r++) runs[r] = hist_once(s, &spec, got, want, &have);
-            s->ms[d][k][g] = med_of(runs, o->runs);
+            s->ms[d][k][g] = median(runs, o->runs);
             if (s->mismatches != bad) printf("  MISMATCH: %s on %s, grid %u: counts differ from base\n", kVariants[k],
                                              kData[d], o->grids[g]);
             if (s->csv)
@@ -387,7 +382,7 @@ static void time_data(sweep *s, int d, float *host)
                     printf("  MISMATCH: range %s on %s\n", kRangeVariants[k], kData[d]);
                 }
             }
-            s->rms[rd][k][g] = med_of(runs, o->runs);
+            s->rms[rd][k][g] = median(runs, o->runs);
             if (s->csv)
                 fprintf(s->csv, "range,%s,%s,%u,%.6f,%.3f\n", kData[d], kRangeVariants[k], o->grids[g],
                         s->rms[rd][k][g], s->n * 4 / (s->rms[rd][k][g] * 1e6));
@@ -578,12 +573,12 @@ int main(int argc, char **argv)
         for (int g = 0; g < o.ngrids; g++) {
             time_stream(ctx, &s.dev, o.n * 4, &out, loads[l], o.grids[g]);
             for (int r = 0; r < o.runs; r++) runs[r] = time_stream(ctx, &s.dev, o.n * 4, &out, loads[l], o.grids[g]);
-            double gbs = o.n * 4 / (med_of(runs, o.runs) * 1e6);
+            double gbs = o.n * 4 / (median(runs, o.runs) * 1e6);
             if (gbs > best_read) best_read = gbs, read_at[0] = loads[l], read_at[1] = o.grids[g];
         }
     time_copy(ctx, &s.dev, &dst, o.n * 4);
     for (int r = 0; r < o.runs; r++) runs[r] = time_copy(ctx, &s.dev, &dst, o.n * 4);
-    best_copy = o.n * 4 / (med_of(runs, o.runs) * 1e6);
+    best_copy = o.n * 4 / (median(runs, o.runs) * 1e6);
     s.read_gbs = best_read;
     s.copy_gbs = best_copy;
     printf("2. ceilings over %.1f MB: read-only stream %.1f GB/s (loads %u, grid %u); vkCmdCopyBuffer %.1f GB/s read "
