@@ -18,11 +18,16 @@
  * benchmark stops with a message and exit status 1. Medians of --runs runs
  * after one untimed warm-up (none for ref).
  *
+ * The set scenario also splits the gpu path's wall time into its host
+ * phases (working copies and prefix sums, packing, staging, submit + wait,
+ * selection; search/search_gpu.h), medians per call, beside the GPU time.
+ *
  * --dump FILE writes the histograms (and the i every path chose) in the text
  * format bench/numpy_entropy.py reads; --csv FILE writes the medians.
  */
 #include "bench_util.h"
 #include "search/entropy.h"
+#include "search/search_gpu.h"
 #include "vk/gpu.h"
 
 #include <math.h>
@@ -214,7 +219,8 @@ static void check(const char *scenario, const char *path, tensor *t, const vkc_s
 /* Runs path over tensors ts[0..count-1] in the path's natural way (one call
  * for vkc_search, a loop for the single-thread evaluators); returns wall ms
  * for all of them, *gpu_ms the GPU time (-1 when none). */
-static double run_once(bench *b, int path, tensor *ts, uint32_t count, const char *scenario, double *gpu_ms)
+static double run_once(bench *b, int path, tensor *ts, uint32_t count, const char *scenario, double *gpu_ms,
+                       double *phase_ms)
 {
     vkc_msg msg = {{0}};
     vkc_status s = VKC_OK;
@@ -238,6 +244,10 @@ static double run_once(bench *b, int path, tensor *ts, uint32_t count, const cha
         die(kPath[path], path == P_GPU ? vkc_context_error(b->gpu)
                          : path == P_CPU ? vkc_context_error(b->cpu) : msg.text);
     *gpu_ms = path == P_GPU && vkc_context_last_gpu_ns(b->gpu) > 0 ? vkc_context_last_gpu_ns(b->gpu) * 1e-6 : -1;
+    for (int ph = 0; phase_ms && ph < VKC_SEARCH_PHASES; ph++) {
+        phase_ms[ph] = path == P_GPU ? b->gpu->search_ns[ph] * 1e-6 : 0;
+        phase_ms[VKC_SEARCH_PHASES + ph] = path == P_GPU ? b->gpu->search_cpu_ns[ph] * 1e-6 : 0;
+    }
     for (uint32_t k = 0; k < count; k++) {
         if (path == P_REF) {
             if (ts[k].i == UINT32_MAX) {
@@ -256,25 +266,35 @@ static double run_once(bench *b, int path, tensor *ts, uint32_t count, const cha
 typedef struct timing {
     int valid, runs;
     double ms, gpu_ms; /* medians per call */
+    double phase_ms[VKC_SEARCH_PHASES]; /* gpu path: medians per call of each host phase */
+    double phase_cpu_ms[VKC_SEARCH_PHASES]; /* the same, the calling thread's CPU time */
 } timing;
 
 static timing measure(bench *b, int path, tensor *ts, uint32_t count, const char *scenario, int runs)
 {
-    timing r = {0, runs, 0, -1};
+    timing r = {0, runs, 0, -1, {0}, {0}};
     if (path == P_GPU && !b->gpu) return r;
     double *w = calloc((size_t)runs, sizeof *w), *g = calloc((size_t)runs, sizeof *g), tmp;
-    if (!w || !g) die("out of memory", NULL);
-    if (path != P_REF) run_once(b, path, ts, count, scenario, &tmp);
+    double *ph = calloc((size_t)runs * 2 * VKC_SEARCH_PHASES, sizeof *ph), *col = calloc((size_t)runs, sizeof *col);
+    if (!w || !g || !ph || !col) die("out of memory", NULL);
+    if (path != P_REF) run_once(b, path, ts, count, scenario, &tmp, NULL);
     int have_gpu = 1;
     for (int k = 0; k < runs; k++) {
-        w[k] = run_once(b, path, ts, count, scenario, &g[k]);
+        w[k] = run_once(b, path, ts, count, scenario, &g[k], ph + (size_t)k * 2 * VKC_SEARCH_PHASES);
         if (g[k] < 0) have_gpu = 0;
     }
     r.valid = 1;
     r.ms = median(w, runs);
     r.gpu_ms = have_gpu ? median(g, runs) : -1;
+    for (int p = 0; p < 2 * VKC_SEARCH_PHASES; p++) {
+        for (int k = 0; k < runs; k++) col[k] = ph[(size_t)k * 2 * VKC_SEARCH_PHASES + p];
+        if (p < VKC_SEARCH_PHASES) r.phase_ms[p] = median(col, runs);
+        else r.phase_cpu_ms[p - VKC_SEARCH_PHASES] = median(col, runs);
+    }
     free(w);
     free(g);
+    free(ph);
+    free(col);
     return r;
 }
 
@@ -380,6 +400,18 @@ static void run_set(bench *b, const char *scenario, tensor *ts, uint32_t count, 
         }
     }
     printf(" |\n");
+    if (tm[P_GPU].valid) {
+        const double *ph = tm[P_GPU].phase_ms;
+        double host = ph[VKC_SEARCH_PREPARE] + ph[VKC_SEARCH_PACK] + ph[VKC_SEARCH_UPLOAD] + ph[VKC_SEARCH_SELECT];
+        printf("  gpu path, ms per call (medians): prepare %.3f, pack %.3f, staging %.3f, select %.3f = host %.3f;"
+               " submit+wait %.3f (GPU time %.3f)\n", ph[VKC_SEARCH_PREPARE], ph[VKC_SEARCH_PACK],
+               ph[VKC_SEARCH_UPLOAD], ph[VKC_SEARCH_SELECT], host, ph[VKC_SEARCH_SUBMIT], tm[P_GPU].gpu_ms);
+        const double *pc = tm[P_GPU].phase_cpu_ms;
+        printf("  the calling thread's CPU time (all the host work with --threads 1): prepare %.3f, pack %.3f, "
+               "staging %.3f, select %.3f = host %.3f\n", pc[VKC_SEARCH_PREPARE], pc[VKC_SEARCH_PACK],
+               pc[VKC_SEARCH_UPLOAD], pc[VKC_SEARCH_SELECT],
+               pc[VKC_SEARCH_PREPARE] + pc[VKC_SEARCH_PACK] + pc[VKC_SEARCH_UPLOAD] + pc[VKC_SEARCH_SELECT]);
+    }
     tensor agg = ts[0];
     snprintf(agg.name, sizeof agg.name, "all%u", count);
     agg.i = 0;
@@ -407,6 +439,7 @@ static void usage(void)
           "                for 8192 bins and the set: it is O(n^2) per tensor)\n"
           "  --device D    Vulkan device; default: the default rule (VKCALIB_DEVICE honoured), else llvmpipe\n"
           "  --set N       tensors in the one-call set (default 100)\n"
+          "  --threads T   host threads of the CPU backend and of the GPU path's host work (default: all)\n"
           "  --dump FILE   write the histograms and chosen i for bench/numpy_entropy.py\n"
           "  --csv FILE    write scenario,tensor,bins,total,path,ms_per_tensor,runs,i rows\n",
           stderr);
@@ -418,6 +451,7 @@ static vkc_context *open_gpu(const options *o)
     memset(&info, 0, sizeof info);
     info.backend = VKC_BACKEND_VULKAN;
     info.device = o->device;
+    info.cpu_threads = o->threads; /* the host share of the GPU path */
     vkc_context *ctx = NULL;
     vkc_msg msg = {{0}};
     if (vkc_context_create(&info, &ctx, &msg) == VKC_OK) return ctx;

@@ -17,6 +17,9 @@
 #     run(command="for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig; bash bench/gpu_check.sh",
 #         carry=[".gl", "build-gpu"], timeout_s=540)
 #   and give_back afterwards. The whole log is also written to $OUT/gpu_check.log.
+#   The histogram sweep alone (step 2b, about a minute with the machine's start):
+#     run(command="for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig; GPU_CHECK_STEPS='2 2b' bash bench/gpu_check.sh",
+#         carry=[".gl", "build-gpu"], timeout_s=300)
 #
 # What it does, each step with a time limit inside a global budget:
 #   0. environment: GPU, Vulkan loader, ICD file (sets VK_DRIVER_FILES to the
@@ -25,10 +28,17 @@
 #      glslangValidator, volk.c, the Vulkan headers and zlib.h all exist there;
 #      otherwise (the usual case) the carried build-gpu/ is used as is
 #   2. vkcalib devices
+#   2b. bench/gpu_sweep on the GPU (about 30 s there; at most 200 s): every
+#      histogram variant and range tile loop checked bit for bit, then timed
+#      against a read-only stream and vkCmdCopyBuffer on five data sets and
+#      four grid sizes; prints the winner and its row for the default table
+#      (src/vk/devices.c); the full table also in $OUT/gpu_sweep.csv
 #   3. every test_gpu_* binary with VKCALIB_TEST_DEVICE=<GPU> (VKCALIB_VALIDATE=1
 #      when the validation layer is there, else 0; which one is printed)
 #   4. bench_histogram on the GPU (the CPU backend and reference run beside it),
-#      then bench_buffer (host staging, host import, device buffer, recorded)
+#      then bench_buffer (host staging, host import, device buffer, recorded),
+#      again with VKCALIB_IMPORT_DMA=1 when time allows (host chunks, two in
+#      flight: imported chunks copied by the device instead of read over the bus)
 #   5. bench_search on the GPU (+ CPU backend), with numpy's loop on the same
 #      histograms when time allows (bench/run_search_bench.sh)
 #   6. calibrate examples/calib on the GPU and with --cpu: JSON and TensorRT
@@ -38,7 +48,10 @@
 # Environment: BUILD (carried build dir, default build-gpu), GPU_DEVICE (device
 # selector, default NVIDIA), GPU_CHECK_BUDGET (seconds, default 470),
 # HIST_N (elements for bench_histogram, default 67108864), RUNS (default 5),
-# GPU_CHECK_FRESH=0 (never build, use the carried build).
+# GPU_CHECK_FRESH=0 (never build, use the carried build), GPU_CHECK_STEPS
+# (the steps to run after 0 and 1, default "2 2b 3 4 4b 5 6 7"; "2b" alone is
+# the sweep in about a minute of device time), SWEEP_ARGS (more gpu_sweep
+# options: "--smoke" to try the script on lavapipe with GPU_DEVICE=llvmpipe).
 # Exit status: 0 when every step that ran passed.
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -58,6 +71,8 @@ main() {
         [ "$l" -lt "$1" ] && echo "$l" || echo "$1"
     }
     section() { echo; echo "======== $1 ($(left) s of the budget left)"; }
+    local steps=" ${GPU_CHECK_STEPS:-2 2b 3 4 4b 5 6 7} "
+    want() { [[ "$steps" == *" $1 "* ]]; }
 
     section "0. environment"
     echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC'); host: $(uname -srm); cores: $(nproc)"
@@ -124,7 +139,10 @@ main() {
         fi
     fi
     local vk="$build/vkcalib"
+    local py="" p
+    for p in python3 /usr/bin/python3; do "$p" -c 'import numpy' 2>/dev/null && py=$p && break; done
 
+    if want 2; then
     section "2. vkcalib devices"
     timeout 30 "$vk" devices || fail "vkcalib devices"
     if timeout 30 "$vk" devices 2>/dev/null | grep -qi -- "$gpu"; then
@@ -132,7 +150,18 @@ main() {
     else
         fail "no Vulkan device matches '$gpu': the GPU steps below will fail (see ICD and loader above)"
     fi
+    fi
 
+    if want 2b; then
+    section "2b. gpu_sweep on '$gpu': histogram variants, checked then timed (VKCALIB_VALIDATE=0: timing)"
+    local csv=/tmp/gpu_sweep.csv
+    [ -n "${OUT:-}" ] && [ -d "${OUT:-}" ] && csv=$OUT/gpu_sweep.csv
+    VKCALIB_VALIDATE=0 timeout "$(step_timeout 200)" "$build/bench/gpu_sweep" --device "$gpu" --runs "$runs" \
+        --budget 150 --csv "$csv" ${SWEEP_ARGS:-} && note "gpu_sweep ran; every variant matched the oracle and base ($csv)" ||
+        fail "gpu_sweep (exit $?)"
+    fi
+
+    if want 3; then
     section "3. GPU tests on '$gpu' (VKCALIB_VALIDATE=$val)"
     local t
     for t in "$build"/tests/test_gpu_*; do
@@ -147,20 +176,30 @@ main() {
             note "$name NOT RUN: it requests the validation layer, absent here (carry vulkan-validationlayers)"
         else fail "$name (exit $rc)"; fi
     done
+    fi
 
+    if want 4; then
     section "4. bench_histogram on '$gpu' (+ CPU backend, reference)"
     timeout "$(step_timeout 150)" "$build/bench/bench_histogram" --device "$gpu" --runs "$runs" \
         --n "${HIST_N:-67108864}" && note "bench_histogram ran; counts matched the reference" ||
         fail "bench_histogram (exit $?)"
+    fi
 
+    if want 4b; then
     section "4b. bench_buffer on '$gpu': host staging vs import vs device buffer vs recorded"
     timeout "$(step_timeout 90)" "$build/bench/bench_buffer" --device "$gpu" --reps "$runs" \
         --n "${HIST_N:-67108864}" && note "bench_buffer ran; every path matched the CPU backend" ||
         fail "bench_buffer (exit $?)"
+    if [ "$(left)" -gt 150 ]; then
+        echo "--- the same with VKCALIB_IMPORT_DMA=1 (imported chunks copied to device memory by the device)"
+        VKCALIB_IMPORT_DMA=1 timeout "$(step_timeout 90)" "$build/bench/bench_buffer" --device "$gpu" --reps "$runs" \
+            --n "${HIST_N:-67108864}" && note "bench_buffer, VKCALIB_IMPORT_DMA=1, ran" ||
+            fail "bench_buffer VKCALIB_IMPORT_DMA=1 (exit $?)"
+    fi
+    fi
 
+    if want 5; then
     section "5. bench_search on '$gpu' (+ CPU backend, reference, numpy)"
-    local py=""
-    for p in python3 /usr/bin/python3; do "$p" -c 'import numpy' 2>/dev/null && py=$p && break; done
     if [ -n "$py" ] && [ "$(left)" -gt 300 ]; then
         DEVICE=$gpu RUNS=$runs PYTHON=$py NUMPY_MAX="2048=2,8192=1" \
             timeout "$(step_timeout 200)" bash "$here/run_search_bench.sh" "$build" &&
@@ -170,7 +209,9 @@ main() {
         timeout "$(step_timeout 120)" "$build/bench/bench_search" --device "$gpu" --runs "$runs" &&
             note "bench_search ran; every path chose the reference's i" || fail "bench_search (exit $?)"
     fi
+    fi
 
+    if want 6; then
     section "6. calibrate examples/calib: '$gpu' vs --cpu"
     local w=/tmp/vkcalib-gpu-check
     rm -rf "$w" && mkdir -p "$w"
@@ -187,7 +228,9 @@ main() {
     cat "$w/gpu_json.out"
     [ $ok = 1 ] && note "calibrate examples/calib: GPU and CPU outputs byte-identical" ||
         fail "calibrate examples/calib (see above)"
+    fi
 
+    if want 7; then
     section "7. bench_calibrate SMALL=1 on '$gpu' vs --cpu"
     if [ -n "$py" ] && [ "$(left)" -gt 90 ]; then
         SMALL=1 DEVICE=$gpu PYTHON=$py WORKDIR=/tmp/vkcalib-bench-calib CLEAN=1 \
@@ -195,6 +238,7 @@ main() {
             note "bench_calibrate ran; outputs byte-identical" || fail "bench_calibrate (exit $?)"
     else
         note "bench_calibrate skipped (${py:-no python with numpy}, $(left) s left)"
+    fi
     fi
 
     echo

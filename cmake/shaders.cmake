@@ -2,23 +2,47 @@
 # Vulkan 1.1, runs spirv-val on it (--spirv-val) and writes the words as
 # hexadecimal text (-x) that C includes inside an array initializer, which
 # keeps the 4-byte alignment pCode needs. --depfile makes an edited shared
-# .glsl include rebuild every shader that includes it.
-function(vkc_compile_shaders out_table shaders)
+# .glsl include rebuild every shader that includes it. Shaders include
+# shaders/*.glsl and vk/shader_layout.h (src/), the layouts C shares.
+#
+# variants: "name|file.comp|-DDEFINE=value" entries, the same source built
+# again with a define under another name (hist_sg from hist.comp, say):
+# one source, the module of each holding only what it declares.
+function(vkc_compile_shaders out_table shaders variants)
   set(outdir ${CMAKE_BINARY_DIR}/shaders)
   file(MAKE_DIRECTORY ${outdir})
   set(incs "")
   set(entries "")
   set(decls "")
+  set(jobs "")
   foreach(src ${shaders})
     get_filename_component(name ${src} NAME_WE)
+    list(APPEND jobs "${name}|${src}|")
+  endforeach()
+  foreach(v ${variants})
+    string(REPLACE "|" ";" parts "${v}")
+    list(GET parts 0 name)
+    list(GET parts 1 file)
+    list(GET parts 2 def)
+    list(APPEND jobs "${name}|${CMAKE_SOURCE_DIR}/shaders/${file}|${def}")
+  endforeach()
+  foreach(job ${jobs})
+    string(REPLACE "|" ";" parts "${job}")
+    list(GET parts 0 name)
+    list(GET parts 1 src)
+    list(LENGTH parts np)
+    set(def "")
+    if(np GREATER 2)
+      list(GET parts 2 def)
+    endif()
     set(inc ${outdir}/${name}.spv.inc)
     add_custom_command(
       OUTPUT ${inc}
-      COMMAND ${GLSLANG} --target-env vulkan1.1 --spirv-val -x
-              --depfile ${inc}.d -I${CMAKE_SOURCE_DIR}/shaders -o ${inc} ${src}
+      COMMAND ${GLSLANG} --target-env vulkan1.1 --spirv-val -x ${def}
+              --depfile ${inc}.d -I${CMAKE_SOURCE_DIR}/shaders -I${CMAKE_SOURCE_DIR}/src -o ${inc} ${src}
       DEPENDS ${src}
       DEPFILE ${inc}.d
-      COMMENT "GLSL ${name}.comp -> SPIR-V (validated)"
+      COMMENT "GLSL ${name} -> SPIR-V (validated)"
       VERBATIM)
     list(APPEND incs ${inc})
     string(APPEND decls "static const uint32_t spv_${name}[] = {\n#include \"${name}.spv.inc\"\n};\n")

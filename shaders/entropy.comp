@@ -10,32 +10,31 @@
 // enabled, shared memory otherwise, no subgroup size assumed).
 // Result: KL = sum / T + ln(H_i / T) and an error bound; the host keeps
 // every candidate the bound cannot exclude and re-evaluates those in double.
-// Bindings: 0 = packed tensor data (words; layout in src/search_gpu.c),
+// Bindings: 0 = packed tensor data (words: the VKC_KL_* records of
+//           vk/shader_layout.h, then each tensor's bins and prefix regions),
 //           1 = out (vec2 {kl, err} per candidate).
-// Push constants: none. Specialization: 0 = local size, 1 = use subgroup
-//   arithmetic.
+// Push constants: none. Specialization (VKC_SEARCH_SC_*): local size, use
+//   subgroup arithmetic.
 #extension GL_KHR_shader_subgroup_arithmetic : enable
 #extension GL_KHR_shader_subgroup_basic : enable
+#extension GL_GOOGLE_include_directive : require
+#include "vk/shader_layout.h"
 
-layout(local_size_x_id = 0) in;
-layout(constant_id = 1) const bool USE_SUBGROUP = false;
+layout(local_size_x_id = VKC_SEARCH_SC_LOCAL) in;
+layout(constant_id = VKC_SEARCH_SC_SUBGROUP) const bool USE_SUBGROUP = false;
 
 layout(std430, binding = 0) readonly buffer Data { uint d[]; };
 layout(std430, binding = 1) writeonly buffer Out { vec2 res[]; };
-
-// Tensor record, 12 words at t * 12. T_MAP: 0 = level k holds the bins j
-// with floor(j L / i) = k; 1 = levels of floor(i / L) bins, the last one
-// running to i.
-const uint T_N = 0u, T_START = 1u, T_STRIDE = 2u, T_LEVELS = 3u, T_NCAND = 4u, T_BINS = 5u,
-           T_PRE = 6u, T_OUT = 7u, T_TOTAL = 8u, T_HMAX = 9u, T_MAP = 10u;
-const uint REC = 12u;
 
 shared float red_sum[gl_WorkGroupSize.x];
 shared float red_err[gl_WorkGroupSize.x];
 
 // Exact uint64 prefix sum at position j (two words) as a float.
-uvec2 pre64(uint base, uint j) { return uvec2(d[base + 3u * j], d[base + 3u * j + 1u]); }
-uint prenz(uint base, uint j) { return d[base + 3u * j + 2u]; }
+uvec2 pre64(uint base, uint j)
+{
+    return uvec2(d[base + VKC_KL_PRE_WORDS * j], d[base + VKC_KL_PRE_WORDS * j + 1u]);
+}
+uint prenz(uint base, uint j) { return d[base + VKC_KL_PRE_WORDS * j + 2u]; }
 float diff64(uvec2 a, uvec2 b)
 {
     uint borrow;
@@ -43,8 +42,8 @@ float diff64(uvec2 a, uvec2 b)
     uint hi = a.y - b.y - borrow;
     return float(hi) * 4294967296.0 + float(lo);
 }
-float hf(uint bins, uint j) { return uintBitsToFloat(d[bins + 2u * j]); }
-float lnh(uint bins, uint j) { return uintBitsToFloat(d[bins + 2u * j + 1u]); }
+float hf(uint bins, uint j) { return uintBitsToFloat(d[bins + VKC_KL_BIN_WORDS * j]); }
+float lnh(uint bins, uint j) { return uintBitsToFloat(d[bins + VKC_KL_BIN_WORDS * j + 1u]); }
 
 void reduce2(inout float a, inout float b)
 {
@@ -73,19 +72,19 @@ void reduce2(inout float a, inout float b)
 
 void main()
 {
-    uint t = gl_WorkGroupID.y, c = gl_WorkGroupID.x, rec = t * REC;
-    uint n = d[rec + T_N], L = d[rec + T_LEVELS];
+    uint t = gl_WorkGroupID.y, c = gl_WorkGroupID.x, rec = t * VKC_KL_REC;
+    uint n = d[rec + VKC_KL_N], L = d[rec + VKC_KL_LEVELS];
     // Uniform per workgroup, so the early return keeps barriers legal.
-    if (c >= d[rec + T_NCAND]) return;
-    uint i = d[rec + T_START] + c * d[rec + T_STRIDE];
-    uint bins = d[rec + T_BINS], pre = d[rec + T_PRE];
-    float total = uintBitsToFloat(d[rec + T_TOTAL]), hmax = uintBitsToFloat(d[rec + T_HMAX]);
+    if (c >= d[rec + VKC_KL_NCAND]) return;
+    uint i = d[rec + VKC_KL_START] + c * d[rec + VKC_KL_STRIDE];
+    uint bins = d[rec + VKC_KL_BINS], pre = d[rec + VKC_KL_PRE];
+    float total = uintBitsToFloat(d[rec + VKC_KL_TOTAL]), hmax = uintBitsToFloat(d[rec + VKC_KL_HMAX]);
     uvec2 Hi = pre64(pre, i), Hn = pre64(pre, n);
     float outliers = diff64(Hn, Hi);
-    bool last_empty = d[bins + 2u * (i - 1u)] == 0u;
+    bool last_empty = d[bins + VKC_KL_BIN_WORDS * (i - 1u)] == 0u;
 
     float sum = 0.0, err = 0.0;
-    bool blocks = d[rec + T_MAP] == 1u;
+    bool blocks = d[rec + VKC_KL_MAP] == VKC_KL_MAP_BLOCKS;
     uint m = i / L;
     for (uint k = gl_LocalInvocationID.x; k < L; k += gl_WorkGroupSize.x) {
         uint b0 = (k * i + L - 1u) / L, b1 = ((k + 1u) * i + L - 1u) / L;
@@ -116,6 +115,6 @@ void main()
         // 1e-5 of the error scale (README: exactness); keep a 10x margin.
         float bound = 1e-4 * (err / total) + 1e-5;
         if (last_empty && outliers > 0.0) { kl = 3.0e38; bound = 0.0; } // +inf: host decides exactly
-        res[d[rec + T_OUT] + c] = vec2(kl, bound);
+        res[d[rec + VKC_KL_OUT] + c] = vec2(kl, bound);
     }
 }

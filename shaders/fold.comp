@@ -5,26 +5,30 @@
 // (vkc_recorder). Needs no int64 support.
 // Invocation i owns counter i: w[src + i] and the pair t[dst + 2i] (low),
 // t[dst + 2i + 1] (high); invocation 0 also owns the range record's keys
-// when keys != 0: w[0..3) (min key, max key, |x| max bits) into t[0..3).
+// when keys != 0: the VKC_RANGE_KEYS words of the record (min key, max key,
+// |x| max bits) into the same words of the totals (vk/shader_layout.h).
 // No atomics: nothing else touches these words during the dispatch.
 // Bindings: 0 = working buffer, 1 = totals (words).
-// Push constants: src, dst (word offsets), n (counters), keys.
-layout(local_size_x = 64) in;
+// Push constants: VKC_FOLD_PUSH: src, dst (word offsets), n (counters), keys.
+#extension GL_GOOGLE_include_directive : require
+#include "vk/shader_layout.h"
+
+layout(local_size_x = VKC_FOLD_LOCAL) in;
 
 layout(std430, binding = 0) buffer Work { uint w[]; };
 layout(std430, binding = 1) buffer Total { uint t[]; };
-layout(push_constant) uniform Push { uint src; uint dst; uint n; uint keys; } pc;
+VKC_PUSH_BLOCK(VKC_FOLD_PUSH, pc)
 
 void main()
 {
     uint i = gl_GlobalInvocationID.x;
     if (pc.keys != 0u && i == 0u) {
-        t[0] = min(t[0], w[0]);
-        t[1] = max(t[1], w[1]);
-        t[2] = max(t[2], w[2]);
-        w[0] = 0xffffffffu;
-        w[1] = 0u;
-        w[2] = 0u;
+        t[VKC_RANGE_MIN_KEY] = min(t[VKC_RANGE_MIN_KEY], w[VKC_RANGE_MIN_KEY]);
+        t[VKC_RANGE_MAX_KEY] = max(t[VKC_RANGE_MAX_KEY], w[VKC_RANGE_MAX_KEY]);
+        t[VKC_RANGE_ABS_BITS] = max(t[VKC_RANGE_ABS_BITS], w[VKC_RANGE_ABS_BITS]);
+        w[VKC_RANGE_MIN_KEY] = 0xffffffffu;
+        w[VKC_RANGE_MAX_KEY] = 0u;
+        w[VKC_RANGE_ABS_BITS] = 0u;
     }
     if (i >= pc.n) return;
     uint v = w[pc.src + i];

@@ -13,31 +13,34 @@
 // added in shared memory and it writes one record of 16 words (sum t*t,
 // sum e*e, clipped, finite), which the host adds up, exactly again.
 // Invocation: elements gid, gid + stride, ...
-// Bindings: 0 = input words (float bits), 1 = records.
-// Push constants: n, r, lo, hi (lo = qmin - zp, hi = qmax - zp, as floats).
+// Bindings: 0 = input words (float bits), 1 = records (VKC_MEASURE_WORDS
+// per workgroup, vk/shader_layout.h).
+// Push constants: VKC_MEASURE_PUSH: n, r, lo, hi (lo = qmin - zp, hi =
+// qmax - zp, as floats).
 // Specialization: 0 = local size (a power of two, at most 64: the shared
 // records take 64 B each).
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
+#include "vk/shader_layout.h"
 
 layout(local_size_x_id = 0) in;
 
 layout(std430, binding = 0) readonly buffer Input { uint x[]; };
 layout(std430, binding = 1) writeonly buffer Records { uint rec[]; };
-layout(push_constant) uniform Push { uint n; float r; float lo; float hi; } pc;
+VKC_PUSH_BLOCK(VKC_MEASURE_PUSH, pc)
 
-const uint W = 7u; // words per exact sum
-shared uint s_rec[gl_WorkGroupSize.x * 16u];
+const uint W = VKC_MEASURE_SUM_WORDS; // words per exact sum
+shared uint s_rec[gl_WorkGroupSize.x * VKC_MEASURE_WORDS];
 
 // Adds a[k..] += v with carries (k < W).
-void add_at(inout uint a[14], uint base, uint k, uint v)
+void add_at(inout uint a[VKC_MEASURE_CLIPPED], uint base, uint k, uint v)
 {
     uint c = v;
     for (uint i = k; c != 0u && i < W; i++) a[base + i] = uaddCarry(a[base + i], c, c);
 }
 
 // a[base..base+6] += y (y >= 0) as fixed point.
-void add_square(inout uint a[14], uint base, float y)
+void add_square(inout uint a[VKC_MEASURE_CLIPPED], uint base, float y)
 {
     uint bits = floatBitsToUint(y);
     uint ex = bits >> 23u;
@@ -61,8 +64,8 @@ void add_square(inout uint a[14], uint base, float y)
 void main()
 {
     uint lid = gl_LocalInvocationID.x;
-    uint acc[14];
-    for (uint i = 0u; i < 14u; i++) acc[i] = 0u;
+    uint acc[VKC_MEASURE_CLIPPED]; // the two sums
+    for (uint i = 0u; i < VKC_MEASURE_CLIPPED; i++) acc[i] = 0u;
     uint clip = 0u, cnt = 0u;
     uint stride = gl_NumWorkGroups.x * gl_WorkGroupSize.x;
     for (uint i = gl_GlobalInvocationID.x; i < pc.n; i += stride) {
@@ -79,13 +82,14 @@ void main()
         add_square(acc, W, ee);
         cnt++;
     }
-    for (uint i = 0u; i < 14u; i++) s_rec[lid * 16u + i] = acc[i];
-    s_rec[lid * 16u + 14u] = clip;
-    s_rec[lid * 16u + 15u] = cnt;
+    const uint R = VKC_MEASURE_WORDS;
+    for (uint i = 0u; i < VKC_MEASURE_CLIPPED; i++) s_rec[lid * R + i] = acc[i];
+    s_rec[lid * R + VKC_MEASURE_CLIPPED] = clip;
+    s_rec[lid * R + VKC_MEASURE_FINITE] = cnt;
     barrier();
     for (uint w = gl_WorkGroupSize.x / 2u; w > 0u; w >>= 1u) {
         if (lid < w) {
-            uint o = (lid + w) * 16u, d = lid * 16u;
+            uint o = (lid + w) * R, d = lid * R;
             for (uint s = 0u; s < 2u; s++) {
                 uint c = 0u;
                 for (uint i = 0u; i < W; i++) {
@@ -95,10 +99,10 @@ void main()
                     c = c1 + c2;
                 }
             }
-            s_rec[d + 14u] += s_rec[o + 14u];
-            s_rec[d + 15u] += s_rec[o + 15u];
+            s_rec[d + VKC_MEASURE_CLIPPED] += s_rec[o + VKC_MEASURE_CLIPPED];
+            s_rec[d + VKC_MEASURE_FINITE] += s_rec[o + VKC_MEASURE_FINITE];
         }
         barrier();
     }
-    if (lid < 16u) rec[gl_WorkGroupID.x * 16u + lid] = s_rec[lid];
+    if (lid < R) rec[gl_WorkGroupID.x * R + lid] = s_rec[lid];
 }

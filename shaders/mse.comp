@@ -9,14 +9,17 @@
 // Every term is non-negative, so the float32 sum is within a small relative
 // error of the exact one; the host re-evaluates in exact integers every
 // candidate that relative band cannot exclude.
-// Bindings: 0 = packed data (records of 8 words: n, start, ncand, bound,
-//   counts offset, out offset; counts as float32), 1 = out (float per
-//   candidate). Specialization: 0 = local size, 1 = use subgroup arithmetic.
+// Bindings: 0 = packed data (the VKC_MSE_* records of vk/shader_layout.h:
+//   n, start, ncand, bound, counts offset, out offset; counts as float32),
+//   1 = out (float per candidate). Specialization (VKC_SEARCH_SC_*): local
+//   size, use subgroup arithmetic.
 #extension GL_KHR_shader_subgroup_arithmetic : enable
 #extension GL_KHR_shader_subgroup_basic : enable
+#extension GL_GOOGLE_include_directive : require
+#include "vk/shader_layout.h"
 
-layout(local_size_x_id = 0) in;
-layout(constant_id = 1) const bool USE_SUBGROUP = false;
+layout(local_size_x_id = VKC_SEARCH_SC_LOCAL) in;
+layout(constant_id = VKC_SEARCH_SC_SUBGROUP) const bool USE_SUBGROUP = false;
 
 layout(std430, binding = 0) readonly buffer Data { uint d[]; };
 layout(std430, binding = 1) writeonly buffer Out { float res[]; };
@@ -45,9 +48,10 @@ float reduce(float a)
 
 void main()
 {
-    uint t = gl_WorkGroupID.y, c = gl_WorkGroupID.x, rec = t * 8u;
-    if (c >= d[rec + 2u]) return; // uniform per workgroup
-    uint n = d[rec], i = d[rec + 1u] + c, bound = d[rec + 3u], counts = d[rec + 4u];
+    uint t = gl_WorkGroupID.y, c = gl_WorkGroupID.x, rec = t * VKC_MSE_REC;
+    if (c >= d[rec + VKC_MSE_NCAND]) return; // uniform per workgroup
+    uint n = d[rec + VKC_MSE_N], i = d[rec + VKC_MSE_START] + c, bound = d[rec + VKC_MSE_BOUND];
+    uint counts = d[rec + VKC_MSE_COUNTS];
     uint den = 2u * i + 1u;
     float sum = 0.0;
     for (uint j = gl_LocalInvocationID.x; j < n; j += gl_WorkGroupSize.x) {
@@ -60,5 +64,5 @@ void main()
         sum += h * (e * e);
     }
     sum = reduce(sum);
-    if (gl_LocalInvocationID.x == 0u) res[d[rec + 5u] + c] = sum;
+    if (gl_LocalInvocationID.x == 0u) res[d[rec + VKC_MSE_OUT] + c] = sum;
 }

@@ -113,6 +113,44 @@ if [ $? -eq 2 ]; then pass; else fail "report without -o: expected exit 2"; fi
 if [ $? -ne 0 ]; then pass; else fail "report into a missing directory: expected an error"; fi
 if "$VKC" report --help | grep -q "Usage: vkcalib report"; then pass; else fail "report --help"; fi
 
+# ---- --flavors: the tools' thresholds are compare's ---------------------------------------
+FL=modelopt,mxnet,onnxruntime,ncnn,paddle
+if "$VKC" report set -o tools.html --flavors "$FL" --cpu -q >tools.log 2>&1 &&
+    "$VKC" compare set --flavors "$FL" --json --cpu -q >cmp.json 2>cmp.log; then
+    pass
+    check_html "report --flavors" tools.html
+    # every tensor's row of every flavour carries compare's range, to the bit
+    if "$PY" - tools.html cmp.json <<'EOF2'
+import json, re, sys
+html = open(sys.argv[1], encoding="utf-8").read()
+cmp = json.load(open(sys.argv[2]))
+secs = re.findall(r'<section class="tensor" id="t-\d+" aria-labelledby="[^"]*" data-name="([^"]*)">(.*?)</section>', html, re.S)
+assert len(secs) == len(cmp["tensors"]), (len(secs), len(cmp["tensors"]))
+import html as H
+byname = {H.unescape(n): body for n, body in secs}
+checked = 0
+for t in cmp["tensors"]:
+    body = byname[t["name"]]
+    got = dict((f, (float(lo), float(hi))) for f, lo, hi in
+               re.findall(r'data-flavor="([^"]+)" data-lo="([^"]+)" data-hi="([^"]+)"', body))
+    for f, r in t["results"].items():
+        if "error" in r:
+            continue
+        assert got[f] == (r["lo"], r["hi"]), (t["name"], f, got.get(f), r["lo"], r["hi"])
+        checked += 1
+assert checked >= 5 * len(cmp["tensors"]) - 5, checked
+print("checked", checked)
+EOF2
+    then pass; else fail "report --flavors: the ranges differ from vkcalib compare --json"; fi
+    if grep -q "Other tools' entropy" tools.html; then pass; else fail "report --flavors: no table of the tools"; fi
+else
+    fail "report --flavors exited non-zero: $(head -c 400 tools.log) $(head -c 300 cmp.log)"
+fi
+"$VKC" report ref/hist.json -o x.html --flavors all -q >fj.log 2>&1
+if [ $? -eq 2 ] && grep -q "needs the calibration set" fj.log && [ ! -e x.html ]; then pass; else fail "report JSON --flavors: expected a usage error"; fi
+"$VKC" report set -o x.html --flavors nosuch -q --cpu >fj.log 2>&1
+if [ $? -eq 2 ] && grep -q "unknown flavour 'nosuch'" fj.log; then pass; else fail "report --flavors nosuch: expected a usage error"; fi
+
 # ---- a Vulkan device: the same thresholds and plots ----------------------------------
 GPU=$(test_device | cut -f1)
 if [ -n "$GPU" ]; then

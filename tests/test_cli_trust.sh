@@ -77,7 +77,7 @@ EOF
 
 # ---- B1 B10 B11 B16 B3: state files --------------------------------------------
 bad "B1: NaN counts without the exclude flag" 1 "5 NaN" "$VKC" calibrate --from-state nan_noflag.vkch -o b1.json --cpu -q
-bad "B11: histogram total 0, count 100000" 1 "tensor 't'.*saw 0 finite values" \
+bad "B11: histogram total 0, count 100000" 1 "tensor 't'.*binned 0 values where the range pass's statistics give 100000" \
     "$VKC" calibrate --from-state total0.vkch -o b11.json --cpu -q
 bad "B11: no tensors" 1 "no tensors" "$VKC" calibrate --from-state notensors.vkch -o b11.json --cpu -q
 bad "B11: min > max" 1 "inconsistent range statistics" "$VKC" calibrate --from-state minmax.vkch -o b11.json --cpu -q

@@ -1,11 +1,11 @@
-/* vkcalib compare: every tool's entropy on the same data, side by side.
- * One calibrator per flavour, all fed from one read of the files per pass
- * (range, histogram, and with --measure the measure pass), so the answer
- * to "why does ONNX Runtime give me a different range than TensorRT" comes
- * from the user's own activations in three reads, however many flavours. */
+/* vkcalib compare: every tool's entropy on the same data, side by side
+ * (the calibrations are compare.c's): the answer to "why does ONNX Runtime
+ * give me a different range than TensorRT" from the user's own
+ * activations, in three reads of the files however many flavours. */
 #define _DEFAULT_SOURCE /* TIOCGWINSZ */
 #include "calib.h"
 #include "cli.h"
+#include "compare.h"
 #include "dataset.h"
 #include "options.h"
 
@@ -44,75 +44,6 @@ static const char *const kHelp =
     "Example:\n"
     "  vkcalib compare examples/calib --flavors modelopt,onnxruntime-2048,ncnn --measure\n";
 
-typedef struct flav {
-    vkc_flavor flavor;
-    vkc_calibrator *cal;
-    int failed;           /* its calibration stopped: error printed */
-    char error[1024];
-} flav;
-
-typedef struct cmp_job {
-    flav *f;
-    uint32_t n;
-} cmp_job;
-
-/* Each chunk to every flavour's calibrator still in the running. A flavour
- * that fails drops out (its column says so); the others go on. */
-static int feed_all(void *user, const feeder_chunk *c)
-{
-    cmp_job *j = user;
-    uint32_t live = 0;
-    for (uint32_t k = 0; k < j->n; k++) {
-        flav *f = &j->f[k];
-        if (f->failed) continue;
-        vkc_pass p = vkc_calibrator_pass(f->cal);
-        vkc_status s = VKC_OK;
-        if (c->ndim && (p == VKC_PASS_RANGE || p == VKC_PASS_STREAM))
-            s = vkc_calibrator_set_shape(f->cal, c->tensor, c->ndim, c->shape);
-        if (s == VKC_OK) s = vkc_calibrator_feed(f->cal, c->tensor, c->raw, c->n, c->dtype);
-        if (s != VKC_OK) {
-            f->failed = 1;
-            snprintf(f->error, sizeof f->error, "%s", vkc_calibrator_error(f->cal));
-        }
-        live += !f->failed;
-    }
-    if (!live) cli_error("every flavour failed (see below)");
-    return live > 0;
-}
-
-static int parse_flavors(const char *spec, flav *out, uint32_t *n)
-{
-    *n = 0;
-    if (!strcmp(spec, "all")) {
-        for (int f = 0; f < VKC_FLAVOR_COUNT; f++) out[(*n)++].flavor = (vkc_flavor)f;
-        return 1;
-    }
-    const char *p = spec;
-    while (*p) {
-        size_t len = strcspn(p, ",");
-        char name[64];
-        if (len == 0 || len >= sizeof name) {
-            cli_error("--flavors: bad list '%s'", spec);
-            return 0;
-        }
-        memcpy(name, p, len);
-        name[len] = 0;
-        vkc_flavor fl;
-        if (!vkc_flavor_parse(name, &fl)) {
-            cli_error("--flavors: unknown flavour '%s' (see --help)", name);
-            return 0;
-        }
-        for (uint32_t k = 0; k < *n; k++)
-            if (out[k].flavor == fl) {
-                cli_error("--flavors: %s twice", name);
-                return 0;
-            }
-        out[(*n)++].flavor = fl;
-        p += len + (p[len] == ',');
-    }
-    return *n > 0;
-}
-
 static int term_width(void)
 {
     struct winsize ws;
@@ -120,11 +51,6 @@ static int term_width(void)
     const char *c = getenv("COLUMNS");
     int w = c ? atoi(c) : 0;
     return w >= 40 ? w : 80;
-}
-
-static const vkc_tensor_result *result_of(const flav *f, uint32_t t)
-{
-    return f->failed ? NULL : vkc_calibration_tensor(vkc_calibrator_results(f->cal), t);
 }
 
 /* The threshold a flavour gives, or its range's envelope: what the spread
@@ -143,7 +69,7 @@ static void cell_value(const vkc_tensor_result *r, char *out, size_t n)
 
 /* The table, in as many column groups as the terminal needs: each group
  * repeats the tensor column, so no line wraps. */
-static void print_table(const dataset *ds, const flav *f, uint32_t nf, int measure)
+static void print_table(const dataset *ds, const cmp_flavor *f, uint32_t nf, int measure)
 {
     const int width = term_width();
     int namew = 6, colw = 11;
@@ -172,12 +98,12 @@ static void print_table(const dataset *ds, const flav *f, uint32_t nf, int measu
             else printf("%-*s", namew, name);
             double lo = INFINITY, hi = 0;
             for (uint32_t k = 0; k < nf; k++) {
-                const vkc_tensor_result *r = result_of(&f[k], t);
+                const vkc_tensor_result *r = cmp_result(&f[k], t);
                 if (r && amax_of(r) > 0) lo = fmin(lo, amax_of(r)), hi = fmax(hi, amax_of(r));
             }
             for (uint32_t k = g; k < end; k++) {
                 char cell[48];
-                cell_value(result_of(&f[k], t), cell, sizeof cell);
+                cell_value(cmp_result(&f[k], t), cell, sizeof cell);
                 printf(" %*s", colw, cell);
             }
             /* The spread: the largest envelope over the smallest, marked
@@ -187,7 +113,7 @@ static void print_table(const dataset *ds, const flav *f, uint32_t nf, int measu
             if (!measure) continue;
             printf("%-*s", namew, "  SQNR dB");
             for (uint32_t k = g; k < end; k++) {
-                const vkc_tensor_result *r = result_of(&f[k], t);
+                const vkc_tensor_result *r = cmp_result(&f[k], t);
                 if (r && (r->fields & VKC_RESULT_QUALITY)) printf(" %*.2f", colw, vkc_quality_sqnr_db(&r->quality));
                 else printf(" %*s", colw, "-");
             }
@@ -197,7 +123,7 @@ static void print_table(const dataset *ds, const flav *f, uint32_t nf, int measu
 }
 
 /* Each flavour's notes: the tools' own failures, and flavours that stopped. */
-static void print_notes(const dataset *ds, const flav *f, uint32_t nf)
+static void print_notes(const dataset *ds, const cmp_flavor *f, uint32_t nf)
 {
     int head = 0;
     for (uint32_t k = 0; k < nf; k++) {
@@ -207,7 +133,7 @@ static void print_notes(const dataset *ds, const flav *f, uint32_t nf)
             continue;
         }
         for (uint32_t t = 0; t < ds->ntensors; t++) {
-            const vkc_tensor_result *r = result_of(&f[k], t);
+            const vkc_tensor_result *r = cmp_result(&f[k], t);
             if (!(r->warnings & (VKC_WARNING_TOOL | VKC_WARNING_FALLBACK))) continue;
             if (!head++) printf("\n");
             printf("%s, %s: %s\n", vkc_flavor_name(f[k].flavor), r->name, r->search.message);
@@ -215,7 +141,7 @@ static void print_notes(const dataset *ds, const flav *f, uint32_t nf)
     }
 }
 
-static int write_json(const char *out, const dataset *ds, const flav *f, uint32_t nf)
+static int write_json(const char *out, const dataset *ds, const cmp_flavor *f, uint32_t nf)
 {
     vkc_jw *j = vkc_jw_create();
     if (!j) {
@@ -239,7 +165,7 @@ static int write_json(const char *out, const dataset *ds, const flav *f, uint32_
         vkc_jw_key(j, "results");
         vkc_jw_begin_object(j);
         for (uint32_t k = 0; k < nf; k++) {
-            const vkc_tensor_result *r = result_of(&f[k], t);
+            const vkc_tensor_result *r = cmp_result(&f[k], t);
             vkc_jw_key(j, vkc_flavor_name(f[k].flavor));
             if (!r) {
                 vkc_jw_begin_object(j);
@@ -325,14 +251,14 @@ int cmd_compare(int argc, char **argv)
             goto usage;
         }
     }
-    flav f[VKC_FLAVOR_COUNT];
+    cmp_flavor f[VKC_FLAVOR_COUNT];
     memset(f, 0, sizeof f);
     uint32_t nf = 0;
     if (!ninputs) {
         cli_error("compare: give INPUT... (see --help)");
         goto usage;
     }
-    if (!parse_flavors(flavors, f, &nf)) goto usage;
+    if (!cmp_parse_flavors(flavors, f, &nf)) goto usage;
     if (out && !calib_check_output(out)) {
         free(inputs);
         return 1;
@@ -343,33 +269,13 @@ int cmd_compare(int argc, char **argv)
     free(inputs);
     vkc_context *ctx = ok ? cli_open_context(&o.dev, o.quiet) : NULL;
     ok = ok && ctx;
-    for (uint32_t k = 0; ok && k < nf; k++) {
-        calib_options fo = o;
-        fo.ci.flavor = f[k].flavor;
-        fo.ci.measure = measure;
-        /* onnxruntime's flavours give a range: show it as such. */
-        fo.ci.mode = f[k].flavor >= VKC_FLAVOR_ORT && f[k].flavor <= VKC_FLAVOR_ORT_8001 ? VKC_MODE_ASYMMETRIC
-                                                                                         : VKC_MODE_SYMMETRIC;
-        f[k].cal = calib_create(ctx, &ds, &fo);
-        ok = f[k].cal != NULL;
-    }
-    cmp_job job = {f, nf};
-    const int gpu = ctx && !vkc_context_is_cpu(ctx);
-    static const char *const names[] = {"pass 1/2: range", "pass 2/2: histogram", "pass 3/3: measure"};
-    for (int p = 0; ok && p < (measure ? 3 : 2); p++) {
-        ok = calib_pass(&ds, &o, names[p], gpu && p < 2, feed_all, &job);
-        for (uint32_t k = 0; ok && k < nf; k++) {
-            if (f[k].failed || vkc_calibrator_end_pass(f[k].cal) == VKC_OK) continue;
-            f[k].failed = 1;
-            snprintf(f[k].error, sizeof f[k].error, "%s", vkc_calibrator_error(f[k].cal));
-        }
-    }
+    ok = ok && cmp_run(ctx, &ds, &o, f, nf, measure);
     if (ok && (json || out)) ok = write_json(out, &ds, f, nf);
     if (ok && !json) {
         print_table(&ds, f, nf, measure);
         print_notes(&ds, f, nf);
     }
-    for (uint32_t k = 0; k < nf; k++) vkc_calibrator_destroy(f[k].cal);
+    cmp_free(f, nf);
     dataset_free(&ds);
     cli_close_context(ctx);
     return ok ? 0 : 1;

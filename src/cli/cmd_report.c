@@ -1,9 +1,12 @@
 /* vkcalib report: one self-contained HTML file about a whole calibration. */
 #include "cli.h"
 #include "progress.h"
+#include "compare.h"
 #include "report_html.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,19 +34,56 @@ static const char *const kHelp =
     "a measure pass that fake-quantizes the values at every range.\n"
     "\n"
     "Options:\n"
-    "  -o, --output FILE     the HTML file (written atomically)\n" RV_OPTIONS_HELP
+    "  -o, --output FILE     the HTML file (written atomically)\n"
+    "  --flavors all|LIST    add each tensor's thresholds by other tools' entropy\n"
+    "                        (flavours, as `vkcalib compare` computes them: mxnet,\n"
+    "                        onnxruntime, ncnn, ...), drawn on its histogram; two\n"
+    "                        more reads of the set (three with the measure pass)\n" RV_OPTIONS_HELP
     "\n"
     "Example:\n"
     "  vkcalib report examples/calib -o report.html\n"
     "  vkcalib calibrate examples/calib -o ranges.json --histograms\n"
-    "  vkcalib report ranges.json -o report.html\n";
+    "  vkcalib report ranges.json -o report.html\n"
+    "  vkcalib report examples/calib -o report.html --flavors modelopt,onnxruntime,ncnn\n";
 
+
+/* report --flavors: the tools' calibrations of the same set (compare.c),
+ * copied into the model by tensor name. */
+static int add_tools(vkc_context *ctx, char **inputs, int ninputs, const rv_options *o, cmp_flavor *f, uint32_t nf,
+                     rv_set *set)
+{
+    dataset ds;
+    if (!dataset_scan(&ds, inputs, ninputs, o->co.allow_missing)) return 0;
+    int ok = cmp_run(ctx, &ds, &o->co, f, nf, o->measure);
+    set->ntools = nf;
+    for (uint32_t k = 0; ok && k < nf; k++) {
+        set->tools[k] = f[k].flavor;
+        snprintf(set->tool_error[k], sizeof set->tool_error[k], "%s", f[k].failed ? f[k].error : "");
+        const vkc_calibration *cal = f[k].failed ? NULL : vkc_calibrator_results(f[k].cal);
+        for (uint32_t t = 0; cal && t < set->n; t++) {
+            uint32_t i = vkc_calibration_find(cal, set->t[t].name);
+            const vkc_tensor_result *r = i == UINT32_MAX ? NULL : vkc_calibration_tensor(cal, i);
+            rv_tool *x = &set->t[t].tool[k];
+            if (!r || !(r->fields & VKC_RESULT_RANGE)) continue;
+            x->have = 1;
+            x->range = r->mode == VKC_MODE_ASYMMETRIC;
+            x->lo = r->lo;
+            x->hi = r->hi;
+            x->warn = (r->warnings & (VKC_WARNING_TOOL | VKC_WARNING_FALLBACK)) != 0;
+            x->sqnr_db = r->fields & VKC_RESULT_QUALITY ? vkc_quality_sqnr_db(&r->quality) : NAN;
+            snprintf(x->note, sizeof x->note, "%s", x->warn ? r->search.message : "");
+        }
+    }
+    cmp_free(f, nf);
+    dataset_free(&ds);
+    return ok;
+}
 
 int cmd_report(int argc, char **argv)
 {
     rv_options o;
     rv_options_init(&o);
-    const char *out = NULL;
+    const char *out = NULL, *flavors = NULL;
     char **inputs = malloc((size_t)argc * sizeof *inputs);
     int ninputs = 0;
     if (!inputs) return 1;
@@ -60,6 +100,15 @@ int cmd_report(int argc, char **argv)
             return 2;
         }
         if (r) continue;
+        if (!strcmp(a, "--flavors")) {
+            if (i + 1 >= argc) {
+                cli_error("report: --flavors needs a value (all, or a list such as modelopt,onnxruntime,ncnn)");
+                free(inputs);
+                return 2;
+            }
+            flavors = argv[++i];
+            continue;
+        }
         if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
             if (i + 1 >= argc) {
                 cli_error("report: %s needs a value", a);
@@ -81,6 +130,19 @@ int cmd_report(int argc, char **argv)
         free(inputs);
         return 2;
     }
+    cmp_flavor tools[VKC_FLAVOR_COUNT];
+    memset(tools, 0, sizeof tools);
+    uint32_t ntools = 0;
+    if (flavors && rv_input_is_json(inputs, ninputs)) {
+        cli_error("report: --flavors needs the calibration set itself: each tool bins the values its own way, so a "
+                  "JSON's or state's histograms cannot stand in for them");
+        free(inputs);
+        return 2;
+    }
+    if (flavors && !cmp_parse_flavors(flavors, tools, &ntools)) {
+        free(inputs);
+        return 2;
+    }
     if (!calib_check_output(out) || !calib_check_not_input(out, NULL, inputs, ninputs)) {
         free(inputs);
         return 1;
@@ -95,6 +157,7 @@ int cmd_report(int argc, char **argv)
     double t0 = progress_now();
     rv_set set;
     int ok = rv_build(ctx, inputs, ninputs, &o, NULL, NULL, NULL, &set);
+    if (ok && ntools) ok = add_tools(ctx, inputs, ninputs, &o, tools, ntools, &set);
     free(inputs);
     cli_buf html;
     if (ok && !cli_buf_open(&html)) {

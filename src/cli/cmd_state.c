@@ -34,6 +34,8 @@ static const char *const kCollectHelp =
     "                        records it)\n"
     "  --exclude-nonfinite   skip NaN and Inf values (default: they are an error)\n"
     "  --allow-missing       see calibrate --help\n"
+    "  --include/--exclude GLOB, --override GLOB=METHOD[:MODE], --overrides FILE\n"
+    "                        per-tensor control, as for calibrate (see its --help)\n"
     "  --memory-budget SIZE  host memory for input buffers (default 1G)\n"
     "  --quiet               no progress\n" CLI_DEVICE_HELP;
 

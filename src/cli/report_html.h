@@ -66,6 +66,17 @@ typedef struct rv_range {
     char label[48];            /* extra ranges (explain): what it is */
 } rv_range;
 
+/* One tool's entropy on one tensor (report --flavors, from compare.c's
+ * calibrations): the range the tool's own flavour gives. */
+typedef struct rv_tool {
+    int have;                  /* 0: that flavour gave the tensor no range (rv_set.tool_error) */
+    int range;                 /* 1: a range [lo, hi] (onnxruntime's), else [-hi, hi] */
+    int warn;                  /* the tool itself would crash or choose otherwise (note) */
+    double lo, hi;
+    double sqnr_db;            /* measured at that range; NaN when not */
+    char note[256];            /* the search's message when warn */
+} rv_tool;
+
 typedef struct rv_tensor {
     char *name;
     vkc_stats st;
@@ -89,6 +100,7 @@ typedef struct rv_tensor {
     double *kl[RV_NKINDS];
     uint32_t nkl[RV_NKINDS];
     rv_kl kp[RV_NKINDS];
+    rv_tool tool[VKC_FLAVOR_COUNT]; /* by position in rv_set.tools */
 } rv_tensor;
 
 typedef struct rv_set {
@@ -102,6 +114,11 @@ typedef struct rv_set {
     int json_have_method, json_have_mode;
     vkc_method json_method;
     vkc_mode json_mode;
+    /* report --flavors: the tools' entropy flavours shown beside vkcalib's,
+     * and why a flavour failed ("" when it did not). */
+    uint32_t ntools;
+    vkc_flavor tools[VKC_FLAVOR_COUNT];
+    char tool_error[VKC_FLAVOR_COUNT][1024];
 } rv_set;
 
 typedef struct rv_options {

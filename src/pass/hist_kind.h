@@ -40,15 +40,12 @@
 #define VKC_HIST_KIND_H
 
 #include "base/common.h"
+#include "vk/shader_layout.h"
 
 /* The kind values themselves are public (vkcalib.h: vkc_hist_kind). */
 
-/* Flags of an edge-table geometry (shared with shaders/hist.comp). */
-enum {
-    VKC_EDGE_ABS = 1,  /* bin |x| (else x) */
-    VKC_EDGE_SKIP = 2, /* values with key(t) <= skip_key are not counted */
-    VKC_EDGE_DROP = 4  /* values below e_0 or above e_N are not counted */
-};
+/* Flags of an edge-table geometry: VKC_EDGE_ABS, VKC_EDGE_SKIP and
+ * VKC_EDGE_DROP of vk/shader_layout.h, shared with shaders/hist.comp. */
 
 /* An edge-table geometry: keys[k] = the order key of e_k, k = 0..bins
  * (keys[0] = 0 with no DROP: everything below e_1 is bin 0; keys[bins] =

@@ -1,5 +1,6 @@
 /* Quality pass: fake quantization at a chosen range, SQNR and clipping. */
 #include "pass/passes.h"
+#include "vk/shader_layout.h"
 #include "base/parallel.h"
 
 #include <math.h>
@@ -8,7 +9,7 @@
 
 /* ---- exact sums (vkc_quality) ------------------------------------------ */
 
-#define QW 7u /* 32-bit words per exact sum: bit 0 = 2^-32, 224 bits */
+#define QW VKC_MEASURE_SUM_WORDS /* 32-bit words per exact sum: bit 0 = 2^-32, 224 bits */
 
 static void fx_add_at(uint32_t *a, uint32_t k, uint32_t v)
 {
@@ -177,17 +178,12 @@ static vkc_status cpu_measure(vkc_context *ctx, const float *x, uint64_t n, cons
 #define LOCAL_SIZE 64u
 #define MAX_GROUPS 1024u
 
-typedef struct measure_push {
-    uint32_t n;
-    float r, lo, hi;
-} measure_push;
-
 static vkc_status gpu_measure(vkc_context *ctx, const float *x, uint64_t n, const vkc_quant *q, vkc_quality *acc)
 {
     uint32_t spec[1] = {LOCAL_SIZE};
     vkc_pipe *pipe;
-    vkc_status s = vkc_pipe_get(ctx, "measure", spec, 1, 2, sizeof(measure_push), &pipe);
-    if (s == VKC_OK) s = vkc_gbuf_reserve(ctx, &ctx->out, MAX_GROUPS * 64, 1);
+    vkc_status s = vkc_pipe_get(ctx, "measure", spec, 1, 2, sizeof(vkc_measure_push), &pipe);
+    if (s == VKC_OK) s = vkc_gbuf_reserve(ctx, &ctx->out, MAX_GROUPS * VKC_MEASURE_WORDS * 4, 1);
     if (s != VKC_OK) return s;
     uint64_t step = vkc_gpu_chunk_bytes(ctx) / 4;
     const measure_job j = job_of(NULL, q, NULL);
@@ -200,8 +196,8 @@ static vkc_status gpu_measure(vkc_context *ctx, const float *x, uint64_t n, cons
         if ((s = vkc_gpu_upload(ctx, x + off, m * 4, &b[0])) != VKC_OK) return s;
         uint64_t g = (m + LOCAL_SIZE * 256 - 1) / (LOCAL_SIZE * 256);
         uint32_t groups = (uint32_t)(g < 1 ? 1 : g > MAX_GROUPS ? MAX_GROUPS : g);
-        b[1] = (vkc_binding){&ctx->out, 0, (VkDeviceSize)groups * 64};
-        measure_push push = {(uint32_t)m, j.r, j.lo, j.hi};
+        b[1] = (vkc_binding){&ctx->out, 0, (VkDeviceSize)groups * VKC_MEASURE_WORDS * 4};
+        vkc_measure_push push = {(uint32_t)m, j.r, j.lo, j.hi};
         if ((s = vkc_cmd_begin(ctx)) != VKC_OK) return s;
         vkc_gpu_record_upload(ctx, m * 4);
         s = vkc_cmd_dispatch(ctx, pipe, b, &push, groups, 1, 1);
@@ -209,10 +205,11 @@ static vkc_status gpu_measure(vkc_context *ctx, const float *x, uint64_t n, cons
         if (s != VKC_OK) return s;
         const uint32_t *rec = ctx->out.map;
         for (uint32_t k = 0; k < groups; k++) {
-            fx_add(all.exact, rec + 16 * k);
-            fx_add(all.exact + QW, rec + 16 * k + QW);
-            all.clipped += rec[16 * k + 14];
-            all.count += rec[16 * k + 15];
+            const uint32_t *r = rec + (size_t)k * VKC_MEASURE_WORDS;
+            fx_add(all.exact, r + VKC_MEASURE_SIGNAL);
+            fx_add(all.exact + QW, r + VKC_MEASURE_NOISE);
+            all.clipped += r[VKC_MEASURE_CLIPPED];
+            all.count += r[VKC_MEASURE_FINITE];
         }
     }
     quality_add(acc, q, all.exact, all.count, all.clipped);

@@ -1,6 +1,7 @@
 /* Public entry points of the data passes, the shared geometry rules, and the
  * Vulkan implementation of both passes. */
 #include "pass/passes.h"
+#include "pass/cpu_pass.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -99,30 +100,13 @@ void vkc_widen16(const void *src, uint64_t n, vkc_dtype t, float *w)
     }
 }
 
-static vkc_status cpu_pass_16(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype t, const vkc_hist_spec *spec,
-                              float inv, const vkc_edge_geom *edges, vkc_stats *acc, uint64_t *counts)
-{
-    enum { BLOCK16 = 1 << 20 };
-    float *w = malloc((size_t)(n < BLOCK16 ? n : BLOCK16) * sizeof *w);
-    if (!w) return vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory widening 16-bit values");
-    vkc_status s = VKC_OK;
-    for (uint64_t off = 0; s == VKC_OK && off < n; off += BLOCK16) {
-        uint64_t m = n - off < BLOCK16 ? n - off : BLOCK16;
-        vkc_widen16((const unsigned char *)x + 2 * off, m, t, w);
-        s = acc ? vkc_cpu_range(ctx, w, m, acc) : vkc_cpu_histogram(ctx, w, m, spec, inv, edges, counts);
-    }
-    free(w);
-    return s;
-}
-
 vkc_status vkc_range_host(vkc_context *ctx, const void *x, uint64_t n, vkc_dtype dtype, vkc_stats *acc)
 {
     if (!ctx || !acc || (!x && n))
         return vkc_fail(ctx ? ctx_msg(ctx) : NULL, VKC_ERROR_INVALID_ARGUMENT, "vkc_range_host: NULL argument");
     vkc_status s = check_host_array(ctx, x, dtype);
     if (s != VKC_OK || n == 0) return s;
-    if (ctx->is_cpu)
-        return dtype == VKC_DTYPE_F32 ? vkc_cpu_range(ctx, x, n, acc) : cpu_pass_16(ctx, x, n, dtype, NULL, 0, NULL, acc, NULL);
+    if (ctx->is_cpu) return vkc_cpu_range_any(ctx, x, n, dtype, acc);
     return vkc_gpu_range_any(ctx, x, n, dtype, acc);
 }
 
@@ -147,8 +131,7 @@ vkc_status vkc_histogram_inv(vkc_context *ctx, const void *x, uint64_t n, vkc_dt
     if (vkc_kind_is_edge(spec->kind) && (s = vkc_edge_geom_init(spec, &g, &ctx->msg)) != VKC_OK) return s;
     const vkc_edge_geom *edges = g.keys ? &g : NULL;
     if (ctx->is_cpu)
-        s = dtype == VKC_DTYPE_F32 ? vkc_cpu_histogram(ctx, x, n, spec, inv, edges, counts)
-                                   : cpu_pass_16(ctx, x, n, dtype, spec, inv, edges, NULL, counts);
+        s = vkc_cpu_histogram_any(ctx, x, n, dtype, spec, inv, edges, counts);
     else
         s = vkc_gpu_histogram_any(ctx, x, n, dtype, spec, inv, edges, counts);
     vkc_edge_geom_free(&g);
@@ -188,8 +171,8 @@ static uint64_t flush_window(const vkc_context *ctx)
 
 static void record_init(uint32_t *rec)
 {
-    rec[0] = 0xffffffffu;
-    for (int k = 1; k < 8; k++) rec[k] = 0;
+    for (uint32_t k = 0; k < VKC_RANGE_WORDS; k++) rec[k] = 0;
+    rec[VKC_RANGE_MIN_KEY] = 0xffffffffu;
 }
 
 /* One data pass (range or histogram) over chunks of one tensor: which
@@ -205,26 +188,86 @@ typedef struct pass {
     uint64_t *counts;
 } pass;
 
-/* shaders/hist.comp's push constants. kind: 0 |x|, 1 x - lo (multiply
- * mode); the VKC_EDGE_* flags (edge mode). */
-typedef struct hist_push {
-    uint32_t n, kind;
-    float inv, lo;
-    uint32_t first, skip_key;
-} hist_push;
-
 vkc_status vkc_gpu_pipe_range(vkc_context *ctx, vkc_dtype dtype, vkc_pipe **pipe)
 {
-    uint32_t spec[3] = {LOCAL_SIZE, (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC), (uint32_t)dtype};
-    return vkc_pipe_get(ctx, "range", spec, 3, 2, 8, pipe);
+    uint32_t spec[VKC_RANGE_SC_COUNT];
+    spec[VKC_RANGE_SC_LOCAL] = LOCAL_SIZE;
+    spec[VKC_RANGE_SC_SUBGROUP] = (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC);
+    spec[VKC_RANGE_SC_DTYPE] = (uint32_t)dtype;
+    spec[VKC_RANGE_SC_LOADS] = ctx->range_var.loads < VKC_RANGE_MAX_LOADS ? ctx->range_var.loads : VKC_RANGE_MAX_LOADS;
+    return vkc_pipe_get(ctx, "range", spec, VKC_RANGE_SC_COUNT, 2, sizeof(vkc_range_push), pipe);
 }
 
+/* The histogram pipeline of ctx's variant (vk/context.h) for this pass,
+ * with what the device cannot do taken out: no shared memory, no copies
+ * or 16-bit counters; no ballots, no match aggregation; the module (see
+ * hist.comp) holds only the subgroup features the device offers. */
 vkc_status vkc_gpu_pipe_hist(vkc_context *ctx, vkc_dtype dtype, uint32_t bins, int edges, vkc_pipe **pipe)
 {
-    int shared = vkc_gpu_has(ctx, VKC_FEATURE_SHARED_HISTOGRAM) &&
-                 (uint64_t)bins * 4 + 64 <= ctx->caps.max_shared_memory;
-    uint32_t spec[6] = {LOCAL_SIZE, bins, (uint32_t)shared, shared ? bins : 1u, (uint32_t)dtype, (uint32_t)!!edges};
-    return vkc_pipe_get(ctx, "hist", spec, 6, 2, sizeof(hist_push), pipe);
+    const vkc_hist_variant *v = &ctx->hist_var;
+    const uint64_t max_shared = ctx->caps.max_shared_memory;
+    int shared = vkc_gpu_has(ctx, VKC_FEATURE_SHARED_HISTOGRAM) && (uint64_t)bins * 4 + 64 <= max_shared;
+    uint32_t loads = v->loads < VKC_HIST_MAX_LOADS ? v->loads : VKC_HIST_MAX_LOADS;
+    uint32_t hot = 0, match = 0, copies = 1, pack16 = 0;
+    if (loads) {
+        hot = v->hot < VKC_HIST_MAX_HOT ? v->hot : VKC_HIST_MAX_HOT;
+        hot = hot < bins ? hot : bins;
+        match = vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_BALLOT) ? v->match : 0;
+        pack16 = shared && v->pack16;
+        /* 16-bit counters: a tile may hold at most VKC_HIST_PACK16_ROUND elements. */
+        while (pack16 && loads > 1 && LOCAL_SIZE * loads * 8 > VKC_HIST_PACK16_ROUND) loads--;
+        copies = v->copies;
+    }
+    uint64_t words = pack16 ? (bins + 1) / 2 : bins;
+    if (!shared) copies = 1;
+    if (copies == 0) /* as many as half the shared memory holds, to keep two workgroups resident */
+        for (copies = 8; copies > 1 && (uint64_t)copies * words * 4 > max_shared / 2;) copies /= 2;
+    while (copies > 1 && (uint64_t)copies * words * 4 + 64 > max_shared) copies--;
+    const char *shader = "hist";
+    if (match) shader = vkc_gpu_has(ctx, VKC_FEATURE_PARTITIONED) ? "hist_part" : "hist_ballot";
+    else if (hot && vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC)) shader = "hist_sg";
+    uint32_t spec[VKC_HIST_SC_COUNT];
+    spec[VKC_HIST_SC_LOCAL] = LOCAL_SIZE;
+    spec[VKC_HIST_SC_BINS] = bins;
+    spec[VKC_HIST_SC_SHARED] = (uint32_t)shared;
+    spec[VKC_HIST_SC_SHARED_WORDS] = shared ? (uint32_t)(copies * words) : 1u;
+    spec[VKC_HIST_SC_DTYPE] = (uint32_t)dtype;
+    spec[VKC_HIST_SC_EDGES] = (uint32_t)!!edges;
+    spec[VKC_HIST_SC_LOADS] = loads;
+    spec[VKC_HIST_SC_HOT] = hot;
+    spec[VKC_HIST_SC_MATCH] = match;
+    spec[VKC_HIST_SC_COPIES] = copies;
+    spec[VKC_HIST_SC_PACK16] = pack16;
+    return vkc_pipe_get(ctx, shader, spec, VKC_HIST_SC_COUNT, 2, sizeof(vkc_hist_push), pipe);
+}
+
+/* Workgroups of a tile loop over elements [first, first + m) of a binding:
+ * one per tile of LOCAL_SIZE * loads quads, at most cap. */
+static uint32_t tile_groups(const vkc_context *ctx, uint32_t esize, uint32_t first, uint64_t m, uint32_t loads,
+                            uint32_t cap)
+{
+    uint64_t qe = 16 / esize, quads = (first + m + qe - 1) / qe - first / qe;
+    uint64_t per = (uint64_t)LOCAL_SIZE * loads, g = (quads + per - 1) / per;
+    if (g < 1) g = 1;
+    if (g > cap) g = cap;
+    if (g > ctx->caps.max_workgroup_count[0]) g = ctx->caps.max_workgroup_count[0];
+    return (uint32_t)g;
+}
+
+/* Variant A's first hot bin: the bin of 0 (where a post-ReLU tensor's
+ * zeros, and the mass of a tensor whose range an outlier sets, go), the
+ * hot bins centred on it. Only speed depends on it. */
+static uint32_t hot_first(const vkc_hist_spec *spec, float inv, const vkc_edge_geom *edges, uint32_t hot)
+{
+    uint32_t z = 0;
+    if (edges) {
+        z = vkc_edge_lookup(edges, vkc_edge_key(0, edges->flags), 0);
+        if (z >= spec->bins) z = 0;
+    } else if (spec->kind == VKC_HIST_SIGNED) {
+        z = vkc_bin_of(0.0f, VKC_HIST_SIGNED, spec->lo, inv, spec->bins);
+    }
+    z = z > (hot - 1) / 2 ? z - (hot - 1) / 2 : 0;
+    return z + hot <= spec->bins ? z : spec->bins - hot;
 }
 
 /* Records the dispatch of one chunk: m elements of in, from element first. */
@@ -234,26 +277,33 @@ vkc_status vkc_gpu_record_pass(vkc_context *ctx, VkCommandBuffer cmd, VkDescript
                                int *pool_full)
 {
     vkc_binding b[2] = {*in, *out};
+    uint32_t groups;
     if (!spec) {
-        uint32_t push[2] = {(uint32_t)m, first};
-        return vkc_record_dispatch(ctx, cmd, pool, pipe, b, push, groups_for(ctx, m, LOCAL_SIZE * 16, 4096), 1, 1,
-                                   pool_full);
+        uint32_t esize = vkc_dtype_size((vkc_dtype)pipe->spec[VKC_RANGE_SC_DTYPE]);
+        uint32_t loads = pipe->spec[VKC_RANGE_SC_LOADS], cap = ctx->range_var.groups ? ctx->range_var.groups : 4096;
+        groups = loads ? tile_groups(ctx, esize, first, m, loads, cap) : groups_for(ctx, m, LOCAL_SIZE * 16, cap);
+        vkc_range_push push = {(uint32_t)m, first};
+        return vkc_record_dispatch(ctx, cmd, pool, pipe, b, &push, groups, 1, 1, pool_full);
     }
-    hist_push push = {(uint32_t)m, spec->kind == VKC_HIST_SIGNED, inv,
-                      spec->kind == VKC_HIST_SIGNED ? spec->lo : 0.0f, first, 0};
+    vkc_hist_push push = {(uint32_t)m, spec->kind == VKC_HIST_SIGNED ? VKC_HIST_MUL_SIGNED : VKC_HIST_MUL_ABS, inv,
+                          spec->kind == VKC_HIST_SIGNED ? spec->lo : 0.0f, first, 0, 0};
     if (edges) {
         push.kind = edges->flags;
         push.inv = push.lo = 0.0f;
         push.skip_key = edges->skip_key;
     }
-    return vkc_record_dispatch(ctx, cmd, pool, pipe, b, &push, groups_for(ctx, m, LOCAL_SIZE * 64, 1024), 1, 1,
-                               pool_full);
+    uint32_t esize = vkc_dtype_size((vkc_dtype)pipe->spec[VKC_HIST_SC_DTYPE]);
+    uint32_t loads = pipe->spec[VKC_HIST_SC_LOADS], hot = pipe->spec[VKC_HIST_SC_HOT];
+    uint32_t cap = ctx->hist_var.groups ? ctx->hist_var.groups : 1024;
+    if (hot) push.hot0 = hot_first(spec, inv, edges, hot);
+    groups = loads ? tile_groups(ctx, esize, first, m, loads, cap) : groups_for(ctx, m, LOCAL_SIZE * 64, cap);
+    return vkc_record_dispatch(ctx, cmd, pool, pipe, b, &push, groups, 1, 1, pool_full);
 }
 
 /* Bytes of ctx->out a pass binds: the counts, and an edge table after them. */
 static VkDeviceSize pass_out_bytes(const pass *p)
 {
-    if (!p->spec) return 32;
+    if (!p->spec) return VKC_RANGE_WORDS * 4;
     return (VkDeviceSize)p->spec->bins * 4 + (p->edges ? ((VkDeviceSize)p->spec->bins + 1) * 4 : 0);
 }
 
@@ -291,35 +341,66 @@ static vkc_binding pass_out(vkc_context *ctx, const pass *p)
     return (vkc_binding){&ctx->out, 0, pass_out_bytes(p)};
 }
 
-/* Host arrays: each chunk is copied (or imported) and submitted alone. */
+/* Bytes of a host array one submission takes: small enough that two are in
+ * flight over most arrays, large enough that a submission's cost is lost
+ * in its copy. */
+#define VKC_HOST_CHUNK_BYTES ((uint64_t)16 << 20)
+
+static uint64_t host_step(const vkc_context *ctx, uint32_t esize)
+{
+    uint64_t c = ctx->host_chunk_bytes ? ctx->host_chunk_bytes : VKC_HOST_CHUNK_BYTES, d = vkc_gpu_chunk_bytes(ctx);
+    c = c < d ? c : d;
+    return c / esize ? c / esize : 1;
+}
+
+/* Records and submits one chunk in the current slot, without waiting. */
+static vkc_status host_chunk(vkc_context *ctx, pass *p, const void *x, uint64_t m, const vkc_binding *out, int later)
+{
+    vkc_binding in;
+    uint32_t first;
+    int copied;
+    vkc_status s = vkc_gpu_upload_input(ctx, x, m * p->esize, p->esize, &in, &first, &copied);
+    if (s == VKC_OK) s = vkc_cmd_begin(ctx);
+    if (s != VKC_OK) return s;
+    /* The copy (discrete GPUs) needs nothing before it: its buffers'
+     * last readers were waited for with the slot. The dispatch comes after
+     * it and after the previous chunk's, whose counters it adds to: the
+     * upload's barrier, or this one, orders both (atomic adds commute, but
+     * synchronization validation wants the dependency). */
+    if (copied && !ctx->uma) vkc_gpu_record_upload(ctx, m * p->esize);
+    else if (later) vkc_cmd_barrier(ctx);
+    s = vkc_gpu_record_pass(ctx, vkc_cmd_buffer(ctx), vkc_cmd_descriptor_pool(ctx), p->pipe, p->spec, p->inv,
+                            p->edges, &in, first, m, out, NULL);
+    return s == VKC_OK ? vkc_cmd_submit(ctx) : s;
+}
+
+/* Host arrays, in chunks, two in flight: while the device bins chunk k
+ * (after copying it to device memory on a discrete GPU), the host copies
+ * chunk k + 1 into the other slot's staging buffer, or imports it in
+ * place. Every chunk adds into the same counters, which the host reads
+ * only with nothing in flight. */
 static vkc_status gpu_pass_host(vkc_context *ctx, pass *p, const void *x, uint64_t n)
 {
-    uint64_t window = 0, step = vkc_gpu_chunk_bytes(ctx) / p->esize;
+    uint64_t window = 0, step = host_step(ctx, p->esize);
     vkc_binding out = pass_out(ctx, p);
-    for (uint64_t off = 0; off < n; off += step) {
+    vkc_status s = VKC_OK;
+    for (uint64_t off = 0; s == VKC_OK && off < n; off += step) {
         uint64_t m = n - off < step ? n - off : step;
         if (window + m > flush_window(ctx)) {
+            if ((s = vkc_cmd_wait_all(ctx)) != VKC_OK) break;
             pass_flush(ctx, p);
             window = 0;
         }
-        vkc_binding in;
-        uint32_t first;
-        int copied;
-        vkc_status s = vkc_gpu_upload_input(ctx, (const char *)x + off * p->esize, m * p->esize, p->esize, &in,
-                                            &first, &copied);
-        if (s != VKC_OK) return s;
-        if ((s = vkc_cmd_begin(ctx)) == VKC_OK) {
-            if (copied) vkc_gpu_record_upload(ctx, m * p->esize);
-            s = vkc_gpu_record_pass(ctx, ctx->cmd, ctx->desc_pool, p->pipe, p->spec, p->inv, p->edges, &in, first, m,
-                                    &out, NULL);
-        }
-        if (s == VKC_OK) s = vkc_cmd_submit_wait(ctx);
-        if (s != VKC_OK) {
-            /* Nothing may refer to the caller's pages once we return. */
-            vkc_gpu_release_import(ctx);
-            return s;
-        }
+        if (off && (s = vkc_cmd_next_slot(ctx)) != VKC_OK) break;
+        s = host_chunk(ctx, p, (const char *)x + off * p->esize, m, &out, off != 0);
         window += m;
+    }
+    vkc_status w = vkc_cmd_first_slot(ctx);
+    if (s == VKC_OK) s = w;
+    if (s != VKC_OK) {
+        /* Nothing may refer to the caller's pages once we return. */
+        vkc_gpu_release_import(ctx);
+        return s;
     }
     pass_flush(ctx, p);
     return VKC_OK;
@@ -384,8 +465,8 @@ static vkc_status gpu_pass_buffer(vkc_context *ctx, pass *p, const vkc_gbuf *in,
         /* Atomic adds into the same counters commute, but synchronization
          * validation still wants the dependency made explicit. */
         if (off) vkc_cmd_barrier(ctx);
-        s = vkc_gpu_record_pass(ctx, ctx->cmd, ctx->desc_pool, p->pipe, p->spec, p->inv, p->edges, &b, first, m, &out,
-                                NULL);
+        s = vkc_gpu_record_pass(ctx, vkc_cmd_buffer(ctx), vkc_cmd_descriptor_pool(ctx), p->pipe, p->spec, p->inv,
+                                p->edges, &b, first, m, &out, NULL);
         if (s != VKC_OK) return s;
         window += m;
     }

@@ -22,13 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-    RANGE_WORDS = 8,         /* the range shader's record */
-    TOTAL_KEYS = 3,          /* min key, max key, |x| max bits */
-    TOTAL_COUNTS = 4,        /* first word of the five 64-bit counters */
-    RANGE_TOTAL_WORDS = 14,
-    POOL_SETS = 256
-};
+/* The range record and its totals: VKC_RANGE_* and VKC_FOLD_TOTAL_* of
+ * vk/shader_layout.h. */
+enum { POOL_SETS = 256 };
 
 struct vkc_recorder {
     vkc_context *ctx;
@@ -45,8 +41,8 @@ struct vkc_recorder {
 static void reset_range_total(vkc_recorder *r)
 {
     uint32_t *t = r->trange.map;
-    memset(t, 0, RANGE_TOTAL_WORDS * 4);
-    t[0] = 0xffffffffu;
+    memset(t, 0, VKC_FOLD_TOTAL_WORDS * 4);
+    t[VKC_RANGE_MIN_KEY] = 0xffffffffu;
 }
 
 /* Clears a new working buffer on the context's own queue. */
@@ -55,6 +51,7 @@ static vkc_status clear_work(vkc_context *ctx, const vkc_gbuf *b, VkDeviceSize s
     vkc_status s = vkc_cmd_begin(ctx);
     if (s != VKC_OK) return s;
     if (record) {
+        _Static_assert(VKC_RANGE_MIN_KEY == 0, "the min key is the record's first word");
         vkc_cmd_fill(ctx, b, 0, 4, 0xffffffffu); /* the min key starts at its top */
         vkc_cmd_fill(ctx, b, 4, size - 4, 0);
     } else {
@@ -72,9 +69,9 @@ vkc_status vkc_recorder_create(vkc_context *ctx, vkc_recorder **out)
     vkc_recorder *r = calloc(1, sizeof *r);
     if (!r) return vkc_fail(&ctx->msg, VKC_ERROR_OUT_OF_MEMORY, "out of memory");
     r->ctx = ctx;
-    vkc_status s = vkc_gbuf_create(ctx, RANGE_WORDS * 4, 0, &r->wrange);
-    if (s == VKC_OK) s = vkc_gbuf_create(ctx, RANGE_TOTAL_WORDS * 4, 1, &r->trange);
-    if (s == VKC_OK) s = clear_work(ctx, &r->wrange, RANGE_WORDS * 4, 1);
+    vkc_status s = vkc_gbuf_create(ctx, VKC_RANGE_WORDS * 4, 0, &r->wrange);
+    if (s == VKC_OK) s = vkc_gbuf_create(ctx, VKC_FOLD_TOTAL_WORDS * 4, 1, &r->trange);
+    if (s == VKC_OK) s = clear_work(ctx, &r->wrange, VKC_RANGE_WORDS * 4, 1);
     if (s != VKC_OK) {
         vkc_recorder_destroy(r);
         return s;
@@ -168,12 +165,13 @@ static vkc_status dispatch_fold(vkc_recorder *r, VkCommandBuffer cmd, const vkc_
                                 uint32_t src, uint32_t dst, uint32_t n, uint32_t keys)
 {
     vkc_pipe *fold;
-    vkc_status s = vkc_pipe_get(r->ctx, "fold", NULL, 0, 2, 16, &fold);
+    vkc_status s = vkc_pipe_get(r->ctx, "fold", NULL, 0, 2, sizeof(vkc_fold_push), &fold);
     if (s == VKC_OK) s = pool_for_set(r);
     if (s != VKC_OK) return s;
     vkc_binding b[2] = {{work, 0, work->size}, {total, 0, total->size}};
-    uint32_t push[4] = {src, dst, n, keys};
-    return vkc_record_dispatch(r->ctx, cmd, r->pools[r->cur], fold, b, push, (n + 63) / 64, 1, 1, NULL);
+    vkc_fold_push push = {src, dst, n, keys};
+    return vkc_record_dispatch(r->ctx, cmd, r->pools[r->cur], fold, b, &push, (n + VKC_FOLD_LOCAL - 1) / VKC_FOLD_LOCAL,
+                               1, 1, NULL);
 }
 
 /* Everything the application wrote before -> our shaders. */
@@ -228,7 +226,7 @@ static vkc_status record(vkc_recorder *r, VkCommandBuffer cmd, const vkc_buffer_
     uint32_t esize = vkc_dtype_size(v->dtype);
     uint64_t step = vkc_gpu_chunk_bytes(ctx) / esize;
     const vkc_gbuf *work = spec ? &r->whist : &r->wrange, *total = spec ? &r->thist : &r->trange;
-    vkc_binding out = {work, 0, spec ? (VkDeviceSize)spec->bins * 4 : RANGE_WORDS * 4};
+    vkc_binding out = {work, 0, spec ? (VkDeviceSize)spec->bins * 4 : VKC_RANGE_WORDS * 4};
     for (uint64_t off = 0; off < v->count; off += step) {
         uint64_t m = v->count - off < step ? v->count - off : step;
         vkc_binding b;
@@ -238,7 +236,7 @@ static vkc_status record(vkc_recorder *r, VkCommandBuffer cmd, const vkc_buffer_
         if ((s = dispatch_pass(r, cmd, pipe, spec, &b, first, m, &out)) != VKC_OK) return s;
         vkc_record_barrier(cmd);
         s = spec ? dispatch_fold(r, cmd, work, total, 0, 0, spec->bins, 0)
-                 : dispatch_fold(r, cmd, work, total, 3, TOTAL_COUNTS, 5, 1);
+                 : dispatch_fold(r, cmd, work, total, VKC_RANGE_FINITE, VKC_FOLD_TOTAL_COUNTS, VKC_RANGE_COUNTS, 1);
         if (s != VKC_OK) return s;
     }
     tail_barrier(cmd);
@@ -271,15 +269,20 @@ vkc_status vkc_recorder_read(vkc_recorder *r, vkc_stats *acc, uint64_t *counts)
     const uint32_t *t = r->trange.map;
     if (acc) {
         /* The keys give min/max/absmax once anything finite was seen. */
-        uint64_t count = u64_at(t, TOTAL_COUNTS);
-        uint32_t rec[8] = {t[0], t[1], t[2], count != 0, 0, 0, 0, 0};
+        uint64_t count = u64_at(t, VKC_FOLD_TOTAL_COUNTS);
+        uint32_t rec[VKC_RANGE_WORDS] = {0};
+        rec[VKC_RANGE_MIN_KEY] = t[VKC_RANGE_MIN_KEY];
+        rec[VKC_RANGE_MAX_KEY] = t[VKC_RANGE_MAX_KEY];
+        rec[VKC_RANGE_ABS_BITS] = t[VKC_RANGE_ABS_BITS];
+        rec[VKC_RANGE_FINITE] = count != 0;
         vkc_stats st = {0};
         vkc_stats_add_record(&st, rec);
         st.count = count;
-        st.zeros = u64_at(t, TOTAL_COUNTS + 2);
-        st.nan = u64_at(t, TOTAL_COUNTS + 4);
-        st.pos_inf = u64_at(t, TOTAL_COUNTS + 6);
-        st.neg_inf = u64_at(t, TOTAL_COUNTS + 8);
+        /* Pair k of the totals holds record word VKC_RANGE_FINITE + k. */
+        st.zeros = u64_at(t, VKC_FOLD_TOTAL_COUNTS + 2 * (VKC_RANGE_ZEROS - VKC_RANGE_FINITE));
+        st.nan = u64_at(t, VKC_FOLD_TOTAL_COUNTS + 2 * (VKC_RANGE_NAN - VKC_RANGE_FINITE));
+        st.pos_inf = u64_at(t, VKC_FOLD_TOTAL_COUNTS + 2 * (VKC_RANGE_POS_INF - VKC_RANGE_FINITE));
+        st.neg_inf = u64_at(t, VKC_FOLD_TOTAL_COUNTS + 2 * (VKC_RANGE_NEG_INF - VKC_RANGE_FINITE));
         vkc_stats_merge(acc, &st);
     }
     if (counts && r->have_spec) {

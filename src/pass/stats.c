@@ -1,6 +1,7 @@
 /* Merging range statistics: shared by the backends, the passes and the
  * state files. */
 #include "base/common.h"
+#include "vk/shader_layout.h"
 
 /* Merges via the same integer keys the shader uses, so -0 < +0 holds. */
 static void merge_keys(vkc_stats *a, uint32_t kmin, uint32_t kmax, uint32_t abits, uint64_t count)
@@ -30,13 +31,14 @@ void vkc_stats_merge(vkc_stats *a, const vkc_stats *b)
     a->neg_inf += b->neg_inf;
 }
 
-void vkc_stats_add_record(vkc_stats *acc, const uint32_t rec[8])
+/* rec: the range shader's record (VKC_RANGE_* words). */
+void vkc_stats_add_record(vkc_stats *acc, const uint32_t rec[VKC_RANGE_WORDS])
 {
-    merge_keys(acc, rec[0], rec[1], rec[2], rec[3]);
-    acc->count += rec[3];
-    acc->zeros += rec[4];
-    acc->nan += rec[5];
-    acc->pos_inf += rec[6];
-    acc->neg_inf += rec[7];
+    merge_keys(acc, rec[VKC_RANGE_MIN_KEY], rec[VKC_RANGE_MAX_KEY], rec[VKC_RANGE_ABS_BITS], rec[VKC_RANGE_FINITE]);
+    acc->count += rec[VKC_RANGE_FINITE];
+    acc->zeros += rec[VKC_RANGE_ZEROS];
+    acc->nan += rec[VKC_RANGE_NAN];
+    acc->pos_inf += rec[VKC_RANGE_POS_INF];
+    acc->neg_inf += rec[VKC_RANGE_NEG_INF];
 }
 

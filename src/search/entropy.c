@@ -216,7 +216,36 @@ static double vkc_kl_ref_err(double total, double kl)
  * vkc_kl_fast returns twice the sum of that bound and vkc_kl_ref_err, so it
  * bounds the distance to the exact value AND to vkc_kl_reference's value,
  * which is what vkc_kl_select needs. */
+
+/* The terms M ln q of levels already evaluated for other candidates of the
+ * same histogram, by the level's bins [lo, hi): a term depends on nothing
+ * else, so a cached one is the same double (vkc_kl_fast_many). Direct
+ * mapped; a miss just evaluates. */
+#define LEVEL_CACHE 8192u
+typedef struct level_cache {
+    uint32_t lo[LEVEL_CACHE], hi[LEVEL_CACHE];
+    double term[LEVEL_CACHE], q[LEVEL_CACHE];
+} level_cache;
+
+static double kl_fast(const vkc_kl_hist *kh, uint32_t i, uint32_t levels, double *err, level_cache *cache);
+
 double vkc_kl_fast(const vkc_kl_hist *kh, uint32_t i, uint32_t levels, double *err)
+{
+    return kl_fast(kh, i, levels, err, NULL);
+}
+
+void vkc_kl_fast_many(const vkc_kl_hist *kh, const uint32_t *is, uint32_t count, uint32_t levels, double *kl,
+                      double *err)
+{
+    /* Without memory for the cache, the same values uncached. */
+    level_cache *c = count > 1 ? malloc(sizeof *c) : NULL;
+    if (c)
+        for (uint32_t k = 0; k < LEVEL_CACHE; k++) c->hi[k] = 0; /* hi = 0: empty (a level has hi > lo >= 0) */
+    for (uint32_t k = 0; k < count; k++) kl[k] = kl_fast(kh, is[k], levels, &err[k], c);
+    free(c);
+}
+
+static double kl_fast(const vkc_kl_hist *kh, uint32_t i, uint32_t levels, double *err, level_cache *cache)
 {
     double dummy;
     if (!err) err = &dummy;
@@ -238,11 +267,25 @@ double vkc_kl_fast(const vkc_kl_hist *kh, uint32_t i, uint32_t levels, double *e
     uint64_t lo = 0;
     for (uint32_t k = 0; k < levels; k++) {
         uint64_t hi = ((uint64_t)(k + 1) * i + levels - 1) / levels;
-        uint64_t mass = kh->pre[hi] - kh->pre[lo];
         uint32_t nonzero = kh->nz[hi] - kh->nz[lo];
         if (nonzero) {
-            double q = (double)mass / (double)nonzero;
-            vkc_ksum_add(&r, (double)mass * log(q));
+            uint32_t slot = (uint32_t)(lo * 31u + hi) & (LEVEL_CACHE - 1);
+            double q, term;
+            if (cache && cache->lo[slot] == lo && cache->hi[slot] == hi) {
+                q = cache->q[slot];
+                term = cache->term[slot];
+            } else {
+                uint64_t mass = kh->pre[hi] - kh->pre[lo];
+                q = (double)mass / (double)nonzero;
+                term = (double)mass * log(q);
+                if (cache) {
+                    cache->lo[slot] = (uint32_t)lo;
+                    cache->hi[slot] = (uint32_t)hi;
+                    cache->q[slot] = q;
+                    cache->term[slot] = term;
+                }
+            }
+            vkc_ksum_add(&r, term);
             if (k == last_level) q_last = q;
         }
         lo = hi;

@@ -58,6 +58,12 @@ double vkc_kl_reference(const vkc_kl_hist *kh, uint32_t i, uint32_t levels);
 /* Fast O(levels) evaluation; *err receives a bound on |value - exact|. */
 double vkc_kl_fast(const vkc_kl_hist *kh, uint32_t i, uint32_t levels, double *err);
 
+/* vkc_kl_fast of candidates is[0..count-1] (best in increasing i), the same
+ * values and bounds bit for bit, with the level terms neighbouring
+ * candidates share evaluated once. */
+void vkc_kl_fast_many(const vkc_kl_hist *kh, const uint32_t *is, uint32_t count, uint32_t levels, double *kl,
+                      double *err);
+
 /* Candidate list of a search: i = start, start+stride, ..., up to n
  * (inclusive). Returns 0 when n < start. */
 uint32_t vkc_kl_candidate_count(uint32_t n, const vkc_kl_params *p);

@@ -3,14 +3,15 @@
 
 #include "search/entropy.h"
 #include "vk/gpu.h"
+#include "vk/shader_layout.h"
 
 /* One tensor's share of a dispatch of shaders/entropy.comp: the counts
  * (after any rule of its search), their exact prefix sums and prefix counts
  * of non-empty bins, its candidates i = start + c * stride, and how the
  * first i bins form `levels` levels. */
 enum {
-    VKC_LEVELS_MODELOPT = 0, /* bin j in level floor(j L / i) (DESIGN.md §2) */
-    VKC_LEVELS_BLOCKS = 1    /* floor(i / L) bins a level, the last one the rest (Paddle, PPQ) */
+    VKC_LEVELS_MODELOPT = VKC_KL_MAP_MODELOPT, /* bin j in level floor(j L / i) (DESIGN.md §2) */
+    VKC_LEVELS_BLOCKS = VKC_KL_MAP_BLOCKS      /* floor(i / L) bins a level, the last one the rest (Paddle, PPQ) */
 };
 typedef struct vkc_kl_pack {
     const uint64_t *h, *pre;
@@ -19,6 +20,12 @@ typedef struct vkc_kl_pack {
     uint64_t total;
     uint32_t start, stride, levels, ncand, map;
 } vkc_kl_pack;
+
+/* Phases of vkc_entropy_gpu whose wall time it leaves in ctx->search_ns:
+ * the histograms' working copies and prefix sums; packing the words;
+ * pipeline and staging (the copy into it); recording, submitting and
+ * waiting (the GPU time is ctx->last_gpu_ns); the selection on the host. */
+enum { VKC_SEARCH_PREPARE, VKC_SEARCH_PACK, VKC_SEARCH_UPLOAD, VKC_SEARCH_SUBMIT, VKC_SEARCH_SELECT };
 
 /* Every candidate of every tensor in one dispatch: KL(P || Q) in float32
  * with P the first i bins, the outliers folded into bin i-1, Q each level's

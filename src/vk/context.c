@@ -240,52 +240,90 @@ static vkc_status create_device(vkc_context *ctx)
     VkDeviceCreateInfo dci = {VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
     dci.queueCreateInfoCount = 1;
     dci.pQueueCreateInfos = &qci;
-    /* Lets host arrays be read in place (vkc_gpu_upload_input). */
-    const char *ext = VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME;
-    /* It builds on VK_KHR_external_memory, core only from Vulkan 1.1. */
+    const char *exts[2];
+    /* Lets host arrays be read in place (vkc_gpu_upload_input). It builds
+     * on VK_KHR_external_memory, core only from Vulkan 1.1. */
     if (ctx->caps.host_import && ctx->caps.api_version >= VK_API_VERSION_1_1) {
-        dci.enabledExtensionCount = 1;
-        dci.ppEnabledExtensionNames = &ext;
+        exts[dci.enabledExtensionCount++] = VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME;
         ctx->host_import = 1;
     }
+    /* subgroupPartitionNV for histogram variant B (shader hist_part):
+     * VK_EXT_shader_subgroup_partitioned is the NV one promoted, the same
+     * SPIR-V and the same feature bit. */
+    static const char *const part[] = {VK_NV_SHADER_SUBGROUP_PARTITIONED_EXTENSION_NAME,
+                                       "VK_EXT_shader_subgroup_partitioned"};
+    for (int k = 0; k < 2 && !ctx->partitioned; k++)
+        if (vkc_dev_has_extension(ctx->phys, part[k])) {
+            exts[dci.enabledExtensionCount++] = part[k];
+            ctx->partitioned = 1;
+        }
+    dci.ppEnabledExtensionNames = exts;
     VKC_VK(ctx, vkCreateDevice(ctx->phys, &dci, NULL, &ctx->dev));
     ctx->owns_device = 1;
     vkGetDeviceQueue(ctx->dev, ctx->qfam, 0, &ctx->queue);
     return VKC_OK;
 }
 
+/* The shader variants: the device's default, or the environment's. */
+static vkc_status choose_variants(vkc_context *ctx)
+{
+    vkc_variant_default(&ctx->caps, &ctx->hist_var, &ctx->range_var, NULL);
+    const char *h = getenv("VKCALIB_HIST_VARIANT"), *r = getenv("VKCALIB_RANGE_VARIANT");
+    if (h && *h && !vkc_hist_variant_parse(h, &ctx->hist_var))
+        return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT,
+                        "VKCALIB_HIST_VARIANT='%s' is not a histogram variant: base, tile, A, B, C, D or letters "
+                        "joined (A+C), then options ,loads=N,hot=N,rounds=N,copies=N,groups=N", h);
+    if (r && *r && !vkc_range_variant_parse(r, &ctx->range_var))
+        return vkc_fail(&ctx->msg, VKC_ERROR_INVALID_ARGUMENT,
+                        "VKCALIB_RANGE_VARIANT='%s' is not a range variant: base or tile, then options "
+                        ",loads=N,groups=N", r);
+    return VKC_OK;
+}
+
 static vkc_status create_common(vkc_context *ctx)
 {
     vkGetPhysicalDeviceMemoryProperties(ctx->phys, &ctx->memprops);
+    VkPhysicalDeviceSubgroupProperties sg = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+    VkPhysicalDeviceProperties2 p2 = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+    p2.pNext = &sg;
+    vkGetPhysicalDeviceProperties2(ctx->phys, &p2);
+    ctx->subgroup_ops = (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) ? sg.supportedOperations : 0;
+    if (!(ctx->subgroup_ops & VK_SUBGROUP_FEATURE_PARTITIONED_BIT_NV)) ctx->partitioned = 0;
+    vkc_status vs = choose_variants(ctx);
+    if (vs != VKC_OK) return vs;
     find_uma(ctx);
     ctx->import_align = ctx->caps.min_imported_host_pointer_alignment;
     long page = sysconf(_SC_PAGESIZE);
     ctx->page_size = page > 0 ? (uint64_t)page : 0;
     /* Below this, pinning pages costs more than copying them. */
     ctx->import_min_bytes = 1u << 20;
+    ctx->import_dma = env_flag("VKCALIB_IMPORT_DMA");
     VkCommandPoolCreateInfo pci = {VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
     pci.queueFamilyIndex = ctx->qfam;
     pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
     VKC_VK(ctx, vkCreateCommandPool(ctx->dev, &pci, NULL, &ctx->cmd_pool));
-    VkCommandBufferAllocateInfo ai = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
-    ai.commandPool = ctx->cmd_pool;
-    ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-    ai.commandBufferCount = 1;
-    VKC_VK(ctx, vkAllocateCommandBuffers(ctx->dev, &ai, &ctx->cmd));
-    VkFenceCreateInfo fci = {VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    VKC_VK(ctx, vkCreateFence(ctx->dev, &fci, NULL, &ctx->fence));
-    /* Sized for the largest command buffer we record: one set per
-     * dispatch, at most a few hundred dispatches between submits. */
-    VkDescriptorPoolSize ps = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4096 * VKC_MAX_BINDINGS};
-    VkDescriptorPoolCreateInfo dpi = {VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
-    dpi.maxSets = 4096;
-    dpi.poolSizeCount = 1;
-    dpi.pPoolSizes = &ps;
-    VKC_VK(ctx, vkCreateDescriptorPool(ctx->dev, &dpi, NULL, &ctx->desc_pool));
+    for (uint32_t k = 0; k < VKC_SLOTS; k++) {
+        vkc_slot *sl = &ctx->slots[k];
+        VkCommandBufferAllocateInfo ai = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+        ai.commandPool = ctx->cmd_pool;
+        ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+        ai.commandBufferCount = 1;
+        VKC_VK(ctx, vkAllocateCommandBuffers(ctx->dev, &ai, &sl->cmd));
+        VkFenceCreateInfo fci = {VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+        VKC_VK(ctx, vkCreateFence(ctx->dev, &fci, NULL, &sl->fence));
+        /* Sized for the largest command buffer we record: one set per
+         * dispatch, at most a few hundred dispatches between submits. */
+        VkDescriptorPoolSize ps = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4096 * VKC_MAX_BINDINGS};
+        VkDescriptorPoolCreateInfo dpi = {VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
+        dpi.maxSets = 4096;
+        dpi.poolSizeCount = 1;
+        dpi.pPoolSizes = &ps;
+        VKC_VK(ctx, vkCreateDescriptorPool(ctx->dev, &dpi, NULL, &sl->desc_pool));
+    }
     if (vkc_gpu_has(ctx, VKC_FEATURE_TIMESTAMPS)) {
         VkQueryPoolCreateInfo qpi = {VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
         qpi.queryType = VK_QUERY_TYPE_TIMESTAMP;
-        qpi.queryCount = 2;
+        qpi.queryCount = 2 * VKC_SLOTS;
         VKC_VK(ctx, vkCreateQueryPool(ctx->dev, &qpi, NULL, &ctx->query_pool));
     }
     return VKC_OK;
@@ -300,6 +338,8 @@ static uint32_t parse_disable_env(void)
     if (strstr(v, "shared")) mask |= VKC_FEATURE_SHARED_HISTOGRAM;
     if (strstr(v, "timestamp")) mask |= VKC_FEATURE_TIMESTAMPS;
     if (strstr(v, "import")) mask |= VKC_FEATURE_HOST_IMPORT;
+    if (strstr(v, "ballot")) mask |= VKC_FEATURE_SUBGROUP_BALLOT;
+    if (strstr(v, "partitioned")) mask |= VKC_FEATURE_PARTITIONED;
     return mask;
 }
 
@@ -418,13 +458,16 @@ void vkc_context_destroy(vkc_context *ctx)
             vkDestroyPipelineLayout(ctx->dev, ctx->pipes[i].layout, NULL);
             vkDestroyDescriptorSetLayout(ctx->dev, ctx->pipes[i].dsl, NULL);
         }
-        vkc_gbuf_destroy(ctx, &ctx->stage);
-        vkc_gbuf_destroy(ctx, &ctx->devin);
         vkc_gbuf_destroy(ctx, &ctx->out);
-        vkc_gbuf_destroy(ctx, &ctx->imported);
+        for (uint32_t k = 0; k < VKC_SLOTS; k++) {
+            vkc_slot *sl = &ctx->slots[k];
+            vkc_gbuf_destroy(ctx, &sl->stage);
+            vkc_gbuf_destroy(ctx, &sl->devin);
+            vkc_gbuf_destroy(ctx, &sl->imported);
+            if (sl->desc_pool) vkDestroyDescriptorPool(ctx->dev, sl->desc_pool, NULL);
+            if (sl->fence) vkDestroyFence(ctx->dev, sl->fence, NULL);
+        }
         if (ctx->query_pool) vkDestroyQueryPool(ctx->dev, ctx->query_pool, NULL);
-        if (ctx->desc_pool) vkDestroyDescriptorPool(ctx->dev, ctx->desc_pool, NULL);
-        if (ctx->fence) vkDestroyFence(ctx->dev, ctx->fence, NULL);
         if (ctx->cmd_pool) vkDestroyCommandPool(ctx->dev, ctx->cmd_pool, NULL);
         if (ctx->owns_device) vkDestroyDevice(ctx->dev, NULL);
     }

@@ -29,7 +29,7 @@ int vkc_dev_compute_queue_family(VkPhysicalDevice pd, uint32_t *family, int *tim
     return 1;
 }
 
-static int device_has_extension(VkPhysicalDevice pd, const char *name)
+int vkc_dev_has_extension(VkPhysicalDevice pd, const char *name)
 {
     uint32_t n = 0;
     if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || n == 0) return 0;
@@ -56,7 +56,7 @@ void vkc_dev_fill_caps(VkPhysicalDevice pd, uint32_t index, vkc_device_caps *c)
     VkPhysicalDeviceExternalMemoryHostPropertiesEXT hostp = {
         VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT};
     VkPhysicalDeviceProperties2 p2 = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
-    int host_import = device_has_extension(pd, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
+    int host_import = vkc_dev_has_extension(pd, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
     sg.pNext = &idp;
     p2.pNext = &sg;
     if (host_import) {
@@ -206,3 +206,124 @@ vkc_status vkc_dev_enumerate(VkInstance inst, vkc_device_caps *caps, VkPhysicalD
     return VKC_OK;
 }
 
+
+/* ------------------------------------------------------------------------ */
+/* Shader variants: names, and the default of each device                   */
+
+/* The presets the letters name (hist.comp's header): A hot bins in
+ * registers, B match aggregation, C shared copies, D 16-bit counters; each
+ * runs the tile loop with 4 loads in flight. */
+static const vkc_hist_variant kTile = {4, 0, 0, 1, 0, 0};
+
+static int parse_option(const char *opt, size_t len, uint32_t *loads, uint32_t *hot, uint32_t *rounds,
+                        uint32_t *copies, uint32_t *groups)
+{
+    static const char *const names[] = {"loads", "hot", "rounds", "copies", "groups"};
+    uint32_t *dst[] = {loads, hot, rounds, copies, groups};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        size_t nl = strlen(names[k]);
+        if (!dst[k] || len <= nl + 1 || strncmp(opt, names[k], nl) != 0 || opt[nl] != '=') continue;
+        char buf[16];
+        if (len - nl - 1 >= sizeof buf) return 0;
+        memcpy(buf, opt + nl + 1, len - nl - 1);
+        buf[len - nl - 1] = 0;
+        char *end;
+        unsigned long v = strtoul(buf, &end, 10);
+        if (*end || end == buf || v > 1u << 20) return 0;
+        *dst[k] = (uint32_t)v;
+        return 1;
+    }
+    return 0;
+}
+
+/* The options after the first comma of s (NULL: none). */
+static int parse_options(const char *s, uint32_t *loads, uint32_t *hot, uint32_t *rounds, uint32_t *copies,
+                         uint32_t *groups)
+{
+    while (s && *s) {
+        const char *e = strchr(s, ',');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        if (!parse_option(s, len, loads, hot, rounds, copies, groups)) return 0;
+        s = e ? e + 1 : NULL;
+    }
+    return 1;
+}
+
+int vkc_hist_variant_parse(const char *s, vkc_hist_variant *v)
+{
+    if (!s) return 0;
+    const char *comma = strchr(s, ',');
+    size_t len = comma ? (size_t)(comma - s) : strlen(s);
+    vkc_hist_variant h = {0};
+    if (len == 4 && strncasecmp(s, "base", 4) == 0) {
+        /* the grid-stride loop; only groups= applies */
+    } else if (len == 4 && strncasecmp(s, "tile", 4) == 0) {
+        h = kTile;
+    } else {
+        h = kTile;
+        if (len == 0) return 0;
+        for (size_t i = 0; i < len; i++) {
+            char c = (char)toupper((unsigned char)s[i]);
+            if (c == '+') continue;
+            if (c == 'A') h.hot = 4;
+            else if (c == 'B') h.match = 4;
+            else if (c == 'C') h.copies = 0;
+            else if (c == 'D') h.pack16 = 1;
+            else return 0;
+        }
+    }
+    uint32_t *loads = h.loads ? &h.loads : NULL, *hot = h.loads ? &h.hot : NULL;
+    uint32_t *rounds = h.loads ? &h.match : NULL, *copies = h.loads ? &h.copies : NULL;
+    if (!parse_options(comma ? comma + 1 : NULL, loads, hot, rounds, copies, &h.groups)) return 0;
+    if (h.loads == 0 && (h.hot || h.match || h.pack16)) return 0; /* loads=0: the grid-stride loop */
+    *v = h;
+    return 1;
+}
+
+int vkc_range_variant_parse(const char *s, vkc_range_variant *v)
+{
+    if (!s) return 0;
+    const char *comma = strchr(s, ',');
+    size_t len = comma ? (size_t)(comma - s) : strlen(s);
+    vkc_range_variant r = {0, 0};
+    if (len == 4 && strncasecmp(s, "tile", 4) == 0) r.loads = 4;
+    else if (!(len == 4 && strncasecmp(s, "base", 4) == 0)) return 0;
+    if (!parse_options(comma ? comma + 1 : NULL, r.loads ? &r.loads : NULL, NULL, NULL, NULL, &r.groups)) return 0;
+    *v = r;
+    return 1;
+}
+
+/* The variant each device runs by default, by vendor and device-id range;
+ * the first matching row wins. Every variant gives the same counts bit for
+ * bit, so a row only ever changes speed. A row leaves "base" (today's
+ * shaders) only when bench/gpu_sweep has measured its winner faster on
+ * that device; none has yet, so every row is "base", and the rows say
+ * where the measured winners go. The sweep prints the row to add. */
+typedef struct variant_row {
+    uint32_t vendor, first_id, last_id;
+    const char *what, *hist, *range;
+} variant_row;
+
+static const variant_row kVariantRows[] = {
+    {0x10de, 0x2300, 0x23ff, "NVIDIA GH100 (Hopper: H100, H200 = 0x2335)", "base", "base"},
+    {0x10de, 0x0000, 0xffff, "NVIDIA, other architectures", "base", "base"},
+    {0x1002, 0x0000, 0xffff, "AMD", "base", "base"},
+    {0x8086, 0x0000, 0xffff, "Intel", "base", "base"},
+    {0x106b, 0x0000, 0xffff, "Apple (MoltenVK)", "base", "base"},
+};
+
+void vkc_variant_default(const vkc_device_caps *caps, vkc_hist_variant *h, vkc_range_variant *r, const char **row)
+{
+    memset(h, 0, sizeof *h);
+    memset(r, 0, sizeof *r);
+    if (row) *row = NULL;
+    for (size_t k = 0; caps && k < sizeof kVariantRows / sizeof kVariantRows[0]; k++) {
+        const variant_row *w = &kVariantRows[k];
+        if (caps->vendor_id != w->vendor || caps->device_id < w->first_id || caps->device_id > w->last_id) continue;
+        /* The table's own strings: they always parse (a test holds them to it). */
+        if (!vkc_hist_variant_parse(w->hist, h)) memset(h, 0, sizeof *h);
+        if (!vkc_range_variant_parse(w->range, r)) memset(r, 0, sizeof *r);
+        if (row) *row = w->what;
+        return;
+    }
+}

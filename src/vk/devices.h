@@ -10,6 +10,7 @@
 /* The first queue family with compute (and whether it has timestamps);
  * 0 when there is none. */
 int vkc_dev_compute_queue_family(VkPhysicalDevice pd, uint32_t *family, int *timestamps);
+int vkc_dev_has_extension(VkPhysicalDevice pd, const char *name);
 /* The capability record of pd, position index. */
 void vkc_dev_fill_caps(VkPhysicalDevice pd, uint32_t index, vkc_device_caps *c);
 /* DESIGN.md §2b: the first discrete, else integrated, else virtual GPU;

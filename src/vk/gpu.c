@@ -29,7 +29,7 @@ vkc_status vkc_vk_fail(vkc_context *ctx, VkResult r, const char *expr, const cha
     if (ctx->recording) {
         /* A failed recording leaves the command buffer unusable; end it so
          * the next begin can reset it. */
-        vkEndCommandBuffer(ctx->cmd);
+        vkEndCommandBuffer(ctx->slots[ctx->cur].cmd);
         ctx->recording = 0;
     }
     return vkc_fail(&ctx->msg, s, "%s: %s failed with %s (%s:%d)", ctx->caps.name, expr,
@@ -43,6 +43,11 @@ int vkc_gpu_has(const vkc_context *ctx, uint32_t feature)
     case VKC_FEATURE_SUBGROUP_ARITHMETIC: return ctx->caps.subgroup_arithmetic;
     case VKC_FEATURE_SHARED_HISTOGRAM: return 1;
     case VKC_FEATURE_TIMESTAMPS: return ctx->caps.timestamps;
+    /* Masking subgroup arithmetic masks every subgroup operation. */
+    case VKC_FEATURE_SUBGROUP_BALLOT:
+        return vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC) &&
+               (ctx->subgroup_ops & VK_SUBGROUP_FEATURE_BALLOT_BIT) != 0;
+    case VKC_FEATURE_PARTITIONED: return vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_BALLOT) && ctx->partitioned;
     default: return 0;
     }
 }
@@ -209,18 +214,75 @@ vkc_status vkc_pipe_get(vkc_context *ctx, const char *shader, const uint32_t *sp
     return VKC_OK;
 }
 
+/* Waits for slot k's submission and releases what it held: its fence
+ * reset, its import dropped, its GPU time added to last_gpu_ns. */
+static vkc_status slot_wait(vkc_context *ctx, uint32_t k)
+{
+    vkc_slot *sl = &ctx->slots[k];
+    if (!sl->pending) return VKC_OK;
+    VkResult r = vkWaitForFences(ctx->dev, 1, &sl->fence, VK_TRUE, UINT64_MAX);
+    if (r != VK_SUCCESS) return vkc_vk_fail(ctx, r, "vkWaitForFences", __FILE__, __LINE__);
+    sl->pending = 0;
+    VKC_VK(ctx, vkResetFences(ctx->dev, 1, &sl->fence));
+    /* The chunk read in place is done with: unpin the application's pages. */
+    vkc_gbuf_destroy(ctx, &sl->imported);
+    if (sl->timing) {
+        uint64_t ts[2];
+        if (vkGetQueryPoolResults(ctx->dev, ctx->query_pool, 2 * k, 2, sizeof ts, ts, 8,
+                                  VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) == VK_SUCCESS)
+            ctx->last_gpu_ns += (double)(ts[1] - ts[0]) * ctx->caps.timestamp_period_ns;
+    }
+    return VKC_OK;
+}
+
+vkc_status vkc_cmd_wait_all(vkc_context *ctx)
+{
+    vkc_status first = VKC_OK;
+    for (uint32_t k = 0; k < VKC_SLOTS; k++) {
+        vkc_status s = slot_wait(ctx, k);
+        if (first == VKC_OK) first = s;
+    }
+    return first;
+}
+
+vkc_status vkc_cmd_next_slot(vkc_context *ctx)
+{
+    ctx->cur = (ctx->cur + 1) % VKC_SLOTS;
+    return slot_wait(ctx, ctx->cur);
+}
+
+vkc_status vkc_cmd_first_slot(vkc_context *ctx)
+{
+    vkc_status s = vkc_cmd_wait_all(ctx);
+    ctx->cur = 0;
+    return s;
+}
+
+VkCommandBuffer vkc_cmd_buffer(const vkc_context *ctx)
+{
+    return ctx->slots[ctx->cur].cmd;
+}
+
+VkDescriptorPool vkc_cmd_descriptor_pool(const vkc_context *ctx)
+{
+    return ctx->slots[ctx->cur].desc_pool;
+}
+
 vkc_status vkc_cmd_begin(vkc_context *ctx)
 {
-    VKC_VK(ctx, vkResetDescriptorPool(ctx->dev, ctx->desc_pool, 0));
-    VKC_VK(ctx, vkResetCommandBuffer(ctx->cmd, 0));
+    vkc_status s = slot_wait(ctx, ctx->cur);
+    if (s != VKC_OK) return s;
+    vkc_slot *sl = &ctx->slots[ctx->cur];
+    VKC_VK(ctx, vkResetDescriptorPool(ctx->dev, sl->desc_pool, 0));
+    VKC_VK(ctx, vkResetCommandBuffer(sl->cmd, 0));
     VkCommandBufferBeginInfo bi = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-    VKC_VK(ctx, vkBeginCommandBuffer(ctx->cmd, &bi));
+    VKC_VK(ctx, vkBeginCommandBuffer(sl->cmd, &bi));
     ctx->recording = 1;
-    ctx->timing = ctx->query_pool != VK_NULL_HANDLE;
-    if (ctx->timing) {
-        vkCmdResetQueryPool(ctx->cmd, ctx->query_pool, 0, 2);
-        vkCmdWriteTimestamp(ctx->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, ctx->query_pool, 0);
+    sl->timing = ctx->query_pool != VK_NULL_HANDLE;
+    if (sl->timing) {
+        vkCmdResetQueryPool(sl->cmd, ctx->query_pool, 2 * ctx->cur, 2);
+        vkCmdWriteTimestamp(sl->cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, ctx->query_pool, 2 * ctx->cur);
     }
     return VKC_OK;
 }
@@ -268,7 +330,8 @@ vkc_status vkc_record_dispatch(vkc_context *ctx, VkCommandBuffer cmd, VkDescript
 vkc_status vkc_cmd_dispatch(vkc_context *ctx, vkc_pipe *pipe, const vkc_binding *binds,
                             const void *push, uint32_t gx, uint32_t gy, uint32_t gz)
 {
-    return vkc_record_dispatch(ctx, ctx->cmd, ctx->desc_pool, pipe, binds, push, gx, gy, gz, NULL);
+    return vkc_record_dispatch(ctx, vkc_cmd_buffer(ctx), vkc_cmd_descriptor_pool(ctx), pipe, binds, push, gx, gy, gz,
+                               NULL);
 }
 
 void vkc_record_barrier(VkCommandBuffer cmd)
@@ -283,50 +346,48 @@ void vkc_record_barrier(VkCommandBuffer cmd)
 
 void vkc_cmd_barrier(vkc_context *ctx)
 {
-    vkc_record_barrier(ctx->cmd);
+    vkc_record_barrier(vkc_cmd_buffer(ctx));
 }
 
 void vkc_cmd_copy(vkc_context *ctx, const vkc_gbuf *src, VkDeviceSize src_off, const vkc_gbuf *dst,
                   VkDeviceSize dst_off, VkDeviceSize size)
 {
     VkBufferCopy c = {src_off, dst_off, size};
-    vkCmdCopyBuffer(ctx->cmd, src->buf, dst->buf, 1, &c);
+    vkCmdCopyBuffer(vkc_cmd_buffer(ctx), src->buf, dst->buf, 1, &c);
 }
 
 void vkc_cmd_fill(vkc_context *ctx, const vkc_gbuf *dst, VkDeviceSize off, VkDeviceSize size, uint32_t value)
 {
-    vkCmdFillBuffer(ctx->cmd, dst->buf, off, size, value);
+    vkCmdFillBuffer(vkc_cmd_buffer(ctx), dst->buf, off, size, value);
 }
 
-vkc_status vkc_cmd_submit_wait(vkc_context *ctx)
+vkc_status vkc_cmd_submit(vkc_context *ctx)
 {
-    if (ctx->timing)
-        vkCmdWriteTimestamp(ctx->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, ctx->query_pool, 1);
+    vkc_slot *sl = &ctx->slots[ctx->cur];
+    if (sl->timing)
+        vkCmdWriteTimestamp(sl->cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, ctx->query_pool, 2 * ctx->cur + 1);
     /* Host reads of mapped results follow the fence; make device writes
      * available to the host first. */
     VkMemoryBarrier mb = {VK_STRUCTURE_TYPE_MEMORY_BARRIER};
     mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
     mb.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
-    vkCmdPipelineBarrier(ctx->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+    vkCmdPipelineBarrier(sl->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
                          VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
     ctx->recording = 0;
-    VKC_VK(ctx, vkEndCommandBuffer(ctx->cmd));
+    VKC_VK(ctx, vkEndCommandBuffer(sl->cmd));
     VkSubmitInfo si = {VK_STRUCTURE_TYPE_SUBMIT_INFO};
     si.commandBufferCount = 1;
-    si.pCommandBuffers = &ctx->cmd;
-    VKC_VK(ctx, vkQueueSubmit(ctx->queue, 1, &si, ctx->fence));
-    VkResult r = vkWaitForFences(ctx->dev, 1, &ctx->fence, VK_TRUE, UINT64_MAX);
-    if (r != VK_SUCCESS) return vkc_vk_fail(ctx, r, "vkWaitForFences", __FILE__, __LINE__);
-    VKC_VK(ctx, vkResetFences(ctx->dev, 1, &ctx->fence));
-    /* The chunk read in place is done with: unpin the application's pages. */
-    vkc_gbuf_destroy(ctx, &ctx->imported);
-    if (ctx->timing) {
-        uint64_t ts[2];
-        if (vkGetQueryPoolResults(ctx->dev, ctx->query_pool, 0, 2, sizeof ts, ts, 8,
-                                  VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT) == VK_SUCCESS)
-            ctx->last_gpu_ns += (double)(ts[1] - ts[0]) * ctx->caps.timestamp_period_ns;
-    }
+    si.pCommandBuffers = &sl->cmd;
+    VKC_VK(ctx, vkQueueSubmit(ctx->queue, 1, &si, sl->fence));
+    sl->pending = 1;
     return VKC_OK;
+}
+
+vkc_status vkc_cmd_submit_wait(vkc_context *ctx)
+{
+    vkc_status s = vkc_cmd_submit(ctx);
+    vkc_status w = vkc_cmd_wait_all(ctx);
+    return s != VKC_OK ? s : w;
 }
 
 vkc_status vkc_gbuf_reserve(vkc_context *ctx, vkc_gbuf *b, VkDeviceSize size, int host_visible)
@@ -340,22 +401,40 @@ vkc_status vkc_gbuf_reserve(vkc_context *ctx, vkc_gbuf *b, VkDeviceSize size, in
     return vkc_gbuf_create(ctx, want, host_visible, b);
 }
 
+vkc_status vkc_gpu_stage_map(vkc_context *ctx, VkDeviceSize bytes, void **map)
+{
+    vkc_slot *sl = &ctx->slots[ctx->cur];
+    sl->upload_from_import = 0;
+    vkc_status s = vkc_gbuf_reserve(ctx, &sl->stage, bytes, 1);
+    *map = s == VKC_OK ? sl->stage.map : NULL;
+    return s;
+}
+
+vkc_status vkc_gpu_stage_bind(vkc_context *ctx, VkDeviceSize bytes, vkc_binding *b)
+{
+    vkc_slot *sl = &ctx->slots[ctx->cur];
+    *b = (vkc_binding){&sl->stage, 0, bytes};
+    if (ctx->uma) return VKC_OK;
+    vkc_status s = vkc_gbuf_reserve(ctx, &sl->devin, bytes, 0);
+    if (s == VKC_OK) b->buf = &sl->devin;
+    return s;
+}
+
 vkc_status vkc_gpu_upload(vkc_context *ctx, const void *data, VkDeviceSize bytes, vkc_binding *b)
 {
-    vkc_status s = vkc_gbuf_reserve(ctx, &ctx->stage, bytes, 1);
+    void *map;
+    vkc_status s = vkc_gpu_stage_map(ctx, bytes, &map);
     if (s != VKC_OK) return s;
-    memcpy(ctx->stage.map, data, bytes);
-    *b = (vkc_binding){&ctx->stage, 0, bytes};
-    if (ctx->uma) return VKC_OK;
-    if ((s = vkc_gbuf_reserve(ctx, &ctx->devin, bytes, 0)) != VKC_OK) return s;
-    b->buf = &ctx->devin;
-    return VKC_OK;
+    memcpy(map, data, bytes);
+    return vkc_gpu_stage_bind(ctx, bytes, b);
 }
 
 void vkc_gpu_record_upload(vkc_context *ctx, VkDeviceSize bytes)
 {
     if (ctx->uma) return;
-    vkc_cmd_copy(ctx, &ctx->stage, 0, &ctx->devin, 0, bytes);
+    vkc_slot *sl = &ctx->slots[ctx->cur];
+    if (sl->upload_from_import) vkc_cmd_copy(ctx, &sl->imported, sl->upload_off, &sl->devin, 0, sl->upload_bytes);
+    else vkc_cmd_copy(ctx, &sl->stage, 0, &sl->devin, 0, bytes);
     vkc_cmd_barrier(ctx);
 }
 
@@ -373,13 +452,13 @@ static int import_host(vkc_context *ctx, const void *data, VkDeviceSize bytes, u
     if (vkGetMemoryHostPointerPropertiesEXT(ctx->dev, VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
                                             (void *)a, &hp) != VK_SUCCESS)
         return 0;
-    vkc_gbuf *b = &ctx->imported;
+    vkc_gbuf *b = &ctx->slots[ctx->cur].imported;
     VkExternalMemoryBufferCreateInfo ext = {VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO};
     ext.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
     VkBufferCreateInfo bci = {VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
     bci.pNext = &ext;
     bci.size = size;
-    bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+    bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
     bci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
     if (vkCreateBuffer(ctx->dev, &bci, NULL, &b->buf) != VK_SUCCESS) {
         b->buf = VK_NULL_HANDLE;
@@ -424,15 +503,26 @@ vkc_status vkc_gpu_upload_input(vkc_context *ctx, const void *data, VkDeviceSize
                                 vkc_binding *b, uint32_t *first, int *copied)
 {
     VkDeviceSize skip;
-    vkc_gbuf_destroy(ctx, &ctx->imported);
+    vkc_gbuf *imported = &ctx->slots[ctx->cur].imported;
+    vkc_gbuf_destroy(ctx, imported); /* none in flight: the slot was waited for */
     if (ctx->host_import && !(ctx->disabled & VKC_FEATURE_HOST_IMPORT) && bytes >= ctx->import_min_bytes &&
         import_host(ctx, data, bytes, esize, &skip)) {
         VkDeviceSize al = ctx->caps.min_storage_buffer_offset_alignment;
         if (al < 4) al = 4; /* the shaders read 32-bit words */
         VkDeviceSize at = skip - skip % al;
-        *b = (vkc_binding){&ctx->imported, at, (skip - at + bytes + 3) & ~(VkDeviceSize)3};
+        *b = (vkc_binding){imported, at, (skip - at + bytes + 3) & ~(VkDeviceSize)3};
         *first = (uint32_t)((skip - at) / esize);
         *copied = 0;
+        if (ctx->uma || !ctx->import_dma) return VKC_OK;
+        /* The same words, copied into device memory by the device. */
+        vkc_slot *sl = &ctx->slots[ctx->cur];
+        vkc_status s = vkc_gbuf_reserve(ctx, &sl->devin, b->range, 0);
+        if (s != VKC_OK) return s;
+        sl->upload_from_import = 1;
+        sl->upload_off = at;
+        sl->upload_bytes = b->range;
+        *b = (vkc_binding){&sl->devin, 0, sl->upload_bytes};
+        *copied = 1;
         return VKC_OK;
     }
     *first = 0;
@@ -445,8 +535,17 @@ vkc_status vkc_gpu_upload_input(vkc_context *ctx, const void *data, VkDeviceSize
 
 void vkc_gpu_release_import(vkc_context *ctx)
 {
-    if (!ctx->imported.buf) return;
+    int any = 0;
+    for (uint32_t k = 0; k < VKC_SLOTS; k++) any |= ctx->slots[k].imported.buf != VK_NULL_HANDLE;
+    if (!any) return;
     /* A failed submission may still be running: let it finish first. */
     vkQueueWaitIdle(ctx->queue);
-    vkc_gbuf_destroy(ctx, &ctx->imported);
+    for (uint32_t k = 0; k < VKC_SLOTS; k++) {
+        vkc_slot *sl = &ctx->slots[k];
+        if (sl->pending) {
+            vkResetFences(ctx->dev, 1, &sl->fence);
+            sl->pending = 0;
+        }
+        vkc_gbuf_destroy(ctx, &sl->imported);
+    }
 }

@@ -30,10 +30,22 @@ void vkc_gbuf_destroy(vkc_context *ctx, vkc_gbuf *b);
 vkc_status vkc_pipe_get(vkc_context *ctx, const char *shader, const uint32_t *spec, uint32_t nspec,
                         uint32_t nbind, uint32_t push_size, vkc_pipe **out);
 
-/* Command recording: begin resets the pool; dispatch binds a fresh
- * descriptor set; barrier makes earlier shader and transfer writes visible
- * to later shader and transfer access; submit waits for completion. */
+/* Command recording into the current slot (vk/context.h): begin waits for
+ * the slot's previous submission, then resets its pool; dispatch binds a
+ * fresh descriptor set; barrier makes earlier shader and transfer writes
+ * visible to later shader and transfer access; submit_wait submits and
+ * waits for everything in flight. Pipelined passes instead submit without
+ * waiting (vkc_cmd_submit), move to the other slot (vkc_cmd_next_slot:
+ * waits for that slot's previous submission, whose staging and import it
+ * then reuses), and end with vkc_cmd_first_slot (waits for all, back to
+ * slot 0, where every other caller records). */
 vkc_status vkc_cmd_begin(vkc_context *ctx);
+vkc_status vkc_cmd_submit(vkc_context *ctx);
+vkc_status vkc_cmd_wait_all(vkc_context *ctx);
+vkc_status vkc_cmd_next_slot(vkc_context *ctx);
+vkc_status vkc_cmd_first_slot(vkc_context *ctx);
+VkCommandBuffer vkc_cmd_buffer(const vkc_context *ctx);
+VkDescriptorPool vkc_cmd_descriptor_pool(const vkc_context *ctx);
 typedef struct vkc_binding {
     const vkc_gbuf *buf;
     VkDeviceSize offset;
@@ -56,21 +68,28 @@ void vkc_cmd_copy(vkc_context *ctx, const vkc_gbuf *src, VkDeviceSize src_off, c
 void vkc_cmd_fill(vkc_context *ctx, const vkc_gbuf *dst, VkDeviceSize off, VkDeviceSize size, uint32_t value);
 vkc_status vkc_cmd_submit_wait(vkc_context *ctx);
 
-/* Copies bytes of host data where a shader can read them (the staging
- * buffer on unified memory, a device-local copy otherwise) and returns the
- * binding to read them through; vkc_gpu_record_upload records the copy and
- * its barrier in the current command buffer where the device needs one. */
+/* Copies bytes of host data where a shader can read them (the current
+ * slot's staging buffer on unified memory, a device-local copy otherwise)
+ * and returns the binding to read them through; vkc_gpu_record_upload
+ * records the copy and its barrier in the current command buffer where the
+ * device needs one. */
 vkc_status vkc_gpu_upload(vkc_context *ctx, const void *data, VkDeviceSize bytes, vkc_binding *b);
 void vkc_gpu_record_upload(vkc_context *ctx, VkDeviceSize bytes);
+/* The same in two steps, for data written in place (no copy of our own):
+ * stage_map returns the host-visible staging memory for bytes (valid until
+ * the next staging call), stage_bind the binding the shader reads it
+ * through; vkc_gpu_record_upload then as above. */
+vkc_status vkc_gpu_stage_map(vkc_context *ctx, VkDeviceSize bytes, void **map);
+vkc_status vkc_gpu_stage_bind(vkc_context *ctx, VkDeviceSize bytes, vkc_binding *b);
 
 /* The same for an activation chunk of esize-byte elements, which may
  * instead be imported in place (VK_EXT_external_memory_host): the binding
  * then starts at an aligned address before data and *first counts the
- * elements to skip. The import lives until the next submission completes.
- * *copied says whether vkc_gpu_record_upload is still needed. */
+ * elements to skip. The import lives until the slot's submission is waited
+ * for. *copied says whether vkc_gpu_record_upload is still needed. */
 vkc_status vkc_gpu_upload_input(vkc_context *ctx, const void *data, VkDeviceSize bytes, uint32_t esize,
                                 vkc_binding *b, uint32_t *first, int *copied);
-/* Drops the import in flight, after the queue is idle (error paths). */
+/* Drops the imports in flight, after the queue is idle (error paths). */
 void vkc_gpu_release_import(vkc_context *ctx);
 
 /* Largest input chunk in bytes one dispatch may bind: maxStorageBufferRange
