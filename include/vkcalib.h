@@ -1217,6 +1217,11 @@ VKC_API uint32_t vkc_npz_count(const vkc_npz *z);
 /* Member name without its trailing ".npy"; NULL when i is out of range. */
 VKC_API const char *vkc_npz_key(const vkc_npz *z, uint32_t i);
 VKC_API uint32_t vkc_npz_find(const vkc_npz *z, const char *key); /* UINT32_MAX: none */
+/* Member i as the directory gives it: its bytes in the archive, its bytes
+ * once decoded (the .npy header included), and 1 in *deflated when it is
+ * compressed (decoding it costs CPU time, not only a read). 0 for an
+ * unknown member. Any pointer may be NULL. */
+VKC_API int vkc_npz_member(const vkc_npz *z, uint32_t i, uint64_t *stored_bytes, uint64_t *bytes, int *deflated);
 /* A source over member i: checks its local header and .npy header, then
  * streams (inflating as it goes) and checks the CRC-32 at the last byte.
  * It may outlive the archive. */

@@ -52,6 +52,10 @@ tdt = {"relu": np.float32, "/blk/conv:0 out": np.float16, "const": np.float64, "
 for b in range(B):
     d = {k: v.astype(tdt[k]) for k, v in tensors(b).items()}
     (np.savez_compressed if b % 2 else np.savez)("setA/batch_%03d.npz" % b, **d)
+    # The same batches all stored and all deflated (decoded ahead of the reader).
+    for folder, save in (("setS", np.savez), ("setD", np.savez_compressed)):
+        os.makedirs(folder, exist_ok=True)
+        save("%s/batch_%03d.npz" % (folder, b), **d)
 
 # Layout B: a folder per tensor, one .npy per batch, dtype per batch; 2-D arrays.
 for b in range(B):
@@ -214,6 +218,26 @@ done
 # float32 in setA and float32/float16/float64 per batch in setB, so only the
 # files themselves are compared above. Both layouts must list the same tensors.
 echo "cpu/gpu comparisons done after $((SECONDS - t0)) s" >&2
+
+# ---- how the files are read changes nothing ------------------------------------------
+# stored or deflated (deflated members are inflated ahead on other threads),
+# read once (the set fits --memory-budget: the later passes run from the kept
+# copy) or once per pass (a budget too small to keep it)
+"$VKC" calibrate setS -o r/once.json --cpu --measure >/dev/null 2>r/once.err || fail "read once: $(head -c 300 r/once.err)"
+if grep -q "histogram: from the range pass's copy in memory" r/once.err; then pass; else
+    fail "a small set is not read once: $(head -c 300 r/once.err)"; fi
+"$VKC" calibrate setS -o r/twice.json --cpu --measure --memory-budget 1M >/dev/null 2>r/twice.err ||
+    fail "read twice: $(head -c 300 r/twice.err)"
+if grep -q "copy in memory" r/twice.err; then fail "--memory-budget 1M still keeps the set"; else pass; fi
+calib r/defl setD -o r/defl.json --cpu --measure
+calib r/defl2 setD -o r/defl2.json --cpu --measure --memory-budget 1M
+same r/once.json r/twice.json "read once vs once per pass"
+same r/once.json r/defl.json "stored vs deflated .npz"
+same r/once.json r/defl2.json "stored vs deflated .npz, read once per pass"
+if [ "$have_gpu" = 1 ]; then
+    calib r/defl_gpu setD -o r/defl_gpu.json --device "$GPU" --measure --memory-budget 1M
+    same r/once.json r/defl_gpu.json "deflated .npz on device $GPU (float16 members as float16)"
+fi
 
 # ---- the cache reads back to the JSON's thresholds ------------------------------
 for set in setA setB; do

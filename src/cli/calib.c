@@ -19,11 +19,18 @@ uint32_t total_files(const dataset *ds)
     return n;
 }
 
+/* Floats per feeder slot (two slots): half the budget, at most 256 MiB
+ * each, which keeps the latency of a pass's first chunk low. */
+static uint64_t slot_elems(const calib_options *o)
+{
+    uint64_t slot = o->budget / 2 / sizeof(float);
+    return slot > (64ull << 20) ? 64ull << 20 : slot;
+}
+
 int calib_pass(const dataset *ds, const calib_options *o, const char *name, int native16, calib_step fn, void *user)
 {
     vkc_msg msg = {{0}};
-    uint64_t slot = o->budget / 2 / sizeof(float);
-    if (slot > (64ull << 20)) slot = 64ull << 20; /* 256 MiB slots keep latency low */
+    uint64_t slot = slot_elems(o);
     feeder *f = feeder_start(ds, slot, native16, &msg);
     if (!f) {
         cli_error("%s", msg.text);
@@ -87,6 +94,12 @@ vkc_calibrator *calib_create(vkc_context *ctx, const dataset *ds, const calib_op
 {
     vkc_calibrator *cal = NULL;
     vkc_calibrator_info ci = o->ci;
+    /* Read once: the calibrator keeps the range pass's arrays and runs the
+     * histogram (and measure) pass from them, in the memory the feeder's
+     * slots leave. A set that does not fit is read again, as before; the
+     * results are the same bits either way. */
+    const uint64_t slots = 2 * slot_elems(o) * sizeof(float);
+    if (o->read_once && ci.range == VKC_RANGE_EXACT && o->budget > slots) ci.memory_budget = o->budget - slots;
     vkc_guard_info guard = o->guard;
     guard.sType = VKC_STRUCTURE_TYPE_GUARD_INFO;
     guard.pNext = NULL;
@@ -225,7 +238,10 @@ static int end_pass(vkc_calibrator *cal, const dataset *ds, const calib_options 
         end_pass_error(cal, s, ds, o);
         return 0;
     }
-    if (before == VKC_PASS_HISTOGRAM || before == VKC_PASS_STREAM) {
+    /* The search ran in this call: at the end of the histogram pass, or of
+     * the range pass when the calibrator kept the data (read once). */
+    const vkc_pass after = vkc_calibrator_pass(cal);
+    if (before != VKC_PASS_MEASURE && (after == VKC_PASS_MEASURE || after == VKC_PASS_DONE)) {
         const vkc_calibration *res = vkc_calibrator_results(cal);
         for (uint32_t t = 0; !o->quiet && t < vkc_calibration_count(res); t++) {
             const vkc_tensor_result *r = vkc_calibration_tensor(res, t);
@@ -277,8 +293,19 @@ int calib_run_pass(vkc_calibrator *cal, vkc_context *ctx, const dataset *ds, con
 
 int calib_run(vkc_calibrator *cal, vkc_context *ctx, const dataset *ds, const calib_options *o)
 {
-    while (vkc_calibrator_pass(cal) != VKC_PASS_DONE)
+    while (vkc_calibrator_pass(cal) != VKC_PASS_DONE) {
+        const vkc_pass before = vkc_calibrator_pass(cal);
         if (!calib_run_pass(cal, ctx, ds, o)) return 0;
+        /* The passes the kept arrays ran without reading a file. */
+        const vkc_pass after = vkc_calibrator_pass(cal);
+        if (before == VKC_PASS_RANGE && after != VKC_PASS_HISTOGRAM && !o->quiet) {
+            fprintf(stderr, "vkcalib: %s: from the range pass's copy in memory (the set fits --memory-budget: read "
+                            "once), done\n",
+                    calib_pass_name(VKC_PASS_HISTOGRAM));
+            if (o->ci.measure)
+                fprintf(stderr, "vkcalib: %s: from memory, done\n", calib_pass_name(VKC_PASS_MEASURE));
+        }
+    }
     return 1;
 }
 

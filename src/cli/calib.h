@@ -43,7 +43,9 @@ typedef struct calib_options {
     const char *from_state;
     const char *model;        /* --model: the ONNX graph the names must belong to */
     const char *devices;      /* --devices all|LIST */
-    uint64_t budget;          /* host memory for the feeder's buffers */
+    uint64_t budget;          /* host memory for the feeder's buffers and kept arrays */
+    int read_once;            /* calib_create keeps the range pass's arrays in what the budget leaves
+                                 beside the feeder's slots, so that a set that fits is read once */
     cli_device_opts dev;
     unsigned given;           /* CLI_OPT_* bits of the shared options the user gave (options.h) */
     vkc_guard_info guard;     /* --max-clipped, --max-sqnr-gap, --no-guards (chained by calib_create) */

@@ -599,6 +599,16 @@ uint32_t vkc_npz_find(const vkc_npz *z, const char *key)
     return UINT32_MAX;
 }
 
+int vkc_npz_member(const vkc_npz *z, uint32_t i, uint64_t *stored_bytes, uint64_t *bytes, int *deflated)
+{
+    if (!z || i >= z->zip.count) return 0;
+    const vkc_zip_entry *e = &z->zip.entries[i];
+    if (stored_bytes) *stored_bytes = e->csize;
+    if (bytes) *bytes = e->usize;
+    if (deflated) *deflated = e->method == 8;
+    return 1;
+}
+
 void vkc_npz_release_file(vkc_npz *z)
 {
     if (z && !z->blob.mem && z->blob.fd >= 0) {
