@@ -1,5 +1,5 @@
 /* What `vkcalib explain` and `vkcalib report` show (report_model.c), and the
- * HTML of a report (report_html.c).
+ * HTML of a report (report_html.c, with its parts in report_parts.h).
  *
  * Both commands look at the same model of a calibration set: for every
  * tensor its range statistics, its |x| histogram (counts over [0, absmax]),
