@@ -6,7 +6,7 @@
 // a = x * WG + lid, b = a + m, one invocation per window, so that a
 // workgroup's level boundaries are uniform and its loads contiguous; each
 // evaluates its window in O(L) from exact 64-bit prefix sums (decomposition
-// at the top of src/asym.c):
+// at the top of src/search/asym_fast.c):
 //   KL = ln(H/T) + (sum_k V_k + adjL + adjR) / T,
 //   V_k = B_k - M_k ln(qbar_k / c) for levels of two or more non-empty bins
 //   (0 otherwise), B_k = sum h ln(h / c) over the level from float-float

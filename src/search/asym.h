@@ -57,7 +57,7 @@
  *   - reference: the plain definition, O(b - a) (entropy) or O(N) (MSE) per
  *     window, obviously right; it decides the final choice;
  *   - fast (double): O(L) per window from prefix sums, with a rigorous bound
- *     on its distance to the reference's value (derivations in asym.c).
+ *     on its distance to the reference's value (derivations in asym_fast.c).
  *     Entropy: double-double prefix sums of h ln h keep the bound relative
  *     to the window's own level sums, about 1e-14 absolute on KL. MSE: runs
  *     of equal code from exact 128-bit moments about an odd pivot, no
@@ -188,7 +188,7 @@ vkc_status vkc_asym_entropy_reference(const uint64_t *counts, uint32_t n, double
 /* One window, plain definition: O(N). */
 double vkc_asym_mse_window_reference(const vkc_asym_hist *ah, double lo, double hi, uint32_t a, uint32_t b);
 /* One window in O(levels) from exact 128-bit moments; *err bounds the
- * distance to vkc_asym_mse_window_reference's value (see asym.c). */
+ * distance to vkc_asym_mse_window_reference's value (see asym_fast.c). */
 double vkc_asym_mse_window_fast(const vkc_asym_hist *ah, double lo, double hi, uint32_t a, uint32_t b,
                                 double *err);
 
