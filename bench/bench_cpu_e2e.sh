@@ -9,14 +9,21 @@
 #   bench/bench_cpu_e2e.sh NAME=BUILD_DIR[:ENV] ...
 #   bench/bench_cpu_e2e.sh old=/tmp/vkc-old/build new=build base=build:VKCALIB_DISABLE=avx2
 #
-# Environment: TENSORS (50), BATCHES (40), ELEMS (125000), RUNS (5),
+# FORMAT=npz or FORMAT=deflated writes one .npz per batch (stored, or
+# deflated as numpy.savez_compressed does) instead of a folder per tensor;
+# a deflated set shows the decoding (inflated ahead on every core, and read
+# once when it fits --memory-budget).
+#
+# Environment: TENSORS (50), BATCHES (40), ELEMS (125000), RUNS (5), FORMAT (npy),
 # WORKDIR (/tmp/vkcalib-bench-e2e; a set of the same shape is reused),
 # PYTHON (with numpy; default /usr/bin/python3), PROFILE=NAME (afterwards,
 # one run of that build under `perf record`, software clock: where the time
 # goes, by function, kernel included).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-[ $# -ge 1 ] || { sed -n 2,16p "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n 2,21p "$0" >&2; exit 2; }
+FORMAT=${FORMAT:-npy}
+case $FORMAT in npy) ext=npy ;; npz|deflated) ext=npz ;; *) echo "FORMAT: npy, npz or deflated" >&2; exit 2 ;; esac
 TENSORS=${TENSORS:-50}
 BATCHES=${BATCHES:-40}
 ELEMS=${ELEMS:-125000}
@@ -24,28 +31,35 @@ RUNS=${RUNS:-5}
 WORKDIR=${WORKDIR:-/tmp/vkcalib-bench-e2e}
 PYTHON=${PYTHON:-/usr/bin/python3}
 
-data="$WORKDIR/set_${TENSORS}x${BATCHES}x${ELEMS}"
+data="$WORKDIR/set_${TENSORS}x${BATCHES}x${ELEMS}_$FORMAT"
 if [ ! -f "$data/.complete" ]; then
     rm -rf "$data"
     mkdir -p "$data"
     echo "generating $TENSORS x $BATCHES x $ELEMS float32 in $data ..."
-    PYTHONPATH="$here" "$PYTHON" - "$data" "$TENSORS" "$BATCHES" "$ELEMS" <<'EOF'
+    PYTHONPATH="$here" "$PYTHON" - "$data" "$TENSORS" "$BATCHES" "$ELEMS" "$FORMAT" <<'EOF'
 import os, sys
 import numpy as np
 from activations import KINDS, make
-out, tensors, batches, elems = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+out, tensors, batches, elems, fmt = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 rng = np.random.default_rng(20261201)
-for t in range(tensors):
-    kind = KINDS[t % len(KINDS)]
-    d = os.path.join(out, "layer%02d_%s" % (t, kind))
-    os.makedirs(d)
-    scale = float(0.5 + 2.0 * rng.random())
+kinds = [KINDS[t % len(KINDS)] for t in range(tensors)]
+scales = [float(0.5 + 2.0 * rng.random()) for _ in range(tensors)]
+names = ["layer%02d_%s" % (t, kinds[t]) for t in range(tensors)]
+if fmt == "npy":
+    for t in range(tensors):
+        d = os.path.join(out, names[t])
+        os.makedirs(d)
+        for b in range(batches):
+            np.save(os.path.join(d, "batch_%03d.npy" % b), make(rng, kinds[t], elems, scales[t]))
+else:
+    save = np.savez_compressed if fmt == "deflated" else np.savez
     for b in range(batches):
-        np.save(os.path.join(d, "batch_%03d.npy" % b), make(rng, kind, elems, scale))
+        save(os.path.join(out, "batch_%03d.npz" % b),
+             **{names[t]: make(rng, kinds[t], elems, scales[t]) for t in range(tensors)})
 EOF
     touch "$data/.complete"
 fi
-mb=$(find "$data" -name '*.npy' -printf '%s\n' | awk '{s += $1} END {printf "%.0f", s / 1e6}')
+mb=$(find "$data" -name "*.$ext" -printf '%s\n' | awk '{s += $1} END {printf "%.0f", s / 1e6}')
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$(now)" -v b="$1" 'BEGIN {printf "%.3f\n", a - b}'; }
@@ -60,12 +74,12 @@ for spec in "$@"; do
     names+=("$name") dirs+=("$(cd "$dir" && pwd)") envs+=("$env")
 done
 
-find "$data" -name '*.npy' -print0 | xargs -0 cat > /dev/null # warm the page cache
+find "$data" -name "*.$ext" -print0 | xargs -0 cat > /dev/null # warm the page cache
 declare -A t
 for ((r = 0; r < RUNS; r++)); do
     t0=$(now)
-    find "$data" -name '*.npy' -print0 | xargs -0 cat > /dev/null
-    find "$data" -name '*.npy' -print0 | xargs -0 cat > /dev/null
+    find "$data" -name "*.$ext" -print0 | xargs -0 cat > /dev/null
+    find "$data" -name "*.$ext" -print0 | xargs -0 cat > /dev/null
     t[cat,$r]=$(elapsed "$t0")
     for ((i = 0; i < ${#names[@]}; i++)); do
         out="$WORKDIR/out_${names[$i]}.json"
@@ -79,7 +93,7 @@ done
 
 med() { for ((r = 0; r < RUNS; r++)); do echo "${t[$1,$r]}"; done | median; }
 cat2=$(med cat)
-echo "bench_cpu_e2e: $TENSORS tensors x $BATCHES batches x $ELEMS float32 = $mb MB, page cache warm, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench_cpu_e2e: $TENSORS tensors x $BATCHES batches x $ELEMS float32 ($FORMAT) = $mb MB on disk, page cache warm, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  medians of $RUNS, interleaved; outputs byte-identical to ${names[0]}'s"
 printf '  %-10s %8s %9s %14s %12s\n' what "wall s" "GB/s" "/ (cat x 2)" "speed-up vs ${names[0]}"
 printf '  %-10s %8.3f %9.2f %14s %12s\n' "cat x 2" "$cat2" "$(awk -v s="$cat2" -v m="$mb" 'BEGIN {print 2 * m / 1e3 / s}')" 1.00 -

@@ -11,7 +11,10 @@
  *
  * Streaming replaces the first two passes by vkc_stream. State files and
  * the exact reductions (merge, adopt) act on the accumulators between the
- * passes, which is why they live here too. */
+ * passes (calibrate_share.c), as do the flavours (calibrate_flavor.c) and
+ * the guards (calibrate_guard.c). This file stays past 600 lines because
+ * feeding and the end of every pass are one state machine over the same
+ * per-tensor fields: split, each half would need the other's invariants. */
 #include "calibrate.h"
 #include "pass/passes.h"
 #include "search/search.h"

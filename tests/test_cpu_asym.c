@@ -1,4 +1,4 @@
-/* Two-sided (asymmetric) entropy and MSE searches on the CPU (src/asym.c):
+/* Two-sided (asymmetric) entropy and MSE searches on the CPU (src/search/asym*.c):
  * the exhaustive search (fast evaluator + reference re-check) chooses
  * exactly the window the brute-force reference chooses on many small random
  * signed histograms, every window; the fast evaluators' bounds hold on every

@@ -1,5 +1,6 @@
 /* Formats and host-side policy: TensorRT cache writer and reader, atomic
- * file writes, the JSON emitter and the range policy. */
+ * file writes, the JSON emitter and the range policy. Long because each
+ * format's hostile cases sit beside its round trips, sharing their fixtures. */
 #include "testutil.h"
 
 #include "base/atomic_file.h"

@@ -7,7 +7,8 @@
  * 2. Targeted tests build files in a mkdtemp folder: exact conversions,
  *    header versions and errors, npz members against their .npy, CRC,
  *    zip64 and encryption errors, raw sources, streaming in small pieces
- *    across every internal buffer boundary, rewind. */
+ *    across every internal buffer boundary, rewind. Long because every
+ *    reader's hostile files are built here, next to the reader's good ones. */
 #include "testutil.h"
 
 #include "../fuzz/fuzz_readers.h"
@@ -16,9 +17,11 @@
 #include "read/source.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -1244,6 +1247,51 @@ static void test_npz_errors(void)
 
 /* Deflate streams that lie about their length or are corrupt, and local
  * headers that disagree with the directory in other ways. */
+/* A member's CRC-32 is checked once per archive: a second read of the same
+ * member is not checked again while the file is unchanged (it reads the
+ * right values on every path, rewind included), and is checked again once
+ * the file changed: a corruption written after the first read is found. */
+static void test_npz_crc_once(void)
+{
+    tensor t[3];
+    make_tensors(t);
+    for (int method = 0; method <= 8; method += 8) {
+        zmember m[2] = {{t[0].name, &t[0].npy, method}, {t[1].name, &t[1].npy, method}};
+        zipfile zf = make_zip(m, 2);
+        const char *path = write_tmp(method ? "once_deflated.npz" : "once_stored.npz", &zf.b);
+        /* An old modification time, so that the write below changes it
+         * whatever the file system's timestamp granularity. */
+        const struct timespec old[2] = {{978307200, 0}, {978307200, 0}};
+        REQUIRE_CMP(utimensat(AT_FDCWD, path, old, 0), ==, 0);
+        vkc_npz *z = NULL;
+        vkc_msg msg;
+        REQUIREF(vkc_npz_open(path, &z, &msg) == VKC_OK, "%s", msg.text);
+        if (!z) continue;
+        for (int k = 0; k < 3; k++) /* verified by the first, then read unchecked */
+            check_member(z, 1, &t[1], k == 2 ? 7 : 1000, k == 2 ? 13 : 0, "member read again");
+        /* Corrupt member 1's data in place: the file changed, so the CRC
+         * (or, deflated, the CRC or inflate) is checked again. */
+        int fd = open(path, O_WRONLY);
+        REQUIRE_CMP(fd, >=, 0);
+        const size_t at = zf.central[0] - 8; /* member 1's last data bytes end where the directory starts */
+        uint8_t byte = zf.b.p[at] ^ 0x04;
+        REQUIRE_CMP(pwrite(fd, &byte, 1, (off_t)at), ==, 1);
+        close(fd);
+        vkc_source *src = NULL;
+        vkc_status st = vkc_npz_source(z, 1, &src, &msg);
+        float f[300];
+        uint64_t n = 0;
+        if (st == VKC_OK) st = read_all_f32(src, f, 1000, &n, &msg);
+        REQUIREF(st == VKC_ERROR_FORMAT, "%s: a member corrupted after its first read was read without error (%d)",
+                 path, st);
+        vkc_source_close(src);
+        /* Member 0 was never read: checked at its first read, as always. */
+        check_member(z, 0, &t[0], 1000, 0, "member 0 after the change");
+        vkc_npz_close(z);
+        free(zf.b.p);
+    }
+}
+
 static void test_npz_stream_errors(void)
 {
     tensor t[3];
@@ -1432,6 +1480,7 @@ int main(void)
     test_npz_contents();
     test_npz_errors();
     test_npz_stream_errors();
+    test_npz_crc_once();
     test_npz_numpy_layouts();
     test_streaming();
 

@@ -1,4 +1,9 @@
-"""Contexts, the calibrator, results, the threshold search and calibration files."""
+"""Contexts, the calibrator, results, the threshold search and calibration files.
+
+One module of about 900 lines on purpose: these classes mirror one C object family each
+(vkc_context, vkc_calibrator, vkc_calibration, vkc_search) and share the ctypes conversions of
+_lib.py; the adapters (histogram.py, torch.py, ort.py, _onnx.py) and the array intake (_array.py)
+are modules of their own."""
 
 import ctypes
 import math

@@ -1,7 +1,9 @@
 /* Recursive-descent JSON parser. Every read goes through the parser's length
  * (the buffer need not be NUL-terminated), recursion is bounded by the depth
  * limit, and a failing parse frees what it had built, so hostile input costs
- * at most memory proportional to its size. */
+ * at most memory proportional to its size. The grammar, the UTF-8 checks
+ * and the accessors are one module of about 630 lines: a parser is easier
+ * to audit whole. */
 #include "base/json_parse.h"
 
 #include <errno.h>

@@ -1,3 +1,10 @@
+/* The CLI's calibration driver (calib.h): the passes over a dataset through
+ * the feeder, the calibrator created from the options (per-tensor rules,
+ * guards, read once), the end of each pass with its errors named by file
+ * and tensor, --from-state, and the shares of several devices and MPI
+ * ranks. One file past 600 lines because those paths share the pass and
+ * error handling; the summary (summary.c), the rules (select.c) and the
+ * distribution (dist.c) are their own modules. */
 #include "calib.h"
 #include "options.h"
 #include "dist.h"

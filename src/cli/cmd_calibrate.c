@@ -114,9 +114,10 @@ static const char *const kHelp =
     "                        (reads the data once; thresholds move by a few bins)\n"
     "  --from-state FILE     search a merged state file instead of reading INPUTs\n"
     "                        (see `vkcalib collect --help`)\n"
-    "  --memory-budget SIZE  host memory for input buffers and for keeping the set\n"
-    "                        when it fits, so its files are read once (default 1G;\n"
-    "                        K/M/G suffix; two 256 MiB buffers come first)\n"
+    "  --memory-budget SIZE  host memory for input buffers and, for a set of\n"
+    "                        deflated .npz, for keeping it so that it is inflated\n"
+    "                        once (default 1G; K/M/G suffix; two 256 MiB buffers\n"
+    "                        come first)\n"
     "  --model MODEL.onnx    check the tensor names against the model's graph before\n"
     "                        reading any data (and warn about tensors `vkcalib qdq`\n"
     "                        needs that the set lacks)\n"
@@ -529,7 +530,12 @@ static int calibrate(int argc, char **argv)
         } else if (ok && nextra > 1 && !streaming) {
             ok = calib_run_shares(extra, (uint32_t)nextra, &ds, &o, &cal);
         } else if (ok) {
-            o.read_once = 1;
+            /* Keeping a copy costs a memcpy and fresh pages; reading a file
+             * again from the page cache costs less (measured: 0.39 s against
+             * 0.19 s for a 400 MB .npy set), inflating it again more (1.16 s
+             * against 1.68 s for 420 MB deflated): keep sets with deflated
+             * members. */
+            o.read_once = dataset_deflated_bytes(&ds) > 0;
             cal = calib_create(ctx, &ds, &o);
             ok = cal && calib_run(cal, ctx, &ds, &o);
         }

@@ -440,6 +440,19 @@ int dataset_scan(dataset *ds, char **inputs, int ninputs, int allow_missing)
     return 1;
 }
 
+uint64_t dataset_deflated_bytes(const dataset *ds)
+{
+    uint64_t total = 0;
+    for (uint32_t t = 0; t < ds->ntensors; t++)
+        for (uint32_t k = 0; k < ds->tensors[t].nitems; k++) {
+            const ds_item *it = &ds->tensors[t].items[k];
+            uint64_t bytes = 0;
+            int deflated = 0;
+            if (it->npz && vkc_npz_member(it->npz, it->index, NULL, &bytes, &deflated) && deflated) total += bytes;
+        }
+    return total;
+}
+
 void dataset_free(dataset *ds)
 {
     for (uint32_t t = 0; t < ds->ntensors; t++) {

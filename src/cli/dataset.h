@@ -48,6 +48,9 @@ typedef struct dataset {
  * returns 0 on failure. */
 int dataset_scan(dataset *ds, char **inputs, int ninputs, int allow_missing);
 void dataset_free(dataset *ds);
+/* The bytes of the set's deflated .npz members, once decoded: what a second
+ * read would spend CPU time inflating again. */
+uint64_t dataset_deflated_bytes(const dataset *ds);
 
 /* Share r of n, for splitting a calibration over devices (--devices) or
  * processes (MPI): batch k of every tensor goes to share k % n, in order. A

@@ -1,7 +1,9 @@
 /* The model explain and report share: their options, and building it from
  * a calibration set (a vkc_calibrator for the histograms, vkc_search for
  * every method, a measure pass over the values) or from a vkcalib JSON
- * with histograms (SQNR estimated from them). See report_html.h. */
+ * with histograms (SQNR estimated from them). See report_html.h. About 650
+ * lines: the two sources fill one model and share its searches and guard
+ * flags, which a split would have to export. */
 #include "report_html.h"
 
 #include "feeder.h"
