@@ -16,6 +16,7 @@
  *   --read    also time a plain read of the array (T threads, 64-bit loads)
  *             and a memcpy of it: the memory read rate the passes chase.
  * Output: one line per case, key=value, for the script to parse. */
+#include "bench_rand.h"
 #include "vkcalib.h"
 
 #include <math.h>
@@ -62,24 +63,6 @@ static void die(const char *what)
 }
 
 /* ---- data: bench_histogram's distributions, generated on every core ---- */
-
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double uniform01(uint64_t *s)
-{
-    return ((double)(splitmix(s) >> 11) + 0.5) * 0x1p-53;
-}
-
-static double normal(uint64_t *s)
-{
-    return sqrt(-2.0 * log(uniform01(s))) * cos(6.283185307179586 * uniform01(s));
-}
 
 typedef struct gen_job {
     float *x;

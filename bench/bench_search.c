@@ -25,6 +25,7 @@
  * --dump FILE writes the histograms (and the i every path chose) in the text
  * format bench/numpy_entropy.py reads; --csv FILE writes the medians.
  */
+#include "bench_rand.h"
 #include "bench_util.h"
 #include "search/entropy.h"
 #include "search/search_gpu.h"
@@ -66,25 +67,6 @@ static void die(const char *what, const char *detail)
 /* ------------------------------------------------------------------------ */
 /* Histograms: expected bin counts of a distribution of |x|, then Poisson    */
 /* noise, as the histogram pass would give for `total` samples.             */
-
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double uniform01(uint64_t *s)
-{
-    return ((double)(splitmix(s) >> 11) + 0.5) * 0x1p-53;
-}
-
-static double normal(uint64_t *s)
-{
-    double u = uniform01(s), v = uniform01(s);
-    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
-}
 
 static uint64_t poisson(uint64_t *s, double lambda)
 {

@@ -30,6 +30,7 @@
  *             reached are reported as such and left out of the rule
  * Exit status 1 on any mismatch, 2 on a usage or device error.
  */
+#include "bench_rand.h"
 #include "bench_util.h"
 #include "base/parallel.h"
 #include "oracle/reference.h"
@@ -66,24 +67,6 @@ static void die(int code, const char *what, const char *detail)
 
 /* ------------------------------------------------------------------------ */
 /* Data                                                                     */
-
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double uniform01(uint64_t *s)
-{
-    return ((double)(splitmix(s) >> 11) + 0.5) * 0x1p-53;
-}
-
-static double normal(uint64_t *s)
-{
-    return sqrt(-2.0 * log(uniform01(s))) * cos(6.283185307179586 * uniform01(s));
-}
 
 typedef struct gen_job {
     float *x;
