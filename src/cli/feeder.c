@@ -389,24 +389,30 @@ feeder *feeder_start(const dataset *ds, uint64_t slot_elems, int native16, vkc_m
     f->buf[1] = malloc(f->cap * sizeof(float));
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
-    if (!f->buf[0] || !f->buf[1] || !plan_jobs(f) || pthread_create(&f->th, NULL, reader, f) != 0) {
+    int ok = f->buf[0] && f->buf[1] && plan_jobs(f);
+    /* Decoders first: the reader waits for the members marked ahead, so
+     * which are marked is settled before it starts. A decoder that does
+     * not start leaves its share to the others; with none, nothing is
+     * decoded ahead. */
+    uint32_t want = ok ? f->ndec : 0;
+    f->ndec = 0;
+    for (uint32_t k = 0; k < want; k++)
+        if (pthread_create(&f->dec[f->ndec], NULL, decoder, f) == 0) f->ndec++;
+    if (want && !f->ndec)
+        for (uint32_t k = 0; k < f->njobs; k++) f->jobs[k].ahead = 0;
+    if (ok && pthread_create(&f->th, NULL, reader, f) != 0) ok = 0;
+    if (!ok) {
+        pthread_mutex_lock(&f->mu);
+        f->stop = 1;
+        pthread_cond_broadcast(&f->cv);
+        pthread_mutex_unlock(&f->mu);
+        for (uint32_t k = 0; k < f->ndec; k++) pthread_join(f->dec[k], NULL);
         cli_fail(msg, VKC_ERROR_OUT_OF_MEMORY, "cannot start the reader (%llu MiB of buffers)",
                  (unsigned long long)(2 * f->cap * sizeof(float) >> 20));
         free_feeder(f);
         return NULL;
     }
     f->started = 1;
-    /* Decoders are a speed-up only: one that does not start leaves its
-     * share to the others, and with none the reader waits for nothing. */
-    uint32_t want = f->ndec;
-    f->ndec = 0;
-    for (uint32_t k = 0; k < want; k++)
-        if (pthread_create(&f->dec[f->ndec], NULL, decoder, f) == 0) f->ndec++;
-    if (want && !f->ndec) {
-        pthread_mutex_lock(&f->mu);
-        for (uint32_t k = 0; k < f->njobs; k++) f->jobs[k].ahead = 0;
-        pthread_mutex_unlock(&f->mu);
-    }
     return f;
 }
 
