@@ -38,9 +38,10 @@
 //   per window (kl = 3e38 for infinite windows, decided exactly),
 //   2 = vec2 {least lower end, least upper end} per workgroup, each end
 //   widened by 1% of the bound + 1e-6|kl| + 1e-12.
-// Push constants: row0 (first width index of this dispatch), window base,
-//   cell base (element offsets of row0's first window and cell in the
-//   bound ranges). Windows are stored by width (src/asym.h).
+// Push constants (VKC_ASYM_PUSH, vk/shader_layout.h, as the header words):
+//   row0 (first width index of this dispatch), window base, cell base
+//   (element offsets of row0's first window and cell in the bound ranges).
+//   Windows are stored by width (src/search/asym.h).
 // Header word ROWS: number of widths n - start + 1 (= windows of width
 //   start); width index y holds ROWS - y windows. Header word ZB: the zero
 //   bin every window must hold (a <= ZB < b, src/search/asym.h); windows
@@ -51,6 +52,8 @@
 //   arithmetic.
 #extension GL_KHR_shader_subgroup_arithmetic : enable
 #extension GL_KHR_shader_subgroup_basic : enable
+#extension GL_GOOGLE_include_directive : require
+#include "vk/shader_layout.h"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const bool USE_SUBGROUP = false;
@@ -58,19 +61,16 @@ layout(constant_id = 1) const bool USE_SUBGROUP = false;
 layout(std430, binding = 0) readonly buffer Data { uint d[]; };
 layout(std430, binding = 1) writeonly buffer Win { vec2 win[]; };
 layout(std430, binding = 2) writeonly buffer Cell { vec2 cell[]; };
-layout(push_constant) uniform Push {
-    uint row0;
-    uint win_base;
-    uint cell_base;
-} pc;
+VKC_PUSH_BLOCK(VKC_ASYM_PUSH, pc)
 
 // Header words. Then five arrays of n + 1 words (structure of arrays, so
 // that the consecutive windows of a workgroup read consecutive words):
 // prefix sums of counts (low words, high words), prefix counts of non-empty
 // bins, prefix sums of h ln(h/c) as float-float (high, low parts).
-const uint H_N = 0u, H_START = 1u, H_ROWS = 2u, H_CPR = 3u, H_TLO = 4u, H_THI = 5u, H_TF = 6u, H_CINV = 7u,
-           H_KPRE = 8u, H_LEVELS = 9u, H_ZB = 10u;
-const uint HDR = 16u;
+const uint H_N = VKC_AKL_N, H_START = VKC_AKL_START, H_ROWS = VKC_AKL_ROWS, H_CPR = VKC_AKL_CPR,
+           H_TLO = VKC_AKL_TLO, H_THI = VKC_AKL_THI, H_TF = VKC_AKL_TF, H_CINV = VKC_AKL_CINV,
+           H_KPRE = VKC_AKL_KPRE, H_LEVELS = VKC_AKL_LEVELS, H_ZB = VKC_AKL_ZB;
+const uint HDR = VKC_ASYM_HDR;
 const float U = 1.1920928955078125e-7;
 const float BIG = 3.0e38;
 

@@ -33,11 +33,14 @@
 //   non-empty bin; layout in src/asym_gpu.c), 1 = vec2 {mse / w^2, bound}
 //   per window, 2 = vec2 {least lower end, least upper end} per workgroup,
 //   each end widened by 1% of the bound + 1e-6 |value| + 1e-12.
-// Push constants: row0, window base, cell base (as shaders/asym_entropy.comp).
+// Push constants: VKC_ASYM_PUSH (row0, window base, cell base), as
+// shaders/asym_entropy.comp; header words VKC_AMSE_* (vk/shader_layout.h).
 // Specialization: 0 = local size (a power of two), 1 = use subgroup
 //   arithmetic.
 #extension GL_KHR_shader_subgroup_arithmetic : enable
 #extension GL_KHR_shader_subgroup_basic : enable
+#extension GL_GOOGLE_include_directive : require
+#include "vk/shader_layout.h"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const bool USE_SUBGROUP = false;
@@ -45,15 +48,12 @@ layout(constant_id = 1) const bool USE_SUBGROUP = false;
 layout(std430, binding = 0) readonly buffer Data { uint d[]; };
 layout(std430, binding = 1) writeonly buffer Win { vec2 win[]; };
 layout(std430, binding = 2) writeonly buffer Cell { vec2 cell[]; };
-layout(push_constant) uniform Push {
-    uint row0;
-    uint win_base;
-    uint cell_base;
-} pc;
+VKC_PUSH_BLOCK(VKC_ASYM_PUSH, pc)
 
-const uint H_N = 0u, H_START = 1u, H_ROWS = 2u, H_CPR = 3u, H_NNZ = 4u, H_LAM = 5u, H_TF = 6u, H_GB = 7u,
-           H_ETA = 8u;
-const uint HDR = 16u;
+const uint H_N = VKC_AMSE_N, H_START = VKC_AMSE_START, H_ROWS = VKC_AMSE_ROWS, H_CPR = VKC_AMSE_CPR,
+           H_NNZ = VKC_AMSE_NNZ, H_LAM = VKC_AMSE_LAM, H_TF = VKC_AMSE_TF, H_GB = VKC_AMSE_GB,
+           H_ETA = VKC_AMSE_ETA;
+const uint HDR = VKC_ASYM_HDR;
 const float U = 1.1920928955078125e-7;
 const float BIG = 3.0e38;
 

@@ -8,13 +8,14 @@
 #include "search/asym.h"
 #include "base/numeric.h"
 #include "vk/gpu.h"
+#include "vk/shader_layout.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define LOCAL_SIZE 64u
-#define HDR 16u
+#define HDR VKC_ASYM_HDR
 #define UF 0x1p-23
 
 /* Packed layout, 32-bit words:
@@ -66,18 +67,18 @@ static uint32_t *pack(const vkc_asym_hist *ah, uint32_t start, uint32_t cpr, siz
         }
     }
     const double kpre = 1.01 * VKC_ASYM_LEVELS * UF * UF * (6.0 * bmax + 2.0 * (double)ah->total);
-    w[0] = n;
-    w[1] = start;
-    w[2] = n - start + 1;
-    w[3] = cpr;
-    w[4] = (uint32_t)ah->total;
-    w[5] = (uint32_t)(ah->total >> 32);
-    w[6] = vkc_f32_bits((float)ah->total);
-    w[7] = vkc_f32_bits((float)cinv);
+    w[VKC_AKL_N] = n;
+    w[VKC_AKL_START] = start;
+    w[VKC_AKL_ROWS] = n - start + 1;
+    w[VKC_AKL_CPR] = cpr;
+    w[VKC_AKL_TLO] = (uint32_t)ah->total;
+    w[VKC_AKL_THI] = (uint32_t)(ah->total >> 32);
+    w[VKC_AKL_TF] = vkc_f32_bits((float)ah->total);
+    w[VKC_AKL_CINV] = vkc_f32_bits((float)cinv);
     /* Rounded up so that the float is never below the bound. */
-    w[8] = vkc_f32_bits((float)(kpre * (1 + 1e-6)) + (float)1e-30);
-    w[9] = VKC_ASYM_LEVELS;
-    w[10] = ah->zb; /* windows must hold this bin (UINT32_MAX: none) */
+    w[VKC_AKL_KPRE] = vkc_f32_bits((float)(kpre * (1 + 1e-6)) + (float)1e-30);
+    w[VKC_AKL_LEVELS] = VKC_ASYM_LEVELS;
+    w[VKC_AKL_ZB] = ah->zb; /* windows must hold this bin (UINT32_MAX: none) */
     *words = len;
     return w;
 }
@@ -117,7 +118,7 @@ static vkc_status run_windows(vkc_context *ctx, const char *shader, const uint32
     uint32_t spec[2] = {LOCAL_SIZE, (uint32_t)vkc_gpu_has(ctx, VKC_FEATURE_SUBGROUP_ARITHMETIC)};
     vkc_pipe *pipe;
     vkc_binding b[3];
-    if ((s = vkc_pipe_get(ctx, shader, spec, 2, 3, 12, &pipe)) != VKC_OK) return s;
+    if ((s = vkc_pipe_get(ctx, shader, spec, 2, 3, sizeof(vkc_asym_push), &pipe)) != VKC_OK) return s;
     if ((s = vkc_gpu_upload(ctx, w, (VkDeviceSize)words * 4, &b[0])) != VKC_OK) return s;
     if ((s = vkc_gbuf_reserve(ctx, &ctx->out, out_bytes, 1)) != VKC_OK) return s;
     ctx->last_gpu_ns = 0;
@@ -139,9 +140,9 @@ static vkc_status run_windows(vkc_context *ctx, const char *shader, const uint32
             return vkc_fail(&ctx->msg, VKC_ERROR_UNSUPPORTED, "asymmetric search: one width exceeds one binding");
         b[1] = (vkc_binding){&ctx->out, wb, wend * 8 - wb};
         b[2] = (vkc_binding){&ctx->out, cb, cell_at + (uint64_t)row1 * cpr * 8 - cb};
-        uint32_t push[3] = {row0, (uint32_t)((w0 * 8 - wb) / 8),
-                            (uint32_t)((cell_at + (uint64_t)row0 * cpr * 8 - cb) / 8)};
-        if ((s = vkc_cmd_dispatch(ctx, pipe, b, push, cpr, row1 - row0, 1)) != VKC_OK) return s;
+        vkc_asym_push push = {row0, (uint32_t)((w0 * 8 - wb) / 8),
+                              (uint32_t)((cell_at + (uint64_t)row0 * cpr * 8 - cb) / 8)};
+        if ((s = vkc_cmd_dispatch(ctx, pipe, b, &push, cpr, row1 - row0, 1)) != VKC_OK) return s;
         row0 = row1;
     }
     if ((s = vkc_cmd_submit_wait(ctx)) != VKC_OK) return s;
@@ -171,15 +172,15 @@ static uint32_t *pack_mse(const vkc_asym_hist *ah, uint32_t start, uint32_t cpr,
     uint32_t *w = calloc(len, 4);
     if (!w) return NULL;
     const double wd = (hi - lo) / (double)n, gb = fmax(fabs(lo), fabs(hi)) / wd;
-    w[0] = n;
-    w[1] = start;
-    w[2] = n - start + 1;
-    w[3] = cpr;
-    w[4] = nnz;
-    w[5] = vkc_f32_bits((float)(lo / wd));
-    w[6] = vkc_f32_bits((float)ah->total);
-    w[7] = vkc_f32_bits((float)(gb * (1 + 1e-6)));
-    w[8] = vkc_f32_bits((float)(18.0 * UF * gb * (1 + 1e-6)));
+    w[VKC_AMSE_N] = n;
+    w[VKC_AMSE_START] = start;
+    w[VKC_AMSE_ROWS] = n - start + 1;
+    w[VKC_AMSE_CPR] = cpr;
+    w[VKC_AMSE_NNZ] = nnz;
+    w[VKC_AMSE_LAM] = vkc_f32_bits((float)(lo / wd));
+    w[VKC_AMSE_TF] = vkc_f32_bits((float)ah->total);
+    w[VKC_AMSE_GB] = vkc_f32_bits((float)(gb * (1 + 1e-6)));
+    w[VKC_AMSE_ETA] = vkc_f32_bits((float)(18.0 * UF * gb * (1 + 1e-6)));
     size_t k = HDR;
     for (uint32_t j = 0; j < n; j++)
         if (ah->h[j]) {

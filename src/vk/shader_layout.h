@@ -136,6 +136,38 @@
 #define VKC_SEARCH_SC_SUBGROUP 1
 #define VKC_SEARCH_SC_COUNT 2u
 
+/* ---- two-sided searches (shaders/asym_entropy.comp, asym_mse.comp) ----- */
+/* Push constants: the first width index of the dispatch, and the element
+ * offsets of its first window and first cell in the bound ranges. */
+#define VKC_ASYM_PUSH(F) F(uint, row0) F(uint, win_base) F(uint, cell_base)
+/* The packed data starts with VKC_ASYM_HDR header words; the arrays follow
+ * (src/search/asym_gpu.c). Entropy's header: n, start, rows (n - start +
+ * 1), cells per width, the total as two words and as a float, 1/c, the
+ * prefix error bound, the levels, the zero bin every window holds. */
+#define VKC_ASYM_HDR 16u
+#define VKC_AKL_N 0u
+#define VKC_AKL_START 1u
+#define VKC_AKL_ROWS 2u
+#define VKC_AKL_CPR 3u
+#define VKC_AKL_TLO 4u
+#define VKC_AKL_THI 5u
+#define VKC_AKL_TF 6u   /* float32 bits */
+#define VKC_AKL_CINV 7u /* float32 bits */
+#define VKC_AKL_KPRE 8u /* float32 bits */
+#define VKC_AKL_LEVELS 9u
+#define VKC_AKL_ZB 10u
+/* MSE's header: n, start, rows, cells per width, the non-empty bins, then
+ * as floats lo / w, the total, the bound Gb and eta = 18 U Gb. */
+#define VKC_AMSE_N 0u
+#define VKC_AMSE_START 1u
+#define VKC_AMSE_ROWS 2u
+#define VKC_AMSE_CPR 3u
+#define VKC_AMSE_NNZ 4u
+#define VKC_AMSE_LAM 5u
+#define VKC_AMSE_TF 6u
+#define VKC_AMSE_GB 7u
+#define VKC_AMSE_ETA 8u
+
 /* ---- read ceiling (shaders/stream_read.comp, for bench/gpu_sweep) ------ */
 #define VKC_STREAM_PUSH(F) F(uint, quads) F(uint, magic)
 #define VKC_STREAM_SC_LOCAL 0
@@ -171,6 +203,7 @@ VKC_PUSH_STRUCT(VKC_HIST_PUSH, vkc_hist_push);
 VKC_PUSH_STRUCT(VKC_FOLD_PUSH, vkc_fold_push);
 VKC_PUSH_STRUCT(VKC_MEASURE_PUSH, vkc_measure_push);
 VKC_PUSH_STRUCT(VKC_STREAM_PUSH, vkc_stream_push);
+VKC_PUSH_STRUCT(VKC_ASYM_PUSH, vkc_asym_push);
 
 /* Every field 4 bytes and the struct 4 bytes a field: offsets are 4 * the
  * field's position, as std430 gives the GLSL block. */
@@ -186,6 +219,8 @@ _Static_assert(VKC_FOLD_TOTAL_COUNTS >= VKC_RANGE_KEYS &&
                    VKC_FOLD_TOTAL_WORDS == VKC_FOLD_TOTAL_COUNTS + 2 * VKC_RANGE_COUNTS,
                "recorder totals: keys, then five 64-bit counts");
 _Static_assert(VKC_KL_MAP < VKC_KL_REC && VKC_MSE_OUT < VKC_MSE_REC, "search records hold their fields");
+_Static_assert(VKC_AKL_ZB < VKC_ASYM_HDR && VKC_AMSE_ETA < VKC_ASYM_HDR, "two-sided headers fit");
+_Static_assert(sizeof(vkc_asym_push) == 12, "two-sided push: three words");
 
 #endif
 #endif
