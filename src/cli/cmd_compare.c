@@ -42,7 +42,8 @@ static const char *const kHelp =
     "                      as for calibrate\n" CLI_DEVICE_HELP
     "\n"
     "Example:\n"
-    "  vkcalib compare examples/calib --flavors modelopt,onnxruntime-2048,ncnn --measure\n";
+    "  vkcalib compare examples/calib --flavors modelopt,onnxruntime-2048,ncnn \\\n"
+    "      --measure\n";
 
 static int term_width(void)
 {

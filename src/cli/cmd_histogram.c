@@ -8,8 +8,8 @@
 #include <string.h>
 
 static const char *const kHelp =
-    "Usage: vkcalib histogram (FILE.npy | FILE.npz [--tensor NAME] | --raw FILE --count N |\n"
-    "                          --generate KIND) [options]\n"
+    "Usage: vkcalib histogram (FILE.npy | FILE.npz [--tensor NAME] |\n"
+    "                          --raw FILE --count N | --generate KIND) [options]\n"
     "\n"
     "Runs the two data passes of a calibration on one tensor and prints what they\n"
     "found: the range pass (min, max, absmax, zeros, NaN/Inf) and the histogram of\n"

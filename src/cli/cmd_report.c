@@ -44,7 +44,7 @@ static const char *const kHelp =
     "  vkcalib report examples/calib -o report.html\n"
     "  vkcalib calibrate examples/calib -o ranges.json --histograms\n"
     "  vkcalib report ranges.json -o report.html\n"
-    "  vkcalib report examples/calib -o report.html --flavors modelopt,onnxruntime,ncnn\n";
+    "  vkcalib report examples/calib -o report.html --flavors modelopt,ncnn\n";
 
 
 /* report --flavors: the tools' calibrations of the same set (compare.c),

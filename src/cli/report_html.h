@@ -146,8 +146,8 @@ int rv_parse_option(int argc, char **argv, int *i, rv_options *o, const char *cm
     "  --allow-missing       use a tensor on the .npz batches that hold it\n"               \
     "  --no-measure          skip the pass that measures SQNR on the values\n"              \
     "  --asym-bins N         bins of the histogram of x the asymmetric searches use\n"      \
-    "                        (explain: --bins, else 256; report: 256, as the two-sided\n"  \
-    "                        searches cost O(N^2) windows per signed tensor)\n"           \
+    "                        (explain: --bins, else 256; report: 256, as the two-\n"      \
+    "                        sided searches cost O(N^2) windows per signed tensor)\n"     \
     "  --memory-budget SIZE  host memory for input buffers (default 1G)\n"                  \
     "  --quiet               no progress on stderr\n" CLI_DEVICE_HELP
 
