@@ -34,6 +34,7 @@
 #include "bench_util.h"
 #include "base/parallel.h"
 #include "oracle/reference.h"
+#include "testutil.h"
 #include "pass/passes.h"
 #include "vk/gpu.h"
 
@@ -103,17 +104,6 @@ static void generate(float *x, uint64_t n, int dist)
     vkc_parallel_parts(vkc_cpu_count(), n, gen_part, &j);
 }
 
-/* float32 -> binary16, toward zero (the checks bin the half's own value). */
-static uint16_t half_of(float f)
-{
-    uint32_t b = vkc_f32_bits(f), s = (b >> 16) & 0x8000u, e = (b >> 23) & 0xffu, m = b & 0x7fffffu;
-    if (e == 0xff) return (uint16_t)(s | 0x7c00u | (m ? 0x200u : 0));
-    int x = (int)e - 112;
-    if (x >= 31) return (uint16_t)(s | 0x7c00u);
-    if (x <= 0) return x < -10 ? (uint16_t)s : (uint16_t)(s | ((m | 0x800000u) >> (14 - x)));
-    return (uint16_t)(s | (uint32_t)x << 10 | m >> 13);
-}
-
 /* Copies bytes into dev at offset through a bounded staging buffer. */
 static vkc_status upload(vkc_context *ctx, const void *x, VkDeviceSize bytes, vkc_gbuf *dev, VkDeviceSize at)
 {
@@ -166,7 +156,7 @@ static int check_all(vkc_context *ctx, uint64_t n)
                 memcpy(raw + 4 * i, &f, 4);
                 w[i] = f;
             } else {
-                uint16_t h = dts[d] == VKC_DTYPE_F16 ? half_of(f) : (uint16_t)(vkc_f32_bits(f) >> 16);
+                uint16_t h = dts[d] == VKC_DTYPE_F16 ? vkc_test_half_rz(f) : (uint16_t)(vkc_f32_bits(f) >> 16);
                 memcpy(raw + 2 * i, &h, 2);
                 w[i] = dts[d] == VKC_DTYPE_F16 ? vkc_half_to_float(h) : vkc_bits_f32((uint32_t)h << 16);
             }

@@ -13,13 +13,6 @@ static float *alloc_f(uint64_t n)
     return x;
 }
 
-static float bits_f(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
 enum { SIZES_BASE = 12 };
 /* The sizes that stress partitioning: empty, tiny, one workgroup of 256
  * invocations +-1, a grid-stride step, and several workgroups. */
@@ -63,7 +56,7 @@ static void fill(const char *shape, float *x, uint64_t n, vkc_rng *r)
             /* Denormals beside normals; every few cases the largest is itself
              * denormal (a degenerate width). */
             uint32_t man = (uint32_t)(vkc_rng_next(r) & 0x7fffffu);
-            v = bits_f(man | (i % 2 ? 0x80000000u : 0));
+            v = vkc_bits_f32(man | (i % 2 ? 0x80000000u : 0));
             if (n > 100 && i % 97 == 0) v = (float)u * 1e-30f;
         } else if (!strcmp(shape, "signed0")) v = (i % 2) ? -0.0f : 0.0f;
         else if (!strcmp(shape, "nonfinite")) {

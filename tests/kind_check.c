@@ -6,16 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static float bits_f(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
 static float key_float(uint32_t key)
 {
-    return bits_f(vkc_order_key_inv(key));
+    return vkc_bits_f32(vkc_order_key_inv(key));
 }
 
 /* Probes for spec: each edge the library derives and its neighbours two

@@ -20,20 +20,6 @@
 
 static const char *label;
 
-static float bits_f(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-static uint32_t f_bits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-
 static void *xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
@@ -51,14 +37,14 @@ static float special(vkc_rng *r)
 {
     uint32_t man = (uint32_t)(vkc_rng_next(r) & 0x7fffffu), s = (uint32_t)(vkc_rng_next(r) & 1) << 31;
     switch (vkc_rng_next(r) % 12) {
-    case 0: return bits_f(s); /* +-0 */
-    case 1: return bits_f(s | man | 1); /* subnormal */
-    case 2: return bits_f(s | 0x00800000u); /* +-FLT_MIN */
-    case 3: return bits_f(s | 0x7f7fffffu); /* +-FLT_MAX */
-    case 4: return bits_f(s | 0x7f800000u); /* +-Inf */
-    case 5: return bits_f(s | 0x7f800000u | man | 1); /* NaN, quiet or signalling, any payload */
-    case 6: return bits_f(s | 0x7fc00000u); /* the default NaN */
-    case 7: return bits_f(s | 0x3f800000u); /* +-1 */
+    case 0: return vkc_bits_f32(s); /* +-0 */
+    case 1: return vkc_bits_f32(s | man | 1); /* subnormal */
+    case 2: return vkc_bits_f32(s | 0x00800000u); /* +-FLT_MIN */
+    case 3: return vkc_bits_f32(s | 0x7f7fffffu); /* +-FLT_MAX */
+    case 4: return vkc_bits_f32(s | 0x7f800000u); /* +-Inf */
+    case 5: return vkc_bits_f32(s | 0x7f800000u | man | 1); /* NaN, quiet or signalling, any payload */
+    case 6: return vkc_bits_f32(s | 0x7fc00000u); /* the default NaN */
+    case 7: return vkc_bits_f32(s | 0x3f800000u); /* +-1 */
     default: return (float)(vkc_rng_normal(r) * 3.0);
     }
 }
@@ -68,7 +54,7 @@ static void fill(int kind, float *x, uint64_t n, vkc_rng *r)
     for (uint64_t i = 0; i < n; i++) {
         float v;
         switch (kind) {
-        case IN_BITS: v = bits_f((uint32_t)vkc_rng_next(r)); break;
+        case IN_BITS: v = vkc_bits_f32((uint32_t)vkc_rng_next(r)); break;
         case IN_SPECIAL: v = special(r); break;
         case IN_RELU: {
             double g = vkc_rng_normal(r);
@@ -87,8 +73,8 @@ static void fill(int kind, float *x, uint64_t n, vkc_rng *r)
 
 static int stats_equal(const vkc_stats *a, const vkc_stats *b)
 {
-    return f_bits(a->min) == f_bits(b->min) && f_bits(a->max) == f_bits(b->max) &&
-           f_bits(a->absmax) == f_bits(b->absmax) && a->count == b->count && a->zeros == b->zeros &&
+    return vkc_f32_bits(a->min) == vkc_f32_bits(b->min) && vkc_f32_bits(a->max) == vkc_f32_bits(b->max) &&
+           vkc_f32_bits(a->absmax) == vkc_f32_bits(b->absmax) && a->count == b->count && a->zeros == b->zeros &&
            a->nan == b->nan && a->pos_inf == b->pos_inf && a->neg_inf == b->neg_inf;
 }
 
@@ -207,7 +193,7 @@ static void lone_specials(vkc_context *ctx)
 {
     enum { N = 4096 * 2 + 5 };
     float *x = xmalloc(N * sizeof *x);
-    const float bad[] = {NAN, -NAN, INFINITY, -INFINITY, bits_f(0x7f800001u), bits_f(0xffffffffu)};
+    const float bad[] = {NAN, -NAN, INFINITY, -INFINITY, vkc_bits_f32(0x7f800001u), vkc_bits_f32(0xffffffffu)};
     vkc_rng r = {77};
     static const uint64_t pos[] = {0, 1, 7, 8, 15, 16, 4095, 4096, 4097, N - 1};
     for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++)
@@ -274,11 +260,11 @@ static void sixteen(vkc_context *ctx, const vkc_cpu_kernels *k)
             if (i >= 65536 + 600) h = i % 2 ? 0 : 0x8000; /* a run of +-0: a hot bin */
             memcpy(raw + 1 + 2 * i, &h, 2);
             uint32_t u = (uint32_t)h << 16;
-            want[i] = t == VKC_DTYPE_F16 ? vkc_half_to_float(h) : bits_f(u);
+            want[i] = t == VKC_DTYPE_F16 ? vkc_half_to_float(h) : vkc_bits_f32(u);
         }
         k->widen(raw + 1, N, (vkc_dtype)t, w);
         uint32_t bad = 0;
-        for (uint32_t i = 0; i < N; i++) bad += f_bits(w[i]) != f_bits(want[i]);
+        for (uint32_t i = 0; i < N; i++) bad += vkc_f32_bits(w[i]) != vkc_f32_bits(want[i]);
         REQUIREF(bad == 0, "%s: widening %s: %u values differ", label, t == VKC_DTYPE_F16 ? "float16" : "bfloat16",
                  bad);
         static const uint64_t ns[] = {0, 1, 15, 1023, 1025, 4097, N};

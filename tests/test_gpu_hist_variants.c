@@ -42,18 +42,6 @@ static const char *dname(vkc_dtype t)
     return t == VKC_DTYPE_F32 ? "f32" : t == VKC_DTYPE_F16 ? "f16" : "bf16";
 }
 
-/* float32 -> binary16 bits, rounding toward zero (any value will do: the
- * test bins the half's own value). */
-static uint16_t half_of(float f)
-{
-    uint32_t b = vkc_f32_bits(f), s = (b >> 16) & 0x8000u, e = (b >> 23) & 0xffu, m = b & 0x7fffffu;
-    if (e == 0xff) return (uint16_t)(s | 0x7c00u | (m ? 0x200u : 0));
-    int x = (int)e - 112;
-    if (x >= 31) return (uint16_t)(s | 0x7c00u);
-    if (x <= 0) return x < -10 ? (uint16_t)s : (uint16_t)(s | ((m | 0x800000u) >> (14 - x)));
-    return (uint16_t)(s | (uint32_t)x << 10 | m >> 13);
-}
-
 /* n values of a mixed activation: post-ReLU zeros, a body, a heavy tail,
  * specials (NaN, Inf, -0, denormals); zeros share of them exact zeros.
  * raw holds the dtype's bytes, wide the same values as float32. */
@@ -73,7 +61,7 @@ static void make_data(vkc_dtype t, uint64_t n, double zeros, vkc_rng *r, unsigne
             memcpy(raw + 4 * i, &f, 4);
             wide[i] = f;
         } else {
-            uint16_t h = t == VKC_DTYPE_F16 ? half_of(f) : (uint16_t)(vkc_f32_bits(f) >> 16);
+            uint16_t h = t == VKC_DTYPE_F16 ? vkc_test_half_rz(f) : (uint16_t)(vkc_f32_bits(f) >> 16);
             memcpy(raw + 2 * i, &h, 2);
             wide[i] = t == VKC_DTYPE_F16 ? vkc_half_to_float(h) : vkc_bits_f32((uint32_t)h << 16);
         }

@@ -39,6 +39,16 @@ double vkc_rng_normal(vkc_rng *r)
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
+uint16_t vkc_test_half_rz(float f)
+{
+    uint32_t b = vkc_f32_bits(f), s = (b >> 16) & 0x8000u, e = (b >> 23) & 0xffu, m = b & 0x7fffffu;
+    if (e == 0xff) return (uint16_t)(s | 0x7c00u | (m ? 0x200u : 0));
+    int x = (int)e - 112;
+    if (x >= 31) return (uint16_t)(s | 0x7c00u);
+    if (x <= 0) return x < -10 ? (uint16_t)s : (uint16_t)(s | ((m | 0x800000u) >> (14 - x)));
+    return (uint16_t)(s | (uint32_t)x << 10 | m >> 13);
+}
+
 void *vkc_test_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

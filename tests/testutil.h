@@ -78,6 +78,9 @@ typedef struct vkc_rng { uint64_t s; } vkc_rng;
 uint64_t vkc_rng_next(vkc_rng *r);
 double vkc_rng_uniform(vkc_rng *r);      /* [0, 1) */
 double vkc_rng_normal(vkc_rng *r);
+/* float32 -> binary16 bits, rounding toward zero: test data for the
+ * float16 paths, which bin the half's own value (any rounding will do). */
+uint16_t vkc_test_half_rz(float f);
 
 /* Creates a Vulkan context on the test device (VKCALIB_TEST_DEVICE, default
  * llvmpipe) with validation on. Returns NULL and sets *skip when no Vulkan

@@ -75,13 +75,12 @@ vkc_status feeder_open_item(const ds_item *it, vkc_source **src, vkc_msg *msg)
     return vkc_npz_source(it->npz, it->index, src, msg);
 }
 
-static int activation_type(vkc_npy_type dt)
+int feeder_activation_type(vkc_npy_type dt)
 {
     return dt == VKC_DT_F32 || dt == VKC_DT_F16 || dt == VKC_DT_F64;
 }
 
-/* Integer arrays are histogram counts or quantized data, not activations:
- * calibrating them is a mistake. */
+/* The error for a batch that is not an activation type. */
 static vkc_status not_activation(vkc_source *src, vkc_npy_type dt, vkc_msg *msg)
 {
     return cli_fail(msg, VKC_ERROR_FORMAT, "%s: dtype %s is not an activation type (float16, float32 or float64)",
@@ -100,7 +99,7 @@ static void decode_one(feeder *f, job *j)
     const vkc_npy_header *hd = vkc_source_header(src);
     d->ndim = hd && hd->ndim <= 8 ? hd->ndim : 0;
     for (uint32_t k = 0; k < d->ndim; k++) d->shape[k] = hd->shape[k];
-    if (!activation_type(d->dt)) {
+    if (!feeder_activation_type(d->dt)) {
         d->status = not_activation(src, d->dt, &d->msg);
         vkc_source_close(src);
         return;
@@ -254,7 +253,7 @@ static vkc_status batch_open(feeder *f, uint32_t jn, batch_in *b, vkc_msg *msg)
     vkc_status s = feeder_open_item(&f->ds->tensors[j->tensor].items[j->item], &b->src, msg);
     if (s != VKC_OK) return s;
     b->dt = vkc_source_dtype(b->src);
-    if (!activation_type(b->dt)) {
+    if (!feeder_activation_type(b->dt)) {
         s = not_activation(b->src, b->dt, msg);
         vkc_source_close(b->src);
         b->src = NULL;

@@ -22,6 +22,9 @@ typedef struct feeder_chunk {
 typedef struct feeder feeder;
 
 struct vkc_source;
+/* 1 for the element types of activations (float16, float32, float64);
+ * integer arrays are counts or quantized data, not something to calibrate. */
+int feeder_activation_type(vkc_npy_type dt);
 /* Opens one batch: a .npy file or an npz member. */
 vkc_status feeder_open_item(const ds_item *it, struct vkc_source **src, vkc_msg *msg);
 

@@ -196,11 +196,12 @@ static const char *left_out(const dataset *ds, uint32_t t, const cli_rules *r, c
         vkc_msg msg = {{0}};
         if (feeder_open_item(&ds->tensors[t].items[0], &src, &msg) == VKC_OK) {
             vkc_npy_type dt = vkc_source_dtype(src);
-            if (dt != VKC_DT_F32 && dt != VKC_DT_F16 && dt != VKC_DT_F64)
+            const int activation = feeder_activation_type(dt);
+            if (!activation)
                 snprintf(why, size, "dtype %s in %s is not an activation type (float16, float32 or float64)",
                          vkc_npy_type_name(dt), vkc_source_name(src));
             vkc_source_close(src);
-            if (dt != VKC_DT_F32 && dt != VKC_DT_F16 && dt != VKC_DT_F64) return why;
+            if (!activation) return why;
         }
         /* An unreadable batch is reported when the passes read it. */
     }

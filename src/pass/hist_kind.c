@@ -14,6 +14,12 @@ int vkc_kind_is_edge(vkc_hist_kind kind)
     return kind >= VKC_HIST_NUMPY && (int)kind < VKC_HIST_KIND_COUNT;
 }
 
+int vkc_kind_binned(vkc_hist_kind kind, const vkc_stats *st, uint64_t *n)
+{
+    *n = kind == VKC_HIST_NCNN ? st->count - st->zeros : st->count;
+    return kind != VKC_HIST_MNN;
+}
+
 const char *vkc_kind_name(vkc_hist_kind kind)
 {
     static const char *const names[VKC_HIST_KIND_COUNT] = {"abs", "signed", "numpy", "ncnn", "mnn", "paddle",
@@ -149,30 +155,16 @@ double vkc_kind_edge(const vkc_hist_spec *s, uint32_t k)
     return s->kind == VKC_HIST_NUMPY ? (double)(float)e : e;
 }
 
-/* Float bits of non-negative values order as the values do. */
-static float bits_float(uint32_t b)
-{
-    float f;
-    memcpy(&f, &b, 4);
-    return f;
-}
-
-static uint32_t float_bits(float f)
-{
-    uint32_t b;
-    memcpy(&b, &f, 4);
-    return b;
-}
-
-/* The least t >= lo (both non-negative floats, as bits) with raw_bin(t) >=
- * k, or UINT32_MAX when no t <= hi has it. raw_bin is monotone in t. */
+/* The least t >= lo (both non-negative floats, as bits, which order as the
+ * values do) with raw_bin(t) >= k, or UINT32_MAX when no t <= hi has it.
+ * raw_bin is monotone in t. */
 static uint32_t least_reaching(const vkc_hist_spec *s, uint32_t lo_bits, uint32_t hi_bits, uint32_t k)
 {
-    if (raw_bin(s, bits_float(hi_bits)) < k) return UINT32_MAX;
+    if (raw_bin(s, vkc_bits_f32(hi_bits)) < k) return UINT32_MAX;
     uint32_t a = lo_bits, b = hi_bits;
     while (a < b) {
         uint32_t m = a + (b - a) / 2;
-        if (raw_bin(s, bits_float(m)) >= k) b = m;
+        if (raw_bin(s, vkc_bits_f32(m)) >= k) b = m;
         else a = m + 1;
     }
     return a;
@@ -244,10 +236,10 @@ vkc_status vkc_edge_geom_init(const vkc_hist_spec *s, vkc_edge_geom *g, vkc_msg 
         for (uint32_t k = 0; k <= n; k++) {
             double e = linspace_at(r, n, k);
             float f = s->kind == VKC_HIST_NUMPY ? (float)e : float_at_or_above(e);
-            g->keys[k] = vkc_edge_key(float_bits(f), 0);
+            g->keys[k] = vkc_edge_key(vkc_f32_bits(f), 0);
         }
         /* The last edge is inclusive: the largest float at or below. */
-        if (s->kind == VKC_HIST_PADDLE) g->keys[n] = vkc_edge_key(float_bits(float_at_or_below(r.hi)), 0);
+        if (s->kind == VKC_HIST_PADDLE) g->keys[n] = vkc_edge_key(vkc_f32_bits(float_at_or_below(r.hi)), 0);
         g->flags |= VKC_EDGE_DROP;
         g->est_lo = (float)r.lo;
         g->est_inv = (float)((double)n / (r.hi - r.lo));
@@ -259,9 +251,9 @@ vkc_status vkc_edge_geom_init(const vkc_hist_spec *s, vkc_edge_geom *g, vkc_msg 
     uint32_t t_lo = 0, t_hi = FLOAT_MAX_BITS;
     g->keys[0] = vkc_order_key(0);
     if (s->kind == VKC_HIST_TORCH) {
-        if (r.lo > 0) t_lo = float_bits((float)r.lo);
-        t_hi = float_bits((float)r.hi);
-        g->keys[0] = vkc_edge_key(float_bits((float)r.lo), 0);
+        if (r.lo > 0) t_lo = vkc_f32_bits((float)r.lo);
+        t_hi = vkc_f32_bits((float)r.hi);
+        g->keys[0] = vkc_edge_key(vkc_f32_bits((float)r.lo), 0);
         g->flags |= VKC_EDGE_DROP;
     }
     uint32_t prev = t_lo;
@@ -282,7 +274,7 @@ vkc_status vkc_edge_geom_init(const vkc_hist_spec *s, vkc_edge_geom *g, vkc_msg 
     }
     if (s->kind == VKC_HIST_MNN) {
         g->flags |= VKC_EDGE_SKIP;
-        g->skip_key = vkc_order_key(float_bits(mnn_skip()));
+        g->skip_key = vkc_order_key(vkc_f32_bits(mnn_skip()));
     }
     g->est_lo = (float)r.lo;
     g->est_inv = s->hi > lo ? (float)((double)n / ((double)s->hi - (double)lo)) : 0.0f;

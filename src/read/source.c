@@ -659,6 +659,16 @@ void vkc_npz_release_file(vkc_npz *z)
     }
 }
 
+/* fd is the archive's file as it was opened (device, inode, size,
+ * modification time): its directory and verified CRCs still hold. */
+static int same_file(const vkc_npz *z, int fd)
+{
+    struct stat sb;
+    return fstat(fd, &sb) == 0 && sb.st_dev == z->id.st_dev && sb.st_ino == z->id.st_ino &&
+           sb.st_size == z->id.st_size && sb.st_mtim.tv_sec == z->id.st_mtim.tv_sec &&
+           sb.st_mtim.tv_nsec == z->id.st_mtim.tv_nsec;
+}
+
 /* A released archive's file, opened again: the same file as at open, or an
  * error naming it. */
 static vkc_status npz_reopen(const vkc_npz *z, int *fd_out, vkc_msg *msg)
@@ -666,26 +676,12 @@ static vkc_status npz_reopen(const vkc_npz *z, int *fd_out, vkc_msg *msg)
     char e[128];
     int fd = open(z->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return vkc_fail(msg, VKC_ERROR_IO, "%s: cannot open: %s", z->path, errno_text(errno, e, sizeof e));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || sb.st_dev != z->id.st_dev || sb.st_ino != z->id.st_ino ||
-        sb.st_size != z->id.st_size || sb.st_mtim.tv_sec != z->id.st_mtim.tv_sec ||
-        sb.st_mtim.tv_nsec != z->id.st_mtim.tv_nsec) {
+    if (!same_file(z, fd)) {
         close(fd);
         return vkc_fail(msg, VKC_ERROR_IO, "%s: the file changed since its directory was read", z->path);
     }
     *fd_out = fd;
     return VKC_OK;
-}
-
-/* The bytes a source reads are the archive's as opened: memory, or a
- * descriptor of the same file, not modified since (a checked CRC holds). */
-static int same_file(const vkc_npz *z, const vkc_blob *b)
-{
-    if (b->mem) return 1;
-    struct stat sb;
-    return fstat(b->fd, &sb) == 0 && sb.st_dev == z->id.st_dev && sb.st_ino == z->id.st_ino &&
-           sb.st_size == z->id.st_size && sb.st_mtim.tv_sec == z->id.st_mtim.tv_sec &&
-           sb.st_mtim.tv_nsec == z->id.st_mtim.tv_nsec;
 }
 
 vkc_status vkc_npz_source(vkc_npz *z, uint32_t i, vkc_source **out, vkc_msg *msg)
@@ -725,7 +721,8 @@ vkc_status vkc_npz_source(vkc_npz *z, uint32_t i, vkc_source **out, vkc_msg *msg
     s->st.expect_crc = e->crc;
     s->st.ver = verified_ref(z->ver);
     s->st.member = i;
-    s->st.check_crc = !(z->ver && atomic_load(&z->ver->v[i]) && same_file(z, &blob));
+    /* Memory cannot change under the archive; a file may have. */
+    s->st.check_crc = !(z->ver && atomic_load(&z->ver->v[i]) && (blob.mem || same_file(z, blob.fd)));
     return source_start_npy(s, out, msg);
 }
 
