@@ -16,6 +16,7 @@
  * feeding and the end of every pass are one state machine over the same
  * per-tensor fields: split, each half would need the other's invariants. */
 #include "calibrate.h"
+#include "pass/hist_kind.h"
 #include "pass/passes.h"
 #include "search/search.h"
 #include "vk/context.h"
@@ -740,12 +741,9 @@ static vkc_status check_counts(vkc_calibrator *c)
         uint64_t total = 0;
         if (ts->skip) continue;
         for (uint32_t b = 0; b < ts->spec.bins; b++) total += ts->counts[b];
-        /* Every finite value is binned, except where a tool's kind leaves
-         * some out: ncnn its exact zeros (counted by the range pass), MNN
-         * |x| <= 1e-6 (not counted: only an upper bound holds). */
-        uint64_t want = ts->st.count;
-        if (ts->spec.kind == VKC_HIST_NCNN) want -= ts->st.zeros;
-        if (ts->spec.kind == VKC_HIST_MNN ? total > want : total != want)
+        uint64_t want;
+        const int exact = vkc_kind_binned(ts->spec.kind, &ts->st, &want);
+        if (exact ? total != want : total > want)
             return vkc_cal_fail(c, t, VKC_ERROR_MISMATCH,
                                 "the histogram pass binned %llu values where the range pass's statistics give %llu: "
                                 "both passes must see the same data",

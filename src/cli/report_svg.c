@@ -90,22 +90,57 @@ static void put_grid(cli_buf *b, const double *ys, char labels[][16], int n)
     cli_buf_puts(b, "</g>");
 }
 
+/* Counts of bins in G <= MAX_POINTS bars of about bins / G bins each (the
+ * caller frees them), the largest bar and its log10(1 + count), at least 1:
+ * the vertical scale of a histogram plot. NULL when out of memory. */
+static uint64_t *bars_of(const uint64_t *hist, uint32_t bins, uint32_t *G_out, uint64_t *cmax_out, double *lmax_out)
+{
+    const uint32_t G = bins < MAX_POINTS ? bins : MAX_POINTS;
+    uint64_t cmax = 0, *g = calloc(G, sizeof *g);
+    if (!g) return NULL;
+    for (uint32_t k = 0; k < G; k++) {
+        uint32_t a = (uint32_t)((uint64_t)k * bins / G), e = (uint32_t)((uint64_t)(k + 1) * bins / G);
+        for (uint32_t j = a; j < e; j++) g[k] += hist[j];
+        if (g[k] > cmax) cmax = g[k];
+    }
+    double lmax = log10(1.0 + (double)cmax);
+    *G_out = G;
+    *cmax_out = cmax;
+    *lmax_out = lmax > 0 ? lmax : 1;
+    return g;
+}
+
+/* The bars as one path: one step per bar, in tenths, relative moves. */
+static void put_bars(cli_buf *b, const uint64_t *g, uint32_t G, double lmax)
+{
+    cli_buf_printf(b, "<path class=\"bars\" d=\"M%d %dV", PX0, HIST_Y0);
+    long prevy = HIST_Y0 * 10L, prevx = PX0 * 10L;
+    for (uint32_t k = 0; k < G; k++) {
+        double h = g[k] ? log10(1.0 + (double)g[k]) / lmax * (HIST_Y0 - HIST_Y1) : 0;
+        long y = lround((HIST_Y0 - h) * 10.0), x = lround((PX0 + (double)(k + 1) * (PX1 - PX0) / G) * 10.0);
+        if (k == 0) rv_put_tenths(b, y);
+        else if (y != prevy) {
+            cli_buf_putc(b, 'v');
+            rv_put_tenths(b, y - prevy);
+        }
+        cli_buf_putc(b, 'h');
+        rv_put_tenths(b, x - prevx);
+        prevx = x;
+        prevy = y;
+    }
+    cli_buf_printf(b, "V%dZ\"/>", HIST_Y0);
+}
+
 void rv_put_hist_svg(cli_buf *b, const rv_set *s, const rv_tensor *t, uint32_t id)
 {
-    uint32_t G = t->bins < MAX_POINTS ? t->bins : MAX_POINTS;
-    uint64_t cmax = 0;
-    uint64_t *g = calloc(G, sizeof *g);
+    uint32_t G;
+    uint64_t cmax;
+    double lmax;
+    uint64_t *g = bars_of(t->hist, t->bins, &G, &cmax, &lmax);
     if (!g) {
         cli_buf_fail(b);
         return;
     }
-    for (uint32_t k = 0; k < G; k++) {
-        uint32_t a = (uint32_t)((uint64_t)k * t->bins / G), e = (uint32_t)((uint64_t)(k + 1) * t->bins / G);
-        for (uint32_t j = a; j < e; j++) g[k] += t->hist[j];
-        if (g[k] > cmax) cmax = g[k];
-    }
-    double lmax = log10(1.0 + (double)cmax);
-    if (!(lmax > 0)) lmax = 1;
     double vmax = t->st.absmax;
     char tmp[64], tmp2[64];
 
@@ -200,27 +235,7 @@ void rv_put_hist_svg(cli_buf *b, const rv_set *s, const rv_tensor *t, uint32_t i
         put_grid(b, ys, labels, n);
     }
 
-    /* The bars: one step per bucket, in tenths, relative moves. */
-    cli_buf_printf(b, "<path class=\"bars\" d=\"M%d %dV", PX0, HIST_Y0);
-    long prevy = HIST_Y0 * 10L, prevx = PX0 * 10L;
-    int first = 1;
-    for (uint32_t k = 0; k < G; k++) {
-        double h = g[k] ? log10(1.0 + (double)g[k]) / lmax * (HIST_Y0 - HIST_Y1) : 0;
-        long y = lround((HIST_Y0 - h) * 10.0);
-        long x = lround((PX0 + (double)(k + 1) * (PX1 - PX0) / G) * 10.0);
-        if (first) {
-            rv_put_tenths(b, y);
-            first = 0;
-        } else if (y != prevy) {
-            cli_buf_putc(b, 'v');
-            rv_put_tenths(b, y - prevy);
-        }
-        cli_buf_putc(b, 'h');
-        rv_put_tenths(b, x - prevx);
-        prevx = x;
-        prevy = y;
-    }
-    cli_buf_printf(b, "V%dZ\"/>", HIST_Y0);
+    put_bars(b, g, G, lmax);
     free(g);
 
     rv_put_xaxis(b, vmax, HIST_Y0, "|x|");
@@ -260,19 +275,14 @@ void rv_put_hist_svg(cli_buf *b, const rv_set *s, const rv_tensor *t, uint32_t i
 void rv_put_signed_svg(cli_buf *b, const rv_set *s, const rv_tensor *t, uint32_t id)
 {
     (void)s;
-    uint32_t G = t->sbins < MAX_POINTS ? t->sbins : MAX_POINTS;
-    uint64_t cmax = 0, *g = calloc(G, sizeof *g);
+    uint32_t G;
+    uint64_t cmax;
+    double lmax;
+    uint64_t *g = bars_of(t->shist, t->sbins, &G, &cmax, &lmax);
     if (!g) {
         cli_buf_fail(b);
         return;
     }
-    for (uint32_t k = 0; k < G; k++) {
-        uint32_t a = (uint32_t)((uint64_t)k * t->sbins / G), e = (uint32_t)((uint64_t)(k + 1) * t->sbins / G);
-        for (uint32_t j = a; j < e; j++) g[k] += t->shist[j];
-        if (g[k] > cmax) cmax = g[k];
-    }
-    double lmax = log10(1.0 + (double)cmax);
-    if (!(lmax > 0)) lmax = 1;
     const double lo = t->slo, span = (double)t->shi - lo;
     char tmp[64], tmp2[64];
     cli_buf_printf(b,
@@ -287,22 +297,7 @@ void rv_put_signed_svg(cli_buf *b, const rv_set *s, const rv_tensor *t, uint32_t
     cli_buf_printf(b, ", log scale</title><desc id=\"t-%u-shist-d\">%u bins of x over [%s, %s]; the asymmetric "
                       "windows of the two-sided searches.</desc>",
                    id, t->sbins, rv_num6(lo, tmp, sizeof tmp), rv_num6(t->shi, tmp2, sizeof tmp2));
-    cli_buf_printf(b, "<path class=\"bars\" d=\"M%d %dV", PX0, HIST_Y0);
-    long prevy = HIST_Y0 * 10L, prevx = PX0 * 10L;
-    for (uint32_t k = 0; k < G; k++) {
-        double h = g[k] ? log10(1.0 + (double)g[k]) / lmax * (HIST_Y0 - HIST_Y1) : 0;
-        long y = lround((HIST_Y0 - h) * 10.0), x = lround((PX0 + (double)(k + 1) * (PX1 - PX0) / G) * 10.0);
-        if (k == 0) rv_put_tenths(b, y);
-        else if (y != prevy) {
-            cli_buf_putc(b, 'v');
-            rv_put_tenths(b, y - prevy);
-        }
-        cli_buf_putc(b, 'h');
-        rv_put_tenths(b, x - prevx);
-        prevx = x;
-        prevy = y;
-    }
-    cli_buf_printf(b, "V%dZ\"/>", HIST_Y0);
+    put_bars(b, g, G, lmax);
     free(g);
     /* The axis: lo, 0, hi. */
     cli_buf_printf(b, "<g class=\"axis\"><path d=\"M%d %dH%d\"/>", PX0, HIST_Y0, PX1);

@@ -58,6 +58,12 @@ typedef struct vkc_edge_geom {
 
 /* 1 for the kinds of this header. */
 int vkc_kind_is_edge(vkc_hist_kind kind);
+/* How many of a tensor's finite values (st, its range pass's statistics)
+ * a histogram of this kind over the tensor's own range bins: every one,
+ * except ncnn's exact zeros (counted in st) and MNN's |x| <= 1e-6 (not
+ * counted: then only an upper bound holds). Returns 1 when *n is exact, 0
+ * when it is a bound. */
+int vkc_kind_binned(vkc_hist_kind kind, const vkc_stats *st, uint64_t *n);
 const char *vkc_kind_name(vkc_hist_kind kind);
 
 /* Validates an edge kind's spec (as vkc_hist_check does the others). */
